@@ -1,0 +1,22 @@
+namespace Sinapse.Autograd;
+
+/// <summary>Whether ops record themselves for backpropagation on this thread (like torch.no_grad).</summary>
+public static class GradMode
+{
+    [ThreadStatic] private static bool disabled;
+
+    public static bool Enabled => !disabled;
+
+    /// <summary>Inference: <c>using (GradMode.NoGrad()) { ... }</c> records nothing and keeps no graph alive.</summary>
+    public static Restore NoGrad()
+    {
+        var previous = disabled;
+        disabled = true;
+        return new Restore(previous);
+    }
+
+    public readonly struct Restore(bool previous) : IDisposable
+    {
+        public void Dispose() => disabled = previous;
+    }
+}

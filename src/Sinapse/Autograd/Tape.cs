@@ -1,0 +1,114 @@
+using Sinapse.Tensors;
+
+namespace Sinapse.Autograd;
+
+/// <summary>One recorded op: its inputs and the closure that pushes the output's gradient back into them.</summary>
+internal sealed class Node(Tensor[] inputs, Action<Tensor> backward, string op)
+{
+    public Tensor[] Inputs { get; } = inputs;
+    public Action<Tensor> Backward { get; } = backward;
+    public string Op { get; } = op;
+}
+
+/// <summary>
+/// Define-by-run reverse-mode differentiation, as in micrograd and PyTorch: every op that runs
+/// with gradients enabled links its output to its inputs and a backward closure; Backward sorts
+/// that graph topologically and walks it in reverse.
+/// </summary>
+public static class Tape
+{
+    /// <summary>Whether an op on these inputs must record itself.</summary>
+    public static bool NeedsGrad(Tensor a) => GradMode.Enabled && a.RequiresGrad;
+
+    public static bool NeedsGrad(Tensor a, Tensor? b) => GradMode.Enabled && (a.RequiresGrad || (b?.RequiresGrad ?? false));
+
+    public static bool NeedsGrad(Tensor a, Tensor? b, Tensor? c) => GradMode.Enabled && (a.RequiresGrad || (b?.RequiresGrad ?? false) || (c?.RequiresGrad ?? false));
+
+    /// <summary>Links <paramref name="output"/> to its inputs when any of them needs a gradient.</summary>
+    public static void Record(string op, Tensor output, Action<Tensor> backward, params Tensor?[] inputs)
+    {
+        if (!GradMode.Enabled) return;
+        bool any = false;
+        foreach (var input in inputs) any |= input?.RequiresGrad ?? false;
+        if (!any) return;
+        output.RequiresGrad = true;
+        output.Node = new Node(Array.FindAll(inputs, i => i != null)!, backward, op);
+    }
+
+    /// <summary>
+    /// The gradient buffer of <paramref name="tensor"/> to accumulate into, and the factor to
+    /// scale its current contents by: 0 when it is new (its contents are garbage and must be
+    /// overwritten, which saves clearing it), 1 when a gradient is already there.
+    /// </summary>
+    public static Span<float> GradientTarget(Tensor tensor, out float beta)
+    {
+        if (tensor.Grad != null)
+        {
+            beta = 1f;
+            return tensor.Grad.Span;
+        }
+        beta = 0f;
+        // A parameter's gradient outlives the step that made it; an intermediate one is scratch.
+        tensor.Grad = tensor.IsLeaf ? new Tensor(tensor.Shape, new float[tensor.Length]) : Tensor.Empty(tensor.Shape);
+        return tensor.Grad.Span;
+    }
+
+    /// <summary>Adds <paramref name="gradient"/> into the gradient of <paramref name="tensor"/>.</summary>
+    public static void Accumulate(Tensor tensor, ReadOnlySpan<float> gradient)
+    {
+        var target = GradientTarget(tensor, out float beta);
+        if (beta == 0f) gradient.CopyTo(target);
+        else System.Numerics.Tensors.TensorPrimitives.Add(target, gradient, target);
+    }
+
+    [ThreadStatic] private static List<Tensor>? order;
+    [ThreadStatic] private static HashSet<Tensor>? visited;
+    [ThreadStatic] private static Stack<(Tensor, int)>? pending;
+
+    /// <summary>
+    /// Backpropagates from <paramref name="root"/>, seeded with <paramref name="seed"/> (ones for
+    /// a scalar loss). The graph is freed afterwards unless <paramref name="retainGraph"/>.
+    /// </summary>
+    public static void Backward(Tensor root, Tensor? seed = null, bool retainGraph = false)
+    {
+        if (!root.RequiresGrad) throw new InvalidOperationException($"Backward() on a tensor {root.Shape} that does not require a gradient: no parameter that requires one took part in computing it (or it was computed under GradMode.NoGrad).");
+        if (seed == null && root.Length != 1) throw new InvalidOperationException($"Backward() without a seed gradient needs a scalar, got shape {root.Shape}; pass the gradient of the output.");
+        if (seed != null && seed.Shape != root.Shape) throw new ArgumentException($"The seed gradient has shape {seed.Shape}, the output {root.Shape}.");
+
+        var sorted = TopologicalOrder(root);
+        if (seed == null) Accumulate(root, [1f]);
+        else Accumulate(root, seed.Span);
+        for (int i = sorted.Count - 1; i >= 0; i--)
+        {
+            var tensor = sorted[i];
+            var node = tensor.Node!;
+            if (tensor.Grad != null) node.Backward(tensor.Grad);
+            if (!retainGraph) tensor.Node = null;
+        }
+        sorted.Clear();
+    }
+
+    // Iterative depth-first search, so a deep graph cannot overflow the stack.
+    private static List<Tensor> TopologicalOrder(Tensor root)
+    {
+        order ??= [];
+        visited ??= new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        pending ??= new Stack<(Tensor, int)>();
+        visited.Clear();
+        pending.Push((root, 0));
+        visited.Add(root);
+        while (pending.Count > 0)
+        {
+            var (tensor, next) = pending.Pop();
+            var inputs = tensor.Node?.Inputs ?? [];
+            if (next < inputs.Length)
+            {
+                pending.Push((tensor, next + 1));
+                var input = inputs[next];
+                if (input.Node != null && visited.Add(input)) pending.Push((input, 0));
+            }
+            else if (tensor.Node != null) order.Add(tensor);
+        }
+        return order;
+    }
+}

@@ -1,0 +1,98 @@
+using Sinapse.Tensors;
+
+namespace Sinapse.Layers;
+
+/// <summary>
+/// A network or a piece of one: named parameters, named children, a train/eval switch, and a
+/// forward computation built from the ops. Like torch.nn.Module, parameters are composed from
+/// the children, so a model's parameters are its layers' parameters.
+/// </summary>
+public abstract class Module
+{
+    private readonly List<(string Name, Tensor Tensor)> parameters = [];
+    private readonly List<(string Name, Module Module)> children = [];
+
+    /// <summary>Whether the module is in training mode (dropout active, batch statistics used).</summary>
+    public bool Training { get; private set; } = true;
+
+    public abstract Tensor Forward(Tensor input);
+
+    /// <summary>The output shape for an input shape, computed without running any kernel (summary, shape errors).</summary>
+    public abstract Shape OutputShape(Shape input);
+
+    /// <summary>The layer's kind and configuration, as printed by the summary ("Linear(784 -> 256)").</summary>
+    public virtual string Describe() => GetType().Name;
+
+    public override string ToString() => Describe();
+
+    protected Tensor RegisterParameter(string name, Tensor tensor)
+    {
+        tensor.RequiresGrad = true;
+        tensor.Name = name;
+        parameters.Add((name, tensor));
+        return tensor;
+    }
+
+    protected T RegisterModule<T>(string name, T module) where T : Module
+    {
+        children.Add((name, module));
+        return module;
+    }
+
+    public IReadOnlyList<(string Name, Module Module)> Children => children;
+
+    /// <summary>This module's own parameters, without its children's.</summary>
+    public IReadOnlyList<(string Name, Tensor Tensor)> OwnParameters => parameters;
+
+    /// <summary>Every parameter with its dotted path ("0.weight", "features.3.bias"), as in a PyTorch state_dict.</summary>
+    public IEnumerable<(string Name, Tensor Tensor)> NamedParameters(string prefix = "")
+    {
+        foreach (var (name, tensor) in parameters) yield return (prefix + name, tensor);
+        foreach (var (name, child) in children)
+            foreach (var entry in child.NamedParameters(prefix + name + ".")) yield return entry;
+    }
+
+    public List<Tensor> Parameters() => NamedParameters().Select(p => p.Tensor).ToList();
+
+    /// <summary>This module and all its descendants with their dotted paths (the root's path is "").</summary>
+    public IEnumerable<(string Name, Module Module)> NamedModules(string prefix = "")
+    {
+        yield return (prefix.TrimEnd('.'), this);
+        foreach (var (name, child) in children)
+            foreach (var entry in child.NamedModules(prefix + name + ".")) yield return entry;
+    }
+
+    public long ParameterCount(bool trainableOnly = false) =>
+        NamedParameters().Where(p => !trainableOnly || p.Tensor.RequiresGrad).Sum(p => (long)p.Tensor.Length);
+
+    public Module Train(bool training = true)
+    {
+        foreach (var (_, module) in NamedModules()) module.Training = training;
+        return this;
+    }
+
+    public Module Eval() => Train(false);
+
+    /// <summary>Frozen parameters get no gradient and no update, yet gradients still flow through the layer to those before it.</summary>
+    public Module Freeze()
+    {
+        foreach (var (_, p) in NamedParameters()) { p.RequiresGrad = false; p.Grad = null; }
+        return this;
+    }
+
+    public Module Unfreeze()
+    {
+        foreach (var (_, p) in NamedParameters()) p.RequiresGrad = true;
+        return this;
+    }
+
+    /// <summary>Runs the module on <paramref name="input"/>; the same as <see cref="Forward"/>.</summary>
+    public Tensor Call(Tensor input) => Forward(input);
+
+    /// <summary>Checks the input's features against what the layer needs, naming the layer and both shapes.</summary>
+    protected void ExpectFeatures(Shape input, int axis, int expected, string what)
+    {
+        if (input.Rank <= axis || input[axis] != expected)
+            throw new ArgumentException($"{Describe()} expects {what} = {expected} (axis {axis}), but the input has shape {input}.");
+    }
+}

@@ -1,0 +1,241 @@
+using System.Globalization;
+using System.Text;
+using Sinapse.Autograd;
+
+namespace Sinapse.Tensors;
+
+/// <summary>
+/// A float32 array with a shape, stored contiguous and row-major (NCHW for images). A tensor
+/// that requires a gradient receives one in <see cref="Grad"/> when <c>Backward</c> runs; a
+/// tensor made by an op remembers, while gradients are recorded, how to push its gradient back.
+/// </summary>
+public sealed partial class Tensor
+{
+    private float[]? buffer;
+    private readonly int offset;
+    private readonly Tensor? viewOf;
+
+    internal Tensor(Shape shape, float[] buffer, int offset = 0, Tensor? viewOf = null)
+    {
+        Shape = shape;
+        this.buffer = buffer;
+        this.offset = offset;
+        this.viewOf = viewOf;
+        Length = shape.Size;
+        if (offset + Length > buffer.Length)
+            throw new ArgumentException($"A buffer of {buffer.Length} floats cannot hold shape {shape} at offset {offset}.");
+    }
+
+    public Shape Shape { get; }
+
+    public int Length { get; }
+
+    public int Rank => Shape.Rank;
+
+    /// <summary>A readable name (parameters get theirs from their module: "0.weight").</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Whether gradients flow to this tensor; true for trainable parameters and for anything computed from them.</summary>
+    public bool RequiresGrad { get; set; }
+
+    /// <summary>The gradient accumulated by <c>Backward</c>, or null before the first backward pass.</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>The op that produced this tensor, while gradients are being recorded.</summary>
+    internal Node? Node { get; set; }
+
+    /// <summary>A tensor not made by a recorded op: a parameter, an input or a constant.</summary>
+    public bool IsLeaf => Node == null;
+
+    public Span<float> Span
+    {
+        get
+        {
+            var root = viewOf ?? this;
+            if (root.buffer == null) throw new ObjectDisposedException(nameof(Tensor), $"This tensor {Shape} was released when its TensorScope ended; keep it with TensorScope.Keep to use it afterwards.");
+            return root.buffer.AsSpan(offset, Length);
+        }
+    }
+
+    /// <summary>The raw storage; <see cref="Span"/> is the part this tensor covers.</summary>
+    internal float[] Buffer => (viewOf ?? this).buffer ?? throw new ObjectDisposedException(nameof(Tensor));
+
+    internal int Offset => offset;
+
+    internal void Release()
+    {
+        if (buffer != null) TensorPool.Return(buffer);
+        buffer = null;
+        Node = null;
+    }
+
+    // ---- creation ----
+
+    /// <summary>An uninitialised tensor: from the pool inside a <see cref="TensorScope"/>, else a new array.</summary>
+    public static Tensor Empty(Shape shape)
+    {
+        var scope = TensorScope.Current;
+        if (scope == null) return new Tensor(shape, GC.AllocateUninitializedArray<float>(shape.Size));
+        var tensor = new Tensor(shape, TensorPool.Rent(shape.Size));
+        scope.Adopt(tensor);
+        return tensor;
+    }
+
+    public static Tensor Empty(params int[] shape) => Empty(new Shape(shape));
+
+    public static Tensor Zeros(params int[] shape) => Zeros(new Shape(shape));
+
+    public static Tensor Zeros(Shape shape) => Full(shape, 0f);
+
+    public static Tensor Ones(params int[] shape) => Full(new Shape(shape), 1f);
+
+    public static Tensor Full(Shape shape, float value)
+    {
+        var t = Empty(shape);
+        t.Span.Fill(value);
+        return t;
+    }
+
+    /// <summary>A tensor over a copy of <paramref name="values"/>, shaped as given (a vector when no shape is given).</summary>
+    public static Tensor FromArray(float[] values, params int[] shape)
+    {
+        var s = shape.Length == 0 ? new Shape(values.Length) : new Shape(shape);
+        if (s.Size != values.Length) throw new ArgumentException($"{values.Length} values cannot fill shape {s} ({s.Size} elements).");
+        return new Tensor(s, (float[])values.Clone());
+    }
+
+    public static Tensor FromArray(float[,] values)
+    {
+        var t = new Tensor(new Shape(values.GetLength(0), values.GetLength(1)), new float[values.Length]);
+        int i = 0;
+        foreach (var v in values) t.buffer![i++] = v;
+        return t;
+    }
+
+    public static Tensor Scalar(float value) => new(new Shape(), [value]);
+
+    public static Tensor Uniform(Shape shape, float low, float high, Rng? rng = null)
+    {
+        var t = Empty(shape);
+        (rng ?? Rng.Global).FillUniform(t.Span, low, high);
+        return t;
+    }
+
+    public static Tensor Normal(Shape shape, float mean, float standardDeviation, Rng? rng = null)
+    {
+        var t = Empty(shape);
+        (rng ?? Rng.Global).FillNormal(t.Span, mean, standardDeviation);
+        return t;
+    }
+
+    public Tensor Clone()
+    {
+        var t = Empty(Shape);
+        Span.CopyTo(t.Span);
+        return t;
+    }
+
+    /// <summary>The same values without the graph: gradients will not flow back through the result.</summary>
+    public Tensor Detach() => new(Shape, Buffer, offset, viewOf ?? this);
+
+    // ---- reading ----
+
+    public float[] ToArray() => Span.ToArray();
+
+    /// <summary>The single value of a one-element tensor (a loss, say).</summary>
+    public float Item()
+    {
+        if (Length != 1) throw new InvalidOperationException($"Item() needs a tensor with one element, this one has shape {Shape}.");
+        return Span[0];
+    }
+
+    [System.Runtime.CompilerServices.IndexerName("Element")]
+    public float this[params int[] index]
+    {
+        get => Span[FlatIndex(index)];
+        set => Span[FlatIndex(index)] = value;
+    }
+
+    private int FlatIndex(int[] index)
+    {
+        if (index.Length != Rank) throw new IndexOutOfRangeException($"Tensor of shape {Shape} needs {Rank} indices, got {index.Length}.");
+        int flat = 0;
+        for (int axis = 0; axis < Rank; axis++)
+        {
+            if ((uint)index[axis] >= (uint)Shape[axis])
+                throw new IndexOutOfRangeException($"Index {index[axis]} is out of range for axis {axis} of size {Shape[axis]} (shape {Shape}).");
+            flat = flat * Shape[axis] + index[axis];
+        }
+        return flat;
+    }
+
+    /// <summary>Rows [start, start+count) along the first axis, sharing storage (free: the data is contiguous).</summary>
+    public Tensor Slice(int start, int count)
+    {
+        if (Rank == 0 || start < 0 || count < 0 || start + count > Shape[0])
+            throw new ArgumentOutOfRangeException(nameof(start), $"Rows [{start}, {start + count}) are outside the first axis of shape {Shape}.");
+        int rowLength = Shape[0] == 0 ? 0 : Length / Shape[0];
+        return new Tensor(Shape.WithBatch(count), Buffer, offset + start * rowLength, viewOf ?? this);
+    }
+
+    /// <summary>Copies the given rows (along the first axis) into <paramref name="destination"/>, in order.</summary>
+    public void GatherRows(ReadOnlySpan<int> rows, Tensor destination)
+    {
+        int rowLength = Shape[0] == 0 ? 0 : Length / Shape[0];
+        if (destination.Length != rows.Length * rowLength)
+            throw new ArgumentException($"Gathering {rows.Length} rows of {rowLength} values needs a destination of {rows.Length * rowLength}, got shape {destination.Shape}.");
+        var source = Span;
+        var target = destination.Span;
+        for (int i = 0; i < rows.Length; i++)
+        {
+            int row = rows[i];
+            if ((uint)row >= (uint)Shape[0]) throw new IndexOutOfRangeException($"Row {row} is outside the first axis of shape {Shape}.");
+            source.Slice(row * rowLength, rowLength).CopyTo(target.Slice(i * rowLength, rowLength));
+        }
+    }
+
+    /// <summary>A new tensor holding the given rows (along the first axis), in order.</summary>
+    public Tensor GatherRows(ReadOnlySpan<int> rows)
+    {
+        var result = Empty(Shape.WithBatch(rows.Length));
+        GatherRows(rows, result);
+        return result;
+    }
+
+    public override string ToString()
+    {
+        var text = new StringBuilder($"Tensor {Shape}");
+        if (buffer == null && viewOf == null) return text.Append(" (released)").ToString();
+        if (RequiresGrad) text.Append(" requires_grad");
+        text.Append('\n');
+        AppendValues(text, Span, 0, 0);
+        return text.ToString();
+    }
+
+    private const int PreviewEdge = 3;
+
+    private void AppendValues(StringBuilder text, ReadOnlySpan<float> values, int axis, int start)
+    {
+        if (Rank == 0) { text.Append(Format(values[0])); return; }
+        int size = Shape[axis];
+        int stride = 1;
+        for (int a = axis + 1; a < Rank; a++) stride *= Shape[a];
+        text.Append('[');
+        for (int i = 0; i < size; i++)
+        {
+            if (size > 2 * PreviewEdge && i == PreviewEdge)
+            {
+                text.Append("...");
+                i = size - PreviewEdge - 1;
+                text.Append(axis == Rank - 1 ? ", " : ",\n" + new string(' ', axis + 1));
+                continue;
+            }
+            if (axis == Rank - 1) text.Append(Format(values[start + i]));
+            else AppendValues(text, values, axis + 1, start + i * stride);
+            if (i < size - 1) text.Append(axis == Rank - 1 ? ", " : ",\n" + new string(' ', axis + 1));
+        }
+        text.Append(']');
+    }
+
+    private static string Format(float v) => v.ToString("G5", CultureInfo.InvariantCulture);
+}
