@@ -1,0 +1,43 @@
+using Sinapse.Bench;
+
+// Benchmarks, Sinapse beside TorchSharp in the same process with the same thread count.
+//   dotnet run -c Release --project bench/Sinapse.Bench -- <suite>... [--json FILE] [--reps N] [--threads N]
+// A suite is one function registered here: name → (options → records).
+var suites = new Dictionary<string, Func<BenchOptions, IEnumerable<BenchRecord>>>
+{
+    ["gemm"] = GemmSuite.Run,
+};
+
+var names = new List<string>();
+string? jsonPath = null;
+var options = new BenchOptions();
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--json": jsonPath = args[++i]; break;
+        case "--reps": options = options with { Reps = int.Parse(args[++i]) }; break;
+        case "--threads": options = options with { Threads = int.Parse(args[++i]) }; break;
+        default: names.Add(args[i]); break;
+    }
+}
+if (names.Count == 0 || names.Any(n => n != "all" && !suites.ContainsKey(n)))
+{
+    Console.Error.WriteLine($"usage: Sinapse.Bench <suite>... [--json FILE] [--reps N] [--threads N]; suites: all, {string.Join(", ", suites.Keys)}");
+    return 1;
+}
+if (names.Contains("all")) names = [.. suites.Keys];
+
+TorchSharp.torch.set_num_threads(options.Threads);
+Sinapse.Kernels.Workers.Count = options.Threads;
+Console.WriteLine($"threads: {options.Threads} (torch {TorchSharp.torch.get_num_threads()}), reps: {options.Reps}, medians");
+
+var records = new List<BenchRecord>();
+foreach (var name in names)
+{
+    var suiteRecords = suites[name](options).ToList();
+    BenchTiming.PrintTable(suiteRecords);
+    records.AddRange(suiteRecords);
+}
+if (jsonPath != null) BenchTiming.WriteJson(jsonPath, records);
+return 0;
