@@ -49,8 +49,24 @@ public static class Tape
         }
         beta = 0f;
         // A parameter's gradient outlives the step that made it; an intermediate one is scratch.
-        tensor.Grad = tensor.IsLeaf ? new Tensor(tensor.Shape, new float[tensor.Length]) : Tensor.Empty(tensor.Shape);
+        if (tensor.IsLeaf)
+        {
+            tensor.Grad = tensor.SpareGrad ?? new Tensor(tensor.Shape, new float[tensor.Length]);
+            tensor.SpareGrad = null;
+        }
+        else tensor.Grad = Tensor.Empty(tensor.Shape);
         return tensor.Grad.Span;
+    }
+
+    /// <summary>
+    /// Clears a gradient the way PyTorch's zero_grad(set_to_none=True) does — Grad becomes null —
+    /// but keeps the buffer for the next backward pass, so steady-state training allocates nothing.
+    /// </summary>
+    public static void ZeroGrad(Tensor tensor)
+    {
+        if (tensor.Grad == null) return;
+        if (tensor.IsLeaf) tensor.SpareGrad = tensor.Grad;
+        tensor.Grad = null;
     }
 
     /// <summary>Adds <paramref name="gradient"/> into the gradient of <paramref name="tensor"/>.</summary>

@@ -65,6 +65,12 @@ public abstract class Module
     public long ParameterCount(bool trainableOnly = false) =>
         NamedParameters().Where(p => !trainableOnly || p.Tensor.RequiresGrad).Sum(p => (long)p.Tensor.Length);
 
+    /// <summary>Clears every parameter's gradient (see <see cref="Autograd.Tape.ZeroGrad"/>).</summary>
+    public void ZeroGrad()
+    {
+        foreach (var (_, p) in NamedParameters()) Autograd.Tape.ZeroGrad(p);
+    }
+
     public Module Train(bool training = true)
     {
         foreach (var (_, module) in NamedModules()) module.Training = training;

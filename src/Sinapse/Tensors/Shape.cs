@@ -16,7 +16,10 @@ public readonly struct Shape : IEquatable<Shape>
 
     public int Rank => dimensions?.Length ?? 0;
 
+    /// <summary>The size of an axis; negative axes count from the end, as in PyTorch.</summary>
     public int this[int axis] => dimensions![axis < 0 ? axis + Rank : axis];
+
+    public int this[Index axis] => Dimensions[axis];
 
     /// <summary>Number of elements; a rank-0 shape is a scalar with one element.</summary>
     public int Size

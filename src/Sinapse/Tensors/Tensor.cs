@@ -41,6 +41,9 @@ public sealed partial class Tensor
     /// <summary>The gradient accumulated by <c>Backward</c>, or null before the first backward pass.</summary>
     public Tensor? Grad { get; set; }
 
+    /// <summary>A cleared gradient's buffer, kept so the next backward pass reuses it instead of allocating.</summary>
+    internal Tensor? SpareGrad { get; set; }
+
     /// <summary>The op that produced this tensor, while gradients are being recorded.</summary>
     internal Node? Node { get; set; }
 
@@ -136,7 +139,14 @@ public sealed partial class Tensor
     }
 
     /// <summary>The same values without the graph: gradients will not flow back through the result.</summary>
-    public Tensor Detach() => new(Shape, Buffer, offset, viewOf ?? this);
+    public Tensor Detach() => View(Shape);
+
+    /// <summary>The same storage seen with another shape of the same size (no copy, no graph).</summary>
+    internal Tensor View(Shape shape)
+    {
+        if (shape.Size != Length) throw new ArgumentException($"Cannot view a tensor of shape {Shape} ({Length} elements) as {shape} ({shape.Size} elements).");
+        return new Tensor(shape, Buffer, offset, viewOf ?? this);
+    }
 
     // ---- reading ----
 

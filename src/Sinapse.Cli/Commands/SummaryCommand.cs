@@ -1,0 +1,38 @@
+using System.CommandLine;
+using Sinapse.Diagnostics;
+using Sinapse.Tensors;
+
+namespace Sinapse.Cli.Commands;
+
+/// <summary><c>sinapse summary</c>: each layer's output shape and parameter count, and the totals.</summary>
+internal static class SummaryCommand
+{
+    public static Command Create()
+    {
+        var model = new ModelOptions();
+        var input = new Option<string>("--input-shape") { Description = "One example's shape, e.g. 1,28,28.", DefaultValueFactory = _ => "1,28,28" };
+        var classes = new Option<int>("--classes") { Description = "Number of output classes.", DefaultValueFactory = _ => 10 };
+        var command = new Command("summary", "Print a model's layers, output shapes and parameter counts.");
+        model.AddTo(command);
+        command.Options.Add(input);
+        command.Options.Add(classes);
+        command.SetAction(parse => CommandErrors.Run(() =>
+        {
+            var exampleShape = ParseShape(parse.GetValue(input)!);
+            int classCount = parse.GetValue(classes);
+            if (classCount < 1) throw new ArgumentException($"--classes must be at least 1, got {classCount}.");
+            var network = model.Build(parse, exampleShape, classCount, new Rng(0));
+            Console.Write(ModelSummary.Of(network, new Shape([1, .. exampleShape.Dimensions])));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Shape ParseShape(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0 || !parts.All(p => int.TryParse(p, out var d) && d > 0))
+            throw new ArgumentException($"--input-shape expects positive sizes separated by commas (e.g. 1,28,28), got '{text}'.");
+        return new Shape(parts.Select(int.Parse).ToArray());
+    }
+}

@@ -1,0 +1,9 @@
+using System.CommandLine;
+using Sinapse.Cli.Commands;
+
+var root = new RootCommand("Sinapse: build, train, inspect and reuse neural networks from .NET.")
+{
+    TrainCommand.Create(),
+    SummaryCommand.Create(),
+};
+return root.Parse(args).Invoke();

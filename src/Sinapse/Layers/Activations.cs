@@ -1,0 +1,79 @@
+using System.Globalization;
+using Sinapse.Ops;
+using Sinapse.Tensors;
+
+namespace Sinapse.Layers;
+
+/// <summary>A parameter-free layer that applies a function elementwise (or per row, for softmax).</summary>
+public abstract class Activation : Module
+{
+    public override Shape OutputShape(Shape input) => input;
+
+    /// <summary>
+    /// An activation by the name the CLI and model files use: relu, leaky_relu or leaky_relu(0.2),
+    /// elu or elu(α), selu, sigmoid, tanh, gelu, hard_sigmoid, hard_swish, relu6, softmax,
+    /// log_softmax, identity (also linear).
+    /// </summary>
+    public static Activation Parse(string text)
+    {
+        var name = text.Trim().ToLowerInvariant().Replace('-', '_');
+        int open = name.IndexOf('(');
+        float? argument = open < 0 ? null
+            : float.TryParse(name[(open + 1)..].TrimEnd(')'), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
+            : throw new ArgumentException($"Activation '{text}': the argument is not a number.");
+        return ((open < 0 ? name : name[..open]), argument) switch
+        {
+            ("relu", null) => new Relu(),
+            ("leaky_relu" or "leakyrelu", _) => new LeakyRelu(argument ?? 0.01f),
+            ("elu", _) => new Elu(argument ?? 1f),
+            ("selu", null) => new Selu(),
+            ("sigmoid" or "logistic", null) => new Sigmoid(),
+            ("tanh", null) => new Tanh(),
+            ("gelu", null) => new Gelu(),
+            ("hard_sigmoid" or "hardsigmoid", null) => new HardSigmoid(),
+            ("hard_swish" or "hardswish", null) => new HardSwish(),
+            ("relu6", null) => new Relu6(),
+            ("softmax", null) => new Softmax(),
+            ("log_softmax" or "logsoftmax", null) => new LogSoftmax(),
+            ("identity" or "linear", null) => new Identity(),
+            _ => throw new ArgumentException($"Unknown activation '{text}'. Expected one of: relu, leaky_relu(slope), elu(alpha), selu, sigmoid, tanh, gelu, hard_sigmoid, hard_swish, relu6, softmax, log_softmax, identity."),
+        };
+    }
+}
+
+public sealed class Relu : Activation { public override Tensor Forward(Tensor input) => F.Relu(input); }
+
+public sealed class LeakyRelu(float negativeSlope = 0.01f) : Activation
+{
+    public float NegativeSlope { get; } = negativeSlope;
+    public override Tensor Forward(Tensor input) => F.LeakyRelu(input, NegativeSlope);
+    public override string Describe() => string.Create(CultureInfo.InvariantCulture, $"LeakyRelu({NegativeSlope})");
+}
+
+public sealed class Elu(float alpha = 1f) : Activation
+{
+    public float Alpha { get; } = alpha;
+    public override Tensor Forward(Tensor input) => F.Elu(input, Alpha);
+    public override string Describe() => string.Create(CultureInfo.InvariantCulture, $"Elu({Alpha})");
+}
+
+public sealed class Selu : Activation { public override Tensor Forward(Tensor input) => F.Selu(input); }
+
+public sealed class Sigmoid : Activation { public override Tensor Forward(Tensor input) => F.Sigmoid(input); }
+
+public sealed class Tanh : Activation { public override Tensor Forward(Tensor input) => F.Tanh(input); }
+
+public sealed class Gelu : Activation { public override Tensor Forward(Tensor input) => F.Gelu(input); }
+
+public sealed class HardSigmoid : Activation { public override Tensor Forward(Tensor input) => F.HardSigmoid(input); }
+
+public sealed class HardSwish : Activation { public override Tensor Forward(Tensor input) => F.HardSwish(input); }
+
+public sealed class Relu6 : Activation { public override Tensor Forward(Tensor input) => F.Relu6(input); }
+
+/// <summary>Softmax over the last axis; for training, prefer logits with the fused cross-entropy loss.</summary>
+public sealed class Softmax : Activation { public override Tensor Forward(Tensor input) => F.Softmax(input); }
+
+public sealed class LogSoftmax : Activation { public override Tensor Forward(Tensor input) => F.LogSoftmax(input); }
+
+public sealed class Identity : Activation { public override Tensor Forward(Tensor input) => input; }

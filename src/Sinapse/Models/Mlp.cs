@@ -1,0 +1,28 @@
+using Sinapse.Init;
+using Sinapse.Layers;
+using Sinapse.Tensors;
+
+namespace Sinapse.Models;
+
+/// <summary>Multilayer perceptrons, e.g. the course's 784-256-128-64-10 with ReLU.</summary>
+public static class Mlp
+{
+    /// <summary>
+    /// Flatten → (Linear → activation) for each hidden size → Linear to the outputs. The last layer
+    /// has no activation: it gives logits for the fused softmax cross-entropy.
+    /// </summary>
+    public static Sequential Create(int inputs, IReadOnlyList<int> hidden, int outputs, string activation = "relu", Initializer? weightInit = null, Rng? rng = null)
+    {
+        if (hidden.Any(h => h <= 0)) throw new ArgumentException($"Hidden layer sizes must be positive, got [{string.Join(", ", hidden)}].");
+        var model = new Sequential(new Flatten());
+        int previous = inputs;
+        foreach (var size in hidden)
+        {
+            model.Add(new Linear(previous, size, weightInit: weightInit, rng: rng));
+            model.Add(Activation.Parse(activation));
+            previous = size;
+        }
+        model.Add(new Linear(previous, outputs, weightInit: weightInit, rng: rng));
+        return model;
+    }
+}

@@ -1,0 +1,40 @@
+using System.Globalization;
+using System.Text;
+
+namespace Sinapse.Training;
+
+/// <summary>One epoch's figures. Validation figures are null without validation data; accuracies are null for non-classification targets.</summary>
+public sealed record EpochRecord(
+    int Epoch,
+    double TrainLoss,
+    double? TrainAccuracy,
+    double? ValidationLoss,
+    double? ValidationAccuracy,
+    double Seconds,
+    double SamplesPerSecond,
+    float LearningRate,
+    long Updates);
+
+/// <summary>What <see cref="Trainer.Fit"/> returns, like Keras's History: per-epoch records and every step's loss.</summary>
+public sealed class History
+{
+    public List<EpochRecord> Epochs { get; } = [];
+
+    /// <summary>The loss of every update, in order (the per-iteration curve).</summary>
+    public List<float> StepLosses { get; } = [];
+
+    public EpochRecord? Last => Epochs.Count == 0 ? null : Epochs[^1];
+
+    public string ToCsv()
+    {
+        var text = new StringBuilder("epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds,samples_per_second,learning_rate,updates\n");
+        foreach (var e in Epochs)
+            text.AppendLine(string.Join(',', e.Epoch, F(e.TrainLoss), F(e.TrainAccuracy), F(e.ValidationLoss), F(e.ValidationAccuracy),
+                F(e.Seconds), F(e.SamplesPerSecond), F(e.LearningRate), e.Updates));
+        return text.ToString();
+    }
+
+    public void SaveCsv(string path) => File.WriteAllText(path, ToCsv());
+
+    private static string F(double? value) => value?.ToString("G6", CultureInfo.InvariantCulture) ?? "";
+}

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using Sinapse.Autograd;
+using Sinapse.Data;
+using Sinapse.Layers;
+using Sinapse.Losses;
+using Sinapse.Optimizers;
+using Sinapse.Tensors;
+
+namespace Sinapse.Training;
+
+/// <summary>The result of <see cref="Trainer.Evaluate"/>: mean loss, and accuracy for classification.</summary>
+public sealed record Evaluation(double Loss, double? Accuracy, int Count);
+
+/// <summary>
+/// Fits a model with a loss and an optimizer, like Keras's fit/evaluate/predict. Every step runs
+/// in its own <see cref="TensorScope"/>, so activations and their gradients go back to the pool
+/// when the step ends and a steady-state step allocates almost nothing.
+/// </summary>
+public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
+{
+    public Module Model { get; } = model;
+    public Loss Loss { get; } = loss;
+    public Optimizer Optimizer { get; } = optimizer;
+    public List<Callback> Callbacks { get; } = [];
+
+    /// <summary>Set by a callback (early stopping, say) to end training after the current epoch.</summary>
+    public bool StopRequested { get; set; }
+
+    /// <summary>Trains on mini-batches of <paramref name="batchSize"/> drawn without replacement, reshuffled every epoch.</summary>
+    public History Fit(Dataset train, int epochs, int batchSize, Dataset? validation = null, Rng? rng = null, CancellationToken cancellation = default) =>
+        Fit(new DataLoader(train, batchSize, shuffle: true, dropLast: false, rng: rng), epochs, validation, cancellation);
+
+    /// <summary>
+    /// Trains for <paramref name="epochs"/> passes over <paramref name="train"/>: one update per
+    /// batch the loader yields (so its batch size picks online, mini-batch or full-batch learning).
+    /// </summary>
+    public History Fit(DataLoader train, int epochs, Dataset? validation = null, CancellationToken cancellation = default)
+    {
+        if (epochs <= 0) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Training needs at least one epoch.");
+        CheckCompatible(train.Dataset, "training");
+        if (validation != null) CheckCompatible(validation, "validation");
+
+        var history = new History();
+        StopRequested = false;
+        foreach (var callback in Callbacks) callback.OnTrainBegin(this);
+        for (int epoch = 1; epoch <= epochs && !StopRequested; epoch++)
+        {
+            foreach (var callback in Callbacks) callback.OnEpochBegin(this, epoch);
+            Model.Train();
+            var clock = Stopwatch.StartNew();
+            double lossSum = 0;
+            long correct = 0, seen = 0;
+            bool classification = true;
+            int batch = 0;
+            foreach (var (features, targets) in train)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                var (stepLoss, stepCorrect) = TrainStep(features, targets);
+                if (!float.IsFinite(stepLoss))
+                    throw new InvalidOperationException($"The loss became {stepLoss} at epoch {epoch}, batch {batch + 1}: training diverged. Lower the learning rate, normalise the inputs, or clip gradients.");
+                int count = features.Shape[0];
+                lossSum += stepLoss * (double)count;
+                seen += count;
+                if (stepCorrect is int c) correct += c; else classification = false;
+                history.StepLosses.Add(stepLoss);
+                batch++;
+                var progress = new BatchProgress(epoch, epochs, batch, train.BatchesPerEpoch, stepLoss, lossSum / seen,
+                    classification ? (double)correct / seen : null, seen / clock.Elapsed.TotalSeconds);
+                foreach (var callback in Callbacks) callback.OnBatchEnd(this, progress);
+            }
+            double seconds = clock.Elapsed.TotalSeconds;
+            var validationResult = validation == null ? null : Evaluate(validation);
+            var record = new EpochRecord(epoch, lossSum / seen, classification ? (double)correct / seen : null,
+                validationResult?.Loss, validationResult?.Accuracy, seconds, seen / seconds, Optimizer.LearningRate, Optimizer.StepCount);
+            history.Epochs.Add(record);
+            foreach (var callback in Callbacks) callback.OnEpochEnd(this, record);
+        }
+        foreach (var callback in Callbacks) callback.OnTrainEnd(this, history);
+        return history;
+    }
+
+    /// <summary>One update: forward, loss, backward, optimizer step. Returns the loss and, for classification, the number right.</summary>
+    public (float Loss, int? Correct) TrainStep(Tensor features, Tensor targets)
+    {
+        using var scope = TensorScope.Begin();
+        Optimizer.ZeroGrad();
+        var output = Model.Forward(features);
+        var value = Loss.Forward(output, targets);
+        value.Backward();
+        Optimizer.Step();
+        return (value.Item(), Metrics.CountCorrect(output, targets));
+    }
+
+    /// <summary>Mean loss and accuracy over a dataset, in eval mode and without recording gradients.</summary>
+    public Evaluation Evaluate(Dataset data, int batchSize = 1000)
+    {
+        CheckCompatible(data, "evaluation");
+        bool wasTraining = Model.Training;
+        Model.Eval();
+        try
+        {
+            double lossSum = 0;
+            long correct = 0;
+            bool classification = true;
+            using var noGrad = GradMode.NoGrad();
+            foreach (var (features, targets) in new DataLoader(data, Math.Min(batchSize, data.Count), shuffle: false))
+            {
+                using var scope = TensorScope.Begin();
+                var output = Model.Forward(features);
+                lossSum += Loss.Forward(output, targets).Item() * (double)features.Shape[0];
+                if (Metrics.CountCorrect(output, targets) is int c) correct += c; else classification = false;
+            }
+            return new Evaluation(lossSum / data.Count, classification ? (double)correct / data.Count : null, data.Count);
+        }
+        finally
+        {
+            Model.Train(wasTraining);
+        }
+    }
+
+    /// <summary>The model's outputs for every row of <paramref name="inputs"/>, in eval mode.</summary>
+    public Tensor Predict(Tensor inputs, int batchSize = 1000) => Predict(Model, inputs, batchSize);
+
+    public static Tensor Predict(Module model, Tensor inputs, int batchSize = 1000)
+    {
+        if (inputs.Rank < 1 || inputs.Shape[0] == 0) throw new ArgumentException($"Predict needs a batch of inputs, got shape {inputs.Shape}.");
+        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be positive.");
+        var outputShape = model.OutputShape(inputs.Shape);
+        var result = new Tensor(outputShape, new float[outputShape.Size]);
+        int rowLength = outputShape.Size / inputs.Shape[0];
+        bool wasTraining = model.Training;
+        model.Eval();
+        try
+        {
+            using var noGrad = GradMode.NoGrad();
+            for (int start = 0; start < inputs.Shape[0]; start += batchSize)
+            {
+                using var scope = TensorScope.Begin();
+                int count = Math.Min(batchSize, inputs.Shape[0] - start);
+                model.Forward(inputs.Slice(start, count)).Span.CopyTo(result.Span.Slice(start * rowLength, count * rowLength));
+            }
+            return result;
+        }
+        finally
+        {
+            model.Train(wasTraining);
+        }
+    }
+
+    /// <summary>Fails before any kernel runs when the data does not fit the model or the loss.</summary>
+    private void CheckCompatible(Dataset data, string role)
+    {
+        Shape output;
+        try
+        {
+            output = Model.OutputShape(data.Features.Shape.WithBatch(1));
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"The {role} data does not fit the model: examples of shape {data.FeatureShape} — {e.Message}", e);
+        }
+        if (data.HasLabels && output.Rank == 2 && output[1] > 1 && output[1] < data.ClassCount)
+            throw new ArgumentException($"The model outputs {output[1]} classes but the {role} labels go up to {data.ClassCount - 1}.");
+    }
+}
