@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Sinapse.Bench;
 
 /// <summary>SGEMM: big squares, and the products of an MLP 784-256-128-64-10 at batch 128
-/// (forward X·Wᵀ, input gradient dY·W, weight gradient dYᵀ·X).</summary>
+/// (forward X·Wᵀ, input gradient dY·W, weight gradient dYᵀ·X), and the first layer at batch 1.</summary>
 public static class GemmSuite
 {
     public static IEnumerable<BenchRecord> Run(BenchOptions options)
@@ -23,6 +23,12 @@ public static class GemmSuite
             yield return Case(options, $"{name} dX", false, false, batch, input, output);   // dY·W
             yield return Case(options, $"{name} dW", true, false, output, input, batch);    // dYᵀ·X
         }
+
+        // Batch-1 online learning on the first layer: a vector-matrix product each way and an
+        // outer product for the weight gradient (the direct paths, no packing).
+        yield return Case(options, "mlp 784->256 fwd b1", false, true, 1, 256, 784);
+        yield return Case(options, "mlp 784->256 dX b1", false, false, 1, 784, 256);
+        yield return Case(options, "mlp 784->256 dW b1", true, false, 256, 784, 1);
     }
 
     /// <summary>C(m×n) = op(A)·op(B) with beta = 0 on both sides, on preallocated buffers.</summary>

@@ -6,6 +6,8 @@ using Sinapse.Bench;
 var suites = new Dictionary<string, Func<BenchOptions, IEnumerable<BenchRecord>>>
 {
     ["gemm"] = GemmSuite.Run,
+    ["mlp"] = MlpSuite.RunEpoch,
+    ["step1"] = MlpSuite.RunOnline,
 };
 
 var names = new List<string>();
@@ -28,7 +30,17 @@ if (names.Count == 0 || names.Any(n => n != "all" && !suites.ContainsKey(n)))
 }
 if (names.Contains("all")) names = [.. suites.Keys];
 
-TorchSharp.torch.set_num_threads(options.Threads);
+try
+{
+    TorchSharp.torch.set_num_threads(options.Threads);
+}
+catch (TypeInitializationException error)
+{
+    Console.Error.WriteLine(error.InnerException?.Message.Split('\n')[0]);
+    Console.Error.WriteLine("TorchSharp could not load libtorch. On Debian 12 the system libstdc++ is older than the");
+    Console.Error.WriteLine("GLIBCXX_3.4.32 that libLibTorchSharp.so needs: run bench/Sinapse.Bench/run.sh instead of dotnet run.");
+    return 2;
+}
 Sinapse.Kernels.Workers.Count = options.Threads;
 Console.WriteLine($"threads: {options.Threads} (torch {TorchSharp.torch.get_num_threads()}), reps: {options.Reps}, medians");
 

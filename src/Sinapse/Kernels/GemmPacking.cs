@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Sinapse.Kernels;
 
@@ -29,10 +30,8 @@ static unsafe class GemmPacking
             }
             else
             {
-                // A is stored m×k: read each row contiguously and scatter it with stride mr
-                // (the panel, mr·depth floats, is L1-resident while it is written).
-                for (int i = 0; i < panelRows; i++)
-                    Scatter(a + (nint)(firstRow + i) * lda + depthStart, destination + i, depth, mr);
+                // A is stored m×k: the panel is a transpose of panelRows rows of A.
+                Transpose(a + (nint)firstRow * lda + depthStart, lda, panelRows, depth, destination, mr);
                 ZeroTail(destination, panelRows, mr, depth);
             }
             destination += (nint)mr * depth;
@@ -57,9 +56,8 @@ static unsafe class GemmPacking
             }
             else
             {
-                // B is stored n×k: row j of B is column j of op(B); scatter it with stride nr.
-                for (int j = 0; j < panelColumns; j++)
-                    Scatter(b + (nint)(firstColumn + j) * ldb + depthStart, destination + j, depth, nr);
+                // B is stored n×k: row j of B is column j of op(B), so the panel is a transpose.
+                Transpose(b + (nint)firstColumn * ldb + depthStart, ldb, panelColumns, depth, destination, nr);
                 ZeroTail(destination, panelColumns, nr, depth);
             }
             destination += (nint)nr * depth;
@@ -80,19 +78,58 @@ static unsafe class GemmPacking
         for (; i < width; i++) destination[i] = 0f;
     }
 
-    /// <summary>destination[p·stride] = source[p] for p in [0, count).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Scatter(float* source, float* destination, int count, int stride)
+    /// <summary>destination[p·destinationStride + r] = source[r·sourceStride + p] for r &lt; rows,
+    /// p &lt; count: 8×8 tiles transposed in AVX registers (about three times faster than moving
+    /// single floats, which matters for X·Wᵀ where both operands need it), the ragged rest one by one.</summary>
+    static void Transpose(float* source, nint sourceStride, int rows, int count, float* destination, nint destinationStride)
     {
-        int p = 0;
-        for (; p <= count - 4; p += 4)
+        int r = 0;
+        if (Avx.IsSupported)
         {
-            destination[(nint)p * stride] = source[p];
-            destination[(nint)(p + 1) * stride] = source[p + 1];
-            destination[(nint)(p + 2) * stride] = source[p + 2];
-            destination[(nint)(p + 3) * stride] = source[p + 3];
+            for (; r <= rows - 8; r += 8)
+            {
+                int p = 0;
+                for (; p <= count - 8; p += 8)
+                    Transpose8x8(source + r * sourceStride + p, sourceStride, destination + p * destinationStride + r, destinationStride);
+                for (; p < count; p++)
+                    for (int i = r; i < r + 8; i++) destination[p * destinationStride + i] = source[i * sourceStride + p];
+            }
         }
-        for (; p < count; p++) destination[(nint)p * stride] = source[p];
+        for (; r < rows; r++)
+        {
+            float* row = source + r * sourceStride;
+            for (int p = 0; p < count; p++) destination[p * destinationStride + r] = row[p];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transpose8x8(float* source, nint sourceStride, float* destination, nint destinationStride)
+    {
+        var r0 = Avx.LoadVector256(source);
+        var r1 = Avx.LoadVector256(source + sourceStride);
+        var r2 = Avx.LoadVector256(source + 2 * sourceStride);
+        var r3 = Avx.LoadVector256(source + 3 * sourceStride);
+        var r4 = Avx.LoadVector256(source + 4 * sourceStride);
+        var r5 = Avx.LoadVector256(source + 5 * sourceStride);
+        var r6 = Avx.LoadVector256(source + 6 * sourceStride);
+        var r7 = Avx.LoadVector256(source + 7 * sourceStride);
+        // Interleave pairs of rows, then pairs of pairs, then swap 128-bit halves.
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(destination, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(destination + destinationStride, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(destination + 2 * destinationStride, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(destination + 3 * destinationStride, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(destination + 4 * destinationStride, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(destination + 5 * destinationStride, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(destination + 6 * destinationStride, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(destination + 7 * destinationStride, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     /// <summary>Zeroes lanes [filled, width) of every depth step of a panel.</summary>

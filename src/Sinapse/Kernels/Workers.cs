@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 
 namespace Sinapse.Kernels;
@@ -22,9 +23,11 @@ namespace Sinapse.Kernels;
 public static class Workers
 {
     // How long a worker polls for the next job before it blocks, and how long the caller polls
-    // for the workers to finish. Roughly 20-50 µs: longer than the gap between the kernels of
-    // one batch-1 training step, short enough not to steal a noisy machine's cores for long.
-    const int SpinIterations = 4000;
+    // for the workers to finish: 100 µs, longer than the gap between the kernels of one training
+    // step, short enough not to hold a shared machine's cores for long. While polling, a thread
+    // yields its core every few microseconds so that, on an oversubscribed machine, the peer it
+    // waits for can run.
+    static readonly long SpinTicks = Stopwatch.Frequency / 10_000;
 
     static readonly object resizeLock = new();
     static volatile Pool pool = new(Environment.ProcessorCount);
@@ -183,10 +186,11 @@ public static class Workers
 
         void WaitForWorkers()
         {
-            for (int spin = 0; spin < SpinIterations; spin++)
+            long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+            for (int spin = 1; ; spin++)
             {
                 if (Volatile.Read(ref pending) == 0) return;
-                Thread.SpinWait(8);
+                if (!Pause(spin, deadline)) break;
             }
             lock (doneLock)
             {
@@ -194,6 +198,19 @@ public static class Workers
                 while (Volatile.Read(ref pending) != 0) Monitor.Wait(doneLock);
                 Interlocked.Exchange(ref callerSleeping, 0);
             }
+        }
+
+        /// <summary>One step of a polling loop: a short pause, and every 64th step a yield and a
+        /// look at the clock. False once the deadline has passed (time to block).</summary>
+        static bool Pause(int spin, long deadline)
+        {
+            if ((spin & 63) != 0)
+            {
+                Thread.SpinWait(1);
+                return true;
+            }
+            Thread.Yield();
+            return Stopwatch.GetTimestamp() < deadline;
         }
 
         void WorkerLoop(int slot)
@@ -212,11 +229,12 @@ public static class Workers
 
         long WaitForJob(long seen)
         {
-            for (int spin = 0; spin < SpinIterations; spin++)
+            long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+            for (int spin = 1; ; spin++)
             {
                 long g = Volatile.Read(ref generation);
                 if (g != seen || stopping) return g;
-                Thread.SpinWait(8);
+                if (!Pause(spin, deadline)) break;
             }
             lock (wakeLock)
             {
