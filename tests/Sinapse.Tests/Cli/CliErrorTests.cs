@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using Sinapse.Data;
+using Sinapse.Tensors;
+using Sinapse.Tests.Data;
+
+namespace Sinapse.Tests.Cli;
+
+/// <summary>Bad input reaches the user of the command as one clear line on stderr, never a stack trace.</summary>
+public class CliErrorTests
+{
+    private static (int ExitCode, string Output, string Error) RunCli(params string[] arguments)
+    {
+        var cli = Path.Combine(AppContext.BaseDirectory, "Sinapse.Cli.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(cli);
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(120_000), "the command did not finish");
+        return (process.ExitCode, output.Result, error.Result);
+    }
+
+    private static string AssertOneErrorLine(params string[] arguments)
+    {
+        var (exitCode, _, error) = RunCli(arguments);
+        Assert.NotEqual(0, exitCode);
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, $"expected one error line, got:\n{error}");
+        Assert.DoesNotContain("   at ", error);
+        return lines[0];
+    }
+
+    /// <summary>A directory in MNIST's layout with small valid files, for one of them to be spoiled.</summary>
+    private static TempDirectory SmallIdxDirectory(int images = 20, int labels = 20)
+    {
+        var directory = new TempDirectory();
+        var pixels = Tensor.Zeros(images, 4, 4);
+        var classes = Tensor.Zeros(labels);
+        for (int i = 0; i < labels; i++) classes.Span[i] = i % 10;
+        Idx.Write(directory.File(Mnist.TrainImages), pixels);
+        Idx.Write(directory.File(Mnist.TestImages), pixels);
+        Idx.Write(directory.File(Mnist.TrainLabels), classes);
+        Idx.Write(directory.File(Mnist.TestLabels), classes);
+        return directory;
+    }
+
+    [Fact]
+    public void ATruncatedIdxFile()
+    {
+        using var directory = SmallIdxDirectory();
+        var path = directory.File(Mnist.TrainImages);
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..(bytes.Length - 10)]);
+
+        var line = AssertOneErrorLine("train", "--data", directory.Path, "--validation", "0");
+        Assert.StartsWith("error:", line);
+        Assert.Contains("truncated", line);
+        Assert.Contains(Mnist.TrainImages, line);
+    }
+
+    [Fact]
+    public void AWrongMagicNumber()
+    {
+        using var directory = SmallIdxDirectory();
+        var path = directory.File(Mnist.TrainLabels);
+        var bytes = File.ReadAllBytes(path);
+        bytes[0] = 0x12;
+        File.WriteAllBytes(path, bytes);
+
+        var line = AssertOneErrorLine("train", "--data", directory.Path, "--validation", "0");
+        Assert.Contains("magic", line, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void MoreLabelsThanImages()
+    {
+        using var directory = SmallIdxDirectory(images: 20, labels: 25);
+        var line = AssertOneErrorLine("train", "--data", directory.Path, "--validation", "0");
+        Assert.Contains("20", line);
+        Assert.Contains("25", line);
+    }
+
+    [Theory]
+    [InlineData("--lr", "NaN", "--lr")]
+    [InlineData("--lr", "-0.5", "--lr")]
+    [InlineData("--epochs", "0", "--epochs")]
+    [InlineData("--batch-size", "0", "--batch-size")]
+    [InlineData("--hidden", "256,x", "--hidden")]
+    [InlineData("--activation", "swoosh", "swoosh")]
+    public void BadArguments(string option, string value, string named)
+    {
+        var line = AssertOneErrorLine("train", option, value);
+        Assert.Contains(named, line);
+    }
+
+    [Fact]
+    public void SummaryPrintsEveryLayerAndTheTotals()
+    {
+        var (exitCode, output, _) = RunCli("summary");
+        Assert.Equal(0, exitCode);
+        Assert.Contains("Linear(784 -> 256)", output);
+        Assert.Contains("[1, 10]", output);
+        Assert.Contains("242,762", output);
+    }
+}

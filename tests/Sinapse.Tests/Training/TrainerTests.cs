@@ -1,0 +1,159 @@
+using Sinapse.Data;
+using Sinapse.Kernels;
+using Sinapse.Layers;
+using Sinapse.Losses;
+using Sinapse.Models;
+using Sinapse.Optimizers;
+using Sinapse.Tensors;
+using Sinapse.Training;
+
+namespace Sinapse.Tests.Training;
+
+public class TrainerTests
+{
+    /// <summary>Two Gaussian blobs per class in 6-d: separable, so a small MLP must learn it.</summary>
+    private static Dataset Blobs(int count, ulong seed)
+    {
+        var rng = new Rng(seed);
+        var features = Tensor.Zeros(count, 6);
+        var labels = Tensor.Zeros(count);
+        for (int i = 0; i < count; i++)
+        {
+            int label = i % 3;
+            labels.Span[i] = label;
+            for (int f = 0; f < 6; f++) features.Span[i * 6 + f] = rng.NextNormal() * 0.5f + (f / 2 == label ? 2f : 0f);
+        }
+        return new Dataset(features, labels);
+    }
+
+    private static Trainer NewTrainer(ulong seed, Optimizer? optimizer = null)
+    {
+        var model = Mlp.Create(6, [16, 8], 3, "relu", rng: new Rng(seed));
+        return new Trainer(model, new CrossEntropyLoss(), optimizer ?? new Sgd(model.Parameters(), 0.1f));
+    }
+
+    [Theory]
+    [InlineData(1, 90)]    // online: one update per example
+    [InlineData(90, 1)]    // full batch: one update per epoch
+    [InlineData(16, 6)]    // mini-batch: ⌈90/16⌉ updates
+    [InlineData(30, 3)]
+    public void EachModeMakesTheExpectedNumberOfUpdatesPerEpoch(int batchSize, int updatesPerEpoch)
+    {
+        var data = Blobs(90, 1);
+        var trainer = NewTrainer(2);
+        var history = trainer.Fit(new DataLoader(data, batchSize, rng: new Rng(3)), epochs: 2);
+
+        Assert.Equal(2 * updatesPerEpoch, trainer.Optimizer.StepCount);
+        Assert.Equal(updatesPerEpoch, history.Epochs[0].Updates);
+        Assert.Equal(2 * updatesPerEpoch, history.StepLosses.Count);
+    }
+
+    [Fact]
+    public void LearnsASeparableProblem()
+    {
+        var train = Blobs(300, 4);
+        var test = Blobs(150, 5);
+        var trainer = NewTrainer(6);
+        var history = trainer.Fit(train, epochs: 30, batchSize: 16, validation: test, rng: new Rng(7));
+
+        Assert.True(history.Epochs[^1].TrainLoss < history.Epochs[0].TrainLoss / 4, $"loss went from {history.Epochs[0].TrainLoss} to {history.Epochs[^1].TrainLoss}");
+        Assert.True(trainer.Evaluate(test).Accuracy > 0.95);
+        Assert.Equal(test.Count, trainer.Predict(test.Features).Shape[0]);
+    }
+
+    [Fact]
+    public void TheSameSeedGivesBitwiseIdenticalWeights()
+    {
+        float[][] Train()
+        {
+            var model = Mlp.Create(6, [32, 16], 3, "tanh", rng: new Rng(11));
+            var trainer = new Trainer(model, new CrossEntropyLoss(), new Adam(model.Parameters(), 0.01f));
+            trainer.Fit(Blobs(200, 12), epochs: 3, batchSize: 32, rng: new Rng(13));
+            return model.Parameters().Select(p => p.ToArray()).ToArray();
+        }
+
+        int threads = Workers.Count;
+        try
+        {
+            Workers.Count = 2;
+            var first = Train();
+            var second = Train();
+            for (int i = 0; i < first.Length; i++) Assert.Equal(first[i], second[i]);
+        }
+        finally
+        {
+            Workers.Count = threads;
+        }
+    }
+
+    [Fact]
+    public void AModelThatDoesNotFitTheDataFailsBeforeTrainingWithBothShapes()
+    {
+        var data = Blobs(30, 1);
+        var model = new Sequential(new Linear(5, 3));
+        var trainer = new Trainer(model, new CrossEntropyLoss(), new Sgd(model.Parameters(), 0.1f));
+
+        var error = Assert.Throws<ArgumentException>(() => trainer.Fit(data, epochs: 1, batchSize: 10));
+        Assert.Contains("Linear(5 -> 3)", error.Message);
+        Assert.Contains("[1, 6]", error.Message);
+        Assert.Equal(0, trainer.Optimizer.StepCount);
+    }
+
+    [Fact]
+    public void TooFewOutputsForTheLabelsIsAnError()
+    {
+        var model = Mlp.Create(6, [4], 2);
+        var trainer = new Trainer(model, new CrossEntropyLoss(), new Sgd(model.Parameters(), 0.1f));
+        var error = Assert.Throws<ArgumentException>(() => trainer.Fit(Blobs(30, 1), epochs: 1, batchSize: 10));
+        Assert.Contains("2 classes", error.Message);
+    }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(-0.1f)]
+    [InlineData(float.PositiveInfinity)]
+    public void ABadLearningRateIsRejected(float learningRate)
+    {
+        var model = Mlp.Create(6, [4], 3);
+        var error = Assert.Throws<ArgumentException>(() => new Sgd(model.Parameters(), learningRate));
+        Assert.Contains("learning rate", error.Message);
+    }
+
+    [Fact]
+    public void ZeroEpochsOrBatchSizeAreRejected()
+    {
+        var trainer = NewTrainer(1);
+        var data = Blobs(30, 1);
+        Assert.Contains("at least one epoch", Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Fit(data, epochs: 0, batchSize: 10)).Message);
+        Assert.ThrowsAny<ArgumentException>(() => trainer.Fit(data, epochs: 1, batchSize: 0));
+    }
+
+    [Fact]
+    public void ADivergingRunStopsWithAnErrorNamingTheEpoch()
+    {
+        var data = Blobs(60, 1);
+        var model = Mlp.Create(6, [16], 3, "relu", rng: new Rng(1));
+        var trainer = new Trainer(model, new MseLoss(), new Sgd(model.Parameters(), 1e6f));
+        var targets = Dataset.OneHot(data.Targets, 3);
+        var error = Assert.Throws<InvalidOperationException>(() => trainer.Fit(new Dataset(data.Features, targets), epochs: 5, batchSize: 60));
+        Assert.Contains("epoch", error.Message);
+    }
+
+    [Fact]
+    public void ASteadyStateStepAllocatesLessThan64KB()
+    {
+        // The course MLP at batch 128: activations and gradients come from the pool once it is warm.
+        var model = Mlp.Create(784, [256, 128, 64], 10, rng: new Rng(1));
+        var trainer = new Trainer(model, new CrossEntropyLoss(), new Sgd(model.Parameters(), 0.01f));
+        var x = Tensor.Uniform(new Shape(128, 784), 0f, 1f, new Rng(2));
+        var y = Tensor.Zeros(128);
+        for (int i = 0; i < 128; i++) y.Span[i] = i % 10;
+        for (int i = 0; i < 5; i++) trainer.TrainStep(x, y);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) trainer.TrainStep(x, y);
+        double perStep = (GC.GetAllocatedBytesForCurrentThread() - before) / 100.0;
+
+        Assert.True(perStep < 64 * 1024, $"a training step allocated {perStep:F0} bytes");
+    }
+}
