@@ -16,6 +16,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var model = new ModelOptions();
+        var schedule = new ScheduleOptions();
         var data = new Option<string?>("--data") { Description = "Directory with the four standard IDX files (plain or .gz), e.g. /usr/share/datasets/fashion-mnist. Default: the bundled data/mnist." };
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => 10 };
         var batchSize = new Option<int>("--batch-size") { Description = "Examples per update: 1 is online learning, the training-set size is full-batch.", DefaultValueFactory = _ => 128 };
@@ -31,6 +32,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train a model and report its test accuracy (default: an MLP on the bundled MNIST).");
         model.AddTo(command);
+        schedule.AddTo(command);
         foreach (var option in new Option[] { data, epochs, batchSize, learningRate, optimizer, momentum, weightDecay, validation, normalize, seed, threads, output })
             command.Options.Add(option);
 
@@ -60,10 +62,11 @@ internal static class TrainCommand
             var rng = new Rng(parse.GetValue(seed));
             var network = model.Build(parse, train.FeatureShape, train.ClassCount, rng);
             var trainer = new Trainer(network, new CrossEntropyLoss(), CreateOptimizer(parse.GetValue(optimizer)!, network.Parameters(), rate, parse.GetValue(momentum), parse.GetValue(weightDecay)));
+            var loader = new DataLoader(train, batch, shuffle: true, rng: rng);
+            trainer.Scheduler = schedule.Build(parse, trainer.Optimizer, epochCount, loader.BatchesPerEpoch);
 
             Console.WriteLine($"Training {network.Describe()} with {network.ParameterCount():N0} parameters on {train.Count:N0} examples from {directory} " +
-                              $"({(validationSet?.Count ?? 0):N0} validation, {test.Count:N0} test); {epochCount} epochs of batch {batch}, {parse.GetValue(optimizer)} lr {rate.ToString(CultureInfo.InvariantCulture)}, {Workers.Count} threads.");
-            var loader = new DataLoader(train, batch, shuffle: true, rng: rng);
+                              $"({(validationSet?.Count ?? 0):N0} validation, {test.Count:N0} test); {epochCount} epochs of batch {batch}, {parse.GetValue(optimizer)} lr {rate.ToString(CultureInfo.InvariantCulture)} ({trainer.Scheduler.Schedule}), {Workers.Count} threads.");
             var history = TrainingProgress.Run(trainer, loader, epochCount, validationSet);
             var result = trainer.Evaluate(test);
 

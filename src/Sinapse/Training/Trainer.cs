@@ -4,6 +4,7 @@ using Sinapse.Data;
 using Sinapse.Layers;
 using Sinapse.Losses;
 using Sinapse.Optimizers;
+using Sinapse.Optimizers.Schedules;
 using Sinapse.Tensors;
 
 namespace Sinapse.Training;
@@ -22,6 +23,9 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
     public Loss Loss { get; } = loss;
     public Optimizer Optimizer { get; } = optimizer;
     public List<Callback> Callbacks { get; } = [];
+
+    /// <summary>Moves the learning rate after every update or every epoch, as its unit says.</summary>
+    public LearningRateScheduler? Scheduler { get; set; }
 
     /// <summary>Set by a callback (early stopping, say) to end training after the current epoch.</summary>
     public bool StopRequested { get; set; }
@@ -63,15 +67,18 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
                 seen += count;
                 if (stepCorrect is int c) correct += c; else classification = false;
                 history.StepLosses.Add(stepLoss);
+                Scheduler?.Step(ScheduleUnit.Iteration);
                 batch++;
                 var progress = new BatchProgress(epoch, epochs, batch, train.BatchesPerEpoch, stepLoss, lossSum / seen,
                     classification ? (double)correct / seen : null, seen / clock.Elapsed.TotalSeconds);
                 foreach (var callback in Callbacks) callback.OnBatchEnd(this, progress);
             }
             double seconds = clock.Elapsed.TotalSeconds;
+            float epochRate = Optimizer.LearningRate;
+            Scheduler?.Step(ScheduleUnit.Epoch);
             var validationResult = validation == null ? null : Evaluate(validation);
             var record = new EpochRecord(epoch, lossSum / seen, classification ? (double)correct / seen : null,
-                validationResult?.Loss, validationResult?.Accuracy, seconds, seen / seconds, Optimizer.LearningRate, Optimizer.StepCount);
+                validationResult?.Loss, validationResult?.Accuracy, seconds, seen / seconds, epochRate, Optimizer.StepCount);
             history.Epochs.Add(record);
             foreach (var callback in Callbacks) callback.OnEpochEnd(this, record);
         }
