@@ -29,19 +29,28 @@ internal enum GemmKernel { Scalar, Vector256, Vector512 }
 /// </remarks>
 public static unsafe class Gemm
 {
-    // Cache blocking (floats). Measured on Zen 4/5 (48 KiB L1d, 1 MiB L2 per core, 32 MiB L3):
-    /// <summary>Depth of a packed block: one NR-column panel of B̃ (KC·NR·4 = 32 KiB at NR = 32)
-    /// plus the streaming Ã panel fit the 48 KiB L1d.</summary>
-    const int KC = 256;
-    /// <summary>Rows of a packed Ã block: MC·KC·4 ≈ 200 KiB, a fifth of the 1 MiB L2, so B̃ panels
-    /// and C tiles do not evict it.</summary>
+    // Cache blocking (floats), for Zen 4/5: 48 KiB L1d and 1 MiB L2 per core, 32 MiB shared L3.
+    // On a noisy 2-core machine, KC 192-512 and MC 96-384 measured within noise of each other;
+    // these are the middle of that plateau.
+    /// <summary>Largest depth of a packed block. One NR-column panel of B̃ (KC·NR·4 ≤ 40 KiB at
+    /// NR = 32) stays in the 48 KiB L1d while the Ã panels stream past it. K is cut into equal
+    /// blocks no deeper than this (784 → 3 × 262, not 320 + 320 + 144), so no pass over C is
+    /// wasted on a thin remainder.</summary>
+    const int KC = 320;
+    /// <summary>Rows of a packed Ã block: MC·KC·4 ≈ 240 KiB, a quarter of the 1 MiB L2, so B̃
+    /// panels and C tiles passing through do not evict it.</summary>
     const int MCTarget = 192;
-    /// <summary>Columns of a packed B̃ block: KC·NC·4 = 2 MiB per thread lives in the shared L3.</summary>
+    /// <summary>Columns of a packed B̃ block: KC·NC·4 = 2.5 MiB per thread, in the shared L3.</summary>
     const int NC = 2048;
 
     /// <summary>Below this many multiply-adds (m·n·k) a product runs on the calling thread: waking
     /// the workers costs a few microseconds, more than the work.</summary>
     const long ParallelThreshold = 1L << 19;
+
+    /// <summary>The same for the direct paths (one row, one column, depth 1), counted in matrix
+    /// elements touched: they are memory-bound, and two cores bring two L2 caches' bandwidth, so
+    /// they pay for the dispatch much earlier (from 256 KiB of data).</summary>
+    const long DirectParallelThreshold = 1L << 16;
 
     internal static GemmKernel Kernel { get; set; } =
         Vector512.IsHardwareAccelerated ? GemmKernel.Vector512
@@ -77,9 +86,8 @@ public static unsafe class Gemm
                 TransposeA = transposeA, TransposeB = transposeB, M = m, N = n, K = k, Alpha = alpha,
                 A = aPointer, Lda = lda, B = bPointer, Ldb = ldb, Beta = beta, C = cPointer, Ldc = ldc,
             };
-            int threads = (long)m * n * k < ParallelThreshold ? 1 : Workers.Count;
             var job = Job.ForThisThread();
-            job.Prepare(problem, threads);
+            job.Prepare(problem, Workers.Count);
             if (job.TaskCount == 1) job.RunTask(0);
             else Workers.For(job.TaskCount, job.RunTaskDelegate);
         }
@@ -163,7 +171,7 @@ public static unsafe class Gemm
             else
             {
                 path = Path.Blocked;
-                ChooseGrid(threads, p.M, p.N, p.K);
+                ChooseGrid((long)p.M * p.N * p.K < ParallelThreshold ? 1 : threads, p.M, p.N, p.K);
             }
             TaskCount = rowParts * columnParts;
         }
@@ -171,7 +179,7 @@ public static unsafe class Gemm
         /// <summary>Threads for a direct path: enough elements per thread to beat the dispatch.</summary>
         static int Parts(int threads, int length, int minimumPerPart, long work)
         {
-            if (work < ParallelThreshold) return 1;
+            if (work < DirectParallelThreshold) return 1;
             return Math.Max(1, Math.Min(threads, length / minimumPerPart));
         }
 
@@ -252,13 +260,15 @@ public static unsafe class Gemm
         int mc = Math.Max(mr, MCTarget / mr * mr);
         var buffers = PackBuffers.ForThisThread(mc * KC, NC * KC, mr * nr);
         float* packedA = buffers.A, packedB = buffers.B, edge = buffers.Edge;
+        int depthBlocks = (p.K + KC - 1) / KC;
+        int kc = (p.K + depthBlocks - 1) / depthBlocks;
 
         for (int jc = columnStart; jc < columnEnd; jc += NC)
         {
             int ncBlock = Math.Min(NC, columnEnd - jc);
-            for (int pc = 0; pc < p.K; pc += KC)
+            for (int pc = 0; pc < p.K; pc += kc)
             {
-                int kcBlock = Math.Min(KC, p.K - pc);
+                int kcBlock = Math.Min(kc, p.K - pc);
                 // The first depth block applies the caller's beta; later ones accumulate.
                 float beta = pc == 0 ? p.Beta : 1f;
                 GemmPacking.PackB(p.B, p.Ldb, p.TransposeB, pc, kcBlock, jc, ncBlock, nr, packedB);
