@@ -20,6 +20,12 @@ public abstract class Module
     /// <summary>The output shape for an input shape, computed without running any kernel (summary, shape errors).</summary>
     public abstract Shape OutputShape(Shape input);
 
+    /// <summary>
+    /// The spatial window (kernel extent, stride, dilation) for receptive-field arithmetic; null
+    /// for layers that do not slide a window.
+    /// </summary>
+    public virtual (int Kernel, int Stride, int Dilation)? Window => null;
+
     /// <summary>The layer's kind and configuration, as printed by the summary ("Linear(784 -> 256)").</summary>
     public virtual string Describe() => GetType().Name;
 
