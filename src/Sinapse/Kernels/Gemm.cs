@@ -58,6 +58,8 @@ public static unsafe class Gemm
         : GemmKernel.Scalar;
 
     internal static int MR => Kernel switch { GemmKernel.Vector512 => 12, GemmKernel.Vector256 => 6, _ => 4 };
+    const int NarrowWidth = 16;
+
     internal static int NR => Kernel switch { GemmKernel.Vector512 => 32, GemmKernel.Vector256 => 16, _ => 4 };
 
     /// <summary>
@@ -257,6 +259,9 @@ public static unsafe class Gemm
         if (rowStart >= rowEnd || columnStart >= columnEnd) return;
         var kernel = Kernel;
         int mr = MR, nr = NR;
+        // A part at most 16 columns wide runs the half-width AVX-512 kernel (less padding).
+        bool narrow = kernel == GemmKernel.Vector512 && columnEnd - columnStart <= NarrowWidth;
+        if (narrow) nr = NarrowWidth;
         int mc = Math.Max(mr, MCTarget / mr * mr);
         var buffers = PackBuffers.ForThisThread(mc * KC, NC * KC, mr * nr);
         float* packedA = buffers.A, packedB = buffers.B, edge = buffers.Edge;
@@ -287,13 +292,13 @@ public static unsafe class Gemm
                             float* cTile = p.C + (nint)(ic + ir) * p.Ldc + jc + jr;
                             if (rows == mr && columns == nr)
                             {
-                                RunKernel(kernel, kcBlock, aPanel, bPanel, cTile, p.Ldc, p.Alpha, beta);
+                                RunKernel(kernel, narrow, kcBlock, aPanel, bPanel, cTile, p.Ldc, p.Alpha, beta);
                             }
                             else
                             {
                                 // Edge tile: compute the whole padded tile into a scratch tile,
                                 // then write back only the part inside C.
-                                RunKernel(kernel, kcBlock, aPanel, bPanel, edge, nr, 1f, 0f);
+                                RunKernel(kernel, narrow, kcBlock, aPanel, bPanel, edge, nr, 1f, 0f);
                                 WriteBack(edge, nr, rows, columns, cTile, p.Ldc, p.Alpha, beta);
                             }
                         }
@@ -304,9 +309,10 @@ public static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void RunKernel(GemmKernel kernel, int depth, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    static void RunKernel(GemmKernel kernel, bool narrow, int depth, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
-        if (kernel == GemmKernel.Vector512) GemmMicroKernels.Kernel512(depth, a, b, c, ldc, alpha, beta);
+        if (narrow) GemmMicroKernels.Kernel512Narrow(depth, a, b, c, ldc, alpha, beta);
+        else if (kernel == GemmKernel.Vector512) GemmMicroKernels.Kernel512(depth, a, b, c, ldc, alpha, beta);
         else if (kernel == GemmKernel.Vector256) GemmMicroKernels.Kernel256(depth, a, b, c, ldc, alpha, beta);
         else GemmMicroKernels.KernelScalar4x4(depth, a, b, c, ldc, alpha, beta);
     }
@@ -455,14 +461,59 @@ public static unsafe class Gemm
         return sum;
     }
 
-    /// <summary>y = alpha·Σ_p x[p]·rows[p·stride .. + y.Length] + beta·y, with the partial sums
-    /// kept in a 1024-float block of y-sized scratch so they stay in L1.</summary>
+    /// <summary>y = alpha·Σ_q x[q]·rows[q·stride .. + y.Length] + beta·y.</summary>
     static void AccumulateRows(StridedVector x, float* rows, nint stride, int depth,
         Span<float> y, float alpha, float beta)
     {
+        int start = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            // 64 columns at a time in four zmm accumulators held across the whole depth, so each
+            // element of the matrix is loaded once and y is written once; then 16 at a time, then
+            // single columns. All three do the same fused multiply-adds in the same order, so a
+            // column's value does not depend on which of them (which thread split) computed it.
+            fixed (float* output = y)
+            {
+                for (; start <= y.Length - 64; start += 64)
+                {
+                    Vector512<float> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
+                    float* row = rows + start;
+                    for (int q = 0; q < depth; q++, row += stride)
+                    {
+                        var scale = Vector512.Create(x.Pointer[q * x.Stride]);
+                        sum0 = Vector512.FusedMultiplyAdd(scale, Vector512.Load(row), sum0);
+                        sum1 = Vector512.FusedMultiplyAdd(scale, Vector512.Load(row + 16), sum1);
+                        sum2 = Vector512.FusedMultiplyAdd(scale, Vector512.Load(row + 32), sum2);
+                        sum3 = Vector512.FusedMultiplyAdd(scale, Vector512.Load(row + 48), sum3);
+                    }
+                    Store(sum0, output + start, alpha, beta);
+                    Store(sum1, output + start + 16, alpha, beta);
+                    Store(sum2, output + start + 32, alpha, beta);
+                    Store(sum3, output + start + 48, alpha, beta);
+                }
+                for (; start <= y.Length - 16; start += 16)
+                {
+                    Vector512<float> sum0 = default;
+                    float* row = rows + start;
+                    for (int q = 0; q < depth; q++, row += stride)
+                        sum0 = Vector512.FusedMultiplyAdd(Vector512.Create(x.Pointer[q * x.Stride]), Vector512.Load(row), sum0);
+                    Store(sum0, output + start, alpha, beta);
+                }
+                for (; start < y.Length; start++)
+                {
+                    float sum0 = 0f;
+                    for (int q = 0; q < depth; q++)
+                        sum0 = MathF.FusedMultiplyAdd(x.Pointer[q * x.Stride], rows[q * stride + start], sum0);
+                    Combine(ref output[start], sum0, alpha, beta);
+                }
+            }
+            return;
+        }
+
+        // Without AVX-512: row by row into a partial sum kept in L1.
         const int Chunk = 1024;
-        Span<float> sum = stackalloc float[Math.Min(Chunk, y.Length)];
-        for (int start = 0; start < y.Length; start += Chunk)
+        Span<float> sum = stackalloc float[Math.Min(Chunk, Math.Max(1, y.Length - start))];
+        for (; start < y.Length; start += Chunk)
         {
             int count = Math.Min(Chunk, y.Length - start);
             var partial = sum[..count];
@@ -478,8 +529,16 @@ public static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store(Vector512<float> sum, float* output, float alpha, float beta)
+    {
+        var scaled = sum * Vector512.Create(alpha);
+        if (beta != 0f) scaled = Vector512.FusedMultiplyAdd(Vector512.Create(beta), Vector512.Load(output), scaled);
+        scaled.Store(output);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Combine(ref float c, float product, float alpha, float beta) =>
-        c = beta == 0f ? alpha * product : MathF.FusedMultiplyAdd(alpha, product, beta * c);
+        c = beta == 0f ? alpha * product : MathF.FusedMultiplyAdd(beta, c, alpha * product);
 
     /// <summary>Per-thread scratch for the direct paths (grown, then reused).</summary>
     static class Scratch

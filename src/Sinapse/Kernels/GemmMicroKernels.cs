@@ -118,6 +118,88 @@ static unsafe class GemmMicroKernels
     static void Update(Vector512<float> accumulator, float* c, Vector512<float> alpha, Vector512<float> beta) =>
         Vector512.FusedMultiplyAdd(accumulator, alpha, beta * Vector512.Load(c)).Store(c);
 
+    /// <summary>AVX-512, 12×16, for products at most 16 columns wide (a classifier's last layer):
+    /// the 32-wide kernel would spend most of its FMAs on padding there.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Kernel512Narrow(int depth, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    {
+        Vector512<float> c00 = default;
+        Vector512<float> c10 = default;
+        Vector512<float> c20 = default;
+        Vector512<float> c30 = default;
+        Vector512<float> c40 = default;
+        Vector512<float> c50 = default;
+        Vector512<float> c60 = default;
+        Vector512<float> c70 = default;
+        Vector512<float> c80 = default;
+        Vector512<float> c90 = default;
+        Vector512<float> c100 = default;
+        Vector512<float> c110 = default;
+        for (int p = 0; p < depth; p++)
+        {
+            var b0 = Vector512.Load(b + 0);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            var a4 = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+            var a5 = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+            var a6 = Vector512.Create(a[6]);
+            c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+            var a7 = Vector512.Create(a[7]);
+            c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+            var a8 = Vector512.Create(a[8]);
+            c80 = Vector512.FusedMultiplyAdd(a8, b0, c80);
+            var a9 = Vector512.Create(a[9]);
+            c90 = Vector512.FusedMultiplyAdd(a9, b0, c90);
+            var a10 = Vector512.Create(a[10]);
+            c100 = Vector512.FusedMultiplyAdd(a10, b0, c100);
+            var a11 = Vector512.Create(a[11]);
+            c110 = Vector512.FusedMultiplyAdd(a11, b0, c110);
+            a += 12;
+            b += 16;
+        }
+        var alphaV = Vector512.Create(alpha);
+        if (beta == 0f)
+        {
+            // beta = 0 overwrites C without reading it: C may hold NaN garbage from a pool.
+            (c00 * alphaV).Store(c + 0 * ldc + 0);
+            (c10 * alphaV).Store(c + 1 * ldc + 0);
+            (c20 * alphaV).Store(c + 2 * ldc + 0);
+            (c30 * alphaV).Store(c + 3 * ldc + 0);
+            (c40 * alphaV).Store(c + 4 * ldc + 0);
+            (c50 * alphaV).Store(c + 5 * ldc + 0);
+            (c60 * alphaV).Store(c + 6 * ldc + 0);
+            (c70 * alphaV).Store(c + 7 * ldc + 0);
+            (c80 * alphaV).Store(c + 8 * ldc + 0);
+            (c90 * alphaV).Store(c + 9 * ldc + 0);
+            (c100 * alphaV).Store(c + 10 * ldc + 0);
+            (c110 * alphaV).Store(c + 11 * ldc + 0);
+        }
+        else
+        {
+            var betaV = Vector512.Create(beta);
+            Update(c00, c + 0 * ldc + 0, alphaV, betaV);
+            Update(c10, c + 1 * ldc + 0, alphaV, betaV);
+            Update(c20, c + 2 * ldc + 0, alphaV, betaV);
+            Update(c30, c + 3 * ldc + 0, alphaV, betaV);
+            Update(c40, c + 4 * ldc + 0, alphaV, betaV);
+            Update(c50, c + 5 * ldc + 0, alphaV, betaV);
+            Update(c60, c + 6 * ldc + 0, alphaV, betaV);
+            Update(c70, c + 7 * ldc + 0, alphaV, betaV);
+            Update(c80, c + 8 * ldc + 0, alphaV, betaV);
+            Update(c90, c + 9 * ldc + 0, alphaV, betaV);
+            Update(c100, c + 10 * ldc + 0, alphaV, betaV);
+            Update(c110, c + 11 * ldc + 0, alphaV, betaV);
+        }
+    }
+
     /// <summary>AVX2/FMA, 6×16: 12 ymm accumulators + 2 B̃ vectors + 1 broadcast of the 16 ymm registers
     /// (the classic Haswell shape).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
