@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Sinapse.Kernels;
 
@@ -36,6 +37,20 @@ static unsafe class GemmMicroKernels
         Vector512<float> c90 = default; Vector512<float> c91 = default;
         Vector512<float> c100 = default; Vector512<float> c101 = default;
         Vector512<float> c110 = default; Vector512<float> c111 = default;
+        // Touch the C tile now so its lines arrive (from L3 or memory, for big C) during the
+        // depth loop instead of stalling the write-back.
+        Sse.Prefetch0(c + 0 * ldc + 0); Sse.Prefetch0(c + 0 * ldc + 16);
+        Sse.Prefetch0(c + 1 * ldc + 0); Sse.Prefetch0(c + 1 * ldc + 16);
+        Sse.Prefetch0(c + 2 * ldc + 0); Sse.Prefetch0(c + 2 * ldc + 16);
+        Sse.Prefetch0(c + 3 * ldc + 0); Sse.Prefetch0(c + 3 * ldc + 16);
+        Sse.Prefetch0(c + 4 * ldc + 0); Sse.Prefetch0(c + 4 * ldc + 16);
+        Sse.Prefetch0(c + 5 * ldc + 0); Sse.Prefetch0(c + 5 * ldc + 16);
+        Sse.Prefetch0(c + 6 * ldc + 0); Sse.Prefetch0(c + 6 * ldc + 16);
+        Sse.Prefetch0(c + 7 * ldc + 0); Sse.Prefetch0(c + 7 * ldc + 16);
+        Sse.Prefetch0(c + 8 * ldc + 0); Sse.Prefetch0(c + 8 * ldc + 16);
+        Sse.Prefetch0(c + 9 * ldc + 0); Sse.Prefetch0(c + 9 * ldc + 16);
+        Sse.Prefetch0(c + 10 * ldc + 0); Sse.Prefetch0(c + 10 * ldc + 16);
+        Sse.Prefetch0(c + 11 * ldc + 0); Sse.Prefetch0(c + 11 * ldc + 16);
         for (int p = 0; p < depth; p++)
         {
             var b0 = Vector512.Load(b + 0);
@@ -135,6 +150,20 @@ static unsafe class GemmMicroKernels
         Vector512<float> c90 = default;
         Vector512<float> c100 = default;
         Vector512<float> c110 = default;
+        // Touch the C tile now so its lines arrive (from L3 or memory, for big C) during the
+        // depth loop instead of stalling the write-back.
+        Sse.Prefetch0(c + 0 * ldc + 0);
+        Sse.Prefetch0(c + 1 * ldc + 0);
+        Sse.Prefetch0(c + 2 * ldc + 0);
+        Sse.Prefetch0(c + 3 * ldc + 0);
+        Sse.Prefetch0(c + 4 * ldc + 0);
+        Sse.Prefetch0(c + 5 * ldc + 0);
+        Sse.Prefetch0(c + 6 * ldc + 0);
+        Sse.Prefetch0(c + 7 * ldc + 0);
+        Sse.Prefetch0(c + 8 * ldc + 0);
+        Sse.Prefetch0(c + 9 * ldc + 0);
+        Sse.Prefetch0(c + 10 * ldc + 0);
+        Sse.Prefetch0(c + 11 * ldc + 0);
         for (int p = 0; p < depth; p++)
         {
             var b0 = Vector512.Load(b + 0);
