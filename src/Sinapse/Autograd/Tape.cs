@@ -92,16 +92,26 @@ public static class Tape
         if (seed != null && seed.Shape != root.Shape) throw new ArgumentException($"The seed gradient has shape {seed.Shape}, the output {root.Shape}.");
 
         var sorted = TopologicalOrder(root);
-        if (seed == null) Accumulate(root, [1f]);
-        else Accumulate(root, seed.Span);
-        for (int i = sorted.Count - 1; i >= 0; i--)
+        try
         {
-            var tensor = sorted[i];
-            var node = tensor.Node!;
-            if (tensor.Grad != null) node.Backward(tensor.Grad);
-            if (!retainGraph) tensor.Node = null;
+            // Gradients left in intermediate tensors by an earlier pass over a retained graph
+            // belong to that pass: accumulating onto them would count it again.
+            foreach (var tensor in sorted) tensor.Grad = null;
+            if (seed == null) Accumulate(root, [1f]);
+            else Accumulate(root, seed.Span);
+            for (int i = sorted.Count - 1; i >= 0; i--)
+            {
+                var tensor = sorted[i];
+                var node = tensor.Node!;
+                if (tensor.Grad != null) node.Backward(tensor.Grad);
+                if (!retainGraph) tensor.Node = null;
+            }
         }
-        sorted.Clear();
+        finally
+        {
+            // The list is reused by the thread's next pass, even after an op's backward threw.
+            sorted.Clear();
+        }
     }
 
     // Iterative depth-first search, so a deep graph cannot overflow the stack.
@@ -110,6 +120,8 @@ public static class Tape
         order ??= [];
         visited ??= new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         pending ??= new Stack<(Tensor, int)>();
+        order.Clear();
+        pending.Clear();
         visited.Clear();
         pending.Push((root, 0));
         visited.Add(root);

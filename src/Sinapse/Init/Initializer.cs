@@ -74,10 +74,11 @@ public sealed class Initializer
     /// </summary>
     public static Initializer Parse(string text)
     {
-        var name = text.Trim().ToLowerInvariant().Replace('-', '_');
+        var name = text.Trim().ToLowerInvariant();
         int open = name.IndexOf('(');
         var arguments = open < 0 ? [] : ParseArguments(text, name[(open + 1)..].TrimEnd(')'));
-        var head = open < 0 ? name : name[..open].Trim();
+        // Only the name's dashes become underscores: an argument may be negative ("uniform(-5, 5)").
+        var head = (open < 0 ? name : name[..open].Trim()).Replace('-', '_');
         return (head, arguments.Length) switch
         {
             ("glorot_uniform" or "xavier_uniform", 0) => GlorotUniform(),

@@ -16,12 +16,13 @@ public abstract class Activation : Module
     /// </summary>
     public static Activation Parse(string text)
     {
-        var name = text.Trim().ToLowerInvariant().Replace('-', '_');
+        var name = text.Trim().ToLowerInvariant();
         int open = name.IndexOf('(');
         float? argument = open < 0 ? null
             : float.TryParse(name[(open + 1)..].TrimEnd(')'), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
             : throw new ArgumentException($"Activation '{text}': the argument is not a number.");
-        return ((open < 0 ? name : name[..open]), argument) switch
+        // Only the name's dashes become underscores: the argument may be negative.
+        return ((open < 0 ? name : name[..open].Trim()).Replace('-', '_'), argument) switch
         {
             ("relu", null) => new Relu(),
             ("leaky_relu" or "leakyrelu", _) => new LeakyRelu(argument ?? 0.01f),

@@ -20,9 +20,10 @@ public abstract class Loss(Reduction reduction)
     /// </summary>
     public static Loss Parse(string text, Reduction reduction = Reduction.Mean)
     {
-        var name = text.Trim().ToLowerInvariant().Replace('-', '_');
+        var name = text.Trim().ToLowerInvariant();
         int open = name.IndexOf('(');
-        var head = open < 0 ? name : name[..open];
+        // Only the name's dashes become underscores: an argument may be negative ("focal(2, -1)").
+        var head = (open < 0 ? name : name[..open].Trim()).Replace('-', '_');
         var arguments = open < 0 ? [] : name[(open + 1)..].TrimEnd(')').Split(',', StringSplitOptions.TrimEntries)
             .Select(a => float.TryParse(a, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"Loss '{text}': '{a}' is not a number.")).ToArray();
         return (head, arguments.Length) switch

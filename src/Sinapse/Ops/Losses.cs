@@ -109,7 +109,7 @@ public static partial class F
                     for (int c = 0; c < classes; c++)
                     {
                         float t = labels ? (c == (int)target.Span[r] ? 1f : 0f) : target.Span[r * classes + c];
-                        d[c] = beta * d[c] + scale * (p[c] * mass - t);
+                        d[c] = (beta == 0f ? 0f : d[c]) + scale * (p[c] * mass - t); // beta = 0: d may be garbage, never read it
                     }
                 }
             }, logits);
@@ -167,7 +167,8 @@ public static partial class F
                 var d = Tape.GradientTarget(prediction, out float beta);
                 var p = prediction.Span;
                 var t = target.Span;
-                for (int i = 0; i < count; i++) d[i] = beta * d[i] + ReducedGradient(gradOutput, reduction, count, i) * gradient(p[i], t[i]);
+                // beta = 0: d may hold a stale or pooled buffer (NaN included), so it is not read (0·NaN is NaN).
+                for (int i = 0; i < count; i++) d[i] = (beta == 0f ? 0f : d[i]) + ReducedGradient(gradOutput, reduction, count, i) * gradient(p[i], t[i]);
             }, prediction);
         return result;
     }

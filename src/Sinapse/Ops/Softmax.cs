@@ -11,7 +11,15 @@ public static partial class F
     {
         var (rows, classes) = RowsOf(x, "Softmax");
         var y = Tensor.Empty(x.Shape);
-        for (int r = 0; r < rows; r++) TensorPrimitives.SoftMax(x.Span.Slice(r * classes, classes), y.Span.Slice(r * classes, classes));
+        for (int r = 0; r < rows; r++)
+        {
+            // TensorPrimitives.SoftMax does not shift by the maximum: exp(1000) would overflow to NaN.
+            var xr = x.Span.Slice(r * classes, classes);
+            var yr = y.Span.Slice(r * classes, classes);
+            TensorPrimitives.Subtract(xr, TensorPrimitives.Max(xr), yr);
+            TensorPrimitives.Exp(yr, yr);
+            TensorPrimitives.Divide(yr, TensorPrimitives.Sum(yr), yr);
+        }
         if (Tape.NeedsGrad(x))
             Tape.Record("Softmax", y, gradOutput =>
             {
@@ -23,7 +31,8 @@ public static partial class F
                     var dyr = gradOutput.Span.Slice(r * classes, classes);
                     var dxr = dx.Slice(r * classes, classes);
                     float dot = TensorPrimitives.Dot(dyr, yr);
-                    for (int c = 0; c < classes; c++) dxr[c] = beta * dxr[c] + yr[c] * (dyr[c] - dot);
+                    // beta = 0: dx may hold a stale or pooled buffer (NaN included), so it is not read (0·NaN is NaN).
+                    for (int c = 0; c < classes; c++) dxr[c] = (beta == 0f ? 0f : dxr[c]) + yr[c] * (dyr[c] - dot);
                 }
             }, x);
         return y;
@@ -50,7 +59,7 @@ public static partial class F
                     var dyr = gradOutput.Span.Slice(r * classes, classes);
                     var dxr = dx.Slice(r * classes, classes);
                     float total = TensorPrimitives.Sum(dyr);
-                    for (int c = 0; c < classes; c++) dxr[c] = beta * dxr[c] + dyr[c] - MathF.Exp(yr[c]) * total;
+                    for (int c = 0; c < classes; c++) dxr[c] = (beta == 0f ? 0f : dxr[c]) + dyr[c] - MathF.Exp(yr[c]) * total;
                 }
             }, x);
         return y;
