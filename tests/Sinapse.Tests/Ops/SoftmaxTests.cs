@@ -1,0 +1,79 @@
+using Sinapse.Ops;
+using Sinapse.Tensors;
+using Sinapse.Tests.Support;
+
+namespace Sinapse.Tests.Ops;
+
+public class SoftmaxTests
+{
+    [Fact]
+    public void SoftmaxGradientMatchesFiniteDifferences() =>
+        Expect.GradientsMatch(x => F.Softmax(x[0]), Expect.Random(3, 5));
+
+    [Fact]
+    public void LogSoftmaxGradientMatchesFiniteDifferences() =>
+        Expect.GradientsMatch(x => F.LogSoftmax(x[0]), Expect.Random(3, 5));
+
+    [Fact]
+    public void WorksOverTheLastAxisOfA3DTensor()
+    {
+        Expect.GradientsMatch(x => F.Softmax(x[0]), Expect.Random(2, 3, 5));
+        Expect.GradientsMatch(x => F.LogSoftmax(x[0]), Expect.Random(2, 3, 5));
+    }
+
+    [Fact]
+    public void GradientsAccumulateWhenTheInputIsUsedTwice()
+    {
+        Expect.GradientsMatch(x => F.Add(F.Softmax(x[0]), F.Softmax(x[0])), Expect.Random(3, 5));
+        Expect.GradientsMatch(x => F.Add(F.LogSoftmax(x[0]), F.Multiply(F.LogSoftmax(x[0]), 2f)), Expect.Random(3, 5));
+    }
+
+    [Fact]
+    public void RowsSumToOne()
+    {
+        var y = F.Softmax(Expect.Random([4, 9], seed: 3, low: -10f, high: 10f));
+        for (int r = 0; r < 4; r++)
+        {
+            float sum = 0;
+            for (int c = 0; c < 9; c++) sum += y[r, c];
+            Assert.Equal(1f, sum, 5);
+        }
+    }
+
+    [Fact]
+    public void HugeLogitsDoNotOverflow()
+    {
+        var logits = Tensor.FromArray(new float[,] { { 1000f, 0f, -1000f }, { -1000f, -1000f, -1001f }, { 1000f, 1000f, 999f } });
+        var y = F.Softmax(logits);
+        Assert.All(y.ToArray(), v => Assert.True(float.IsFinite(v), $"softmax gave {v}"));
+        Assert.Equal(1f, y[0, 0], 6);
+        Assert.Equal(0f, y[0, 2], 6);
+        // Rows shifted by a constant give the softmax of the shifted values.
+        double e = Math.Exp(-1);
+        Assert.Equal(1 / (2 + e), y[1, 0], 6);
+        Assert.Equal(e / (2 + e), y[1, 2], 6);
+        Assert.Equal(1 / (2 + e), y[2, 1], 6);
+
+        var logY = F.LogSoftmax(logits);
+        Assert.All(logY.ToArray(), v => Assert.True(float.IsFinite(v), $"log-softmax gave {v}"));
+        Assert.Equal(-2000f, logY[0, 2], 3);
+        // −1000 − (−1000 + log(2 + e^−1)): float32's absolute precision at 1000 is 6e-5, as in PyTorch.
+        Assert.Equal(-Math.Log(2 + e), logY[1, 0], 1e-4);
+    }
+
+    [Fact]
+    public void LogSoftmaxIsTheLogOfSoftmax()
+    {
+        var x = Expect.Random(3, 6);
+        var p = F.Softmax(x).ToArray();
+        var logP = F.LogSoftmax(x).ToArray();
+        for (int i = 0; i < p.Length; i++) Assert.Equal(MathF.Log(p[i]), logP[i], 5);
+    }
+
+    [Fact]
+    public void EmptyLastAxisIsRejected()
+    {
+        var error = Assert.Throws<ArgumentException>(() => F.Softmax(Tensor.Zeros(2, 0)));
+        Assert.Contains("[2, 0]", error.Message);
+    }
+}

@@ -1,0 +1,104 @@
+using Sinapse.Tensors;
+
+namespace Sinapse.Tests.Tensors;
+
+public class RngTests
+{
+    [Fact]
+    public void TheSameSeedGivesTheSameSequence()
+    {
+        var a = new Rng(123);
+        var b = new Rng(123);
+        for (int i = 0; i < 100; i++) Assert.Equal(a.NextUInt64(), b.NextUInt64());
+        Assert.NotEqual(new Rng(1).NextUInt64(), new Rng(2).NextUInt64());
+    }
+
+    [Fact]
+    public void SavedStateReproducesTheRestOfTheSequence()
+    {
+        var rng = new Rng(7);
+        for (int i = 0; i < 10; i++) rng.NextNormal();
+        var state = rng.GetState();
+        var expected = Enumerable.Range(0, 50).Select(_ => (rng.NextFloat(), rng.NextInt(1000), rng.NextNormal())).ToArray();
+        var resumed = new Rng(999);
+        resumed.SetState(state);
+        var actual = Enumerable.Range(0, 50).Select(_ => (resumed.NextFloat(), resumed.NextInt(1000), resumed.NextNormal())).ToArray();
+        Assert.Equal(expected, actual);
+        // Reseeding restarts the sequence.
+        rng.Reseed(7);
+        var fresh = new Rng(7);
+        Assert.Equal(fresh.NextUInt64(), rng.NextUInt64());
+    }
+
+    [Fact]
+    public void InvalidStatesAreRejected()
+    {
+        Assert.Throws<ArgumentException>(() => new Rng(1).SetState([1UL, 2UL]));
+        Assert.Throws<ArgumentException>(() => new Rng(1).SetState([0UL, 0UL, 0UL, 0UL]));
+    }
+
+    [Fact]
+    public void NextIntCoversItsRangeUniformly()
+    {
+        // 6 buckets × 60,000 draws: a χ² test at a generous threshold (p ≈ 1e-6 for 5 degrees of freedom).
+        var rng = new Rng(5);
+        const int buckets = 6, draws = 60_000;
+        var counts = new int[buckets];
+        for (int i = 0; i < draws; i++) counts[rng.NextInt(buckets)]++;
+        double expected = draws / (double)buckets;
+        double chiSquared = counts.Sum(c => (c - expected) * (c - expected) / expected);
+        Assert.True(chiSquared < 35, $"χ² = {chiSquared} for counts [{string.Join(", ", counts)}]");
+
+        // A range just above 2^31 / 2 is where modulo reduction would be most biased: the upper half
+        // of the range would be drawn a third less often.
+        int big = (1 << 30) + (1 << 29);
+        int upper = 0;
+        for (int i = 0; i < 30_000; i++)
+        {
+            int v = rng.NextInt(big);
+            Assert.InRange(v, 0, big - 1);
+            if (v >= big / 2) upper++;
+        }
+        Assert.InRange(upper, 14_500, 15_500);
+
+        Assert.Equal(0, rng.NextInt(1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => rng.NextInt(0));
+    }
+
+    [Fact]
+    public void FloatsAndNormalsHaveTheirDistributions()
+    {
+        var rng = new Rng(9);
+        var uniform = Enumerable.Range(0, 100_000).Select(_ => rng.NextFloat()).ToArray();
+        Assert.All(uniform, u => Assert.InRange(u, 0f, 0.99999994f));
+        Assert.InRange(uniform.Average(), 0.495, 0.505);
+        var normal = Enumerable.Range(0, 100_000).Select(_ => (double)rng.NextNormal()).ToArray();
+        double mean = normal.Average();
+        Assert.InRange(mean, -0.01, 0.01);
+        Assert.InRange(Math.Sqrt(normal.Average(v => (v - mean) * (v - mean))), 0.99, 1.01);
+        Assert.All(normal, v => Assert.True(double.IsFinite(v)));
+    }
+
+    [Fact]
+    public void ShuffleIsAPermutationAndReproducible()
+    {
+        var items = Enumerable.Range(0, 1000).ToArray();
+        new Rng(3).Shuffle(items.AsSpan());
+        Assert.Equal(Enumerable.Range(0, 1000), items.Order());
+        Assert.NotEqual(Enumerable.Range(0, 1000), items);
+        var again = Enumerable.Range(0, 1000).ToArray();
+        new Rng(3).Shuffle(again.AsSpan());
+        Assert.Equal(items, again);
+
+        // Every position receives every item about equally often (here: where item 0 lands among 4).
+        var rng = new Rng(4);
+        var landed = new int[4];
+        for (int trial = 0; trial < 40_000; trial++)
+        {
+            int[] four = [0, 1, 2, 3];
+            rng.Shuffle(four.AsSpan());
+            landed[Array.IndexOf(four, 0)]++;
+        }
+        Assert.All(landed, c => Assert.InRange(c, 9_500, 10_500));
+    }
+}

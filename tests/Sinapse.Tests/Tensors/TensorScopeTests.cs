@@ -1,0 +1,75 @@
+using Sinapse.Ops;
+using Sinapse.Tensors;
+
+namespace Sinapse.Tests.Tensors;
+
+public class TensorScopeTests
+{
+    [Fact]
+    public void TensorsReleasedAtTheEndOfTheScopeSayHowToKeepThem()
+    {
+        Tensor inside;
+        using (TensorScope.Begin()) inside = F.Add(Tensor.Ones(3, 5), 1f);
+        var error = Assert.Throws<ObjectDisposedException>(() => inside.ToArray());
+        Assert.Contains("TensorScope", error.Message);
+        Assert.Contains("Keep", error.Message);
+        Assert.Contains("[3, 5]", error.Message);
+        Assert.Contains("released", inside.ToString());
+    }
+
+    [Fact]
+    public void KeptTensorsAndTensorsFromOutsideSurvive()
+    {
+        var outside = Tensor.Ones(4);
+        Tensor kept;
+        using (TensorScope.Begin())
+        {
+            kept = TensorScope.Keep(F.Multiply(outside, 3f));
+            using (TensorScope.Begin())
+            {
+                // Keep finds the tensor in an outer scope too.
+                var fromInner = F.Add(outside, 1f);
+                Assert.Equal([2f, 2f, 2f, 2f], fromInner.ToArray());
+            }
+        }
+        Assert.Equal([3f, 3f, 3f, 3f], kept.ToArray());
+        Assert.Equal([1f, 1f, 1f, 1f], outside.ToArray());
+    }
+
+    [Fact]
+    public void KeepWorksFromAnInnerScope()
+    {
+        Tensor kept;
+        using (TensorScope.Begin())
+        {
+            var made = F.Add(Tensor.Ones(2), 4f);
+            using (TensorScope.Begin()) kept = TensorScope.Keep(made);
+        }
+        Assert.Equal([5f, 5f], kept.ToArray());
+    }
+
+    [Fact]
+    public void BuffersAreReusedAcrossScopes()
+    {
+        // A scope's buffers go back to the pool: a later scope asking for the same size gets one
+        // back instead of allocating (the steady state of a training loop).
+        var shape = new Shape(37, 41);
+        for (int warm = 0; warm < 3; warm++)
+            using (TensorScope.Begin()) Tensor.Empty(shape);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        using (TensorScope.Begin()) Tensor.Empty(shape);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 37 * 41 * sizeof(float), $"allocated {allocated} bytes");
+    }
+
+    [Fact]
+    public void ScopesMustEndInReverseOrder()
+    {
+        var outer = TensorScope.Begin();
+        var inner = TensorScope.Begin();
+        Assert.Throws<InvalidOperationException>(() => outer.Dispose());
+        inner.Dispose();
+        outer.Dispose();
+        outer.Dispose();   // a second Dispose is harmless
+    }
+}
