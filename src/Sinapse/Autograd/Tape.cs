@@ -3,11 +3,13 @@ using Sinapse.Tensors;
 namespace Sinapse.Autograd;
 
 /// <summary>One recorded op: its inputs and the closure that pushes the output's gradient back into them.</summary>
-internal sealed class Node(Tensor[] inputs, Action<Tensor> backward, string op)
+internal sealed class Node(Tensor[] inputs, Action<Tensor> backward, string op, string? layer)
 {
     public Tensor[] Inputs { get; } = inputs;
     public Action<Tensor> Backward { get; } = backward;
     public string Op { get; } = op;
+    /// <summary>The layer whose forward pass recorded the op, for error messages.</summary>
+    public string? Layer { get; } = layer;
 }
 
 /// <summary>
@@ -32,7 +34,7 @@ public static class Tape
         foreach (var input in inputs) any |= input?.RequiresGrad ?? false;
         if (!any) return;
         output.RequiresGrad = true;
-        output.Node = new Node(Array.FindAll(inputs, i => i != null)!, backward, op);
+        output.Node = new Node(Array.FindAll(inputs, i => i != null)!, backward, op, AnomalyDetection.CurrentLayer);
     }
 
     /// <summary>
@@ -103,7 +105,13 @@ public static class Tape
             {
                 var tensor = sorted[i];
                 var node = tensor.Node!;
-                if (tensor.Grad != null) node.Backward(tensor.Grad);
+                if (tensor.Grad != null)
+                {
+                    node.Backward(tensor.Grad);
+                    if (AnomalyDetection.Enabled)
+                        foreach (var input in node.Inputs)
+                            if (input.Grad != null) AnomalyDetection.Check(input.Grad, Pass.Backward, node.Layer, node.Op);
+                }
                 if (!retainGraph) tensor.Node = null;
             }
         }

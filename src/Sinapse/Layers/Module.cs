@@ -1,3 +1,4 @@
+using Sinapse.Autograd;
 using Sinapse.Tensors;
 
 namespace Sinapse.Layers;
@@ -42,6 +43,8 @@ public abstract class Module
     protected T RegisterModule<T>(string name, T module) where T : Module
     {
         children.Add((name, module));
+        module.Parent = this;
+        foreach (var (_, descendant) in module.NamedModules()) descendant.label = null;
         return module;
     }
 
@@ -98,8 +101,44 @@ public abstract class Module
         return this;
     }
 
-    /// <summary>Runs the module on <paramref name="input"/>; the same as <see cref="Forward"/>.</summary>
-    public Tensor Call(Tensor input) => Forward(input);
+    /// <summary>
+    /// Runs the module on <paramref name="input"/>: <see cref="Forward"/>, with the ops it records
+    /// attributed to this layer and, under <see cref="AnomalyDetection"/>, its output checked for
+    /// NaN and infinity. Containers call their children through it.
+    /// </summary>
+    public Tensor Call(Tensor input)
+    {
+        var outer = AnomalyDetection.CurrentLayer;
+        // Formatted once: the label is only read when something goes wrong.
+        var layer = label ??= $"'{Path}' ({Describe()})";
+        AnomalyDetection.CurrentLayer = layer;
+        try
+        {
+            var output = Forward(input);
+            if (AnomalyDetection.Enabled) AnomalyDetection.Check(output, Pass.Forward, layer, GetType().Name);
+            return output;
+        }
+        finally
+        {
+            AnomalyDetection.CurrentLayer = outer;
+        }
+    }
+
+    private string? label;
+
+    /// <summary>The module that registered this one as a child, if any.</summary>
+    public Module? Parent { get; private set; }
+
+    /// <summary>The dotted path from the root module ("3", "features.0"); "" for a root.</summary>
+    public string Path
+    {
+        get
+        {
+            if (Parent == null) return "";
+            var name = Parent.children.First(c => ReferenceEquals(c.Module, this)).Name;
+            return Parent.Parent == null ? name : Parent.Path + "." + name;
+        }
+    }
 
     /// <summary>Checks the input's features against what the layer needs, naming the layer and both shapes.</summary>
     protected void ExpectFeatures(Shape input, int axis, int expected, string what)

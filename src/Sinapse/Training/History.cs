@@ -23,6 +23,12 @@ public sealed class History
     /// <summary>The loss of every update, in order (the per-iteration curve).</summary>
     public List<float> StepLosses { get; } = [];
 
+    /// <summary>‖∇‖₂ over all trainable parameters at every update, before any clipping.</summary>
+    public List<float> GradientNorms { get; } = [];
+
+    /// <summary>Per-layer gradient and weight norms, recorded by a <see cref="Diagnostics.GradientMonitor"/>.</summary>
+    public List<Diagnostics.LayerNorms> LayerNorms { get; } = [];
+
     public EpochRecord? Last => Epochs.Count == 0 ? null : Epochs[^1];
 
     public string ToCsv()

@@ -9,6 +9,9 @@ using Sinapse.Tensors;
 
 namespace Sinapse.Training;
 
+/// <summary>Training produced a NaN or infinity; the message says where it arose and why, as far as can be told.</summary>
+public sealed class TrainingDivergedException(string message) : InvalidOperationException(message);
+
 /// <summary>The result of <see cref="Trainer.Evaluate"/>: mean loss, and accuracy for classification.</summary>
 public sealed record Evaluation(double Loss, double? Accuracy, int Count);
 
@@ -30,6 +33,13 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
     /// <summary>Set by a callback (early stopping, say) to end training after the current epoch.</summary>
     public bool StopRequested { get; set; }
 
+    /// <summary>The history of the current (or last) <see cref="Fit"/>, which callbacks add to.</summary>
+    public History History { get; private set; } = new();
+
+    private readonly float[] recentGradientNorms = new float[8];
+    private long steps;
+    private int epoch, batch;
+
     /// <summary>Trains on mini-batches of <paramref name="batchSize"/> drawn without replacement, reshuffled every epoch.</summary>
     public History Fit(Dataset train, int epochs, int batchSize, Dataset? validation = null, Rng? rng = null, CancellationToken cancellation = default) =>
         Fit(new DataLoader(train, batchSize, shuffle: true, dropLast: false, rng: rng), epochs, validation, cancellation);
@@ -44,10 +54,10 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         CheckCompatible(train.Dataset, "training");
         if (validation != null) CheckCompatible(validation, "validation");
 
-        var history = new History();
+        var history = History = new History();
         StopRequested = false;
         foreach (var callback in Callbacks) callback.OnTrainBegin(this);
-        for (int epoch = 1; epoch <= epochs && !StopRequested; epoch++)
+        for (epoch = 1; epoch <= epochs && !StopRequested; epoch++)
         {
             foreach (var callback in Callbacks) callback.OnEpochBegin(this, epoch);
             Model.Train();
@@ -55,13 +65,11 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
             double lossSum = 0;
             long correct = 0, seen = 0;
             bool classification = true;
-            int batch = 0;
+            batch = 0;
             foreach (var (features, targets) in train)
             {
                 cancellation.ThrowIfCancellationRequested();
                 var (stepLoss, stepCorrect) = TrainStep(features, targets);
-                if (!float.IsFinite(stepLoss))
-                    throw new InvalidOperationException($"The loss became {stepLoss} at epoch {epoch}, batch {batch + 1}: training diverged. Lower the learning rate, normalise the inputs, or clip gradients.");
                 int count = features.Shape[0];
                 lossSum += stepLoss * (double)count;
                 seen += count;
@@ -86,16 +94,71 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         return history;
     }
 
-    /// <summary>One update: forward, loss, backward, optimizer step. Returns the loss and, for classification, the number right.</summary>
+    /// <summary>
+    /// One update: forward, loss, backward, optimizer step. Returns the loss and, for
+    /// classification, the number right. A NaN or infinity in the loss or the gradients stops
+    /// training before the update with a <see cref="TrainingDivergedException"/>.
+    /// </summary>
     public (float Loss, int? Correct) TrainStep(Tensor features, Tensor targets)
     {
         using var scope = TensorScope.Begin();
         Optimizer.ZeroGrad();
-        var output = Model.Forward(features);
+        var output = Model.Call(features);
         var value = Loss.Forward(output, targets);
         value.Backward();
+        float lossValue = value.Item();
+        float gradientNorm = GlobalGradientNorm();
+        History.GradientNorms.Add(gradientNorm);
+        if (!float.IsFinite(lossValue) || !float.IsFinite(gradientNorm)) throw Diverged(features, targets, lossValue);
+        recentGradientNorms[steps++ % recentGradientNorms.Length] = gradientNorm;
         Optimizer.Step();
-        return (value.Item(), Metrics.CountCorrect(output, targets));
+        return (lossValue, Metrics.CountCorrect(output, targets));
+    }
+
+    /// <summary>‖∇‖₂ over every trainable parameter's gradient (what clipping by norm limits).</summary>
+    private float GlobalGradientNorm()
+    {
+        float sum = 0;
+        foreach (var group in Optimizer.Groups)
+            foreach (var p in group.Parameters)
+                if (p.RequiresGrad && p.Grad != null) sum += System.Numerics.Tensors.TensorPrimitives.SumOfSquares(p.Grad.Span);
+        return MathF.Sqrt(sum);
+    }
+
+    /// <summary>
+    /// Replays the failed step (the weights are still those it started from) with anomaly
+    /// detection on, to name the first layer and pass that produced a non-finite value, and says
+    /// whether the gradient norms before it were exploding or vanishing.
+    /// </summary>
+    private TrainingDivergedException Diverged(Tensor features, Tensor targets, float lossValue)
+    {
+        string where;
+        try
+        {
+            using var detection = AnomalyDetection.Enable();
+            using var replay = TensorScope.Begin();
+            Optimizer.ZeroGrad();
+            Loss.Forward(Model.Call(features), targets).Backward();
+            where = "the replay with anomaly detection found no non-finite value (a nondeterministic op?)";
+        }
+        catch (NonFiniteValueException located)
+        {
+            where = located.Message;
+        }
+        catch (ArithmeticException other)
+        {
+            where = other.Message;
+        }
+        int count = (int)Math.Min(steps, recentGradientNorms.Length);
+        var norms = Enumerable.Range(0, count).Select(i => recentGradientNorms[(steps - count + i) % recentGradientNorms.Length]).ToArray();
+        string trend = count == 0 ? "no update had succeeded yet"
+            : norms[^1] > 1e6f || (count > 1 && norms[^1] > 1e3f * norms[0]) ? "the gradients were exploding"
+            : norms[^1] < 1e-20f ? "the gradients had vanished (values underflowed)"
+            : "the gradient norms were moderate: look for NaN in the inputs or an op undefined at its argument (log of 0, division by 0)";
+        string recent = count == 0 ? "" : $" (‖∇‖ over the last {count} updates: {string.Join(", ", norms.Select(n => n.ToString("0.###E+0", System.Globalization.CultureInfo.InvariantCulture)))})";
+        string position = epoch > 0 ? $" at epoch {epoch}, batch {batch + 1}" : "";
+        return new TrainingDivergedException(
+            $"Training diverged{position}: the loss is {lossValue}. {where} Before it, {trend}{recent}. Lower the learning rate, normalise the inputs, or clip gradients.");
     }
 
     /// <summary>Mean loss and accuracy over a dataset, in eval mode and without recording gradients.</summary>
@@ -113,7 +176,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
             foreach (var (features, targets) in new DataLoader(data, Math.Min(batchSize, data.Count), shuffle: false))
             {
                 using var scope = TensorScope.Begin();
-                var output = Model.Forward(features);
+                var output = Model.Call(features);
                 lossSum += Loss.Forward(output, targets).Item() * (double)features.Shape[0];
                 if (Metrics.CountCorrect(output, targets) is int c) correct += c; else classification = false;
             }
@@ -144,7 +207,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
             {
                 using var scope = TensorScope.Begin();
                 int count = Math.Min(batchSize, inputs.Shape[0] - start);
-                model.Forward(inputs.Slice(start, count)).Span.CopyTo(result.Span.Slice(start * rowLength, count * rowLength));
+                model.Call(inputs.Slice(start, count)).Span.CopyTo(result.Span.Slice(start * rowLength, count * rowLength));
             }
             return result;
         }

@@ -135,8 +135,51 @@ public class TrainerTests
         var model = Mlp.Create(6, [16], 3, "relu", rng: new Rng(1));
         var trainer = new Trainer(model, new MseLoss(), new Sgd(model.Parameters(), 1e6f));
         var targets = Dataset.OneHot(data.Targets, 3);
-        var error = Assert.Throws<InvalidOperationException>(() => trainer.Fit(new Dataset(data.Features, targets), epochs: 5, batchSize: 60));
+        var error = Assert.Throws<TrainingDivergedException>(() => trainer.Fit(new Dataset(data.Features, targets), epochs: 5, batchSize: 60));
         Assert.Contains("epoch", error.Message);
+        Assert.Contains("exploding", error.Message);
+    }
+
+    /// <summary>A layer that turns values at or below zero into NaN: log of a ReLU output.</summary>
+    private sealed class LogLayer : Module
+    {
+        public override Tensor Forward(Tensor input)
+        {
+            var output = Tensor.Empty(input.Shape);
+            System.Numerics.Tensors.TensorPrimitives.Log(input.Span, output.Span);
+            return output;
+        }
+
+        public override Shape OutputShape(Shape input) => input;
+    }
+
+    [Fact]
+    public void TheFirstLayerToProduceANaNIsNamedWithItsPass()
+    {
+        var model = new Sequential(new Linear(6, 4, rng: new Rng(1)), new LogLayer(), new Linear(4, 3, rng: new Rng(2)));
+        var trainer = new Trainer(model, new CrossEntropyLoss(), new Sgd(model.Parameters(), 0.1f));
+        var error = Assert.Throws<TrainingDivergedException>(() => trainer.Fit(Blobs(30, 1), epochs: 1, batchSize: 30));
+
+        Assert.Contains("forward pass of layer '1'", error.Message);
+        Assert.Contains("NaN", error.Message);
+        Assert.Contains("epoch 1, batch 1", error.Message);
+        Assert.All(model.Parameters(), p => Assert.True(p.ToArray().All(float.IsFinite)));   // the bad step was not applied
+    }
+
+    [Fact]
+    public void ANaNBornInTheBackwardPassIsNamedAsSuch()
+    {
+        // sqrt has an infinite slope at 0: the forward value is finite, its gradient is not.
+        var weight = Tensor.Zeros(1, 1);
+        weight.RequiresGrad = true;
+        var input = Tensor.Ones(1, 1);
+        using var detection = Sinapse.Autograd.AnomalyDetection.Enable();
+        var output = Sinapse.Ops.F.Linear(input, weight);
+        var root = Sinapse.Ops.F.Unary("Sqrt", output, (x, y) => System.Numerics.Tensors.TensorPrimitives.Sqrt(x, y),
+            (x, y, dy, dx) => { for (int i = 0; i < x.Length; i++) dx[i] = dy[i] * 0.5f / y[i]; });
+        var error = Assert.Throws<Sinapse.Autograd.NonFiniteValueException>(() => Sinapse.Ops.F.Sum(root).Backward());
+        Assert.Equal(Sinapse.Autograd.Pass.Backward, error.Pass);
+        Assert.Equal("Sqrt", error.Op);
     }
 
     [Fact]
