@@ -26,6 +26,9 @@ public sealed class History
     /// <summary>‖∇‖₂ over all trainable parameters at every update, before any clipping.</summary>
     public List<float> GradientNorms { get; } = [];
 
+    /// <summary>The learning rate at every update, recorded by a <see cref="LearningRateLogger"/>.</summary>
+    public List<float> LearningRates { get; } = [];
+
     /// <summary>Per-layer gradient and weight norms, recorded by a <see cref="Diagnostics.GradientMonitor"/>.</summary>
     public List<Diagnostics.LayerNorms> LayerNorms { get; } = [];
 
