@@ -12,6 +12,7 @@ public abstract class Module
 {
     private readonly List<(string Name, Tensor Tensor)> parameters = [];
     private readonly List<(string Name, Module Module)> children = [];
+    private readonly List<(string Name, Tensor Tensor)> buffers = [];
 
     /// <summary>Whether the module is in training mode (dropout active, batch statistics used).</summary>
     public bool Training { get; private set; } = true;
@@ -38,6 +39,26 @@ public abstract class Module
         tensor.Name = name;
         parameters.Add((name, tensor));
         return tensor;
+    }
+
+    /// <summary>
+    /// State that is not trained but belongs to the model and is saved with it, like batch norm's
+    /// running statistics (PyTorch's register_buffer): never requires a gradient, never frozen or updated by an optimizer.
+    /// </summary>
+    protected Tensor RegisterBuffer(string name, Tensor tensor)
+    {
+        tensor.RequiresGrad = false;
+        tensor.Name = name;
+        buffers.Add((name, tensor));
+        return tensor;
+    }
+
+    /// <summary>Every buffer with its dotted path ("1.running_mean"), as in a PyTorch state_dict.</summary>
+    public IEnumerable<(string Name, Tensor Tensor)> NamedBuffers(string prefix = "")
+    {
+        foreach (var (name, tensor) in buffers) yield return (prefix + name, tensor);
+        foreach (var (name, child) in children)
+            foreach (var entry in child.NamedBuffers(prefix + name + ".")) yield return entry;
     }
 
     protected T RegisterModule<T>(string name, T module) where T : Module
