@@ -1,0 +1,192 @@
+#!/usr/bin/python3
+"""PyTorch reference fixtures for Sinapse's convolution and pooling tests.
+
+How to run (from the repository root):
+
+    apt-get install -y python3-torch          # PyTorch 1.13 (Debian); use /usr/bin/python3
+    /usr/bin/python3 tools/make_conv_fixtures.py
+
+What it writes, into tests/Sinapse.Tests/Fixtures/ (small JSON files, a few KB each):
+
+    conv2d.json   F.conv2d forward and backward on [2, C_in, H, W] inputs: stride, padding,
+                  dilation, groups (depthwise with and without a channel multiplier), 1x1, no bias,
+                  odd and non-square sizes.
+    conv1d.json   F.conv1d likewise on [2, C_in, L], and the course's 4-point moving average.
+                  For each convolution case: "parameters" {stride, padding, dilation, groups},
+                  input, weight, bias (absent when the case has none), the upstream gradient g,
+                  the output y and the gradients of sum(g * y) with respect to input, weight, bias.
+    pooling.json  max_pool1d/2d, avg_pool1d/2d (count_include_pad = true, ceil_mode = false, as
+                  PyTorch's defaults) with varied kernel, stride and padding, and
+                  adaptive_avg_pool2d to 1x1: "op", "parameters" {kernel, stride, padding} (per
+                  axis for 2-D), input, upstream g, output y and the input gradient.
+
+Every input is drawn from a fixed seed as float32 (so the C# side holds exactly the same numbers)
+and every reference is computed in float64. Numbers are written with 9 significant digits, enough
+to round-trip a float32. Max-pooling inputs are continuous random values, so no window holds a tie.
+
+The C# tests that read these files: tests/Sinapse.Tests/Ops/{ConvolutionFixtureTests,PoolingFixtureTests}.cs.
+(tools/make_fixtures.py writes the loss, activation, linear and optimizer fixtures.)
+"""
+
+import json
+import os
+
+import torch
+import torch.nn.functional as F
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "Sinapse.Tests", "Fixtures")
+
+
+def rounded(t):
+    """A tensor as a flat list of numbers with 9 significant digits (a float32 round-trips)."""
+    return [float(f"{v:.9g}") for v in t.detach().double().flatten().tolist()]
+
+
+def randn(generator, *shape):
+    """Normal values rounded to float32: exactly what the C# side will hold."""
+    return torch.randn(*shape, generator=generator, dtype=torch.float64).float().double()
+
+
+def write(name, content):
+    os.makedirs(OUT, exist_ok=True)
+    path = os.path.join(OUT, name)
+    with open(path, "w") as f:
+        json.dump(content, f, separators=(",", ":"))
+        f.write("\n")
+    print(f"{path}: {os.path.getsize(path)} bytes")
+
+
+def header():
+    return {"generator": "tools/make_conv_fixtures.py", "torch": torch.__version__}
+
+
+# ---------------------------------------------------------------- convolution
+
+def conv_case(generator, function, name, input_shape, out_channels, kernel, stride=1, padding=0,
+              dilation=1, groups=1, bias=True, values=None, weight_values=None):
+    in_channels = input_shape[1]
+    weight_shape = [out_channels, in_channels // groups] + [kernel] * (len(input_shape) - 2)
+    x = values if values is not None else randn(generator, *input_shape)
+    w = weight_values if weight_values is not None else randn(generator, *weight_shape) * 0.5
+    b = randn(generator, out_channels) if bias else None
+    for t in (x, w, b):
+        if t is not None:
+            t.requires_grad_(True)
+    y = function(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    g = randn(generator, *y.shape)
+    (y * g).sum().backward()
+    case = {
+        "name": name,
+        "parameters": {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups},
+        "input_shape": list(x.shape),
+        "weight_shape": weight_shape,
+        "output_shape": list(y.shape),
+        "input": rounded(x),
+        "weight": rounded(w),
+        "upstream": rounded(g),
+        "output": rounded(y),
+        "grad_input": rounded(x.grad),
+        "grad_weight": rounded(w.grad),
+    }
+    if b is not None:
+        case["bias"] = rounded(b)
+        case["grad_bias"] = rounded(b.grad)
+    return case
+
+
+def conv2d():
+    g = torch.Generator().manual_seed(2024)
+    c = lambda *args, **kwargs: conv_case(g, F.conv2d, *args, **kwargs)
+    cases = [
+        c("basic 2->3 k3 on 5x4", [2, 2, 5, 4], 3, 3),
+        c("stride 2 padding 1", [2, 2, 5, 5], 2, 3, stride=2, padding=1),
+        c("dilation 2 padding 2", [2, 2, 6, 5], 2, 3, padding=2, dilation=2),
+        c("groups 2", [2, 4, 4, 3], 4, 3, padding=1, groups=2),
+        c("depthwise stride 2", [2, 3, 5, 5], 3, 3, stride=2, padding=1, groups=3),
+        c("depthwise multiplier 2", [2, 2, 4, 5], 4, 3, padding=1, groups=2),
+        c("pointwise 1x1", [2, 3, 3, 3], 2, 1),
+        c("no bias k2 stride 3", [2, 2, 7, 5], 2, 2, stride=3, bias=False),
+        c("k5 same padding odd size", [2, 1, 5, 4], 2, 5, padding=2),
+        c("stride 2 dilation 2 groups 2", [2, 4, 7, 6], 2, 3, stride=2, padding=1, dilation=2, groups=2),
+    ]
+    write("conv2d.json", {**header(), "cases": cases})
+
+
+def conv1d():
+    g = torch.Generator().manual_seed(2025)
+    c = lambda *args, **kwargs: conv_case(g, F.conv1d, *args, **kwargs)
+    series = torch.tensor([100, 120, 115, 200, 135, 130, 140], dtype=torch.float64).reshape(1, 1, 7)
+    cases = [
+        c("basic 2->3 k3 on 9", [2, 2, 9], 3, 3),
+        c("stride 2 padding 1 dilation 2", [2, 2, 10], 2, 3, stride=2, padding=1, dilation=2),
+        c("depthwise", [2, 3, 7], 3, 3, padding=1, groups=3),
+        c("no bias k4 stride 3", [2, 2, 11], 2, 4, stride=3, bias=False),
+        c("groups 2 padding 2", [2, 4, 6], 2, 5, padding=2, groups=2),
+        # The course's moving average: filter [1/4, 1/4, 1/4, 1/4] (exact in float32).
+        c("moving average", [1, 1, 7], 1, 4, bias=False, values=series,
+          weight_values=torch.full((1, 1, 4), 0.25, dtype=torch.float64)),
+    ]
+    write("conv1d.json", {**header(), "cases": cases})
+
+
+# ---------------------------------------------------------------- pooling
+
+def pool_case(generator, op, input_shape, kernel, stride, padding):
+    x = randn(generator, *input_shape).requires_grad_(True)
+    function = {
+        "max_pool1d": F.max_pool1d, "max_pool2d": F.max_pool2d,
+        "avg_pool1d": F.avg_pool1d, "avg_pool2d": F.avg_pool2d,
+    }[op]
+    y = function(x, kernel, stride, padding)
+    g = randn(generator, *y.shape)
+    (y * g).sum().backward()
+    return {
+        "name": f"{op} k{kernel} s{stride} p{padding} on {list(input_shape)}",
+        "op": op,
+        "parameters": {"kernel": kernel, "stride": stride, "padding": padding},
+        "input_shape": list(x.shape),
+        "output_shape": list(y.shape),
+        "input": rounded(x),
+        "upstream": rounded(g),
+        "output": rounded(y),
+        "grad_input": rounded(x.grad),
+    }
+
+
+def pooling():
+    g = torch.Generator().manual_seed(2026)
+    cases = [
+        pool_case(g, "max_pool2d", [2, 2, 6, 6], [2, 2], [2, 2], [0, 0]),
+        pool_case(g, "max_pool2d", [2, 1, 5, 7], [2, 2], [2, 2], [0, 0]),
+        pool_case(g, "max_pool2d", [2, 1, 7, 6], [3, 3], [2, 2], [1, 1]),
+        pool_case(g, "max_pool2d", [2, 1, 5, 7], [2, 3], [1, 2], [1, 1]),
+        pool_case(g, "avg_pool2d", [2, 1, 5, 5], [2, 2], [1, 1], [0, 0]),
+        pool_case(g, "avg_pool2d", [2, 1, 7, 6], [3, 3], [2, 2], [1, 1]),
+        pool_case(g, "avg_pool2d", [2, 2, 5, 4], [3, 2], [2, 1], [1, 0]),
+        pool_case(g, "max_pool1d", [2, 2, 11], 3, 2, 1),
+        pool_case(g, "max_pool1d", [2, 2, 9], 2, 2, 0),
+        pool_case(g, "avg_pool1d", [2, 2, 11], 4, 3, 2),
+    ]
+    x = randn(g, 2, 2, 3, 5).requires_grad_(True)
+    y = F.adaptive_avg_pool2d(x, 1)
+    upstream = randn(g, *y.shape)
+    (y * upstream).sum().backward()
+    cases.append({
+        "name": "adaptive_avg_pool2d to 1x1 on [2, 2, 3, 5]",
+        "op": "adaptive_avg_pool2d",
+        "parameters": {"output_size": 1},
+        "input_shape": list(x.shape),
+        "output_shape": list(y.shape),
+        "input": rounded(x),
+        "upstream": rounded(upstream),
+        "output": rounded(y),
+        "grad_input": rounded(x.grad),
+    })
+    write("pooling.json", {**header(), "cases": cases})
+
+
+if __name__ == "__main__":
+    torch.set_default_dtype(torch.float64)
+    conv2d()
+    conv1d()
+    pooling()
