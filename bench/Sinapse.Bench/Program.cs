@@ -8,6 +8,7 @@ var suites = new Dictionary<string, Func<BenchOptions, IEnumerable<BenchRecord>>
     ["gemm"] = GemmSuite.Run,
     ["mlp"] = MlpSuite.RunEpoch,
     ["step1"] = MlpSuite.RunOnline,
+    ["conv"] = ConvSuite.Run,
 };
 
 var names = new List<string>();

@@ -1,0 +1,413 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Sinapse.Kernels;
+
+/// <summary>
+/// 2-D convolution (cross-correlation, NCHW, PyTorch's weight layout) forward and backward.
+/// Depthwise geometries (one input channel per group) go to <see cref="DepthwiseConvolution"/>;
+/// everything else is im2col + <see cref="Gemm"/>.
+/// </summary>
+/// <remarks>
+/// <para>Images are processed in chunks of B: im2col writes a chunk into a [C_in·kH·kW, B·H_out·W_out]
+/// matrix (per-thread scratch that stays in L2), and one GEMM per group multiplies the weight
+/// with it. Chunking matters for the small late layers of a CNN: one 6×6 image gives a GEMM only
+/// 16 columns wide, half a micro-tile; 32 images give 512. A chunk of one image writes straight
+/// into the output; larger chunks go through a scratch [C_out, B·H_out·W_out] and are copied out.
+/// A 1×1 kernel with stride 1 and no padding skips im2col (the image already is the matrix).</para>
+/// <para>Backward, per chunk and with the chunk still in cache: the bias gradient (row sums of
+/// dY), the weight gradient dW += dY·colᵀ, then dcol = Wᵀ·dY scattered back by col2im.</para>
+/// <para>Threads take fixed contiguous ranges of images (GEMMs inside run on one thread each);
+/// weight and bias gradients are summed per thread and the partial sums combined in thread order,
+/// so the result depends only on the inputs and <see cref="Workers.Count"/>. With fewer images
+/// than threads, the chunks run on the calling thread and the GEMMs parallelise instead.</para>
+/// </remarks>
+public static unsafe class Convolution
+{
+    /// <summary>Columns (B·H_out·W_out) a chunk aims for: wide enough for the GEMM to run at speed.</summary>
+    internal static int TargetColumns { get; set; } = 512;
+
+    /// <summary>Upper bound on a chunk's im2col matrix, in floats (1 MiB, the L2 of one core).</summary>
+    internal static int ColumnBudget { get; set; } = 256 * 1024;
+
+    /// <summary>Whether depthwise geometries use the direct kernel (the tests switch it off to
+    /// check it against the im2col path).</summary>
+    internal static bool UseDepthwiseKernel { get; set; } = true;
+
+    /// <summary>output = conv(input, weight) + bias. <paramref name="bias"/> may be empty (no bias).</summary>
+    public static void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output)
+    {
+        geometry.Validate();
+        CheckLength("input", input.Length, geometry.InputLength, geometry);
+        CheckLength("weight", weight.Length, geometry.WeightLength, geometry);
+        if (!bias.IsEmpty) CheckLength("bias", bias.Length, geometry.OutChannels, geometry);
+        CheckLength("output", output.Length, geometry.OutputLength, geometry);
+        if (geometry.Batch == 0) return;
+        if (geometry.IsDepthwise && UseDepthwiseKernel)
+        {
+            DepthwiseConvolution.Forward(geometry, input, weight, bias, output);
+            return;
+        }
+        fixed (float* x = input)
+        fixed (float* w = weight)
+        fixed (float* b = bias)
+        fixed (float* y = output)
+        {
+            var job = Job.ForThisThread();
+            job.Geometry = geometry;
+            job.Backward = false;
+            job.X = x; job.W = w; job.Bias = bias.IsEmpty ? null : b; job.Y = y;
+            job.Run();
+        }
+    }
+
+    /// <summary>
+    /// The gradients of <see cref="Forward"/> given dY = <paramref name="gradOutput"/>. Each of
+    /// <paramref name="gradInput"/>, <paramref name="gradWeight"/>, <paramref name="gradBias"/> may be
+    /// empty (not wanted); each is combined with its beta: 0 overwrites (the contents may be
+    /// garbage), 1 accumulates.
+    /// </summary>
+    public static void Backward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> gradOutput, Span<float> gradInput, float gradInputBeta,
+        Span<float> gradWeight, float gradWeightBeta, Span<float> gradBias, float gradBiasBeta)
+    {
+        geometry.Validate();
+        CheckLength("input", input.Length, geometry.InputLength, geometry);
+        CheckLength("weight", weight.Length, geometry.WeightLength, geometry);
+        CheckLength("output gradient", gradOutput.Length, geometry.OutputLength, geometry);
+        if (!gradInput.IsEmpty) CheckLength("input gradient", gradInput.Length, geometry.InputLength, geometry);
+        if (!gradWeight.IsEmpty) CheckLength("weight gradient", gradWeight.Length, geometry.WeightLength, geometry);
+        if (!gradBias.IsEmpty) CheckLength("bias gradient", gradBias.Length, geometry.OutChannels, geometry);
+        if (geometry.Batch == 0)
+        {
+            // No images: the parameter gradients are sums over nothing.
+            if (gradWeightBeta == 0f) gradWeight.Clear();
+            if (gradBiasBeta == 0f) gradBias.Clear();
+            return;
+        }
+        if (geometry.IsDepthwise && UseDepthwiseKernel)
+        {
+            DepthwiseConvolution.Backward(geometry, input, weight, gradOutput, gradInput, gradInputBeta,
+                gradWeight, gradWeightBeta, gradBias, gradBiasBeta);
+            return;
+        }
+        fixed (float* x = input)
+        fixed (float* w = weight)
+        fixed (float* dy = gradOutput)
+        fixed (float* dx = gradInput)
+        fixed (float* dw = gradWeight)
+        fixed (float* db = gradBias)
+        {
+            var job = Job.ForThisThread();
+            job.Geometry = geometry;
+            job.Backward = true;
+            job.X = x; job.W = w; job.DY = dy;
+            job.DX = gradInput.IsEmpty ? null : dx; job.DXBeta = gradInputBeta;
+            job.DW = gradWeight.IsEmpty ? null : dw; job.DWBeta = gradWeightBeta;
+            job.DB = gradBias.IsEmpty ? null : db; job.DBBeta = gradBiasBeta;
+            job.Run();
+        }
+    }
+
+    static void CheckLength(string what, int length, int expected, in ConvGeometry g)
+    {
+        if (length != expected)
+            throw new ArgumentException($"Conv: the {what} has {length} floats but the geometry (input [{g.Batch}, {g.InChannels}, {g.InputHeight}, {g.InputWidth}], " +
+                $"weight [{g.OutChannels}, {g.InChannelsPerGroup}, {g.KernelHeight}, {g.KernelWidth}], output {g.OutputHeight}x{g.OutputWidth}) needs {expected}.");
+    }
+
+    /// <summary>One call's arguments and the code its tasks run; one per calling thread, reused, with
+    /// its delegate made once, so a call allocates nothing.</summary>
+    sealed class Job
+    {
+        [ThreadStatic] static Job? current;
+
+        public static Job ForThisThread() => current ??= new Job();
+
+        readonly Action<int> runTask;
+        public ConvGeometry Geometry;
+        public bool Backward;
+        public float* X, W, Bias, Y, DY, DX, DW, DB;
+        public float DXBeta, DWBeta, DBBeta;
+        int tasks, chunk;
+        float* partials;            // per task: [WeightLength] then [OutChannels], when tasks > 1
+
+        Job() => runTask = RunTask;
+
+        public void Run()
+        {
+            var g = Geometry;
+            int threads = Workers.Count;
+            tasks = threads > 1 && g.Batch >= threads ? threads : 1;
+            int imagesPerTask = (g.Batch + tasks - 1) / tasks;
+            int outputPixels = g.OutputHeight * g.OutputWidth;
+            int columnRows = g.InChannels * g.KernelHeight * g.KernelWidth;
+            chunk = Math.Clamp((TargetColumns + outputPixels - 1) / outputPixels, 1, imagesPerTask);
+            chunk = Math.Max(1, Math.Min(chunk, ColumnBudget / Math.Max(1, columnRows * outputPixels)));
+
+            if (tasks == 1)
+            {
+                RunTask(0);
+                return;
+            }
+            float[]? partialBuffer = null;
+            int partialLength = g.WeightLength + g.OutChannels;
+            if (Backward && (DW != null || DB != null)) partialBuffer = Tensors.TensorPool.Rent(tasks * partialLength);
+            try
+            {
+                fixed (float* partialPointer = partialBuffer)
+                {
+                    partials = partialPointer;
+                    Workers.For(tasks, runTask);
+                    // Fixed order: the sum over threads is the same on every run.
+                    if (Backward && DW != null) Combine(DW, DWBeta, g.WeightLength, partialLength);
+                    if (Backward && DB != null) Combine(DB, DBBeta, g.OutChannels, partialLength, g.WeightLength);
+                }
+            }
+            finally
+            {
+                partials = null;
+                if (partialBuffer != null) Tensors.TensorPool.Return(partialBuffer);
+            }
+        }
+
+        void Combine(float* target, float beta, int length, int stride, int offset = 0)
+        {
+            var sum = new Span<float>(target, length);
+            for (int t = 0; t < tasks; t++)
+            {
+                var part = new ReadOnlySpan<float>(partials + (nint)t * stride + offset, length);
+                if (t == 0 && beta == 0f) part.CopyTo(sum);
+                else TensorPrimitives.Add(sum, part, sum);
+            }
+        }
+
+        void RunTask(int task)
+        {
+            var g = Geometry;
+            int first = (int)((long)g.Batch * task / tasks), last = (int)((long)g.Batch * (task + 1) / tasks);
+            if (!Backward)
+            {
+                for (int n = first; n < last; n += chunk) ForwardChunk(g, n, Math.Min(chunk, last - n));
+                return;
+            }
+            // Parameter gradients: straight into the caller's buffers when one task runs them all,
+            // else into this task's partial sums.
+            float* dw = DW, db = DB;
+            float dwBeta = DWBeta, dbBeta = DBBeta;
+            if (tasks > 1)
+            {
+                float* partial = partials + (nint)task * (g.WeightLength + g.OutChannels);
+                if (dw != null) { dw = partial; dwBeta = 0f; }
+                if (db != null) { db = partial + g.WeightLength; dbBeta = 0f; }
+            }
+            for (int n = first; n < last; n += chunk)
+            {
+                BackwardChunk(g, n, Math.Min(chunk, last - n), dw, dwBeta, db, dbBeta);
+                dwBeta = 1f;
+                dbBeta = 1f;
+            }
+        }
+
+        void ForwardChunk(in ConvGeometry g, int image, int count)
+        {
+            int outputPixels = g.OutputHeight * g.OutputWidth, inputPixels = g.InputHeight * g.InputWidth;
+            int columns = count * outputPixels;
+            int depth = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth;
+            int outPerGroup = g.OutChannelsPerGroup;
+            float* columnScratch = ThreadScratch.Get(0, g.InChannels * g.KernelHeight * g.KernelWidth * columns);
+            float* rowScratch = count > 1 ? ThreadScratch.Get(1, g.OutChannels * columns) : null;
+
+            float* col;
+            if (g.IsPointwise && count == 1) col = X + (nint)image * g.InChannels * inputPixels;
+            else
+            {
+                col = columnScratch;
+                for (int b = 0; b < count; b++) Unfold(g, X + (nint)(image + b) * g.InChannels * inputPixels, col, columns, b * outputPixels, toColumns: true);
+            }
+
+            // One image writes straight into its output, [C_out, H_out·W_out]; a chunk goes through scratch.
+            float* result = count == 1 ? Y + (nint)image * g.OutChannels * outputPixels : rowScratch;
+            float beta = 0f;
+            if (count == 1 && Bias != null)
+            {
+                for (int oc = 0; oc < g.OutChannels; oc++) new Span<float>(result + (nint)oc * outputPixels, outputPixels).Fill(Bias[oc]);
+                beta = 1f;
+            }
+            for (int group = 0; group < g.Groups; group++)
+            {
+                Gemm.Multiply(false, false, outPerGroup, columns, depth, 1f,
+                    new ReadOnlySpan<float>(W + (nint)group * outPerGroup * depth, outPerGroup * depth), depth,
+                    new ReadOnlySpan<float>(col + (nint)group * depth * columns, depth * columns), columns,
+                    beta, new Span<float>(result + (nint)group * outPerGroup * columns, outPerGroup * columns), columns);
+            }
+            if (count == 1) return;
+            for (int b = 0; b < count; b++)
+            {
+                for (int oc = 0; oc < g.OutChannels; oc++)
+                {
+                    var source = new ReadOnlySpan<float>(result + (nint)oc * columns + b * outputPixels, outputPixels);
+                    var destination = new Span<float>(Y + ((nint)(image + b) * g.OutChannels + oc) * outputPixels, outputPixels);
+                    if (Bias != null) TensorPrimitives.Add(source, Bias[oc], destination);
+                    else source.CopyTo(destination);
+                }
+            }
+        }
+
+        void BackwardChunk(in ConvGeometry g, int image, int count, float* dw, float dwBeta, float* db, float dbBeta)
+        {
+            int outputPixels = g.OutputHeight * g.OutputWidth, inputPixels = g.InputHeight * g.InputWidth;
+            int columns = count * outputPixels;
+            int depth = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth;
+            int outPerGroup = g.OutChannelsPerGroup;
+            bool direct = g.IsPointwise && count == 1;
+            float* columnScratch = ThreadScratch.Get(0, g.InChannels * g.KernelHeight * g.KernelWidth * columns);
+            float* rowScratch = count > 1 ? ThreadScratch.Get(1, g.OutChannels * columns) : null;
+
+            // dY of the chunk as one [C_out, B·H_out·W_out] matrix.
+            float* gradient;
+            if (count == 1) gradient = DY + (nint)image * g.OutChannels * outputPixels;
+            else
+            {
+                gradient = rowScratch;
+                for (int b = 0; b < count; b++)
+                    for (int oc = 0; oc < g.OutChannels; oc++)
+                        new ReadOnlySpan<float>(DY + ((nint)(image + b) * g.OutChannels + oc) * outputPixels, outputPixels)
+                            .CopyTo(new Span<float>(gradient + (nint)oc * columns + b * outputPixels, outputPixels));
+            }
+
+            if (db != null)
+            {
+                for (int oc = 0; oc < g.OutChannels; oc++)
+                {
+                    float sum = TensorPrimitives.Sum(new ReadOnlySpan<float>(gradient + (nint)oc * columns, columns));
+                    db[oc] = dbBeta == 0f ? sum : db[oc] + sum;
+                }
+            }
+
+            if (dw != null)
+            {
+                float* col;
+                if (direct) col = X + (nint)image * g.InChannels * inputPixels;
+                else
+                {
+                    col = columnScratch;
+                    for (int b = 0; b < count; b++) Unfold(g, X + (nint)(image + b) * g.InChannels * inputPixels, col, columns, b * outputPixels, toColumns: true);
+                }
+                // dW_g (+)= dY_g · col_gᵀ
+                for (int group = 0; group < g.Groups; group++)
+                {
+                    Gemm.Multiply(false, true, outPerGroup, depth, columns, 1f,
+                        new ReadOnlySpan<float>(gradient + (nint)group * outPerGroup * columns, outPerGroup * columns), columns,
+                        new ReadOnlySpan<float>(col + (nint)group * depth * columns, depth * columns), columns,
+                        dwBeta, new Span<float>(dw + (nint)group * outPerGroup * depth, outPerGroup * depth), depth);
+                }
+            }
+
+            if (DX != null)
+            {
+                // dcol_g = W_gᵀ · dY_g; for a pointwise image that already is dX.
+                float* gradColumns = direct ? DX + (nint)image * g.InChannels * inputPixels : columnScratch;
+                float beta = direct ? DXBeta : 0f;
+                for (int group = 0; group < g.Groups; group++)
+                {
+                    Gemm.Multiply(true, false, depth, columns, outPerGroup, 1f,
+                        new ReadOnlySpan<float>(W + (nint)group * outPerGroup * depth, outPerGroup * depth), depth,
+                        new ReadOnlySpan<float>(gradient + (nint)group * outPerGroup * columns, outPerGroup * columns), columns,
+                        beta, new Span<float>(gradColumns + (nint)group * depth * columns, depth * columns), columns);
+                }
+                if (!direct)
+                {
+                    for (int b = 0; b < count; b++)
+                    {
+                        float* dx = DX + (nint)(image + b) * g.InChannels * inputPixels;
+                        if (DXBeta == 0f) new Span<float>(dx, g.InChannels * inputPixels).Clear();
+                        Unfold(g, dx, gradColumns, columns, b * outputPixels, toColumns: false);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// im2col (<paramref name="toColumns"/>): writes one image into columns
+    /// [columnOffset, columnOffset + H_out·W_out) of the [C_in·kH·kW, <paramref name="columns"/>]
+    /// matrix, zeros where the kernel overlaps the padding. col2im (otherwise): adds those
+    /// columns back into the image — the two are each other's transpose, so they share the loops.
+    /// </summary>
+    internal static void Unfold(in ConvGeometry g, float* image, float* matrix, int columns, int columnOffset, bool toColumns)
+    {
+        int height = g.InputHeight, width = g.InputWidth, outHeight = g.OutputHeight, outWidth = g.OutputWidth;
+        int strideH = g.StrideHeight, strideW = g.StrideWidth;
+        int row = 0;
+        for (int c = 0; c < g.InChannels; c++)
+        {
+            float* plane = image + (nint)c * height * width;
+            for (int i = 0; i < g.KernelHeight; i++)
+            {
+                int rowOffset = i * g.DilationHeight - g.PadTop;
+                for (int j = 0; j < g.KernelWidth; j++, row++)
+                {
+                    int columnShift = j * g.DilationWidth - g.PadLeft;
+                    // Output columns whose input column ow·stride + shift lies inside the image.
+                    int low = Math.Clamp(CeilDivide(-columnShift, strideW), 0, outWidth);
+                    int high = Math.Clamp(CeilDivide(width - columnShift, strideW), low, outWidth);
+                    float* target = matrix + (nint)row * columns + columnOffset;
+                    for (int oh = 0; oh < outHeight; oh++, target += outWidth)
+                    {
+                        int ih = oh * strideH + rowOffset;
+                        bool inside = (uint)ih < (uint)height;
+                        if (toColumns && !inside)
+                        {
+                            new Span<float>(target, outWidth).Clear();
+                            continue;
+                        }
+                        if (!inside) continue;
+                        float* source = plane + (nint)ih * width + low * strideW + columnShift;
+                        int count = high - low;
+                        if (toColumns)
+                        {
+                            new Span<float>(target, low).Clear();
+                            new Span<float>(target + high, outWidth - high).Clear();
+                            if (strideW == 1) new ReadOnlySpan<float>(source, count).CopyTo(new Span<float>(target + low, count));
+                            else for (int k = 0; k < count; k++) target[low + k] = source[k * strideW];
+                        }
+                        else
+                        {
+                            if (strideW == 1)
+                            {
+                                var sum = new Span<float>(source, count);
+                                TensorPrimitives.Add(sum, new ReadOnlySpan<float>(target + low, count), sum);
+                            }
+                            else for (int k = 0; k < count; k++) source[k * strideW] += target[low + k];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>⌈a / b⌉ for b > 0 and any sign of a.</summary>
+    internal static int CeilDivide(int a, int b) => a >= 0 ? (a + b - 1) / b : -(-a / b);
+
+}
+
+/// <summary>Per-thread scratch for the convolution kernels: a few numbered slots, each grown when
+/// too small and then reused for the life of the thread (the workers are persistent, so steady
+/// state allocates nothing). Pinned and 64-byte aligned: the kernels hold raw pointers into it.</summary>
+internal static unsafe class ThreadScratch
+{
+    [ThreadStatic] static float[]?[]? slots;
+
+    public static float* Get(int slot, int length)
+    {
+        var all = slots ??= new float[]?[4];
+        var storage = all[slot];
+        if (storage == null || storage.Length < length + 16)
+            all[slot] = storage = GC.AllocateUninitializedArray<float>(Math.Max(length + 16, 1024), pinned: true);
+        float* start = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(storage));
+        return (float*)(((nint)start + 63) & ~(nint)63);
+    }
+}

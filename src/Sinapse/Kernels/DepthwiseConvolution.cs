@@ -1,0 +1,435 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Sinapse.Kernels;
+
+/// <summary>
+/// Direct convolution for depthwise geometries — one input channel per group, each feeding
+/// m = C_out / C_in output channels (m = 1 is MobileNet's depthwise layer; C_in = 1 is a first
+/// layer on grey images) — for any kernel size, stride, dilation and padding. Called through
+/// <see cref="Convolution"/>, which validates the arguments.
+/// </summary>
+/// <remarks>
+/// <para>Each input plane is copied once into a zero-padded buffer whose rows are split into
+/// stride phases: column q·s + r of a padded row lands at phase r, position q. Then every tap
+/// (kh, kw) of every output row reads a contiguous run of that buffer, so all the loops run
+/// along the output width in whole vectors with no bounds checks, whatever the stride.</para>
+/// <para>Forward: per output vector, the k² taps accumulate in a register (one load and one FMA
+/// each) and the vector is stored once. The last vector of a row overlaps the one before it
+/// instead of falling back to scalars (recomputing a few outputs is harmless when storing).</para>
+/// <para>Input gradient, as a gather too: dX at padded position (ih, iw) sums w[kh, kw]·dY over
+/// the taps with ih − kh·dH and iw − kw·dW divisible by the stride. The m dY planes of an input
+/// channel are stacked into one zero-margined buffer, and for each (row phase, column phase) the
+/// valid taps of all m planes form one tap list — the same register-accumulating row loop as the
+/// forward pass, never a scatter (whose overlapping read-modify-writes stall on store forwarding).</para>
+/// <para>Weight gradient: per plane, k² vector accumulators of dY·X over the rows, reduced at the
+/// end of the plane. Threads take fixed ranges of (image, input channel) planes; weight and bias
+/// gradients go to per-thread partial sums added in thread order (bitwise reproducible).</para>
+/// </remarks>
+internal static unsafe class DepthwiseConvolution
+{
+    /// <summary>Set false to run the portable (Vector256 or scalar) loops on AVX-512 hardware, for the tests.</summary>
+    internal static bool UseVector512 { get; set; } = Vector512.IsHardwareAccelerated;
+
+    public static void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output)
+    {
+        fixed (float* x = input)
+        fixed (float* w = weight)
+        fixed (float* b = bias)
+        fixed (float* y = output)
+        {
+            var job = Job.ForThisThread();
+            job.Prepare(geometry);
+            job.Backward = false;
+            job.X = x; job.W = w; job.Bias = bias.IsEmpty ? null : b; job.Y = y;
+            job.Run();
+        }
+    }
+
+    public static void Backward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> gradOutput, Span<float> gradInput, float gradInputBeta,
+        Span<float> gradWeight, float gradWeightBeta, Span<float> gradBias, float gradBiasBeta)
+    {
+        fixed (float* x = input)
+        fixed (float* w = weight)
+        fixed (float* dy = gradOutput)
+        fixed (float* dx = gradInput)
+        fixed (float* dw = gradWeight)
+        fixed (float* db = gradBias)
+        {
+            var job = Job.ForThisThread();
+            job.Prepare(geometry);
+            job.Backward = true;
+            job.X = x; job.W = w; job.DY = dy;
+            job.DX = gradInput.IsEmpty ? null : dx; job.DXBeta = gradInputBeta;
+            job.DW = gradWeight.IsEmpty ? null : dw; job.DWBeta = gradWeightBeta;
+            job.DB = gradBias.IsEmpty ? null : db; job.DBBeta = gradBiasBeta;
+            job.Run();
+        }
+    }
+
+    sealed class Job
+    {
+        [ThreadStatic] static Job? current;
+
+        public static Job ForThisThread() => current ??= new Job();
+
+        readonly Action<int> runTask;
+        ConvGeometry g;
+        public bool Backward;
+        public float* X, W, Bias, Y, DY, DX, DW, DB;
+        public float DXBeta, DWBeta, DBBeta;
+        int tasks, taps, multiplier;
+        float* partials;
+
+        // The padded, phase-split input plane: rows of the padded image, each as StrideWidth
+        // phase rows of phaseLength floats.
+        int paddedHeight, phaseLength, paddedPlane;
+        int[] forwardOffsets = [];
+
+        // The stacked, zero-margined dY planes for the input gradient, and the tap lists per
+        // (row phase, column phase): offsets into the stack and the matching weights.
+        int marginTop, marginLeft, stackRows, stackColumns, stackPlane;
+        int[] gatherOffsets = [];
+        float[] gatherWeights = [];
+        int[] gatherCounts = [];
+
+        Job() => runTask = RunTask;
+
+        public void Prepare(in ConvGeometry geometry)
+        {
+            g = geometry;
+            taps = g.KernelHeight * g.KernelWidth;
+            multiplier = g.OutChannels / g.InChannels;
+            int strideW = g.StrideWidth;
+            paddedHeight = g.InputHeight + g.PadTop + g.PadBottom;
+            int paddedWidth = g.InputWidth + g.PadLeft + g.PadRight;
+            phaseLength = Convolution.CeilDivide(paddedWidth, strideW);
+            paddedPlane = paddedHeight * strideW * phaseLength;
+            if (forwardOffsets.Length < taps) forwardOffsets = new int[taps];
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+                for (int kw = 0; kw < g.KernelWidth; kw++)
+                {
+                    int column = kw * g.DilationWidth;
+                    forwardOffsets[kh * g.KernelWidth + kw] = (kh * g.DilationHeight * strideW + column % strideW) * phaseLength + column / strideW;
+                }
+
+            marginTop = Convolution.CeilDivide((g.KernelHeight - 1) * g.DilationHeight, g.StrideHeight);
+            marginLeft = Convolution.CeilDivide((g.KernelWidth - 1) * g.DilationWidth, strideW);
+            stackRows = marginTop + Math.Max(g.OutputHeight, (paddedHeight - 1) / g.StrideHeight + 1);
+            stackColumns = marginLeft + Math.Max(g.OutputWidth, phaseLength);
+            stackPlane = stackRows * stackColumns;
+        }
+
+        /// <summary>The input gradient's tap lists: for row phase a and column phase r, the taps
+        /// (kh, kw) of every stacked plane j with a − kh·dH and r − kw·dW divisible by the strides.</summary>
+        void PrepareGather()
+        {
+            // One list per task: the tasks fill theirs for different channels at the same time.
+            int phases = g.StrideHeight * g.StrideWidth, most = taps * multiplier;
+            if (gatherOffsets.Length < tasks * phases * most) { gatherOffsets = new int[tasks * phases * most]; gatherWeights = new float[tasks * phases * most]; }
+            if (gatherCounts.Length < tasks * phases) gatherCounts = new int[tasks * phases];
+        }
+
+        /// <summary>Fills the tap list of one input channel (its weights differ per channel).</summary>
+        void FillGather(int task, int inputChannel)
+        {
+            int most = taps * multiplier, phases = g.StrideHeight * g.StrideWidth;
+            for (int a = 0; a < g.StrideHeight; a++)
+                for (int r = 0; r < g.StrideWidth; r++)
+                {
+                    int phase = task * phases + a * g.StrideWidth + r, count = 0;
+                    for (int j = 0; j < multiplier; j++)
+                    {
+                        float* w = W + (nint)(inputChannel * multiplier + j) * taps;
+                        for (int kh = 0; kh < g.KernelHeight; kh++)
+                        {
+                            int rowShift = a - kh * g.DilationHeight;
+                            if (FloorModulo(rowShift, g.StrideHeight) != 0) continue;
+                            for (int kw = 0; kw < g.KernelWidth; kw++)
+                            {
+                                int columnShift = r - kw * g.DilationWidth;
+                                if (FloorModulo(columnShift, g.StrideWidth) != 0) continue;
+                                gatherOffsets[phase * most + count] = j * stackPlane
+                                    + (rowShift / g.StrideHeight + marginTop) * stackColumns + columnShift / g.StrideWidth + marginLeft;
+                                gatherWeights[phase * most + count] = w[kh * g.KernelWidth + kw];
+                                count++;
+                            }
+                        }
+                    }
+                    gatherCounts[phase] = count;
+                }
+        }
+
+        static int FloorModulo(int a, int b) => ((a % b) + b) % b;
+
+        public void Run()
+        {
+            int planes = g.Batch * g.InChannels;
+            tasks = Math.Max(1, Math.Min(Workers.Count, planes));
+            if (Backward && DX != null) PrepareGather();
+            float[]? partialBuffer = null;
+            int partialLength = g.WeightLength + g.OutChannels;
+            bool sums = Backward && (DW != null || DB != null);
+            if (sums) partialBuffer = Tensors.TensorPool.Rent(tasks * partialLength);
+            try
+            {
+                fixed (float* partialPointer = partialBuffer)
+                {
+                    partials = partialPointer;
+                    if (tasks == 1) RunTask(0);
+                    else Workers.For(tasks, runTask);
+                    if (Backward && DW != null) Combine(DW, DWBeta, g.WeightLength, partialLength, 0);
+                    if (Backward && DB != null) Combine(DB, DBBeta, g.OutChannels, partialLength, g.WeightLength);
+                }
+            }
+            finally
+            {
+                partials = null;
+                if (partialBuffer != null) Tensors.TensorPool.Return(partialBuffer);
+            }
+        }
+
+        void Combine(float* target, float beta, int length, int stride, int offset)
+        {
+            var sum = new Span<float>(target, length);
+            for (int t = 0; t < tasks; t++)
+            {
+                var part = new ReadOnlySpan<float>(partials + (nint)t * stride + offset, length);
+                if (t == 0 && beta == 0f) part.CopyTo(sum);
+                else TensorPrimitives.Add(sum, part, sum);
+            }
+        }
+
+        void RunTask(int task)
+        {
+            int planes = g.Batch * g.InChannels;
+            int first = (int)((long)planes * task / tasks), last = (int)((long)planes * (task + 1) / tasks);
+            if (!Backward)
+            {
+                float* padded = ThreadScratch.Get(0, paddedPlane);
+                for (int plane = first; plane < last; plane++) ForwardPlane(plane, padded);
+                return;
+            }
+            float* partialWeights = null, partialBias = null;
+            if (DW != null || DB != null)
+            {
+                float* partial = partials + (nint)task * (g.WeightLength + g.OutChannels);
+                new Span<float>(partial, g.WeightLength + g.OutChannels).Clear();
+                if (DW != null) partialWeights = partial;
+                if (DB != null) partialBias = partial + g.WeightLength;
+            }
+            int lastChannel = -1;
+            for (int plane = first; plane < last; plane++)
+            {
+                int channel = plane % g.InChannels;
+                if (DX != null && channel != lastChannel) { FillGather(task, channel); lastChannel = channel; }
+                BackwardPlane(task, plane, partialWeights, partialBias);
+            }
+        }
+
+        /// <summary>Copies input plane <paramref name="plane"/> into the padded phase-split buffer.</summary>
+        void Pad(int plane, float* padded)
+        {
+            int height = g.InputHeight, width = g.InputWidth, strideW = g.StrideWidth;
+            float* source = X + (nint)plane * height * width;
+            new Span<float>(padded, paddedPlane).Clear();
+            for (int ih = 0; ih < height; ih++)
+            {
+                float* row = padded + (nint)(ih + g.PadTop) * strideW * phaseLength;
+                float* sourceRow = source + (nint)ih * width;
+                if (strideW == 1)
+                {
+                    new ReadOnlySpan<float>(sourceRow, width).CopyTo(new Span<float>(row + g.PadLeft, width));
+                    continue;
+                }
+                for (int iw = 0; iw < width; iw++)
+                {
+                    int column = iw + g.PadLeft;
+                    row[(column % strideW) * phaseLength + column / strideW] = sourceRow[iw];
+                }
+            }
+        }
+
+        void ForwardPlane(int plane, float* padded)
+        {
+            Pad(plane, padded);
+            int image = plane / g.InChannels, channel = plane % g.InChannels;
+            int outHeight = g.OutputHeight, outWidth = g.OutputWidth;
+            nint rowStep = (nint)g.StrideHeight * g.StrideWidth * phaseLength;
+            fixed (int* offsets = forwardOffsets)
+            {
+                for (int j = 0; j < multiplier; j++)
+                {
+                    int oc = channel * multiplier + j;
+                    float* weights = W + (nint)oc * taps;
+                    float bias = Bias != null ? Bias[oc] : 0f;
+                    float* output = Y + ((nint)image * g.OutChannels + oc) * outHeight * outWidth;
+                    for (int oh = 0; oh < outHeight; oh++)
+                        Row(padded + oh * rowStep, offsets, weights, taps, bias, output + (nint)oh * outWidth, outWidth);
+                }
+            }
+        }
+
+        void BackwardPlane(int task, int plane, float* partialWeights, float* partialBias)
+        {
+            int image = plane / g.InChannels, channel = plane % g.InChannels;
+            int outHeight = g.OutputHeight, outWidth = g.OutputWidth, outPixels = outHeight * outWidth;
+            float* gradient = DY + ((nint)image * g.OutChannels + channel * multiplier) * outPixels;   // m planes, consecutive
+
+            if (partialBias != null)
+                for (int j = 0; j < multiplier; j++)
+                    partialBias[channel * multiplier + j] += TensorPrimitives.Sum(new ReadOnlySpan<float>(gradient + (nint)j * outPixels, outPixels));
+
+            if (partialWeights != null)
+            {
+                float* padded = ThreadScratch.Get(0, paddedPlane);
+                Pad(plane, padded);
+                nint rowStep = (nint)g.StrideHeight * g.StrideWidth * phaseLength;
+                float* sums = ThreadScratch.Get(2, taps * 17);
+                fixed (int* offsets = forwardOffsets)
+                {
+                    for (int j = 0; j < multiplier; j++)
+                    {
+                        new Span<float>(sums, taps).Clear();
+                        float* dy = gradient + (nint)j * outPixels;
+                        DotRows(padded, rowStep, dy, outHeight, outWidth, offsets, taps, sums, sums + taps);
+                        float* target = partialWeights + (nint)(channel * multiplier + j) * taps;
+                        TensorPrimitives.Add(new ReadOnlySpan<float>(target, taps), new ReadOnlySpan<float>(sums, taps), new Span<float>(target, taps));
+                    }
+                }
+            }
+
+            if (DX != null) InputGradientPlane(task, plane, gradient);
+        }
+
+        void InputGradientPlane(int task, int plane, float* gradient)
+        {
+            int outHeight = g.OutputHeight, outWidth = g.OutputWidth;
+            int height = g.InputHeight, width = g.InputWidth, strideH = g.StrideHeight, strideW = g.StrideWidth;
+            // Stack the m dY planes with zero margins, so every tap reads inside the buffer.
+            float* stack = ThreadScratch.Get(1, multiplier * stackPlane);
+            new Span<float>(stack, multiplier * stackPlane).Clear();
+            for (int j = 0; j < multiplier; j++)
+                for (int oh = 0; oh < outHeight; oh++)
+                    new ReadOnlySpan<float>(gradient + ((nint)j * outHeight + oh) * outWidth, outWidth)
+                        .CopyTo(new Span<float>(stack + (nint)j * stackPlane + (nint)(oh + marginTop) * stackColumns + marginLeft, outWidth));
+
+            float* phaseRows = ThreadScratch.Get(3, strideW * phaseLength);
+            float* dx = DX + (nint)plane * height * width;
+            int most = taps * multiplier;
+            fixed (int* offsets = gatherOffsets)
+            fixed (float* weights = gatherWeights)
+            {
+                for (int ih = 0; ih < height; ih++)
+                {
+                    int paddedRow = ih + g.PadTop, a = paddedRow % strideH;
+                    float* source = stack + (nint)(paddedRow / strideH) * stackColumns;
+                    for (int r = 0; r < strideW; r++)
+                    {
+                        int phase = task * strideH * strideW + a * strideW + r;
+                        Row(source, offsets + phase * most, weights + phase * most, gatherCounts[phase], 0f, phaseRows + r * phaseLength, phaseLength);
+                    }
+                    float* dxRow = dx + (nint)ih * width;
+                    if (strideW == 1)
+                    {
+                        var values = new ReadOnlySpan<float>(phaseRows + g.PadLeft, width);
+                        var target = new Span<float>(dxRow, width);
+                        if (DXBeta == 0f) values.CopyTo(target);
+                        else TensorPrimitives.Add(target, values, target);
+                        continue;
+                    }
+                    for (int iw = 0; iw < width; iw++)
+                    {
+                        int column = iw + g.PadLeft;
+                        float value = phaseRows[(column % strideW) * phaseLength + column / strideW];
+                        dxRow[iw] = DXBeta == 0f ? value : dxRow[iw] + value;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>destination[i] = bias + Σ_t weights[t]·source[offsets[t] + i] for i in [0, width):
+    /// one register accumulator per output vector; the last vector overlaps the previous one.</summary>
+    static void Row(float* source, int* offsets, float* weights, int taps, float bias, float* destination, int width)
+    {
+        int i = 0;
+        if (UseVector512 && width >= 16)
+        {
+            for (; ; i += 16)
+            {
+                if (i > width - 16) i = width - 16;
+                var sum = Vector512.Create(bias);
+                for (int t = 0; t < taps; t++)
+                    sum = Vector512.FusedMultiplyAdd(Vector512.Create(weights[t]), Vector512.Load(source + offsets[t] + i), sum);
+                sum.Store(destination + i);
+                if (i == width - 16) return;
+            }
+        }
+        if (Vector256.IsHardwareAccelerated && width >= 8)
+        {
+            for (; ; i += 8)
+            {
+                if (i > width - 8) i = width - 8;
+                var sum = Vector256.Create(bias);
+                for (int t = 0; t < taps; t++)
+                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(weights[t]), Vector256.Load(source + offsets[t] + i), sum);
+                sum.Store(destination + i);
+                if (i == width - 8) return;
+            }
+        }
+        for (; i < width; i++)
+        {
+            float sum = bias;
+            for (int t = 0; t < taps; t++) sum = MathF.FusedMultiplyAdd(weights[t], source[offsets[t] + i], sum);
+            destination[i] = sum;
+        }
+    }
+
+    /// <summary>sums[t] += Σ_rows Σ_i dy[row, i]·source[row·rowStep + offsets[t] + i]: the weight
+    /// gradient of one plane, with a vector accumulator per tap (in <paramref name="vectors"/>,
+    /// 16 floats each) reduced once at the end.</summary>
+    static void DotRows(float* source, nint rowStep, float* dy, int rows, int width, int* offsets, int taps, float* sums, float* vectors)
+    {
+        int vectorWidth = UseVector512 ? 16 : Vector256.IsHardwareAccelerated ? 8 : 1;
+        int whole = vectorWidth == 1 ? 0 : width / vectorWidth * vectorWidth;
+        new Span<float>(vectors, taps * 16).Clear();
+        for (int row = 0; row < rows; row++, source += rowStep, dy += width)
+        {
+            if (vectorWidth == 16)
+            {
+                for (int i = 0; i < whole; i += 16)
+                {
+                    var d = Vector512.Load(dy + i);
+                    for (int t = 0; t < taps; t++)
+                    {
+                        float* accumulator = vectors + t * 16;
+                        Vector512.FusedMultiplyAdd(d, Vector512.Load(source + offsets[t] + i), Vector512.Load(accumulator)).Store(accumulator);
+                    }
+                }
+            }
+            else if (vectorWidth == 8)
+            {
+                for (int i = 0; i < whole; i += 8)
+                {
+                    var d = Vector256.Load(dy + i);
+                    for (int t = 0; t < taps; t++)
+                    {
+                        float* accumulator = vectors + t * 16;
+                        Vector256.FusedMultiplyAdd(d, Vector256.Load(source + offsets[t] + i), Vector256.Load(accumulator)).Store(accumulator);
+                    }
+                }
+            }
+            for (int i = whole; i < width; i++)
+            {
+                float d = dy[i];
+                for (int t = 0; t < taps; t++) sums[t] = MathF.FusedMultiplyAdd(d, source[offsets[t] + i], sums[t]);
+            }
+        }
+        for (int t = 0; t < taps; t++)
+            sums[t] += TensorPrimitives.Sum(new ReadOnlySpan<float>(vectors + t * 16, vectorWidth == 1 ? 0 : vectorWidth));
+    }
+}

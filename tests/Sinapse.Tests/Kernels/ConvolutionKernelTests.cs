@@ -1,0 +1,254 @@
+using Sinapse.Kernels;
+
+namespace Sinapse.Tests.Kernels;
+
+public class ConvolutionKernelTests
+{
+    /// <summary>The gradients and output of a direct seven-loop convolution, in double precision.</summary>
+    internal sealed record Reference(double[] Output, double[] GradInput, double[] GradWeight, double[] GradBias);
+
+    internal static Reference Naive(ConvGeometry g, float[] x, float[] w, float[]? b, float[] dy)
+    {
+        int oh_ = g.OutputHeight, ow_ = g.OutputWidth, cg = g.InChannelsPerGroup, og = g.OutChannelsPerGroup;
+        var y = new double[g.OutputLength];
+        var dx = new double[g.InputLength];
+        var dw = new double[g.WeightLength];
+        var db = new double[g.OutChannels];
+        for (int n = 0; n < g.Batch; n++)
+            for (int oc = 0; oc < g.OutChannels; oc++)
+                for (int oh = 0; oh < oh_; oh++)
+                    for (int ow = 0; ow < ow_; ow++)
+                    {
+                        int o = ((n * g.OutChannels + oc) * oh_ + oh) * ow_ + ow;
+                        double sum = b?[oc] ?? 0;
+                        double gradient = dy[o];
+                        db[oc] += gradient;
+                        for (int c = 0; c < cg; c++)
+                            for (int kh = 0; kh < g.KernelHeight; kh++)
+                                for (int kw = 0; kw < g.KernelWidth; kw++)
+                                {
+                                    int ih = oh * g.StrideHeight - g.PadTop + kh * g.DilationHeight;
+                                    int iw = ow * g.StrideWidth - g.PadLeft + kw * g.DilationWidth;
+                                    if (ih < 0 || ih >= g.InputHeight || iw < 0 || iw >= g.InputWidth) continue;
+                                    int ic = oc / og * cg + c;
+                                    int i = ((n * g.InChannels + ic) * g.InputHeight + ih) * g.InputWidth + iw;
+                                    int k = ((oc * cg + c) * g.KernelHeight + kh) * g.KernelWidth + kw;
+                                    sum += (double)x[i] * w[k];
+                                    dx[i] += gradient * w[k];
+                                    dw[k] += gradient * x[i];
+                                }
+                        y[o] = sum;
+                    }
+        return new Reference(y, dx, dw, db);
+    }
+
+    internal static float[] Random(int length, int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[length];
+        for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+        return values;
+    }
+
+    /// <summary>Agreement within float32 rounding of sums of a few hundred terms, relative to the largest value.</summary>
+    static void AssertClose(double[] expected, float[] actual, string what)
+    {
+        double scale = 1e-3;
+        foreach (var e in expected) scale = Math.Max(scale, Math.Abs(e));
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 2e-5 * scale + 1e-4 * Math.Abs(expected[i]),
+                $"{what}[{i}]: expected {expected[i]:G9}, got {actual[i]:G9}");
+    }
+
+    static ConvGeometry G(int batch, int cin, int cout, int groups, int h, int w, int kh, int kw,
+        int stride = 1, int pad = 0, int dilation = 1) =>
+        new(batch, cin, cout, groups, h, w, kh, kw, stride, stride, pad, pad, pad, pad, dilation, dilation);
+
+    public static IEnumerable<object[]> Geometries()
+    {
+        // Plain, strided, padded, dilated, odd sizes.
+        yield return [G(1, 1, 1, 1, 4, 4, 2, 2)];
+        yield return [G(3, 2, 3, 1, 7, 5, 3, 3, pad: 1)];
+        yield return [G(3, 3, 4, 1, 9, 8, 3, 2, stride: 2)];
+        yield return [G(1, 2, 2, 1, 10, 11, 3, 3, stride: 3, pad: 2)];
+        yield return [G(3, 2, 5, 1, 9, 9, 3, 3, pad: 2, dilation: 2)];
+        yield return [G(3, 4, 2, 1, 8, 7, 2, 3, stride: 2, pad: 1, dilation: 2)];
+        yield return [new ConvGeometry(3, 3, 4, 1, 6, 7, 3, 3, 1, 2, 0, 2, 1, 0, 2, 1)];     // asymmetric everything
+        yield return [new ConvGeometry(1, 2, 2, 1, 5, 5, 2, 2, 2, 2, 0, 0, 1, 1)];             // TensorFlow-"SAME"-like
+        // Kernel = input size (a 1×1 output), and a 1-row (Conv1d) geometry.
+        yield return [G(3, 3, 4, 1, 5, 5, 5, 5)];
+        yield return [G(3, 3, 4, 1, 1, 17, 1, 4, stride: 2, pad: 0)];
+        // Pointwise 1×1 (no im2col), with groups too; 1×1 with stride or padding takes im2col.
+        yield return [G(3, 6, 4, 1, 5, 7, 1, 1)];
+        yield return [G(1, 4, 6, 2, 9, 9, 1, 1)];
+        yield return [G(3, 3, 2, 1, 6, 5, 1, 1, stride: 2, pad: 1)];
+        // Groups.
+        yield return [G(3, 4, 6, 2, 7, 6, 3, 3, pad: 1)];
+        yield return [G(1, 6, 3, 3, 8, 8, 3, 3, stride: 2, pad: 1)];
+        // Depthwise (multiplier 1 and 2, C_in = 1) on the direct kernel: 3×3 and general k,
+        // stride 1 and 2, widths under, at and over a vector.
+        yield return [G(3, 4, 4, 4, 9, 9, 3, 3, pad: 1)];
+        yield return [G(3, 3, 3, 3, 11, 21, 3, 3, stride: 2, pad: 1)];
+        yield return [G(1, 2, 2, 2, 20, 37, 3, 3, pad: 1)];
+        yield return [G(3, 3, 6, 3, 12, 18, 5, 5, pad: 2)];
+        yield return [G(1, 2, 4, 2, 17, 33, 5, 3, stride: 2, pad: 1, dilation: 2)];
+        yield return [G(3, 1, 5, 1, 28, 28, 3, 3, pad: 1)];
+        yield return [new ConvGeometry(3, 3, 3, 3, 9, 19, 4, 3, 2, 3, 0, 1, 2, 2, 1, 2)];
+        yield return [G(2, 5, 5, 5, 3, 3, 3, 3)];
+    }
+
+    static float[] Run(ConvGeometry g, float[] x, float[] w, float[]? b)
+    {
+        var y = new float[g.OutputLength];
+        Array.Fill(y, float.NaN);
+        Convolution.Forward(g, x, w, b, y);
+        return y;
+    }
+
+    static (float[] Dx, float[] Dw, float[] Db) RunBackward(ConvGeometry g, float[] x, float[] w, float[] dy)
+    {
+        // Beta 0: the buffers start as garbage (NaN) and must be overwritten.
+        var dx = new float[g.InputLength];
+        var dw = new float[g.WeightLength];
+        var db = new float[g.OutChannels];
+        Array.Fill(dx, float.NaN); Array.Fill(dw, float.NaN); Array.Fill(db, float.NaN);
+        Convolution.Backward(g, x, w, dy, dx, 0f, dw, 0f, db, 0f);
+        return (dx, dw, db);
+    }
+
+    static void CheckAll(ConvGeometry g, string what)
+    {
+        var x = Random(g.InputLength, 1);
+        var w = Random(g.WeightLength, 2);
+        var b = Random(g.OutChannels, 3);
+        var dy = Random(g.OutputLength, 4);
+        var reference = Naive(g, x, w, b, dy);
+        AssertClose(reference.Output, Run(g, x, w, b), what + " output");
+        var (dx, dw, db) = RunBackward(g, x, w, dy);
+        AssertClose(reference.GradInput, dx, what + " dX");
+        AssertClose(reference.GradWeight, dw, what + " dW");
+        AssertClose(reference.GradBias, db, what + " db");
+    }
+
+    /// <summary>Every geometry on every code path: 1 and 2 threads, one image per GEMM or wide
+    /// chunks, the depthwise kernel on and off, and its portable (non-AVX-512) loops.</summary>
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void MatchesTheDirectLoops(ConvGeometry g)
+    {
+        int savedThreads = Workers.Count, savedColumns = Convolution.TargetColumns;
+        bool savedWide = DepthwiseConvolution.UseVector512;
+        try
+        {
+            foreach (int threads in new[] { 1, 2 })
+                foreach (int columns in new[] { 1, 4096 })
+                {
+                    Workers.Count = threads;
+                    Convolution.TargetColumns = columns;
+                    CheckAll(g, $"{g} threads {threads} columns {columns}");
+                }
+            if (g.IsDepthwise)
+            {
+                Convolution.UseDepthwiseKernel = false;
+                CheckAll(g, $"{g} through im2col");
+                Convolution.UseDepthwiseKernel = true;
+                DepthwiseConvolution.UseVector512 = false;
+                CheckAll(g, $"{g} portable loops");
+            }
+        }
+        finally
+        {
+            Workers.Count = savedThreads;
+            Convolution.TargetColumns = savedColumns;
+            Convolution.UseDepthwiseKernel = true;
+            DepthwiseConvolution.UseVector512 = savedWide;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void BetaOneAccumulatesOntoExistingGradients(ConvGeometry g)
+    {
+        var x = Random(g.InputLength, 5);
+        var w = Random(g.WeightLength, 6);
+        var dy = Random(g.OutputLength, 7);
+        var reference = Naive(g, x, w, null, dy);
+        var dx = new float[g.InputLength]; Array.Fill(dx, 1f);
+        var dw = new float[g.WeightLength]; Array.Fill(dw, 1f);
+        var db = new float[g.OutChannels]; Array.Fill(db, 1f);
+        Convolution.Backward(g, x, w, dy, dx, 1f, dw, 1f, db, 1f);
+        AssertClose(reference.GradInput.Select(v => v + 1).ToArray(), dx, "dX");
+        AssertClose(reference.GradWeight.Select(v => v + 1).ToArray(), dw, "dW");
+        AssertClose(reference.GradBias.Select(v => v + 1).ToArray(), db, "db");
+    }
+
+    [Fact]
+    public void GradientsCanBeLeftOut()
+    {
+        var g = G(3, 4, 6, 2, 7, 6, 3, 3, pad: 1);
+        var x = Random(g.InputLength, 1);
+        var w = Random(g.WeightLength, 2);
+        var dy = Random(g.OutputLength, 4);
+        var reference = Naive(g, x, w, null, dy);
+        var dw = new float[g.WeightLength];
+        Convolution.Backward(g, x, w, dy, default, 0f, dw, 0f, default, 0f);
+        AssertClose(reference.GradWeight, dw, "dW alone");
+        var dx = new float[g.InputLength];
+        Convolution.Backward(g, x, w, dy, dx, 0f, default, 0f, default, 0f);
+        AssertClose(reference.GradInput, dx, "dX alone");
+    }
+
+    [Fact]
+    public void TwoThreadsGiveBitwiseTheSameResultsTwice()
+    {
+        int saved = Workers.Count;
+        try
+        {
+            Workers.Count = 2;
+            foreach (var g in new[] { G(8, 6, 8, 1, 10, 10, 3, 3, pad: 1), G(8, 8, 8, 8, 20, 20, 3, 3, pad: 1), G(5, 8, 12, 1, 9, 9, 1, 1) })
+            {
+                var x = Random(g.InputLength, 1);
+                var w = Random(g.WeightLength, 2);
+                var b = Random(g.OutChannels, 3);
+                var dy = Random(g.OutputLength, 4);
+                var first = (Run(g, x, w, b), RunBackward(g, x, w, dy));
+                var second = (Run(g, x, w, b), RunBackward(g, x, w, dy));
+                Assert.Equal(first.Item1, second.Item1);
+                Assert.Equal(first.Item2.Dx, second.Item2.Dx);
+                Assert.Equal(first.Item2.Dw, second.Item2.Dw);
+                Assert.Equal(first.Item2.Db, second.Item2.Db);
+            }
+        }
+        finally
+        {
+            Workers.Count = saved;
+        }
+    }
+
+    [Fact]
+    public void OutputSizeFollowsTheFloorFormula()
+    {
+        // floor((in + padBegin + padEnd − dilation·(k − 1) − 1) / stride) + 1
+        Assert.Equal(3, G(1, 1, 1, 1, 4, 4, 2, 2).OutputHeight);
+        Assert.Equal(5, G(1, 1, 1, 1, 4, 4, 2, 2, pad: 1).OutputWidth);
+        Assert.Equal(14, G(1, 1, 1, 1, 28, 28, 3, 3, stride: 2, pad: 1).OutputHeight);
+        Assert.Equal(3, new ConvGeometry(1, 1, 1, 1, 5, 5, 2, 2, 2, 2, 0, 0, 1, 1).OutputHeight);
+        Assert.Equal(2, G(1, 1, 1, 1, 7, 7, 3, 3, stride: 2, dilation: 2).OutputWidth);
+    }
+
+    [Fact]
+    public void InvalidGeometriesNameTheShapes()
+    {
+        var error = Assert.Throws<ArgumentException>(() => G(2, 3, 4, 2, 8, 8, 3, 3).Validate());
+        Assert.Contains("groups 2", error.Message);
+        Assert.Contains("[2, 3, 8, 8]", error.Message);
+        Assert.Throws<ArgumentException>(() => G(1, 2, 2, 1, 8, 8, 3, 3, stride: 0).Validate());
+        Assert.Throws<ArgumentException>(() => G(1, 2, 2, 1, 8, 8, 3, 3, dilation: 0).Validate());
+        Assert.Throws<ArgumentException>(() => G(1, 2, 2, 1, 8, 8, 3, 3, pad: -1).Validate());
+        error = Assert.Throws<ArgumentException>(() => G(1, 2, 2, 1, 4, 4, 3, 3, dilation: 2).Validate());
+        Assert.Contains("5x5", error.Message);
+        var g = G(1, 2, 2, 1, 4, 4, 3, 3);
+        error = Assert.Throws<ArgumentException>(() => Convolution.Forward(g, new float[5], new float[g.WeightLength], default, new float[g.OutputLength]));
+        Assert.Contains("input", error.Message);
+    }
+}
