@@ -25,23 +25,31 @@ public sealed class Adam : Optimizer
     public float Epsilon { get; }
     public bool Decoupled { get; }
 
-    protected override void Update(Span<float> parameter, Span<float> gradient, ParameterGroup group, ParameterState state)
+    protected override void Update(Span<float> parameter, ReadOnlySpan<float> gradient, ParameterGroup group, ParameterState state)
     {
-        if (Decoupled) TensorPrimitives.Multiply(parameter, 1f - group.LearningRate * group.WeightDecay, parameter);
-        else AddWeightDecay(gradient, parameter, group.WeightDecay);
+        gradient = ApplyWeightDecay(parameter, gradient, group, Decoupled);
         var m = state.Buffer("exp_avg");
         var v = state.Buffer("exp_avg_sq");
-        double correction1 = 1 - Math.Pow(Beta1, StepCount);
-        double correction2 = 1 - Math.Pow(Beta2, StepCount);
+        var term = Scratch(1, parameter.Length);
+        var step = Scratch(2, parameter.Length);
+        double correction1 = 1 - Math.Pow(Written(Beta1), StepCount);
+        double correction2 = 1 - Math.Pow(Written(Beta2), StepCount);
         float stepSize = (float)(group.LearningRate / correction1);
         float rootCorrection2 = (float)Math.Sqrt(correction2);
-        for (int i = 0; i < parameter.Length; i++)
-        {
-            float g = gradient[i];
-            m[i] = Beta1 * m[i] + (1 - Beta1) * g;
-            v[i] = Beta2 * v[i] + (1 - Beta2) * g * g;
-            // PyTorch's arrangement: w −= (α / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
-            parameter[i] -= stepSize * m[i] / (MathF.Sqrt(v[i]) / rootCorrection2 + Epsilon);
-        }
+        // Each line is one of PyTorch's tensor ops, in its order, so each rounds as it does.
+        // m ← m·β1 + (1 − β1)·g
+        TensorPrimitives.Multiply(m, Beta1, m);
+        TensorPrimitives.MultiplyAdd(gradient, Complement(Beta1), m, m);
+        // v ← v·β2 + ((1 − β2)·g)·g   (addcmul_ with value = 1 − β2)
+        TensorPrimitives.Multiply(v, Beta2, v);
+        TensorPrimitives.Multiply(gradient, Complement(Beta2), term);
+        TensorPrimitives.MultiplyAdd(term, gradient, v, v);
+        // w ← w + (−α/(1 − β1ᵗ))·m / (√v / √(1 − β2ᵗ) + ε)
+        TensorPrimitives.Sqrt(v, term);
+        TensorPrimitives.Divide(term, rootCorrection2, term);
+        TensorPrimitives.Add(term, Epsilon, term);
+        TensorPrimitives.Multiply(m, -stepSize, step);
+        TensorPrimitives.Divide(step, term, step);
+        TensorPrimitives.Add(parameter, step, parameter);
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Sinapse.Autograd;
 using Sinapse.Tensors;
 
@@ -8,7 +9,10 @@ public sealed class ParameterGroup(IEnumerable<Tensor> parameters, float learnin
 {
     public IReadOnlyList<Tensor> Parameters { get; } = parameters.ToList();
     public float LearningRate { get; set; } = learningRate;
-    /// <summary>L2 penalty folded into the gradient (g + λw), as PyTorch's weight_decay.</summary>
+    /// <summary>
+    /// Weight decay λ: folded into the gradient (g + λw, an L2 penalty of λ/2·‖w‖²) as PyTorch's
+    /// weight_decay, or, for an optimizer made with <c>decoupled: true</c>, w ← (1 − αλ)·w as AdamW.
+    /// </summary>
     public float WeightDecay { get; set; } = weightDecay;
 }
 
@@ -20,6 +24,7 @@ public sealed class ParameterGroup(IEnumerable<Tensor> parameters, float learnin
 public abstract class Optimizer
 {
     private readonly Dictionary<Tensor, Dictionary<string, float[]>> state = new(ReferenceEqualityComparer.Instance);
+    private readonly float[][] scratch = [[], [], []];
 
     protected Optimizer(IEnumerable<ParameterGroup> groups)
     {
@@ -63,8 +68,11 @@ public abstract class Optimizer
             }
     }
 
-    /// <summary>One parameter's update; <paramref name="gradient"/> may be modified in place (e.g. to add weight decay).</summary>
-    protected abstract void Update(Span<float> parameter, Span<float> gradient, ParameterGroup group, ParameterState state);
+    /// <summary>
+    /// One parameter's update. The gradient is read-only, as in PyTorch (whose step never writes
+    /// p.grad): callbacks that run after the step, such as the gradient-norm monitor, still see it.
+    /// </summary>
+    protected abstract void Update(Span<float> parameter, ReadOnlySpan<float> gradient, ParameterGroup group, ParameterState state);
 
     private ParameterState StateOf(Tensor parameter)
     {
@@ -97,16 +105,54 @@ public abstract class Optimizer
         StepCount = saved.StepCount;
     }
 
+    /// <summary>
+    /// Work buffer <paramref name="slot"/> (1 or 2; 0 holds the decayed gradient) of
+    /// <paramref name="length"/> floats for an update's intermediate terms. Not state: its contents
+    /// are garbage on entry. Reused across parameters and steps, so vectorised updates allocate nothing.
+    /// </summary>
+    protected Span<float> Scratch(int slot, int length)
+    {
+        if (scratch[slot].Length < length) scratch[slot] = new float[length];
+        return scratch[slot].AsSpan(0, length);
+    }
+
+    /// <summary>
+    /// 1 − <paramref name="value"/> for a decay constant such as β or α, as PyTorch gets it:
+    /// Python computes 1 − 0.99 in double from the literal (0.01), while 1f − 0.99f is
+    /// 0.0099999905, 1.3·10⁻⁶ off (1.3·10⁻⁵ for 0.999) — enough to show in a few steps' cancellation.
+    /// </summary>
+    protected static float Complement(float value) => (float)(1 - Written(value));
+
+    /// <summary>
+    /// The decimal a float hyper-parameter was written as (0.999f → 0.999, not 0.99900001), for
+    /// the double arithmetic PyTorch does on Python numbers. A float converts to decimal at 7
+    /// significant digits, which recovers the literal.
+    /// </summary>
+    protected static double Written(float value) => (double)(decimal)value;
+
     protected static void ValidateLearningRate(float learningRate)
     {
         if (!(learningRate >= 0) || float.IsInfinity(learningRate))
             throw new ArgumentException($"The learning rate must be a finite number >= 0, got {learningRate}.");
     }
 
-    /// <summary>g ← g + λw, PyTorch's coupled weight decay (an L2 penalty of λ/2·‖w‖²).</summary>
-    protected static void AddWeightDecay(Span<float> gradient, ReadOnlySpan<float> parameter, float weightDecay)
+    /// <summary>
+    /// Applies the group's weight decay λ, either coupled (g ← g + λw, PyTorch's weight_decay, an L2
+    /// penalty of λ/2·‖w‖²) or decoupled (w ← (1 − αλ)·w before the update, as AdamW: the shrink
+    /// no longer passes through momentum or adaptive scaling).
+    /// </summary>
+    /// <returns>The gradient to use: g + λw (in scratch slot 0) for coupled decay, else g itself.</returns>
+    protected ReadOnlySpan<float> ApplyWeightDecay(Span<float> parameter, ReadOnlySpan<float> gradient, ParameterGroup group, bool decoupled = false)
     {
-        if (weightDecay != 0f) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(parameter, weightDecay, gradient, gradient);
+        if (group.WeightDecay == 0f) return gradient;
+        if (decoupled)
+        {
+            TensorPrimitives.Multiply(parameter, 1f - group.LearningRate * group.WeightDecay, parameter);
+            return gradient;
+        }
+        var decayed = Scratch(0, gradient.Length);
+        TensorPrimitives.MultiplyAdd(parameter, group.WeightDecay, gradient, decayed);
+        return decayed;
     }
 }
 

@@ -30,6 +30,15 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
     /// <summary>Moves the learning rate after every update or every epoch, as its unit says.</summary>
     public LearningRateScheduler? Scheduler { get; set; }
 
+    /// <summary>Clips the gradients between the backward pass and the optimizer's step; null for none.</summary>
+    public GradientClipping? Clipping { get; set; }
+
+    /// <summary>
+    /// L1/L2 penalties on the weights, added to every training step's loss (so the reported training
+    /// loss includes them, as in Keras); null for none. Evaluate reports the data loss alone.
+    /// </summary>
+    public Regularization? Regularization { get; set; }
+
     /// <summary>Set by a callback (early stopping, say) to end training after the current epoch.</summary>
     public bool StopRequested { get; set; }
 
@@ -105,12 +114,14 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         Optimizer.ZeroGrad();
         var output = Model.Call(features);
         var value = Loss.Forward(output, targets);
+        if (Regularization != null) value = Ops.F.Add(value, Regularization.Penalty(Model));
         value.Backward();
         float lossValue = value.Item();
         float gradientNorm = GlobalGradientNorm();
         History.GradientNorms.Add(gradientNorm);
         if (!float.IsFinite(lossValue) || !float.IsFinite(gradientNorm)) throw Diverged(features, targets, lossValue);
         recentGradientNorms[steps++ % recentGradientNorms.Length] = gradientNorm;
+        Clipping?.Apply(Optimizer.Groups.SelectMany(g => g.Parameters));
         Optimizer.Step();
         return (lossValue, Metrics.CountCorrect(output, targets));
     }
