@@ -1,0 +1,64 @@
+using System.Globalization;
+using Sinapse.Ops;
+using Sinapse.Tensors;
+
+namespace Sinapse.Layers;
+
+/// <summary>
+/// Inverted dropout (see <see cref="F.Dropout"/>): active in training mode, the identity in
+/// evaluation mode. The mask is drawn from <paramref name="rng"/>, or <see cref="Rng.Global"/>
+/// when none is given.
+/// </summary>
+public sealed class Dropout : Module
+{
+    private readonly Rng? rng;
+
+    public Dropout(float p = 0.5f, Rng? rng = null)
+    {
+        F.CheckDropProbability("Dropout", p);
+        P = p;
+        this.rng = rng;
+    }
+
+    /// <summary>The probability of dropping an element.</summary>
+    public float P { get; }
+
+    public override Tensor Forward(Tensor input) => F.Dropout(input, P, Training, rng ?? Rng.Global);
+
+    public override Shape OutputShape(Shape input) => input;
+
+    public override string Describe() => string.Create(CultureInfo.InvariantCulture, $"Dropout(p={P})");
+}
+
+/// <summary>
+/// Channel dropout over [N, C, H, W] (see <see cref="F.Dropout2d"/>): zeroes whole feature maps,
+/// which suits convolutions, whose neighbouring activations are strongly correlated.
+/// </summary>
+public sealed class Dropout2d : Module
+{
+    private readonly Rng? rng;
+
+    public Dropout2d(float p = 0.5f, Rng? rng = null)
+    {
+        F.CheckDropProbability("Dropout2d", p);
+        P = p;
+        this.rng = rng;
+    }
+
+    /// <summary>The probability of dropping a channel.</summary>
+    public float P { get; }
+
+    public override Tensor Forward(Tensor input)
+    {
+        OutputShape(input.Shape);
+        return F.Dropout2d(input, P, Training, rng ?? Rng.Global);
+    }
+
+    public override Shape OutputShape(Shape input)
+    {
+        if (input.Rank != 4) throw new ArgumentException($"{Describe()} expects an input [N, C, H, W], got {input}.");
+        return input;
+    }
+
+    public override string Describe() => string.Create(CultureInfo.InvariantCulture, $"Dropout2d(p={P})");
+}

@@ -1,0 +1,109 @@
+using Sinapse.Kernels;
+using Sinapse.Tests.Support;
+
+namespace Sinapse.Tests.Kernels;
+
+public class NormalizationTests
+{
+    // Shapes on both layouts (spatial = 1: rows; spatial > 1: planes), with channel counts past the
+    // 512-float chunks and element counts past the parallel threshold.
+    public static TheoryData<int, int, int> Shapes => new()
+    {
+        { 3, 5, 1 }, { 64, 700, 1 }, { 2, 3, 7 }, { 4, 8, 1100 }, { 16, 32, 64 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void MatchesADoublePrecisionReference(int batch, int channels, int spatial)
+    {
+        var x = Expect.Random([batch * channels * spatial], 1, -3f, 5f).ToArray();
+        var dy = Expect.Random([batch * channels * spatial], 2).ToArray();
+        const float eps = 1e-5f;
+        float[] mean = new float[channels], residual = new float[channels], variance = new float[channels], invStd = new float[channels];
+        Normalization.Statistics(x, batch, channels, spatial, eps, mean, residual, variance, invStd);
+
+        var scale = Expect.Random([channels], 3, 0.5f, 1.5f).ToArray();
+        var shift = Expect.Random([channels], 4).ToArray();
+        var y = new float[x.Length];
+        Normalization.Normalize(x, batch, channels, spatial, mean, scale, shift, y);
+        float[] sumGrad = new float[channels], sumGradCentered = new float[channels];
+        Normalization.GradientSums(x, dy, batch, channels, spatial, mean, sumGrad, sumGradCentered);
+        var p = Expect.Random([channels], 5).ToArray();
+        var q = Expect.Random([channels], 6).ToArray();
+        var dx = Expect.Random([x.Length], 7).ToArray();
+        var initial = (float[])dx.Clone();
+        var accumulated = (float[])dx.Clone();
+        Normalization.InputGradient(x, dy, batch, channels, spatial, mean, scale, p, q, 0f, dx);
+        Normalization.InputGradient(x, dy, batch, channels, spatial, mean, scale, p, q, 1f, accumulated);
+
+        int count = batch * spatial;
+        for (int c = 0; c < channels; c++)
+        {
+            double sum = 0, squares = 0, grad = 0, gradCentered = 0;
+            foreach (int i in Indices(c)) sum += x[i];
+            double m = sum / count;
+            foreach (int i in Indices(c)) { squares += (x[i] - m) * (x[i] - m); grad += dy[i]; gradCentered += dy[i] * (x[i] - m); }
+            Expect.Close((float)m, mean[c], 1e-5, "mean");
+            Assert.True(Math.Abs(m - mean[c] - residual[c]) < 1e-12 * (1 + Math.Abs(m)), "mean residual");
+            Expect.Close((float)(squares / count), variance[c], 1e-5, "variance");
+            Expect.Close((float)(1 / Math.Sqrt(squares / count + eps)), invStd[c], 1e-5, "1/σ");
+            Expect.Close((float)grad, sumGrad[c], 1e-4, "Σdy");
+            Expect.Close((float)gradCentered, sumGradCentered[c], 1e-4, "Σdy·(x − μ)");
+            foreach (int i in Indices(c))
+            {
+                // y is formed from the float mean the kernel was given.
+                double expectedY = (x[i] - mean[c]) * scale[c] + shift[c];
+                Assert.True(Math.Abs(expectedY - y[i]) < 1e-6 * (1 + Math.Abs(expectedY)), $"y[{i}]: expected {expectedY}, got {y[i]}");
+                double expected = scale[c] * dy[i] + (x[i] - m) * p[c] + q[c];
+                Assert.True(Math.Abs(expected - dx[i]) < 1e-4 * (1 + Math.Abs(expected)), $"dx[{i}]");
+                Assert.True(Math.Abs(expected + initial[i] - accumulated[i]) < 1e-4 * (1 + Math.Abs(expected)), $"accumulated dx[{i}]");
+            }
+        }
+
+        IEnumerable<int> Indices(int c)
+        {
+            for (int n = 0; n < batch; n++)
+                for (int s = 0; s < spatial; s++) yield return (n * channels + c) * spatial + s;
+        }
+    }
+
+    [Theory]
+    [InlineData(64, 700, 1)]
+    [InlineData(16, 32, 64)]
+    public void ResultsAreBitwiseTheSameOnOneThreadAndMany(int batch, int channels, int spatial)
+    {
+        var x = Expect.Random([batch * channels * spatial], 8).ToArray();
+        var parallel = Run();
+        var saved = Normalization.ParallelThreshold;
+        float[] serial;
+        try
+        {
+            // Only changes how many threads later calls use (never their results), so other tests may run meanwhile.
+            Normalization.ParallelThreshold = long.MaxValue;
+            serial = Run();
+        }
+        finally
+        {
+            Normalization.ParallelThreshold = saved;
+        }
+        Assert.Equal(parallel, serial);
+
+        float[] Run()
+        {
+            float[] mean = new float[channels], residual = new float[channels], variance = new float[channels], invStd = new float[channels];
+            Normalization.Statistics(x, batch, channels, spatial, 1e-5f, mean, residual, variance, invStd);
+            var y = new float[x.Length];
+            Normalization.Normalize(x, batch, channels, spatial, mean, invStd, variance, y);
+            return [.. mean, .. residual, .. variance, .. invStd, .. y];
+        }
+    }
+
+    [Fact]
+    public void RejectsInconsistentSizes()
+    {
+        float[] perChannel = new float[3];
+        Assert.Throws<ArgumentException>(() => Normalization.Statistics(new float[10], 2, 3, 2, 1e-5f, perChannel, perChannel, perChannel, perChannel));
+        Assert.Throws<ArgumentException>(() => Normalization.Statistics(new float[12], 2, 3, 2, 1e-5f, new float[2], perChannel, perChannel, perChannel));
+        Assert.Throws<ArgumentException>(() => Normalization.Normalize(new float[12], 2, 3, 2, perChannel, perChannel, perChannel, new float[11]));
+    }
+}
