@@ -1,6 +1,8 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Sinapse.Kernels;
 
@@ -146,6 +148,9 @@ public static unsafe class Convolution
             int columnRows = g.InChannels * g.KernelHeight * g.KernelWidth;
             chunk = Math.Clamp((TargetColumns + outputPixels - 1) / outputPixels, 1, imagesPerTask);
             chunk = Math.Max(1, Math.Min(chunk, ColumnBudget / Math.Max(1, columnRows * outputPixels)));
+            // Equal chunks (32 images → 16 + 16, not 28 + 4): a thin last chunk is a slow GEMM.
+            int chunks = (imagesPerTask + chunk - 1) / chunk;
+            chunk = (imagesPerTask + chunks - 1) / chunks;
 
             if (tasks == 1)
             {
@@ -296,13 +301,27 @@ public static unsafe class Convolution
                     col = columnScratch;
                     for (int b = 0; b < count; b++) Unfold(g, X + (nint)(image + b) * g.InChannels * inputPixels, col, columns, b * outputPixels, toColumns: true);
                 }
-                // dW_g (+)= dY_g · col_gᵀ
+                // dW_g (+)= dY_g · col_gᵀ. When the depth is the smaller side (a first layer: 9 taps,
+                // 32 filters) the product is computed transposed, col_g · dY_gᵀ, so that the wide side
+                // fills the micro-kernel's columns (2× faster there), and added in transposed.
+                bool transposed = depth < outPerGroup;
+                float* product = transposed ? ThreadScratch.Get(2, depth * outPerGroup) : null;
                 for (int group = 0; group < g.Groups; group++)
                 {
-                    Gemm.Multiply(false, true, outPerGroup, depth, columns, 1f,
-                        new ReadOnlySpan<float>(gradient + (nint)group * outPerGroup * columns, outPerGroup * columns), columns,
-                        new ReadOnlySpan<float>(col + (nint)group * depth * columns, depth * columns), columns,
-                        dwBeta, new Span<float>(dw + (nint)group * outPerGroup * depth, outPerGroup * depth), depth);
+                    var dyGroup = new ReadOnlySpan<float>(gradient + (nint)group * outPerGroup * columns, outPerGroup * columns);
+                    var colGroup = new ReadOnlySpan<float>(col + (nint)group * depth * columns, depth * columns);
+                    float* dwGroup = dw + (nint)group * outPerGroup * depth;
+                    if (!transposed)
+                    {
+                        Gemm.Multiply(false, true, outPerGroup, depth, columns, 1f, dyGroup, columns, colGroup, columns,
+                            dwBeta, new Span<float>(dwGroup, outPerGroup * depth), depth);
+                        continue;
+                    }
+                    Gemm.Multiply(false, true, depth, outPerGroup, columns, 1f, colGroup, columns, dyGroup, columns,
+                        0f, new Span<float>(product, depth * outPerGroup), outPerGroup);
+                    for (int o = 0; o < outPerGroup; o++)
+                        for (int d = 0; d < depth; d++)
+                            dwGroup[o * depth + d] = dwBeta == 0f ? product[d * outPerGroup + o] : dwGroup[o * depth + d] + product[d * outPerGroup + o];
                 }
             }
 
@@ -355,6 +374,11 @@ public static unsafe class Convolution
                     int low = Math.Clamp(CeilDivide(-columnShift, strideW), 0, outWidth);
                     int high = Math.Clamp(CeilDivide(width - columnShift, strideW), low, outWidth);
                     float* target = matrix + (nint)row * columns + columnOffset;
+                    if (strideW == 1 && outWidth <= 16 && Avx512F.IsSupported)
+                    {
+                        NarrowRows(plane, height, width, outHeight, outWidth, strideH, rowOffset, columnShift, low, high, target, toColumns);
+                        continue;
+                    }
                     for (int oh = 0; oh < outHeight; oh++, target += outWidth)
                     {
                         int ih = oh * strideH + rowOffset;
@@ -385,6 +409,37 @@ public static unsafe class Convolution
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The rows of <see cref="Unfold"/> for narrow outputs (≤ 16 wide, stride 1 — the late layers
+    /// of a small CNN, 12 or 4 wide): one masked AVX-512 load and store per row instead of a
+    /// copy call per few floats, which cost more than the copying. Lanes outside [low, high)
+    /// are masked off, so they are neither read (no fault past the image) nor written.
+    /// </summary>
+    static void NarrowRows(float* plane, int height, int width, int outHeight, int outWidth, int strideH, int rowOffset,
+        int columnShift, int low, int high, float* target, bool toColumns)
+    {
+        var lanes = Vector512<int>.Indices;
+        var valid = (Vector512.GreaterThanOrEqual(lanes, Vector512.Create(low)) & Vector512.LessThan(lanes, Vector512.Create(high))).AsSingle();
+        var row = Vector512.LessThan(lanes, Vector512.Create(outWidth)).AsSingle();
+        for (int oh = 0; oh < outHeight; oh++, target += outWidth)
+        {
+            int ih = oh * strideH + rowOffset;
+            bool inside = (uint)ih < (uint)height;
+            // Lane ow of the image row is column ow + shift.
+            float* imageRow = plane + (nint)ih * width + columnShift;
+            if (toColumns)
+            {
+                var values = inside ? Avx512F.MaskLoad(imageRow, valid, Vector512<float>.Zero) : Vector512<float>.Zero;
+                Avx512F.MaskStore(target, row, values);
+            }
+            else if (inside)
+            {
+                var sum = Avx512F.MaskLoad(imageRow, valid, Vector512<float>.Zero) + Avx512F.MaskLoad(target, valid, Vector512<float>.Zero);
+                Avx512F.MaskStore(imageRow, valid, sum);
             }
         }
     }

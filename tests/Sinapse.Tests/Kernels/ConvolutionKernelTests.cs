@@ -82,6 +82,9 @@ public class ConvolutionKernelTests
         yield return [G(3, 6, 4, 1, 5, 7, 1, 1)];
         yield return [G(1, 4, 6, 2, 9, 9, 1, 1)];
         yield return [G(3, 3, 2, 1, 6, 5, 1, 1, stride: 2, pad: 1)];
+        // A first layer on grey images: more filters than taps, so dW is computed transposed.
+        yield return [G(3, 1, 32, 1, 10, 19, 3, 3, pad: 1)];
+        yield return [G(1, 2, 24, 2, 6, 6, 2, 2, stride: 2)];
         // Groups.
         yield return [G(3, 4, 6, 2, 7, 6, 3, 3, pad: 1)];
         yield return [G(1, 6, 3, 3, 8, 8, 3, 3, stride: 2, pad: 1)];
