@@ -75,6 +75,7 @@ public class ConvolutionKernelTests
         yield return [G(3, 4, 2, 1, 8, 7, 2, 3, stride: 2, pad: 1, dilation: 2)];
         yield return [new ConvGeometry(3, 3, 4, 1, 6, 7, 3, 3, 1, 2, 0, 2, 1, 0, 2, 1)];     // asymmetric everything
         yield return [new ConvGeometry(1, 2, 2, 1, 5, 5, 2, 2, 2, 2, 0, 0, 1, 1)];             // TensorFlow-"SAME"-like
+        yield return [new ConvGeometry(3, 2, 3, 1, 7, 9, 3, 3, 2, 1, 1, 0, 2, 1, 1, 2)];       // narrow rows, vertical stride only
         // Kernel = input size (a 1×1 output), and a 1-row (Conv1d) geometry.
         yield return [G(3, 3, 4, 1, 5, 5, 5, 5)];
         yield return [G(3, 3, 4, 1, 1, 17, 1, 4, stride: 2, pad: 0)];
