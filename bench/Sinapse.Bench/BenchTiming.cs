@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 namespace Sinapse.Bench;
 
 /// <summary>Command-line options every suite receives.</summary>
-public sealed record BenchOptions(int Reps = 7, int Threads = 2, double SampleMilliseconds = 40, double WarmupMilliseconds = 300);
+public sealed record BenchOptions(int Reps = 7, int Threads = 2, double SampleMilliseconds = 40, double WarmupMilliseconds = 300, int WarmupCalls = 3);
 
 /// <summary>One measured case: Sinapse and TorchSharp medians side by side.</summary>
 public sealed record BenchRecord(string Suite, string Case, double SinapseMs, double TorchMs)
@@ -64,7 +64,7 @@ public static class BenchTiming
     {
         var clock = Stopwatch.StartNew();
         int calls = 0;
-        do { action(); calls++; } while (clock.Elapsed.TotalMilliseconds < options.WarmupMilliseconds || calls < 3);
+        do { action(); calls++; } while (clock.Elapsed.TotalMilliseconds < options.WarmupMilliseconds || calls < options.WarmupCalls);
         double perCall = Sample(action, Math.Max(1, calls / 4));
         return Math.Max(1, (int)Math.Ceiling(options.SampleMilliseconds / perCall));
     }

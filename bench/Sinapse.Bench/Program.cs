@@ -9,6 +9,7 @@ var suites = new Dictionary<string, Func<BenchOptions, IEnumerable<BenchRecord>>
     ["mlp"] = MlpSuite.RunEpoch,
     ["step1"] = MlpSuite.RunOnline,
     ["conv"] = ConvSuite.Run,
+    ["cnn"] = CnnSuite.Run,
 };
 
 var names = new List<string>();

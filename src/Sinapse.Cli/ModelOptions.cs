@@ -9,10 +9,12 @@ namespace Sinapse.Cli;
 /// <summary>The options that describe a model, shared by every command that builds one.</summary>
 internal sealed class ModelOptions
 {
-    public Option<string> Model { get; } = new("--model") { Description = "Architecture: mlp (hidden sizes from --hidden).", DefaultValueFactory = _ => "mlp" };
+    public Option<string> Model { get; } = new("--model") { Description = "Architecture: cnn (the course's custom_3_layer), lenet5, or mlp (hidden sizes from --hidden).", DefaultValueFactory = _ => "cnn" };
     public Option<string> Hidden { get; } = new("--hidden") { Description = "MLP hidden layer sizes, comma-separated.", DefaultValueFactory = _ => "256,128,64" };
-    public Option<string> Activation { get; } = new("--activation") { Description = "Hidden activation: relu, leaky_relu(0.01), elu, selu, sigmoid, tanh, gelu, hard_swish…", DefaultValueFactory = _ => "relu" };
+    public Option<string?> Activation { get; } = new("--activation") { Description = "Hidden activation: relu (default; tanh for lenet5), leaky_relu(0.01), elu, selu, sigmoid, tanh, gelu, hard_swish…" };
     public Option<string?> Init { get; } = new("--init") { Description = "Weight initialiser: glorot_uniform (default), he_normal, lecun_normal, uniform(-5,5), normal(0,1)…" };
+    public Option<bool> BatchNorm { get; } = new("--batch-norm") { Description = "Batch normalisation after every hidden layer (the layer then has no bias)." };
+    public Option<float> Dropout { get; } = new("--dropout") { Description = "Dropout probability after each hidden dense block (before the head of a CNN).", DefaultValueFactory = _ => 0f };
 
     public void AddTo(Command command)
     {
@@ -20,6 +22,8 @@ internal sealed class ModelOptions
         command.Options.Add(Hidden);
         command.Options.Add(Activation);
         command.Options.Add(Init);
+        command.Options.Add(BatchNorm);
+        command.Options.Add(Dropout);
     }
 
     /// <summary>Builds the model for examples of <paramref name="exampleShape"/> and <paramref name="classes"/> outputs.</summary>
@@ -27,10 +31,17 @@ internal sealed class ModelOptions
     {
         var name = parse.GetValue(Model)!.Trim().ToLowerInvariant();
         var init = parse.GetValue(Init) is { } text ? Initializer.Parse(text) : null;
+        float dropout = parse.GetValue(Dropout);
+        if (!(dropout >= 0 && dropout < 1)) throw new ArgumentException($"--dropout must be in [0, 1), got {dropout}.");
+        var options = new BlockOptions(parse.GetValue(Activation) ?? (name == "lenet5" ? "tanh" : "relu"), init, parse.GetValue(BatchNorm), dropout, rng);
+        if (name is "cnn" or "lenet5" && exampleShape.Rank != 3)
+            throw new ArgumentException($"--model {name} needs images [channels, height, width], the data has examples of shape {exampleShape}.");
         return name switch
         {
-            "mlp" => Mlp.Create(exampleShape.Size, ParseSizes(parse.GetValue(Hidden)!), classes, parse.GetValue(Activation)!, init, rng),
-            _ => throw new ArgumentException($"Unknown model '{name}'. Expected: mlp."),
+            "mlp" => Mlp.Create(exampleShape.Size, ParseSizes(parse.GetValue(Hidden)!), classes, options),
+            "cnn" => Cnn.Course(exampleShape[0], exampleShape[1], exampleShape[2], classes, options),
+            "lenet5" => Cnn.LeNet5(exampleShape[0], exampleShape[1], exampleShape[2], classes, options),
+            _ => throw new ArgumentException($"Unknown model '{name}'. Expected cnn, lenet5 or mlp."),
         };
     }
 

@@ -5,5 +5,6 @@ var root = new RootCommand("Sinapse: build, train, inspect and reuse neural netw
 {
     TrainCommand.Create(),
     SummaryCommand.Create(),
+    FiltersCommand.Create(),
 };
 return root.Parse(args).Invoke();

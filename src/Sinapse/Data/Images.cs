@@ -50,9 +50,10 @@ public static class Images
     /// <summary>
     /// Lays out several images as a grid of tiles, each enlarged <paramref name="scale"/> times
     /// (nearest neighbour, so a 3×3 filter stays nine visible squares) and mapped to 0..255 from
-    /// its own range. Learned filters and filtered pictures are shown this way.
+    /// its own range unless [<paramref name="low"/>, <paramref name="high"/>] is given for all.
+    /// Learned filters and filtered pictures are shown this way.
     /// </summary>
-    public static void SaveGrid(string path, IReadOnlyList<Tensor> tiles, int columns = 8, int scale = 1, int gap = 2)
+    public static void SaveGrid(string path, IReadOnlyList<Tensor> tiles, int columns = 8, int scale = 1, int gap = 2, float? low = null, float? high = null)
     {
         if (tiles.Count == 0) throw new ArgumentException("A grid needs at least one image.");
         if (columns < 1 || scale < 1 || gap < 0) throw new ArgumentException($"A grid needs columns >= 1, scale >= 1 and gap >= 0, got {columns}, {scale}, {gap}.");
@@ -67,7 +68,7 @@ public static class Images
         {
             var (channels, height, width) = shapes[i];
             Paint(pixels, bitmap.RowBytes, gap + (i / columns) * (tileHeight + gap), gap + (i % columns) * (tileWidth + gap),
-                tiles[i].Span, channels, height, width, scale, null, null);
+                tiles[i].Span, channels, height, width, scale, low, high);
         }
         Encode(path, bitmap);
     }

@@ -45,6 +45,15 @@ public sealed class GradientMonitor(int every = 10, TextWriter? print = null) : 
         if (line != null) print!.WriteLine(line);
     }
 
+    /// <summary>The records as CSV: step, epoch, layer, gradient_norm, weight_norm.</summary>
+    public static string ToCsv(IEnumerable<LayerNorms> records)
+    {
+        var text = new System.Text.StringBuilder("step,epoch,layer,gradient_norm,weight_norm\n");
+        foreach (var r in records)
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{r.Step},{r.Epoch},{r.Layer},{r.GradientNorm:G6},{r.WeightNorm:G6}"));
+        return text.ToString();
+    }
+
     private static double SquaredNorm(ReadOnlySpan<float> values)
     {
         double sum = 0;

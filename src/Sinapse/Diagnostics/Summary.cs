@@ -5,8 +5,12 @@ using Sinapse.Tensors;
 
 namespace Sinapse.Diagnostics;
 
-/// <summary>One row of a model summary: a layer, the shape it outputs, and its parameters.</summary>
-public sealed record LayerSummary(string Name, string Layer, Shape OutputShape, long Parameters, long TrainableParameters);
+/// <summary>
+/// One row of a model summary: a layer, the shape it outputs, its parameters, and its receptive
+/// field — how many input positions along each spatial axis one of its outputs sees (null once
+/// the output is no longer spatial).
+/// </summary>
+public sealed record LayerSummary(string Name, string Layer, Shape OutputShape, long Parameters, long TrainableParameters, int? ReceptiveField);
 
 /// <summary>Keras-style summary, computed from shapes alone: no data runs through the model.</summary>
 public sealed record ModelSummary(Shape InputShape, IReadOnlyList<LayerSummary> Layers, long TotalParameters, long TrainableParameters)
@@ -16,11 +20,20 @@ public sealed record ModelSummary(Shape InputShape, IReadOnlyList<LayerSummary> 
     {
         var rows = new List<LayerSummary>();
         var shape = input;
+        // Receptive field r and jump j (input positions between neighbouring outputs):
+        // a window of k taps with dilation d and stride s gives r += (k − 1)·d·j and j *= s.
+        long receptiveField = 1, jump = 1;
         var layers = model is Sequential sequential ? sequential.Children : [("", model)];
         foreach (var (name, layer) in layers)
         {
             shape = layer.OutputShape(shape);
-            rows.Add(new LayerSummary(name, layer.Describe(), shape, layer.ParameterCount(), layer.ParameterCount(trainableOnly: true)));
+            if (layer.Window is var (kernel, stride, dilation))
+            {
+                receptiveField += (kernel - 1) * dilation * jump;
+                jump *= stride;
+            }
+            int? field = shape.Rank >= 3 ? (int)receptiveField : null;
+            rows.Add(new LayerSummary(name, layer.Describe(), shape, layer.ParameterCount(), layer.ParameterCount(trainableOnly: true), field));
         }
         return new ModelSummary(input, rows, model.ParameterCount(), model.ParameterCount(trainableOnly: true));
     }
@@ -28,13 +41,18 @@ public sealed record ModelSummary(Shape InputShape, IReadOnlyList<LayerSummary> 
     public override string ToString()
     {
         var text = new StringBuilder();
-        const string format = "{0,-6} {1,-34} {2,-20} {3,12}\n";
-        text.AppendFormat(CultureInfo.InvariantCulture, format, "#", "Layer", "Output shape", "Parameters");
-        text.AppendLine(new string('-', 75));
-        text.AppendFormat(CultureInfo.InvariantCulture, format, "", "Input", InputShape, "");
+        bool spatial = InputShape.Rank >= 3;
+        string Row(string number, string layer, string shape, string parameters, string field) =>
+            string.Format(CultureInfo.InvariantCulture, "{0,-4} {1,-44} {2,-20} {3,12}", number, layer, shape, parameters) +
+            (spatial ? string.Format(CultureInfo.InvariantCulture, " {0,16}", field) : "");
+        string header = Row("#", "Layer", "Output shape", "Parameters", "Receptive field");
+        text.AppendLine(header);
+        text.AppendLine(new string('-', header.Length));
+        text.AppendLine(Row("", "Input", InputShape.ToString(), "", ""));
         foreach (var row in Layers)
-            text.AppendFormat(CultureInfo.InvariantCulture, format, row.Name, row.Layer, row.OutputShape, row.Parameters.ToString("N0", CultureInfo.InvariantCulture));
-        text.AppendLine(new string('-', 75));
+            text.AppendLine(Row(row.Name, row.Layer, row.OutputShape.ToString(), row.Parameters.ToString("N0", CultureInfo.InvariantCulture),
+                row.ReceptiveField is int r ? (InputShape.Rank == 3 ? $"{r}" : $"{r}×{r}") : ""));
+        text.AppendLine(new string('-', header.Length));
         text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Total parameters: {TotalParameters:N0}"));
         text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Trainable parameters: {TrainableParameters:N0}"));
         text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Frozen parameters: {TotalParameters - TrainableParameters:N0}"));

@@ -8,21 +8,23 @@ namespace Sinapse.Models;
 public static class Mlp
 {
     /// <summary>
-    /// Flatten → (Linear → activation) for each hidden size → Linear to the outputs. The last layer
-    /// has no activation: it gives logits for the fused softmax cross-entropy.
+    /// Flatten → a hidden block per size (see <see cref="BlockOptions.Dense"/>) → Linear to the
+    /// outputs. The last layer has no activation: it gives logits for the fused softmax cross-entropy.
     /// </summary>
-    public static Sequential Create(int inputs, IReadOnlyList<int> hidden, int outputs, string activation = "relu", Initializer? weightInit = null, Rng? rng = null)
+    public static Sequential Create(int inputs, IReadOnlyList<int> hidden, int outputs, BlockOptions options)
     {
         if (hidden.Any(h => h <= 0)) throw new ArgumentException($"Hidden layer sizes must be positive, got [{string.Join(", ", hidden)}].");
         var model = new Sequential(new Flatten());
         int previous = inputs;
         foreach (var size in hidden)
         {
-            model.Add(new Linear(previous, size, weightInit: weightInit, rng: rng));
-            model.Add(Activation.Parse(activation));
+            foreach (var layer in options.Dense(previous, size)) model.Add(layer);
             previous = size;
         }
-        model.Add(new Linear(previous, outputs, weightInit: weightInit, rng: rng));
+        model.Add(new Linear(previous, outputs, weightInit: options.WeightInit, rng: options.Rng));
         return model;
     }
+
+    public static Sequential Create(int inputs, IReadOnlyList<int> hidden, int outputs, string activation = "relu", Initializer? weightInit = null, Rng? rng = null) =>
+        Create(inputs, hidden, outputs, new BlockOptions(activation, weightInit, Rng: rng));
 }

@@ -148,6 +148,9 @@ public sealed partial class Tensor
         return new Tensor(shape, Buffer, offset, viewOf ?? this);
     }
 
+    /// <summary>The same storage with another shape of the same size, outside the graph (for inspecting values).</summary>
+    public Tensor ReshapedTo(params int[] shape) => View(new Shape(shape));
+
     // ---- reading ----
 
     public float[] ToArray() => Span.ToArray();

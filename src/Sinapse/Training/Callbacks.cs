@@ -54,7 +54,7 @@ public sealed class EarlyStopping : Callback
             if (RestoreBestWeights) bestWeights = trainer.Model.Parameters().Select(p => p.ToArray()).ToArray();
             return;
         }
-        if (++epochsWithoutImprovement <= Patience) return;
+        if (++epochsWithoutImprovement < Patience) return;   // Keras: stop once `patience` epochs in a row did not improve
         StoppedEpoch = record.Epoch;
         trainer.StopRequested = true;
     }

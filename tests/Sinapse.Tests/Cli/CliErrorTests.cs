@@ -88,19 +88,58 @@ public class CliErrorTests
     [InlineData("--batch-size", "0", "--batch-size")]
     [InlineData("--hidden", "256,x", "--hidden")]
     [InlineData("--activation", "swoosh", "swoosh")]
+    [InlineData("--model", "resnet", "resnet")]
     public void BadArguments(string option, string value, string named)
     {
-        var line = AssertOneErrorLine("train", option, value);
+        var line = AssertOneErrorLine(option == "--model" ? ["train", option, value] : ["train", "--model", "mlp", option, value]);
         Assert.Contains(named, line);
     }
 
     [Fact]
     public void SummaryPrintsEveryLayerAndTheTotals()
     {
-        var (exitCode, output, _) = RunCli("summary");
+        var (exitCode, output, _) = RunCli("summary", "--model", "mlp");
         Assert.Equal(0, exitCode);
         Assert.Contains("Linear(784 -> 256)", output);
         Assert.Contains("[1, 10]", output);
         Assert.Contains("242,762", output);
+    }
+
+    [Fact]
+    public void SummaryOfTheCourseCnnShowsReceptiveFields()
+    {
+        var (exitCode, output, _) = RunCli("summary", "--model", "cnn");
+        Assert.Equal(0, exitCode);
+        Assert.Contains("Conv2d(1 -> 32, k=3, pad 1)", output);
+        Assert.Contains("18×18", output);
+        Assert.Contains("65,994", output);
+    }
+
+    [Fact]
+    public void AFileThatIsNotAnImage()
+    {
+        using var directory = new TempDirectory();
+        var path = directory.File("notes.png");
+        File.WriteAllText(path, "this is text, not a picture");
+        var line = AssertOneErrorLine("filters", "--image", path, "--out", directory.Path);
+        Assert.Contains("notes.png", line);
+        Assert.Contains("not an image", line);
+    }
+
+    [Fact]
+    public void FiltersWritesOnePngPerFilterAndAContactSheet()
+    {
+        using var directory = new TempDirectory();
+        var (exitCode, _, error) = RunCli("filters", "--out", directory.Path);
+        Assert.True(exitCode == 0, error);
+        foreach (var name in new[] { "identity", "edges-laplacian", "sharpen", "box-blur", "gaussian-blur", "contact-sheet" })
+        {
+            var bytes = File.ReadAllBytes(directory.File(name + ".png"));
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
+        }
+        // The identity filter returns the digit itself: the PNG decodes to the bundled test image.
+        var identity = Sinapse.Data.Images.Load(directory.File("identity.png"), grayscale: true);
+        var digit = Sinapse.Data.Mnist.LoadBundled().Test.Features.Slice(0, 1);
+        Assert.Equal(digit.ToArray(), identity.ToArray().Select(v => MathF.Round(v)).ToArray());
     }
 }

@@ -37,26 +37,30 @@ public class CallbacksTests
     public void EarlyStoppingRestoresTheBestWeights()
     {
         var model = Mlp.Create(4, [8], 3, rng: new Rng(1));
-        // A huge learning rate makes every epoch after the first worse on the training loss.
-        var trainer = new Trainer(model, new CrossEntropyLoss(), new Sgd(model.Parameters(), 0.05f));
-        var stopper = new EarlyStopping("loss", patience: 0);
-        float[][]? afterFirstEpoch = null;
-        trainer.Callbacks.Add(new SnapshotAt(1, snapshot => afterFirstEpoch = snapshot));
+        var trainer = new Trainer(model, new CrossEntropyLoss(), new Sgd(model.Parameters(), 0f));
+        var stopper = new EarlyStopping("val_loss", patience: 0);
+        var initial = model.Parameters().Select(p => p.ToArray()).ToArray();
         trainer.Callbacks.Add(stopper);
-        trainer.Scheduler = new LearningRateScheduler(trainer.Optimizer, new ExponentialSchedule(0f) { }, ScheduleUnit.Epoch);
-        trainer.Fit(Noise(40, 2), epochs: 5, batchSize: 40);
+        trainer.Callbacks.Add(new SpoilWeightsAfterEpoch(1));
+        var validation = Noise(30, 3);
+        var history = trainer.Fit(Noise(40, 2), epochs: 5, batchSize: 40, validation: validation);
 
-        // lr becomes 0 after epoch 1, so the loss stops improving and epoch 1's weights are the best.
+        // Epoch 1 saw the initial weights; the spoiled ones did worse in epoch 2, which stopped the run.
+        Assert.True(history.Epochs[1].ValidationLoss > history.Epochs[0].ValidationLoss);
         Assert.Equal(1, stopper.BestEpoch);
+        Assert.Equal(2, stopper.StoppedEpoch);
         var final = model.Parameters().Select(p => p.ToArray()).ToArray();
-        for (int i = 0; i < final.Length; i++) Assert.Equal(afterFirstEpoch![i], final[i]);
+        for (int i = 0; i < final.Length; i++) Assert.Equal(initial[i], final[i]);
     }
 
-    private sealed class SnapshotAt(int epoch, Action<float[][]> take) : Callback
+    private sealed class SpoilWeightsAfterEpoch(int epoch) : Callback
     {
         public override void OnEpochEnd(Trainer trainer, EpochRecord record)
         {
-            if (record.Epoch == epoch) take(trainer.Model.Parameters().Select(p => p.ToArray()).ToArray());
+            if (record.Epoch != epoch) return;
+            var rng = new Rng(99);
+            foreach (var p in trainer.Model.Parameters())
+                for (int i = 0; i < p.Length; i++) p.Span[i] += 10f * rng.NextNormal();
         }
     }
 
