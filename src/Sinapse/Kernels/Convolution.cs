@@ -439,7 +439,11 @@ public static unsafe class Convolution
             if (toColumns)
             {
                 var values = inside ? Avx512F.MaskLoad(imageRow, valid, Vector512<float>.Zero) : Vector512<float>.Zero;
-                Avx512F.MaskStore(target, row, values);
+                // Rows of one image are adjacent in the matrix, so a full store's spill past this
+                // row is overwritten by the next one; only the last row must stop at its end.
+                // (Masked stores cost several times a plain one.)
+                if (oh < outHeight - 1) values.Store(target);
+                else Avx512F.MaskStore(target, row, values);
             }
             else if (inside)
             {
