@@ -440,9 +440,9 @@ public static unsafe class Convolution
             {
                 var values = inside ? Avx512F.MaskLoad(imageRow, valid, Vector512<float>.Zero) : Vector512<float>.Zero;
                 // Rows of one image are adjacent in the matrix, so a full store's spill past this
-                // row is overwritten by the next one; only the last row must stop at its end.
-                // (Masked stores cost several times a plain one.)
-                if (oh < outHeight - 1) values.Store(target);
+                // row is overwritten by the rows after it; only the stores that would spill past
+                // the image's last row are masked. (Masked stores cost more than plain ones.)
+                if ((outHeight - oh) * outWidth >= 16) values.Store(target);
                 else Avx512F.MaskStore(target, row, values);
             }
             else if (inside)
