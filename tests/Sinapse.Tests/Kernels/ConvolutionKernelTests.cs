@@ -230,6 +230,43 @@ public class ConvolutionKernelTests
     }
 
     [Fact]
+    public void SteadyStateCallsAllocateNothing()
+    {
+        int saved = Workers.Count;
+        try
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Workers.Count = threads;
+                foreach (var g in new[] { G(4, 6, 8, 1, 10, 10, 3, 3, pad: 1), G(4, 8, 8, 8, 20, 20, 3, 3, pad: 1), G(4, 8, 12, 1, 9, 9, 1, 1), G(8, 4, 4, 1, 6, 6, 3, 3) })
+                {
+                    var x = Random(g.InputLength, 1);
+                    var w = Random(g.WeightLength, 2);
+                    var b = Random(g.OutChannels, 3);
+                    var y = new float[g.OutputLength];
+                    var dx = new float[g.InputLength];
+                    var dw = new float[g.WeightLength];
+                    var db = new float[g.OutChannels];
+                    void Step()
+                    {
+                        Convolution.Forward(g, x, w, b, y);
+                        Convolution.Backward(g, x, w, y, dx, 0f, dw, 0f, db, 0f);
+                    }
+                    Step();
+                    Step();
+                    long before = GC.GetAllocatedBytesForCurrentThread();
+                    for (int i = 0; i < 5; i++) Step();
+                    Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+                }
+            }
+        }
+        finally
+        {
+            Workers.Count = saved;
+        }
+    }
+
+    [Fact]
     public void OutputSizeFollowsTheFloorFormula()
     {
         // floor((in + padBegin + padEnd − dilation·(k − 1) − 1) / stride) + 1
