@@ -9,12 +9,15 @@ namespace Sinapse.Models;
 /// two regularising additions — batch normalisation (a layer without bias → BN → activation) and
 /// dropout after each hidden block.
 /// </summary>
-public sealed record BlockOptions(string Activation = "relu", Initializer? WeightInit = null, bool BatchNorm = false, float Dropout = 0f, Rng? Rng = null)
+public sealed record BlockOptions(string Activation = "relu", Initializer? WeightInit = null, bool BatchNorm = false, float Dropout = 0f, Rng? Rng = null, Initializer? BiasInit = null)
 {
+    /// <summary>A Linear layer with these options' initialisers.</summary>
+    public Linear Linear(int inputs, int outputs, bool useBias = true) => new(inputs, outputs, useBias, WeightInit, BiasInit, Rng);
+
     /// <summary>Linear (no bias under BN, which has its own shift) → [BatchNorm1d] → activation → [Dropout].</summary>
     public IEnumerable<Module> Dense(int inputs, int outputs)
     {
-        yield return new Linear(inputs, outputs, useBias: !BatchNorm, weightInit: WeightInit, rng: Rng);
+        yield return Linear(inputs, outputs, useBias: !BatchNorm);
         if (BatchNorm) yield return new BatchNorm1d(outputs);
         yield return Layers.Activation.Parse(Activation);
         if (Dropout > 0) yield return new Dropout(Dropout, Rng);
@@ -23,7 +26,7 @@ public sealed record BlockOptions(string Activation = "relu", Initializer? Weigh
     /// <summary>Conv2d (no bias under BN) → [BatchNorm2d] → activation; dropout is left to the head.</summary>
     public IEnumerable<Module> Convolution(int inputs, int outputs, int kernel, int padding = 0)
     {
-        yield return new Conv2d(inputs, outputs, kernel, padding: padding, useBias: !BatchNorm, weightInit: WeightInit, rng: Rng);
+        yield return new Conv2d(inputs, outputs, kernel, padding: padding, useBias: !BatchNorm, weightInit: WeightInit, biasInit: BiasInit, rng: Rng);
         if (BatchNorm) yield return new BatchNorm2d(outputs);
         yield return Layers.Activation.Parse(Activation);
     }

@@ -26,7 +26,7 @@ public static class Cnn
         model.Add(new Flatten());
         int flat = model.OutputShape(new Shape(1, channels, height, width))[1];
         if (options.Dropout > 0) model.Add(new Dropout(options.Dropout, options.Rng));
-        model.Add(new Linear(flat, classes, weightInit: options.WeightInit, rng: options.Rng));
+        model.Add(options.Linear(flat, classes));
         return model;
     }
 
@@ -49,7 +49,7 @@ public static class Cnn
         int flat = model.OutputShape(new Shape(1, channels, height, width))[1];
         foreach (var layer in options.Dense(flat, 120)) model.Add(layer);
         foreach (var layer in options.Dense(120, 84)) model.Add(layer);
-        model.Add(new Linear(84, classes, weightInit: options.WeightInit, rng: options.Rng));
+        model.Add(options.Linear(84, classes));
         return model;
     }
 

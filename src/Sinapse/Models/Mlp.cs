@@ -21,7 +21,7 @@ public static class Mlp
             foreach (var layer in options.Dense(previous, size)) model.Add(layer);
             previous = size;
         }
-        model.Add(new Linear(previous, outputs, weightInit: options.WeightInit, rng: options.Rng));
+        model.Add(options.Linear(previous, outputs));
         return model;
     }
 

@@ -89,10 +89,24 @@ public class CliErrorTests
     [InlineData("--hidden", "256,x", "--hidden")]
     [InlineData("--activation", "swoosh", "swoosh")]
     [InlineData("--model", "resnet", "resnet")]
+    [InlineData("--dropout", "1.5", "--dropout")]
+    [InlineData("--clip-norm", "-1", "--clip-norm")]
+    [InlineData("--restarts", "0", "--restarts")]
+    [InlineData("--optimizer", "lbfgs", "lbfgs")]
+    [InlineData("--schedule", "sawtooth", "sawtooth")]
     public void BadArguments(string option, string value, string named)
     {
         var line = AssertOneErrorLine(option == "--model" ? ["train", option, value] : ["train", "--model", "mlp", option, value]);
         Assert.Contains(named, line);
+    }
+
+    [Theory]
+    [InlineData("momentum", "-0.5", "momentum")]
+    [InlineData("rmsprop", "1.5", "momentum")]
+    public void ANegativeOrTooLargeMomentum(string optimizer, string momentum, string named)
+    {
+        var line = AssertOneErrorLine("train", "--model", "mlp", "--optimizer", optimizer, "--momentum", momentum);
+        Assert.Contains(named, line, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Sinapse.Init;
 using Sinapse.Layers;
 using Sinapse.Losses;
 using Sinapse.Models;
@@ -45,5 +46,49 @@ public class CnnTests
         var trainer = new Trainer(model, new CrossEntropyLoss(), new Adam(model.Parameters(), 3e-3f));
         trainer.Fit(data, epochs: 8, batchSize: 16, rng: new Rng(5));
         Assert.True(trainer.Evaluate(data).Accuracy >= 0.95);
+    }
+}
+
+public class SymmetryTests
+{
+    /// <summary>The largest difference between any two filters of a convolution (0 when all are identical).</summary>
+    private static float LargestFilterDifference(Conv2d convolution)
+    {
+        int size = convolution.Weight.Length / convolution.OutChannels;
+        var w = convolution.Weight.Span;
+        float largest = 0;
+        for (int a = 0; a < convolution.OutChannels; a++)
+            for (int b = a + 1; b < convolution.OutChannels; b++)
+                for (int i = 0; i < size; i++) largest = Math.Max(largest, Math.Abs(w[a * size + i] - w[b * size + i]));
+        return largest;
+    }
+
+    private static Sequential TrainFiftySteps(BlockOptions options)
+    {
+        var (train, _) = Sinapse.Data.Mnist.LoadBundled();
+        var data = Sinapse.Data.InputTransform.Scale(1f / 255f).Apply(train.Subset(Enumerable.Range(0, 50 * 32).ToArray()));
+        var model = Cnn.Course(1, 28, 28, 10, options);
+        var trainer = new Trainer(model, new CrossEntropyLoss(), new Sgd(model.Parameters(), 0.05f));
+        trainer.Fit(data, epochs: 1, batchSize: 32, rng: new Rng(7));
+        Assert.Equal(50, trainer.Optimizer.StepCount);
+        return model;
+    }
+
+    [Fact]
+    public void IdenticalFiltersAndBiasesOfOneStayIdenticalThroughTraining()
+    {
+        // SPEC §2: every filter receives the same update, so nothing tells them apart.
+        var model = TrainFiftySteps(new BlockOptions(WeightInit: Initializer.Constant(0.05f), BiasInit: Initializer.Constant(1f), Rng: new Rng(1)));
+        var convolutions = model.Layers.OfType<Conv2d>().ToList();
+        Assert.Equal(3, convolutions.Count);
+        Assert.All(convolutions, c => Assert.Equal(0f, LargestFilterDifference(c)));
+        Assert.NotEqual(0.05f, convolutions[0].Weight.Span[0]);   // they did learn, in lockstep
+    }
+
+    [Fact]
+    public void RandomInitialisationBreaksTheSymmetry()
+    {
+        var model = TrainFiftySteps(new BlockOptions(Rng: new Rng(1)));
+        Assert.All(model.Layers.OfType<Conv2d>(), c => Assert.True(LargestFilterDifference(c) > 0.01f));
     }
 }

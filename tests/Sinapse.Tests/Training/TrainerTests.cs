@@ -137,6 +137,7 @@ public class TrainerTests
         var targets = Dataset.OneHot(data.Targets, 3);
         var error = Assert.Throws<TrainingDivergedException>(() => trainer.Fit(new Dataset(data.Features, targets), epochs: 5, batchSize: 60));
         Assert.Contains("epoch", error.Message);
+        Assert.Contains("pass of layer '", error.Message);
         Assert.Contains("exploding", error.Message);
     }
 
