@@ -389,11 +389,51 @@ internal static unsafe class DepthwiseConvolution
         }
     }
 
+    /// <summary><see cref="DotRows"/> for 3×3 kernels on AVX-512: the nine accumulators stay in
+    /// registers for the whole plane (the general loop keeps them in memory, a store-forwarded
+    /// read-modify-write per tap and vector).</summary>
+    static void DotRows3x3(float* source, nint rowStep, float* dy, int rows, int width, int* offsets, float* sums)
+    {
+        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default, s8 = default;
+        nint o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], o3 = offsets[3], o4 = offsets[4], o5 = offsets[5], o6 = offsets[6], o7 = offsets[7], o8 = offsets[8];
+        int whole = width / 16 * 16;
+        for (int row = 0; row < rows; row++, source += rowStep, dy += width)
+        {
+            for (int i = 0; i < whole; i += 16)
+            {
+                var d = Vector512.Load(dy + i);
+                float* p = source + i;
+                s0 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o0), s0);
+                s1 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o1), s1);
+                s2 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o2), s2);
+                s3 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o3), s3);
+                s4 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o4), s4);
+                s5 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o5), s5);
+                s6 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o6), s6);
+                s7 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o7), s7);
+                s8 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o8), s8);
+            }
+            for (int i = whole; i < width; i++)
+            {
+                float d = dy[i];
+                for (int t = 0; t < 9; t++) sums[t] = MathF.FusedMultiplyAdd(d, source[offsets[t] + i], sums[t]);
+            }
+        }
+        sums[0] += Vector512.Sum(s0); sums[1] += Vector512.Sum(s1); sums[2] += Vector512.Sum(s2);
+        sums[3] += Vector512.Sum(s3); sums[4] += Vector512.Sum(s4); sums[5] += Vector512.Sum(s5);
+        sums[6] += Vector512.Sum(s6); sums[7] += Vector512.Sum(s7); sums[8] += Vector512.Sum(s8);
+    }
+
     /// <summary>sums[t] += Σ_rows Σ_i dy[row, i]·source[row·rowStep + offsets[t] + i]: the weight
     /// gradient of one plane, with a vector accumulator per tap (in <paramref name="vectors"/>,
     /// 16 floats each) reduced once at the end.</summary>
     static void DotRows(float* source, nint rowStep, float* dy, int rows, int width, int* offsets, int taps, float* sums, float* vectors)
     {
+        if (taps == 9 && UseVector512 && width >= 16)
+        {
+            DotRows3x3(source, rowStep, dy, rows, width, offsets, sums);
+            return;
+        }
         int vectorWidth = UseVector512 ? 16 : Vector256.IsHardwareAccelerated ? 8 : 1;
         int whole = vectorWidth == 1 ? 0 : width / vectorWidth * vectorWidth;
         new Span<float>(vectors, taps * 16).Clear();
