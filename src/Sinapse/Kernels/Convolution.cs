@@ -371,6 +371,20 @@ public static unsafe class Convolution
     {
         int height = g.InputHeight, width = g.InputWidth, outHeight = g.OutputHeight, outWidth = g.OutputWidth;
         int strideH = g.StrideHeight, strideW = g.StrideWidth;
+        int outputPixels = outHeight * outWidth;
+        // Tiny planes (a 6×6 image, 4×4 output): a tap's whole output plane is at most 16 values
+        // drawn from a 32-float window of the input, so one permute builds it.
+        bool tiny = Avx512F.IsSupported && strideW == 1 && outputPixels <= 16 && (outHeight - 1) * strideH * width + outWidth <= 32;
+        Vector512<int> tinyIndex = default;
+        Vector512<float> tinyMask = default;
+        if (tiny)
+        {
+            var lanes = Vector512<int>.Indices;
+            Span<int> index = stackalloc int[16];
+            for (int l = 0; l < 16; l++) index[l] = l < outputPixels ? l / outWidth * strideH * width + l % outWidth : 0;
+            tinyIndex = Vector512.Create((ReadOnlySpan<int>)index);
+            tinyMask = Vector512.LessThan(lanes, Vector512.Create(outputPixels)).AsSingle();
+        }
         int row = 0;
         for (int c = 0; c < g.InChannels; c++)
         {
@@ -385,6 +399,19 @@ public static unsafe class Convolution
                     int low = Math.Clamp(CeilDivide(-columnShift, strideW), 0, outWidth);
                     int high = Math.Clamp(CeilDivide(width - columnShift, strideW), low, outWidth);
                     float* target = matrix + (nint)row * columns + columnOffset;
+                    if (toColumns && tiny && low == 0 && high == outWidth && rowOffset >= 0 && (outHeight - 1) * strideH + rowOffset < height)
+                    {
+                        // The whole output plane is one vector: two loads and a permute.
+                        float* start = plane + (nint)rowOffset * width + columnShift;
+                        int available = (int)(plane + (nint)height * width - start);
+                        var lanes = Vector512<int>.Indices;
+                        var low16 = Avx512F.MaskLoad(start, Vector512.LessThan(lanes, Vector512.Create(available)).AsSingle(), Vector512<float>.Zero);
+                        var high16 = Avx512F.MaskLoad(start + 16, Vector512.LessThan(lanes, Vector512.Create(available - 16)).AsSingle(), Vector512<float>.Zero);
+                        var values = Avx512F.PermuteVar16x32x2(low16, tinyIndex, high16);
+                        if (outputPixels == 16) values.Store(target);
+                        else Avx512F.MaskStore(target, tinyMask, values);
+                        continue;
+                    }
                     if (strideW == 1 && outWidth <= 16 && Avx512F.IsSupported)
                     {
                         NarrowRows(plane, height, width, outHeight, outWidth, strideH, rowOffset, columnShift, low, high, target, toColumns);

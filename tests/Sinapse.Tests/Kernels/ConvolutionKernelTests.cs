@@ -76,6 +76,9 @@ public class ConvolutionKernelTests
         yield return [new ConvGeometry(3, 3, 4, 1, 6, 7, 3, 3, 1, 2, 0, 2, 1, 0, 2, 1)];     // asymmetric everything
         yield return [new ConvGeometry(1, 2, 2, 1, 5, 5, 2, 2, 2, 2, 0, 0, 1, 1)];             // TensorFlow-"SAME"-like
         yield return [new ConvGeometry(3, 2, 3, 1, 7, 9, 3, 3, 2, 1, 1, 0, 2, 1, 1, 2)];       // narrow rows, vertical stride only
+        // Tiny planes (the course CNN's third layer, 6×6 → 4×4; a vertical stride): one permute per tap.
+        yield return [G(3, 4, 5, 1, 6, 6, 3, 3)];
+        yield return [new ConvGeometry(3, 2, 3, 1, 7, 5, 3, 2, 2, 1, 0, 0, 0, 0, 1, 1)];
         // Kernel = input size (a 1×1 output), and a 1-row (Conv1d) geometry.
         yield return [G(3, 3, 4, 1, 5, 5, 5, 5)];
         yield return [G(3, 3, 4, 1, 1, 17, 1, 4, stride: 2, pad: 0)];
