@@ -502,6 +502,7 @@ public static unsafe class Convolution
     {
         int height = g.InputHeight, width = g.InputWidth, outHeight = g.OutputHeight, outWidth = g.OutputWidth;
         int kernelH = g.KernelHeight, kernelW = g.KernelWidth, blocks = (width + 15) / 16;
+        int strideH = g.StrideHeight, padTop = g.PadTop, dilationH = g.DilationHeight;
         var lanes = Vector512<int>.Indices;
         // Per column block and tap column j: lane iw takes dcol column ow = iw − shift, valid when
         // 0 ≤ ow < W_out and iw < W.
@@ -533,13 +534,21 @@ public static unsafe class Convolution
                     var masks = tapMasks + block * kernelW;
                     for (int i = 0; i < kernelH; i++)
                     {
-                        int t = ih + g.PadTop - i * g.DilationHeight;
-                        if (t < 0 || t % g.StrideHeight != 0) continue;
-                        int oh = t / g.StrideHeight;
+                        int oh = ih + padTop - i * dilationH;
+                        if (oh < 0) continue;
+                        if (strideH != 1)
+                        {
+                            // (An integer division costs tens of cycles: only strided layers pay it.)
+                            if (oh % strideH != 0) continue;
+                            oh /= strideH;
+                        }
                         if (oh >= outHeight) continue;
                         float* rows = matrix + (nint)((c * kernelH + i) * kernelW) * columns + columnOffset + oh * outWidth + block * 16;
-                        for (int j = 0; j < kernelW; j++)
-                            sum += Avx512F.MaskLoad(rows + (nint)j * columns - shifts[j], masks[j], Vector512<float>.Zero);
+                        // A partial sum per kernel row: independent add chains instead of one of kH·kW.
+                        var part = Avx512F.MaskLoad(rows - shifts[0], masks[0], Vector512<float>.Zero);
+                        for (int j = 1; j < kernelW; j++)
+                            part += Avx512F.MaskLoad(rows + (nint)j * columns - shifts[j], masks[j], Vector512<float>.Zero);
+                        sum += part;
                     }
                     float* target = destination + block * 16;
                     if (accumulate) sum += Avx512F.MaskLoad(target, rowMasks[block], Vector512<float>.Zero);
