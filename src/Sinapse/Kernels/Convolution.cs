@@ -8,8 +8,8 @@ namespace Sinapse.Kernels;
 
 /// <summary>
 /// 2-D convolution (cross-correlation, NCHW, PyTorch's weight layout) forward and backward.
-/// Depthwise geometries (one input channel per group) go to <see cref="DepthwiseConvolution"/>;
-/// everything else is im2col + <see cref="Gemm"/>.
+/// Depthwise geometries (one input channel per group, at most 4 outputs each) go to
+/// <see cref="DepthwiseConvolution"/>; everything else is im2col + <see cref="Gemm"/>.
 /// </summary>
 /// <remarks>
 /// <para>Images are processed in chunks of B: im2col writes a chunk into a [C_in·kH·kW, B·H_out·W_out]
@@ -19,7 +19,12 @@ namespace Sinapse.Kernels;
 /// into the output; larger chunks go through a scratch [C_out, B·H_out·W_out] and are copied out.
 /// A 1×1 kernel with stride 1 and no padding skips im2col (the image already is the matrix).</para>
 /// <para>Backward, per chunk and with the chunk still in cache: the bias gradient (row sums of
-/// dY), the weight gradient dW += dY·colᵀ, then dcol = Wᵀ·dY scattered back by col2im.</para>
+/// dY), the weight gradient dW += dY·colᵀ (im2col recomputed: cheaper than keeping the whole
+/// batch's columns), then dcol = Wᵀ·dY folded back by col2im — as a register gather with
+/// AVX-512 at unit horizontal stride, else as a scatter.</para>
+/// <para>Rows no wider than 16 (late layers of small CNNs) are moved with masked AVX-512
+/// loads and stores, and tiny planes (≤ 16 outputs) with one permute per tap: a copy call per
+/// 4–12 floats cost more than the GEMM around it.</para>
 /// <para>Threads take fixed contiguous ranges of images (GEMMs inside run on one thread each);
 /// weight and bias gradients are summed per thread and the partial sums combined in thread order,
 /// so the result depends only on the inputs and <see cref="Workers.Count"/>. With fewer images
