@@ -69,6 +69,22 @@ public abstract class Module
         return module;
     }
 
+    /// <summary>
+    /// Puts <paramref name="module"/> in the place of the child called <paramref name="name"/>
+    /// (a new classification head, say); the old child is detached from this module.
+    /// </summary>
+    protected T ReplaceModule<T>(string name, T module) where T : Module
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        int index = children.FindIndex(c => c.Name == name);
+        if (index < 0) throw new ArgumentException($"{Describe()} has no child '{name}' to replace (it has {string.Join(", ", children.Select(c => c.Name))}).");
+        children[index].Module.Parent = null;
+        children[index] = (name, module);
+        module.Parent = this;
+        foreach (var (_, descendant) in module.NamedModules()) descendant.label = null;
+        return module;
+    }
+
     public IReadOnlyList<(string Name, Module Module)> Children => children;
 
     /// <summary>This module's own parameters, without its children's.</summary>

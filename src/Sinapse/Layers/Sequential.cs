@@ -19,6 +19,31 @@ public sealed class Sequential : Module
         return this;
     }
 
+    /// <summary>Puts <paramref name="layer"/> at position <paramref name="index"/> in place of the layer there; returns the layer replaced.</summary>
+    public Module Replace(int index, Module layer)
+    {
+        if ((uint)index >= (uint)layers.Count) throw new ArgumentOutOfRangeException(nameof(index), index, $"Sequential has {layers.Count} layers.");
+        var old = layers[index];
+        ReplaceModule(index.ToString(System.Globalization.CultureInfo.InvariantCulture), layer);
+        layers[index] = layer;
+        return old;
+    }
+
+    /// <summary>
+    /// Transfer learning's new head: the last Linear layer is replaced by a fresh one with the same
+    /// inputs and <paramref name="classes"/> outputs (and bias as before), initialised from
+    /// <paramref name="rng"/>. Returns the new head, which is trainable even if the model was frozen.
+    /// </summary>
+    public Linear ReplaceHead(int classes, Rng? rng = null)
+    {
+        int index = layers.FindLastIndex(l => l is Linear);
+        if (index < 0) throw new InvalidOperationException($"{Describe()} has no Linear layer to replace as its head.");
+        var old = (Linear)layers[index];
+        var head = new Linear(old.InFeatures, classes, old.Bias != null, old.WeightInit, old.BiasInit, rng);
+        Replace(index, head);
+        return head;
+    }
+
     public IReadOnlyList<Module> Layers => layers;
 
     public Module this[int index] => layers[index];

@@ -57,16 +57,27 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
     /// Trains for <paramref name="epochs"/> passes over <paramref name="train"/>: one update per
     /// batch the loader yields (so its batch size picks online, mini-batch or full-batch learning).
     /// </summary>
-    public History Fit(DataLoader train, int epochs, Dataset? validation = null, CancellationToken cancellation = default)
+    public History Fit(DataLoader train, int epochs, Dataset? validation = null, CancellationToken cancellation = default) =>
+        Fit(train, epochs, validation, new History(), cancellation);
+
+    /// <summary>
+    /// Continues a run (Keras's initial_epoch): trains epochs <c>resumed.Epochs.Count + 1</c> to
+    /// <paramref name="epochs"/>, adding to <paramref name="resumed"/>, the history a checkpoint
+    /// restored along with the weights, optimizer, schedule and Rng states.
+    /// </summary>
+    public History Fit(DataLoader train, int epochs, Dataset? validation, History resumed, CancellationToken cancellation = default)
     {
+        ArgumentNullException.ThrowIfNull(resumed);
         if (epochs <= 0) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Training needs at least one epoch.");
+        if (resumed.Epochs.Count >= epochs)
+            throw new ArgumentException($"The run has already trained {resumed.Epochs.Count} epochs; ask for more than that to continue it (got {epochs}).", nameof(epochs));
         CheckCompatible(train.Dataset, "training");
         if (validation != null) CheckCompatible(validation, "validation");
 
-        var history = History = new History();
+        var history = History = resumed;
         StopRequested = false;
         foreach (var callback in Callbacks) callback.OnTrainBegin(this);
-        for (epoch = 1; epoch <= epochs && !StopRequested; epoch++)
+        for (epoch = resumed.Epochs.Count + 1; epoch <= epochs && !StopRequested; epoch++)
         {
             foreach (var callback in Callbacks) callback.OnEpochBegin(this, epoch);
             Model.Train();

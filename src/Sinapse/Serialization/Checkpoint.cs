@@ -1,0 +1,278 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sinapse.Data;
+using Sinapse.Diagnostics;
+using Sinapse.Optimizers;
+using Sinapse.Tensors;
+using Sinapse.Training;
+
+namespace Sinapse.Serialization;
+
+/// <summary>
+/// A whole training run at the end of an epoch, enough to continue it bitwise as if it had never
+/// stopped: the model (a <see cref="SavedModel"/> directory: model.json + weights.safetensors,
+/// buffers included), the optimizer's buffers (optimizer.safetensors) and, in checkpoint.json,
+/// the optimizer's step count and group hyper-parameters, the schedule's position, the state of
+/// every named Rng, the epoch, the History, the caller's extra data (the command line, say), and
+/// the length and XxHash64 of every other file.
+/// </summary>
+/// <remarks>
+/// A checkpoint is a directory <c>epoch-NNNN</c>. It is written under a hidden temporary name,
+/// each file flushed to disk, the manifest last, and then renamed into place: a reader never sees
+/// a half-written checkpoint, and <see cref="FindLatest"/> skips anything that does not verify.
+/// </remarks>
+public sealed class Checkpoint
+{
+    public const string ManifestFile = "checkpoint.json";
+    public const string OptimizerFile = "optimizer.safetensors";
+    public const string Format = "sinapse-checkpoint";
+
+    private Checkpoint(string directory, SavedModel model, int epoch, OptimizerState optimizer, long? schedulePosition,
+        Dictionary<string, ulong[]> rngStates, History history, JsonObject? extra)
+    {
+        Directory = directory;
+        Model = model;
+        Epoch = epoch;
+        Optimizer = optimizer;
+        SchedulePosition = schedulePosition;
+        RngStates = rngStates;
+        History = history;
+        Extra = extra;
+    }
+
+    public string Directory { get; }
+    public SavedModel Model { get; }
+    public int Epoch { get; }
+    public OptimizerState Optimizer { get; }
+    public long? SchedulePosition { get; }
+    public IReadOnlyDictionary<string, ulong[]> RngStates { get; }
+    public History History { get; }
+    public JsonObject? Extra { get; }
+
+    /// <summary>The name of epoch <paramref name="epoch"/>'s checkpoint directory.</summary>
+    public static string DirectoryName(int epoch) => string.Create(CultureInfo.InvariantCulture, $"epoch-{epoch:D4}");
+
+    /// <summary>
+    /// Writes the trainer's state after <paramref name="epoch"/> as <paramref name="root"/>/epoch-NNNN
+    /// and, when <paramref name="keep"/> is positive, deletes all but the newest <paramref name="keep"/>
+    /// checkpoints. Returns the new checkpoint's directory.
+    /// </summary>
+    public static string Save(string root, Trainer trainer, int epoch, IReadOnlyDictionary<string, Rng> rngs, Shape exampleShape,
+        InputTransform? transform = null, IReadOnlyList<string>? classNames = null, JsonObject? extra = null, int keep = 0)
+    {
+        System.IO.Directory.CreateDirectory(root);
+        var final = Path.Combine(root, DirectoryName(epoch));
+        var temporary = Path.Combine(root, $".{DirectoryName(epoch)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            new SavedModel(trainer.Model, exampleShape, transform, classNames).Save(temporary);
+            var state = trainer.Optimizer.StateDict();
+            var parameterNames = ParameterNames(trainer);
+            var buffers = new List<(string, Tensor)>();
+            for (int i = 0; i < state.Parameters.Count; i++)
+                foreach (var (name, values) in state.Parameters[i].OrderBy(b => b.Key, StringComparer.Ordinal))
+                    buffers.Add((string.Create(CultureInfo.InvariantCulture, $"{i}.{name}"), Tensor.FromArray(values, values.Length)));
+            var files = new JsonObject();
+            foreach (var file in new[] { SavedModel.SpecFile, SavedModel.WeightsFile })
+                files[file] = Describe(FileChecksum.Of(Path.Combine(temporary, file)));
+            files[OptimizerFile] = Describe(SafeTensors.Write(Path.Combine(temporary, OptimizerFile), buffers));
+            var manifest = new JsonObject
+            {
+                ["format"] = Format,
+                ["version"] = 1,
+                ["epoch"] = epoch,
+                ["optimizer"] = new JsonObject
+                {
+                    ["type"] = trainer.Optimizer.GetType().Name,
+                    ["stepCount"] = state.StepCount,
+                    ["groups"] = new JsonArray(state.Groups.Select(g => (JsonNode)new JsonObject { ["learningRate"] = g.LearningRate, ["weightDecay"] = g.WeightDecay }).ToArray()),
+                    ["parameters"] = new JsonArray(parameterNames.Select(n => (JsonNode)n).ToArray()),
+                },
+                ["schedulePosition"] = trainer.Scheduler?.Position,
+                ["rngs"] = new JsonObject(rngs.Select(r => new KeyValuePair<string, JsonNode?>(r.Key,
+                    new JsonArray(r.Value.GetState().Select(w => (JsonNode)w.ToString("x16", CultureInfo.InvariantCulture)).ToArray())))),
+                ["history"] = HistoryToJson(trainer.History),
+                ["extra"] = extra?.DeepClone(),
+                ["files"] = files,
+            };
+            AtomicFile.WriteAllText(Path.Combine(temporary, ManifestFile), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            if (System.IO.Directory.Exists(final)) Remove(final);
+            System.IO.Directory.Move(temporary, final);
+        }
+        catch
+        {
+            try { System.IO.Directory.Delete(temporary, recursive: true); } catch (IOException) { }
+            throw;
+        }
+        if (keep > 0)
+            foreach (var old in List(root).SkipLast(keep)) Remove(old.Directory);
+        return final;
+    }
+
+    /// <summary>The checkpoint directories under <paramref name="root"/>, oldest first (by epoch), without verifying them.</summary>
+    public static List<(int Epoch, string Directory)> List(string root)
+    {
+        if (!System.IO.Directory.Exists(root)) return [];
+        return System.IO.Directory.GetDirectories(root, "epoch-*")
+            .Select(d => (Ok: int.TryParse(Path.GetFileName(d)["epoch-".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out int e), Epoch: e, Directory: d))
+            .Where(d => d.Ok && File.Exists(Path.Combine(d.Directory, ManifestFile)))
+            .OrderBy(d => d.Epoch).Select(d => (d.Epoch, d.Directory)).ToList();
+    }
+
+    /// <summary>
+    /// The newest checkpoint under <paramref name="path"/> that loads and verifies; <paramref name="path"/>
+    /// may be a checkpoint itself, a directory of checkpoints, or a run directory with a "checkpoints"
+    /// folder. Throws, naming what was tried, when there is none.
+    /// </summary>
+    public static Checkpoint FindLatest(string path)
+    {
+        if (File.Exists(Path.Combine(path, ManifestFile))) return Load(path);
+        var root = List(path).Count == 0 && System.IO.Directory.Exists(Path.Combine(path, "checkpoints")) ? Path.Combine(path, "checkpoints") : path;
+        var candidates = List(root);
+        if (candidates.Count == 0) throw new FileNotFoundException($"No checkpoint (epoch-NNNN/{ManifestFile}) found in {path}.");
+        var problems = new List<string>();
+        for (int i = candidates.Count - 1; i >= 0; i--)
+        {
+            try
+            {
+                return Load(candidates[i].Directory);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                problems.Add(e.Message);
+            }
+        }
+        throw new InvalidDataException($"None of the {candidates.Count} checkpoints in {root} is intact: {string.Join(" / ", problems)}");
+    }
+
+    /// <summary>Reads and verifies a checkpoint directory (every file against the manifest) without touching any trainer.</summary>
+    public static Checkpoint Load(string directory, Rng? rng = null)
+    {
+        var manifestPath = Path.Combine(directory, ManifestFile);
+        if (!File.Exists(manifestPath)) throw new FileNotFoundException($"{directory} is not a checkpoint: it has no {ManifestFile}.", manifestPath);
+        JsonObject manifest;
+        try
+        {
+            manifest = JsonNode.Parse(File.ReadAllText(manifestPath)) as JsonObject ?? throw new InvalidDataException($"{manifestPath} is not a JSON object.");
+            if (manifest["format"]?.GetValue<string>() != Format) throw new InvalidDataException($"{manifestPath} is not a Sinapse checkpoint manifest.");
+            foreach (var (file, checksum) in manifest["files"]!.AsObject())
+                new FileChecksum(checksum!["length"]!.GetValue<long>(), checksum["xxhash64"]!.GetValue<string>()).Verify(Path.Combine(directory, file), manifestPath);
+            var model = SavedModel.Load(directory, rng);
+            var optimizer = manifest["optimizer"]!.AsObject();
+            var names = optimizer["parameters"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+            var parameters = names.Select(_ => new Dictionary<string, float[]>()).ToList();
+            foreach (var entry in SafeTensors.Open(Path.Combine(directory, OptimizerFile)).Entries)
+            {
+                int dot = entry.Name.IndexOf('.', StringComparison.Ordinal);
+                if (dot < 0 || !int.TryParse(entry.Name[..dot], NumberStyles.None, CultureInfo.InvariantCulture, out int index) || index >= parameters.Count)
+                    throw new InvalidDataException($"{Path.Combine(directory, OptimizerFile)}: tensor '{entry.Name}' names no parameter of the {parameters.Count} in {manifestPath}.");
+            }
+            var buffers = SafeTensors.Load(Path.Combine(directory, OptimizerFile));
+            foreach (var (name, tensor) in buffers)
+            {
+                int dot = name.IndexOf('.', StringComparison.Ordinal);
+                parameters[int.Parse(name[..dot], CultureInfo.InvariantCulture)][name[(dot + 1)..]] = tensor.ToArray();
+            }
+            var state = new OptimizerState(optimizer["stepCount"]!.GetValue<long>(),
+                optimizer["groups"]!.AsArray().Select(g => (g!["learningRate"]!.GetValue<float>(), g["weightDecay"]!.GetValue<float>())).ToList(), parameters);
+            var rngs = manifest["rngs"]!.AsObject().ToDictionary(r => r.Key,
+                r => r.Value!.AsArray().Select(w => ulong.Parse(w!.GetValue<string>(), NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToArray());
+            return new Checkpoint(directory, model, manifest["epoch"]!.GetValue<int>(), state, manifest["schedulePosition"]?.GetValue<long>(), rngs,
+                HistoryFromJson(manifest["history"]!.AsObject()), manifest["extra"]?.DeepClone().AsObject());
+        }
+        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException or KeyNotFoundException)
+        {
+            throw new InvalidDataException($"{manifestPath} is malformed: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Puts the run back: the trainer's model gets the weights and buffers, its optimizer the
+    /// state, its scheduler the position, each Rng of <paramref name="rngs"/> its saved state; the
+    /// trainer's History becomes the saved one. Returns the History to continue with (see
+    /// <see cref="Trainer.Fit(DataLoader, int, Dataset?, History, CancellationToken)"/>).
+    /// </summary>
+    public History Restore(Trainer trainer, IReadOnlyDictionary<string, Rng> rngs)
+    {
+        var names = ParameterNames(trainer);
+        var saved = new JsonArray();
+        if (Optimizer.Parameters.Count != names.Count)
+            throw new InvalidDataException($"{Directory}: the checkpoint's optimizer has {Optimizer.Parameters.Count} parameters, this run's has {names.Count}: the model or the optimizer differs.");
+        foreach (var (name, rng) in rngs)
+            if (!RngStates.ContainsKey(name)) throw new InvalidDataException($"{Directory}: the checkpoint has no state for the Rng '{name}' (it has {string.Join(", ", RngStates.Keys)}).");
+        StateDict.Copy(Model.Model, trainer.Model);
+        trainer.Optimizer.LoadStateDict(Optimizer);
+        if (trainer.Scheduler != null && SchedulePosition is long position) trainer.Scheduler.Seek(position);
+        foreach (var (name, rng) in rngs) rng.SetState(RngStates[name]);
+        return History;
+    }
+
+    private static List<string> ParameterNames(Trainer trainer)
+    {
+        var names = new Dictionary<Tensor, string>(ReferenceEqualityComparer.Instance);
+        foreach (var (name, tensor) in trainer.Model.NamedParameters()) names[tensor] = name;
+        return trainer.Optimizer.Groups.SelectMany(g => g.Parameters).Select(p => names.TryGetValue(p, out var n) ? n : p.Name ?? "?").ToList();
+    }
+
+    private static JsonObject Describe(FileChecksum checksum) => new() { ["length"] = checksum.Length, ["xxhash64"] = checksum.XxHash64 };
+
+    private static void Remove(string directory)
+    {
+        // Renamed away first, so no reader sees a checkpoint with some files already deleted.
+        var doomed = Path.Combine(Path.GetDirectoryName(directory)!, $".{Path.GetFileName(directory)}.{Guid.NewGuid():N}.deleting");
+        System.IO.Directory.Move(directory, doomed);
+        System.IO.Directory.Delete(doomed, recursive: true);
+    }
+
+    private static JsonObject HistoryToJson(History history) => new()
+    {
+        ["epochs"] = new JsonArray(history.Epochs.Select(e => (JsonNode)new JsonObject
+        {
+            ["epoch"] = e.Epoch, ["trainLoss"] = e.TrainLoss, ["trainAccuracy"] = e.TrainAccuracy, ["validationLoss"] = e.ValidationLoss,
+            ["validationAccuracy"] = e.ValidationAccuracy, ["seconds"] = e.Seconds, ["samplesPerSecond"] = e.SamplesPerSecond,
+            ["learningRate"] = e.LearningRate, ["updates"] = e.Updates,
+        }).ToArray()),
+        ["stepLosses"] = Floats(history.StepLosses),
+        ["gradientNorms"] = Floats(history.GradientNorms),
+        ["learningRates"] = Floats(history.LearningRates),
+    };
+
+    private static JsonArray Floats(List<float> values) =>
+        new(values.Select(v => float.IsFinite(v) ? (JsonNode)v : (JsonNode)v.ToString(CultureInfo.InvariantCulture)).ToArray());
+
+    private static History HistoryFromJson(JsonObject json)
+    {
+        var history = new History();
+        foreach (var e in json["epochs"]!.AsArray())
+            history.Epochs.Add(new EpochRecord(e!["epoch"]!.GetValue<int>(), e["trainLoss"]!.GetValue<double>(), e["trainAccuracy"]?.GetValue<double>(),
+                e["validationLoss"]?.GetValue<double>(), e["validationAccuracy"]?.GetValue<double>(), e["seconds"]!.GetValue<double>(),
+                e["samplesPerSecond"]!.GetValue<double>(), e["learningRate"]!.GetValue<float>(), e["updates"]!.GetValue<long>()));
+        ReadFloats(json["stepLosses"], history.StepLosses);
+        ReadFloats(json["gradientNorms"], history.GradientNorms);
+        ReadFloats(json["learningRates"], history.LearningRates);
+        return history;
+    }
+
+    private static void ReadFloats(JsonNode? node, List<float> into)
+    {
+        if (node is not JsonArray array) return;
+        foreach (var value in array)
+            into.Add(value is JsonValue v && v.TryGetValue<string>(out var text) ? float.Parse(text, CultureInfo.InvariantCulture) : value!.GetValue<float>());
+    }
+}
+
+/// <summary>Saves a <see cref="Checkpoint"/> every <see cref="Every"/> epochs of a <see cref="Trainer.Fit(DataLoader, int, Dataset?, CancellationToken)"/>.</summary>
+public sealed class CheckpointCallback(string root, int every, IReadOnlyDictionary<string, Rng> rngs, Shape exampleShape,
+    InputTransform? transform = null, IReadOnlyList<string>? classNames = null, JsonObject? extra = null, int keep = 0) : Callback
+{
+    public int Every { get; } = every > 0 ? every : throw new ArgumentOutOfRangeException(nameof(every), every, "Checkpoint every 1 or more epochs.");
+
+    /// <summary>The newest checkpoint written, if any.</summary>
+    public string? Last { get; private set; }
+
+    public override void OnEpochEnd(Trainer trainer, EpochRecord record)
+    {
+        if (record.Epoch % Every == 0) Last = Checkpoint.Save(root, trainer, record.Epoch, rngs, exampleShape, transform, classNames, extra, keep);
+    }
+}

@@ -1,0 +1,250 @@
+using System.Text.Json.Nodes;
+using Sinapse.Layers;
+using Sinapse.Tensors;
+
+namespace Sinapse.Serialization;
+
+/// <summary>
+/// A model's architecture as JSON, enough to rebuild it without code (Keras's get_config /
+/// from_config): each layer is an object with its "type" and its constructor arguments; containers
+/// hold their children ("layers" of a Sequential, "body"/"shortcut" of a Residual). Weights are not
+/// part of the spec: they live in the safetensors file beside it.
+/// </summary>
+/// <remarks>
+/// One table maps each layer type to a writer (layer → arguments) and a factory (arguments →
+/// layer). A layer defined elsewhere becomes saveable with one <see cref="Register{T}"/> call;
+/// saving a model with an unregistered layer fails and says so, rather than writing a file that
+/// cannot be read back.
+/// </remarks>
+public static class ModelSpec
+{
+    private sealed record Entry(string Type, Type ClrType, Func<Module, JsonObject> Write, Func<JsonObject, ModelSpecReader, Module> Create);
+
+    private static readonly Dictionary<string, Entry> byName = new(StringComparer.Ordinal);
+    private static readonly Dictionary<Type, Entry> byType = [];
+    private static readonly Lock registration = new();
+
+    /// <summary>
+    /// Makes layers of type <typeparamref name="T"/> saveable: <paramref name="write"/> gives the
+    /// constructor arguments (children as nested specs, through <see cref="ToJson"/>), and
+    /// <paramref name="create"/> builds the layer back from them. Registering a type again replaces it.
+    /// </summary>
+    public static void Register<T>(string type, Func<T, JsonObject> write, Func<JsonObject, ModelSpecReader, T> create) where T : Module
+    {
+        var entry = new Entry(type, typeof(T), m => write((T)m), (json, reader) => create(json, reader));
+        lock (registration)
+        {
+            byName[type] = entry;
+            byType[typeof(T)] = entry;
+        }
+    }
+
+    internal static Func<JsonObject, ModelSpecReader, Module>? Factory(string type)
+    {
+        lock (registration) return byName.TryGetValue(type, out var entry) ? entry.Create : null;
+    }
+
+    public static bool IsRegistered(Type layerType)
+    {
+        lock (registration) return byType.ContainsKey(layerType);
+    }
+
+    /// <summary>The layer types that can be saved, by their spec name.</summary>
+    public static IReadOnlyCollection<string> RegisteredTypes
+    {
+        get { lock (registration) return byName.Keys.ToList(); }
+    }
+
+    /// <summary>The spec of <paramref name="module"/> and everything inside it.</summary>
+    public static JsonObject ToJson(Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        Entry? entry;
+        lock (registration) byType.TryGetValue(module.GetType(), out entry);
+        if (entry == null)
+            throw new NotSupportedException($"The layer '{module.Path}' ({module.Describe()}, type {module.GetType().FullName}) has no model-spec entry, so the model cannot be saved without code; "
+                + "register it with ModelSpec.Register.");
+        var config = entry.Write(module);
+        var json = new JsonObject { ["type"] = entry.Type };
+        foreach (var (key, value) in config.ToList())
+        {
+            config.Remove(key);
+            json[key] = value;
+        }
+        return json;
+    }
+
+    /// <summary>Builds the model that <paramref name="json"/> describes, with fresh (to be loaded) weights.</summary>
+    /// <param name="rng">The generator for layers that draw random numbers (dropout) and for the initial weights; null for <see cref="Rng.Global"/>.</param>
+    public static Module FromJson(JsonNode? json, Rng? rng = null, string source = "the model spec") =>
+        new ModelSpecReader(rng, source).Build(json, "model");
+
+    static ModelSpec()
+    {
+        Register<Sequential>("Sequential",
+            m => new JsonObject { ["layers"] = new JsonArray(m.Layers.Select(l => (JsonNode)ToJson(l)).ToArray()) },
+            (j, r) => new Sequential(r.Array(j, "layers").Select((layer, i) => r.Build(layer, $"layers[{i}]")).ToArray()));
+        Register<Linear>("Linear",
+            m => new JsonObject { ["inFeatures"] = m.InFeatures, ["outFeatures"] = m.OutFeatures, ["bias"] = m.Bias != null },
+            (j, r) => new Linear(r.Int(j, "inFeatures"), r.Int(j, "outFeatures"), r.Bool(j, "bias", true), rng: r.Rng));
+        Register<Conv2d>("Conv2d", m => Convolution(m.InChannels, m.OutChannels, m.KernelSize, m.Stride, m.Padding, m.Dilation, m.Groups, m.Bias != null),
+            (j, r) => new Conv2d(r.Int(j, "inChannels"), r.Int(j, "outChannels"), r.Int(j, "kernelSize"), r.Int(j, "stride", 1), r.Padding(j),
+                r.Int(j, "dilation", 1), r.Int(j, "groups", 1), r.Bool(j, "bias", true), rng: r.Rng));
+        Register<Conv1d>("Conv1d", m => Convolution(m.InChannels, m.OutChannels, m.KernelSize, m.Stride, m.Padding, m.Dilation, m.Groups, m.Bias != null),
+            (j, r) => new Conv1d(r.Int(j, "inChannels"), r.Int(j, "outChannels"), r.Int(j, "kernelSize"), r.Int(j, "stride", 1), r.Padding(j),
+                r.Int(j, "dilation", 1), r.Int(j, "groups", 1), r.Bool(j, "bias", true), rng: r.Rng));
+        Register<MaxPool2d>("MaxPool2d", m => Pool2d(m.KernelSize, m.Stride, m.Padding),
+            (j, r) => new MaxPool2d(r.Pair(j, "kernelSize"), r.Pair(j, "stride"), r.Pair(j, "padding", (0, 0))));
+        Register<AvgPool2d>("AvgPool2d", m => Pool2d(m.KernelSize, m.Stride, m.Padding),
+            (j, r) => new AvgPool2d(r.Pair(j, "kernelSize"), r.Pair(j, "stride"), r.Pair(j, "padding", (0, 0))));
+        Register<MaxPool1d>("MaxPool1d", m => new JsonObject { ["kernelSize"] = m.KernelSize, ["stride"] = m.Stride, ["padding"] = m.Padding },
+            (j, r) => new MaxPool1d(r.Int(j, "kernelSize"), r.Int(j, "stride"), r.Int(j, "padding", 0)));
+        Register<AvgPool1d>("AvgPool1d", m => new JsonObject { ["kernelSize"] = m.KernelSize, ["stride"] = m.Stride, ["padding"] = m.Padding },
+            (j, r) => new AvgPool1d(r.Int(j, "kernelSize"), r.Int(j, "stride"), r.Int(j, "padding", 0)));
+        Register<GlobalAvgPool2d>("GlobalAvgPool2d", _ => [], (_, _) => new GlobalAvgPool2d());
+        Register<Flatten>("Flatten", _ => [], (_, _) => new Flatten());
+        Register<BatchNorm1d>("BatchNorm1d", BatchNorm,
+            (j, r) => new BatchNorm1d(r.Int(j, "numFeatures"), r.Float(j, "eps", 1e-5f), r.NullableFloat(j, "momentum", 0.1f), r.Bool(j, "affine", true), r.Bool(j, "trackRunningStats", true)));
+        Register<BatchNorm2d>("BatchNorm2d", BatchNorm,
+            (j, r) => new BatchNorm2d(r.Int(j, "numFeatures"), r.Float(j, "eps", 1e-5f), r.NullableFloat(j, "momentum", 0.1f), r.Bool(j, "affine", true), r.Bool(j, "trackRunningStats", true)));
+        Register<Dropout>("Dropout", m => new JsonObject { ["p"] = m.P }, (j, r) => new Dropout(r.Float(j, "p", 0.5f), r.Rng));
+        Register<Dropout2d>("Dropout2d", m => new JsonObject { ["p"] = m.P }, (j, r) => new Dropout2d(r.Float(j, "p", 0.5f), r.Rng));
+        Register<Residual>("Residual",
+            m => new JsonObject { ["body"] = ToJson(m.Body), ["shortcut"] = m.Shortcut == null ? null : ToJson(m.Shortcut), ["dropPath"] = m.DropPath },
+            (j, r) => new Residual(r.Build(j["body"], "body"), j["shortcut"] is { } shortcut ? r.Build(shortcut, "shortcut") : null, r.Float(j, "dropPath", 0f), r.Rng));
+        Register<LeakyRelu>("LeakyRelu", m => new JsonObject { ["negativeSlope"] = m.NegativeSlope }, (j, r) => new LeakyRelu(r.Float(j, "negativeSlope", 0.01f)));
+        Register<Elu>("Elu", m => new JsonObject { ["alpha"] = m.Alpha }, (j, r) => new Elu(r.Float(j, "alpha", 1f)));
+        Plain<Relu>();
+        Plain<Selu>();
+        Plain<Sigmoid>();
+        Plain<Tanh>();
+        Plain<Gelu>();
+        Plain<HardSigmoid>();
+        Plain<HardSwish>();
+        Plain<Relu6>();
+        Plain<Softmax>();
+        Plain<LogSoftmax>();
+        Plain<Identity>();
+    }
+
+    private static void Plain<T>() where T : Module, new() => Register<T>(typeof(T).Name, _ => [], (_, _) => new T());
+
+    private static JsonObject Convolution(int inChannels, int outChannels, int kernel, int stride, Padding padding, int dilation, int groups, bool bias) => new()
+    {
+        ["inChannels"] = inChannels, ["outChannels"] = outChannels, ["kernelSize"] = kernel, ["stride"] = stride,
+        ["padding"] = padding.IsSame ? "same" : padding.Value, ["dilation"] = dilation, ["groups"] = groups, ["bias"] = bias,
+    };
+
+    private static JsonObject Pool2d((int Height, int Width) kernel, (int Height, int Width) stride, (int Height, int Width) padding) => new()
+    {
+        ["kernelSize"] = new JsonArray(kernel.Height, kernel.Width), ["stride"] = new JsonArray(stride.Height, stride.Width), ["padding"] = new JsonArray(padding.Height, padding.Width),
+    };
+
+    private static JsonObject BatchNorm(BatchNormBase m) => new()
+    {
+        ["numFeatures"] = m.NumFeatures, ["eps"] = m.Eps, ["momentum"] = m.Momentum, ["affine"] = m.Affine, ["trackRunningStats"] = m.TrackRunningStats,
+    };
+}
+
+/// <summary>Reads a layer's arguments from its spec, with errors that name the layer's place in the spec and the field.</summary>
+public sealed class ModelSpecReader
+{
+    private readonly string source;
+    private readonly Stack<string> path = new();
+
+    internal ModelSpecReader(Rng? rng, string source)
+    {
+        Rng = rng;
+        this.source = source;
+    }
+
+    /// <summary>The generator for the layers' initial weights and dropout masks (null: <see cref="Rng.Global"/>).</summary>
+    public Rng? Rng { get; }
+
+    /// <summary>Builds a nested layer (a container's child), <paramref name="field"/> naming where it sits.</summary>
+    public Module Build(JsonNode? node, string field)
+    {
+        path.Push(field);
+        try
+        {
+            if (node is not JsonObject json) throw Error($"expected a layer object, got {Describe(node)}");
+            var type = json["type"] is JsonValue value && value.TryGetValue<string>(out var name) ? name : throw Error("the layer has no \"type\"");
+            var entry = Find(type);
+            try
+            {
+                return entry(json, this);
+            }
+            catch (ArgumentException e)
+            {
+                throw Error($"{type}: {e.Message}");
+            }
+        }
+        finally
+        {
+            path.Pop();
+        }
+    }
+
+    private Func<JsonObject, ModelSpecReader, Module> Find(string type)
+    {
+        return ModelSpec.Factory(type) ?? throw Error($"unknown layer type '{type}' (known: {string.Join(", ", ModelSpec.RegisteredTypes.Order())})");
+    }
+
+    public JsonArray Array(JsonObject json, string key) =>
+        json[key] as JsonArray ?? throw Error($"\"{key}\" must be an array, got {Describe(json[key])}");
+
+    public int Int(JsonObject json, string key, int? fallback = null)
+    {
+        var node = json[key];
+        if (node == null) return fallback ?? throw Error($"\"{key}\" is missing");
+        return node is JsonValue value && value.TryGetValue<int>(out var result) ? result
+            : node is JsonValue d && d.TryGetValue<double>(out var number) && number == Math.Floor(number) && number is >= int.MinValue and <= int.MaxValue ? (int)number
+            : throw Error($"\"{key}\" must be a whole number, got {Describe(node)}");
+    }
+
+    public float Float(JsonObject json, string key, float? fallback = null) =>
+        NullableFloat(json, key, fallback) ?? throw Error($"\"{key}\" must be a number, got null");
+
+    /// <summary>A number or null (as batch norm's cumulative momentum); <paramref name="fallback"/> when the key is absent.</summary>
+    public float? NullableFloat(JsonObject json, string key, float? fallback = null)
+    {
+        if (!json.ContainsKey(key)) return fallback ?? throw Error($"\"{key}\" is missing");
+        var node = json[key];
+        if (node == null) return null;
+        return node is JsonValue value && value.TryGetValue<double>(out var number) ? (float)number : throw Error($"\"{key}\" must be a number, got {Describe(node)}");
+    }
+
+    public bool Bool(JsonObject json, string key, bool? fallback = null)
+    {
+        var node = json[key];
+        if (node == null) return fallback ?? throw Error($"\"{key}\" is missing");
+        return node is JsonValue value && value.TryGetValue<bool>(out var result) ? result : throw Error($"\"{key}\" must be true or false, got {Describe(node)}");
+    }
+
+    /// <summary>A convolution's padding: a number or "same".</summary>
+    public Padding Padding(JsonObject json, string key = "padding")
+    {
+        var node = json[key];
+        if (node == null) return Layers.Padding.Valid;
+        if (node is JsonValue value && value.TryGetValue<string>(out var text))
+            return text == "same" ? Layers.Padding.Same : throw Error($"\"{key}\" must be a number or \"same\", got \"{text}\"");
+        return Int(json, key);
+    }
+
+    /// <summary>A (height, width) pair, written [h, w] (or one number for both).</summary>
+    public (int Height, int Width) Pair(JsonObject json, string key, (int, int)? fallback = null)
+    {
+        var node = json[key];
+        if (node == null) return fallback ?? throw Error($"\"{key}\" is missing");
+        if (node is JsonArray { Count: 2 } array && array[0] is JsonValue h && h.TryGetValue<int>(out var height) && array[1] is JsonValue w && w.TryGetValue<int>(out var width))
+            return (height, width);
+        int both = Int(json, key);
+        return (both, both);
+    }
+
+    /// <summary>A spec that cannot be built: the message names the file, the layer's place in the spec and the problem.</summary>
+    public InvalidDataException Error(string problem) =>
+        new InvalidDataException($"{source}: at {string.Join(".", path.Reverse())}: {problem}.");
+
+    private static string Describe(JsonNode? node) => node == null ? "nothing" : node.ToJsonString();
+}
