@@ -8,12 +8,13 @@ namespace Sinapse.Cli;
 /// <summary>A live progress bar per epoch on a terminal; one plain line per epoch when the output is redirected.</summary>
 internal static class TrainingProgress
 {
-    public static History Run(Trainer trainer, DataLoader loader, int epochs, Dataset? validation)
+    /// <param name="resumed">The history of a run restored from a checkpoint, to continue; null for a new run.</param>
+    public static History Run(Trainer trainer, DataLoader loader, int epochs, Dataset? validation, History? resumed = null)
     {
         if (!AnsiConsole.Profile.Capabilities.Interactive || Console.IsOutputRedirected)
         {
             trainer.Callbacks.Add(new PlainLines());
-            return trainer.Fit(loader, epochs, validation);
+            return trainer.Fit(loader, epochs, validation, resumed ?? new History());
         }
         History? history = null;
         AnsiConsole.Progress()
@@ -23,7 +24,7 @@ internal static class TrainingProgress
             {
                 var bars = new Bars(context);
                 trainer.Callbacks.Add(bars);
-                try { history = trainer.Fit(loader, epochs, validation); }
+                try { history = trainer.Fit(loader, epochs, validation, resumed ?? new History()); }
                 finally { trainer.Callbacks.Remove(bars); }
             });
         return history!;

@@ -4,6 +4,7 @@ using Sinapse.Data;
 using Sinapse.Diagnostics;
 using Sinapse.Kernels;
 using Sinapse.Losses;
+using Sinapse.Serialization;
 using Sinapse.Tensors;
 using Sinapse.Training;
 using Spectre.Console;
@@ -27,17 +28,24 @@ internal static class TrainCommand
         var restarts = new Option<int>("--restarts") { Description = "Train from this many random initialisations (seeds seed, seed+1, …) and keep the best on validation.", DefaultValueFactory = _ => 1 };
         var monitor = new Option<int>("--monitor-gradients") { Description = "Every k updates, record each layer's gradient and weight norms (gradient-norms.csv) and print them.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: all processors).", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var output = new Option<string>("--out") { Description = "Directory for history.csv, filters.png and other results.", DefaultValueFactory = _ => Path.Combine("runs", "train") };
+        var output = new Option<string>("--out") { Description = "Directory for the trained model (model/), history.csv, filters.png, checkpoints/ and other results.", DefaultValueFactory = _ => Path.Combine("runs", "train") };
+        var saveEvery = new Option<int>("--save-every") { Description = "Write a checkpoint to <out>/checkpoints every N epochs (0: none).", DefaultValueFactory = _ => 0 };
+        var keep = new Option<int>("--keep") { Description = "Keep only the newest K checkpoints (0: all).", DefaultValueFactory = _ => 0 };
+        var stopAfter = new Option<int>("--stop-after") { Description = "End this session after epoch N (checkpointed), to continue later with --resume; the schedule still spans --epochs.", DefaultValueFactory = _ => 0 };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run whose checkpoint (or checkpoints folder, or --out directory) this is, with its options; --epochs may raise the total." };
 
         var command = new Command("train", "Train a model and report its test accuracy (default: the course CNN on the bundled MNIST).");
         model.AddTo(command);
         optimizer.AddTo(command);
         schedule.AddTo(command);
-        foreach (var option in new Option[] { data, epochs, batchSize, validation, normalize, seed, restarts, monitor, threads, output })
+        foreach (var option in new Option[] { data, epochs, batchSize, validation, normalize, seed, restarts, monitor, threads, output, saveEvery, keep, stopAfter, resume })
             command.Options.Add(option);
 
-        command.SetAction(parse => CommandErrors.Run(() =>
+        command.SetAction(given => CommandErrors.Run(() =>
         {
+            // A resumed run takes its options from the checkpoint, so it continues exactly as it began.
+            var (parse, resumed) = RunArguments.Resolve(command, given, resume, epochs);
+            int everyEpochs = parse.GetValue(saveEvery), keepCount = parse.GetValue(keep), stopEpoch = parse.GetValue(stopAfter);
             int epochCount = parse.GetValue(epochs), batch = parse.GetValue(batchSize), held = parse.GetValue(validation);
             int runs = parse.GetValue(restarts), monitorEvery = parse.GetValue(monitor);
             if (epochCount <= 0) throw new ArgumentException($"--epochs must be at least 1, got {epochCount}.");
@@ -45,6 +53,10 @@ internal static class TrainCommand
             if (held < 0) throw new ArgumentException($"--validation must be 0 or more, got {held}.");
             if (runs < 1) throw new ArgumentException($"--restarts must be at least 1, got {runs}.");
             if (monitorEvery < 0) throw new ArgumentException($"--monitor-gradients must be 0 (off) or more, got {monitorEvery}.");
+            if (everyEpochs < 0 || keepCount < 0 || stopEpoch < 0) throw new ArgumentException($"--save-every, --keep and --stop-after must be 0 or more, got {everyEpochs}, {keepCount} and {stopEpoch}.");
+            if ((everyEpochs > 0 || stopEpoch > 0 || resumed != null) && runs > 1) throw new ArgumentException("Checkpoints and --resume follow one run: use --restarts 1.");
+            if (resumed != null && resumed.Epoch >= epochCount)
+                throw new ArgumentException($"{resumed.Directory} is already at epoch {resumed.Epoch} of {epochCount}; give a larger --epochs to train on.");
             optimizer.Rate(parse);
             Workers.Count = parse.GetValue(threads);
 
@@ -74,14 +86,23 @@ internal static class TrainCommand
                 return trainer;
             }
 
+            var outputDirectory = parse.GetValue(output)!;
             History Fit(Trainer trainer)
             {
                 var loader = new DataLoader(train, batch, shuffle: true, rng: runRng);
                 trainer.Scheduler = schedule.Build(parse, trainer.Optimizer, epochCount, loader.BatchesPerEpoch);
+                // The run's Rng draws the initial weights, the dropout masks and each epoch's order; Rng.Global serves any layer given none.
+                var rngs = new Dictionary<string, Rng> { ["run"] = runRng, ["global"] = Rng.Global };
+                var history = resumed?.Restore(trainer, rngs);
+                if (resumed != null) Console.WriteLine($"Resuming from {resumed.Directory} after epoch {resumed.Epoch}.");
+                if (everyEpochs > 0 || stopEpoch > 0)
+                    trainer.Callbacks.Add(new CheckpointCallback(Path.Combine(outputDirectory, "checkpoints"), everyEpochs > 0 ? everyEpochs : stopEpoch, rngs,
+                        train.FeatureShape, transform, train.ClassNames, RunArguments.ToJson(parse), keepCount));
+                if (stopEpoch > 0) trainer.Callbacks.Add(new StopAfter(stopEpoch));
                 Console.WriteLine($"Training {trainer.Model.Describe()} with {trainer.Model.ParameterCount():N0} parameters on {train.Count:N0} examples from {directory} " +
                                   $"({(validationSet?.Count ?? 0):N0} validation, {test.Count:N0} test); {epochCount} epochs of batch {batch}, " +
                                   $"{optimizer.Describe(parse, trainer)} ({trainer.Scheduler.Schedule}), {Workers.Count} threads.");
-                return TrainingProgress.Run(trainer, loader, epochCount, validationSet);
+                return TrainingProgress.Run(trainer, loader, epochCount, validationSet, history);
             }
 
             var result = Restarts.Run(runs, CreateTrainer, Fit, (trainer, history) =>
@@ -89,12 +110,14 @@ internal static class TrainCommand
             var best = result.Best;
             var evaluation = best.Evaluate(test);
 
-            var outputDirectory = parse.GetValue(output)!;
             Directory.CreateDirectory(outputDirectory);
+            var modelDirectory = Path.Combine(outputDirectory, "model");
+            new SavedModel(best.Model, train.FeatureShape, transform, train.ClassNames).Save(modelDirectory);
             result.BestHistory.SaveCsv(Path.Combine(outputDirectory, "history.csv"));
             PrintResults(result.BestHistory, evaluation);
             if (runs > 1)
                 Console.WriteLine($"restarts: kept run {result.BestRun + 1} of {runs} (validation scores {string.Join(", ", result.Scores.Select(s => s.ToString("F4", CultureInfo.InvariantCulture)))})");
+            Console.WriteLine($"model: {modelDirectory}");
             Console.WriteLine($"history: {Path.Combine(outputDirectory, "history.csv")}");
             if (monitorEvery > 0)
             {
@@ -110,6 +133,15 @@ internal static class TrainCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Ends the session after an epoch, leaving its checkpoint to resume from.</summary>
+    private sealed class StopAfter(int epoch) : Callback
+    {
+        public override void OnEpochEnd(Trainer trainer, EpochRecord record)
+        {
+            if (record.Epoch >= epoch) trainer.StopRequested = true;
+        }
     }
 
     private static InputTransform ParseTransform(string name) => name.Trim().ToLowerInvariant() switch
