@@ -39,7 +39,8 @@ public abstract class ConvolutionLayer : Module
     public Padding Padding { get; }
     public int Dilation { get; }
     public int Groups { get; }
-    /// <summary>Zero padding before and after the input along each spatial axis ("same" may pad one more after).</summary>
+    /// <summary>Zero padding before and after the input along each spatial axis ("same" may pad one more after); under
+    /// TensorFlow's "SAME" with a stride the padding depends on the input size: see <see cref="PaddingFor"/>.</summary>
     public int PadBegin { get; }
     public int PadEnd { get; }
     public Initializer WeightInit { get; }
@@ -58,11 +59,17 @@ public abstract class ConvolutionLayer : Module
 
     public override (int Kernel, int Stride, int Dilation)? Window => (KernelSize, Stride, Dilation);
 
+    /// <summary>The padding before and after an axis of <paramref name="size"/> positions: <see cref="PadBegin"/> and
+    /// <see cref="PadEnd"/>, except under TensorFlow's "SAME" with a stride, where it depends on the size.</summary>
+    public (int Begin, int End) PaddingFor(int size) =>
+        Padding.IsTensorFlowSame ? Padding.Resolve(size, KernelSize, Dilation, Stride, Kind) : (PadBegin, PadEnd);
+
     /// <summary>⌊(w + padding − d·(f − 1) − 1) / p⌋ + 1, i.e. the course's ⌊(w − f + 2b)/p⌋ + 1 for d = 1.</summary>
     private protected int OutputSize(Shape input, int size)
     {
         int span = Dilation * (KernelSize - 1) + 1;
-        int padded = size + PadBegin + PadEnd;
+        var (begin, end) = PaddingFor(size);
+        int padded = size + begin + end;
         if (padded < span)
             throw new ArgumentException($"{Describe()}: the input {input} is too small: a kernel spanning {span} positions needs at least {span} (padded) positions per axis, the input has {padded}.");
         return (padded - span) / Stride + 1;
@@ -88,8 +95,14 @@ public sealed class Conv2d(int inChannels, int outChannels, int kernelSize, int 
     bool useBias = true, Initializer? weightInit = null, Initializer? biasInit = null, Rng? rng = null)
     : ConvolutionLayer("Conv2d", 2, inChannels, outChannels, kernelSize, stride, padding, dilation, groups, useBias, weightInit, biasInit, rng)
 {
-    public override Tensor Forward(Tensor input) => F.Conv2d(input, Weight, Bias,
-        new ConvGeometry2d(Stride, Stride, PadBegin, PadBegin, PadEnd, PadEnd, Dilation, Dilation, Groups));
+    public override Tensor Forward(Tensor input)
+    {
+        if (!Padding.IsTensorFlowSame || input.Rank != 4)
+            return F.Conv2d(input, Weight, Bias, new ConvGeometry2d(Stride, Stride, PadBegin, PadBegin, PadEnd, PadEnd, Dilation, Dilation, Groups));
+        var (top, bottom) = PaddingFor(input.Shape[2]);
+        var (left, right) = PaddingFor(input.Shape[3]);
+        return F.Conv2d(input, Weight, Bias, new ConvGeometry2d(Stride, Stride, top, left, bottom, right, Dilation, Dilation, Groups));
+    }
 
     public override Shape OutputShape(Shape input)
     {
@@ -103,7 +116,11 @@ public sealed class Conv1d(int inChannels, int outChannels, int kernelSize, int 
     bool useBias = true, Initializer? weightInit = null, Initializer? biasInit = null, Rng? rng = null)
     : ConvolutionLayer("Conv1d", 1, inChannels, outChannels, kernelSize, stride, padding, dilation, groups, useBias, weightInit, biasInit, rng)
 {
-    public override Tensor Forward(Tensor input) => F.Conv1d(input, Weight, Bias, Stride, PadBegin, PadEnd, Dilation, Groups);
+    public override Tensor Forward(Tensor input)
+    {
+        var (begin, end) = input.Rank == 3 ? PaddingFor(input.Shape[2]) : (PadBegin, PadEnd);
+        return F.Conv1d(input, Weight, Bias, Stride, begin, end, Dilation, Groups);
+    }
 
     public override Shape OutputShape(Shape input)
     {

@@ -50,6 +50,49 @@ public static partial class F
         return y;
     }
 
+    /// <summary>
+    /// Scales each channel of x [N, C, H, W] by scale [N, C, 1, 1] (or [N, C]): y[n,c,h,w] =
+    /// x[n,c,h,w]·scale[n,c], the gate of a squeeze-and-excitation block. Backward: dx = dy·scale
+    /// per plane, dscale[n,c] = Σ_hw dy·x.
+    /// </summary>
+    public static Tensor MultiplyChannels(Tensor x, Tensor scale)
+    {
+        if (x.Rank != 4 || !(scale.Rank == 4 && scale.Shape[2] == 1 && scale.Shape[3] == 1 || scale.Rank == 2)
+            || scale.Shape[0] != x.Shape[0] || scale.Shape[1] != x.Shape[1])
+            throw new ArgumentException($"MultiplyChannels needs x [N, C, H, W] and scale [N, C, 1, 1], got {x.Shape} and {scale.Shape}.");
+        int planes = x.Shape[0] * x.Shape[1], plane = x.Shape[2] * x.Shape[3];
+        var y = Tensor.Empty(x.Shape);
+        var xs = x.Span;
+        var s = scale.Span;
+        var ys = y.Span;
+        for (int p = 0; p < planes; p++) TensorPrimitives.Multiply(xs.Slice(p * plane, plane), s[p], ys.Slice(p * plane, plane));
+        if (Tape.NeedsGrad(x, scale))
+            Tape.Record("MultiplyChannels", y, dy =>
+            {
+                var dys = dy.Span;
+                if (x.RequiresGrad)
+                {
+                    var dx = Tape.GradientTarget(x, out float beta);
+                    var sv = scale.Span;
+                    for (int p = 0; p < planes; p++)
+                    {
+                        var target = dx.Slice(p * plane, plane);
+                        if (beta == 0f) TensorPrimitives.Multiply(dys.Slice(p * plane, plane), sv[p], target);
+                        else TensorPrimitives.MultiplyAdd(dys.Slice(p * plane, plane), sv[p], target, target);
+                    }
+                }
+                if (scale.RequiresGrad)
+                {
+                    var ds = Tape.GradientTarget(scale, out float beta);
+                    var xv = x.Span;
+                    // A new buffer holds garbage (possibly NaN): overwrite it rather than scale it by 0.
+                    for (int p = 0; p < planes; p++)
+                        ds[p] = (beta == 0f ? 0f : ds[p]) + TensorPrimitives.Dot(dys.Slice(p * plane, plane), xv.Slice(p * plane, plane));
+                }
+            }, x, scale);
+        return y;
+    }
+
     public static Tensor Multiply(Tensor a, float factor)
     {
         var y = Tensor.Empty(a.Shape);

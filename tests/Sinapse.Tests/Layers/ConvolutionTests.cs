@@ -1,6 +1,8 @@
 using Sinapse.Init;
 using Sinapse.Layers;
+using Sinapse.Ops;
 using Sinapse.Tensors;
+using Sinapse.Tests.Support;
 
 namespace Sinapse.Tests.Layers;
 
@@ -76,6 +78,35 @@ public class ConvolutionTests
         Assert.Equal(new Shape(1, 2, 9, 9), new Conv2d(3, 2, 4, padding: Padding.Same).Forward(Tensor.Zeros(1, 3, 9, 9)).Shape);
         Assert.Equal(new Shape(1, 2, 9), new Conv1d(3, 2, 2, padding: Padding.Same, dilation: 3).Forward(Tensor.Zeros(1, 3, 9)).Shape);
         Assert.Throws<ArgumentException>(() => new Conv2d(3, 2, 3, stride: 2, padding: Padding.Same));
+    }
+
+    [Theory]
+    [InlineData(224, 3, 2, 0, 1)]   // TensorFlow pads a stride-2 3×3 on an even input 0 before, 1 after
+    [InlineData(7, 3, 2, 1, 1)]     // … and on an odd one 1 and 1
+    [InlineData(112, 3, 1, 1, 1)]
+    [InlineData(10, 5, 2, 1, 2)]
+    [InlineData(9, 1, 2, 0, 0)]
+    public void TensorFlowSamePaddingDependsOnTheInputSize(int size, int kernel, int stride, int before, int after)
+    {
+        var conv = new Conv2d(2, 3, kernel, stride, Padding.TensorFlowSame);
+        Assert.Equal((before, after), conv.PaddingFor(size));
+        int expected = (size + stride - 1) / stride;
+        Assert.Equal(new Shape(1, 3, expected, expected), conv.OutputShape(new Shape(1, 2, size, size)));
+        // The same numbers as the functional op with that padding written out.
+        var x = Expect.Random([1, 2, size, size], seed: 31);
+        var reference = F.Conv2d(x, conv.Weight, conv.Bias, new ConvGeometry2d(stride, stride, before, before, after, after, 1, 1));
+        Assert.Equal(reference.ToArray(), conv.Forward(x).ToArray());
+    }
+
+    [Fact]
+    public void TensorFlowSamePaddingGradient()
+    {
+        var conv = new Conv2d(2, 3, 3, 2, Padding.TensorFlowSame, rng: new Rng(3));
+        Expect.GradientsMatch(x => conv.Forward(x[0]), Expect.Random([2, 2, 6, 5], seed: 32));
+        Expect.GradientsMatch(_ => conv.Forward(Expect.Random([2, 2, 6, 5], seed: 32)), conv.Weight, conv.Bias!);
+        var conv1d = new Conv1d(2, 2, 3, 2, Padding.TensorFlowSame, rng: new Rng(4));
+        Assert.Equal(new Shape(1, 2, 4), conv1d.Forward(Tensor.Zeros(1, 2, 8)).Shape);
+        Assert.Equal("Conv2d(2 -> 3, k=3, stride 2, pad tf_same)", conv.Describe());
     }
 
     [Fact]

@@ -26,6 +26,36 @@ public class ArithmeticTests
     [Fact] public void SquareGradient() => Expect.GradientsMatch(x => F.Square(x[0]), A);
 
     [Fact]
+    public void MultiplyChannelsScalesEachPlaneByItsChannelsFactor()
+    {
+        var x = Expect.Random([2, 3, 2, 2], seed: 23);
+        var scale = Expect.Random([2, 3, 1, 1], seed: 24);
+        var y = F.MultiplyChannels(x, scale);
+        Assert.Equal(x.Shape, y.Shape);
+        for (int n = 0; n < 2; n++)
+            for (int c = 0; c < 3; c++)
+                for (int i = 0; i < 4; i++)
+                    Assert.Equal(x.Span[(n * 3 + c) * 4 + i] * scale.Span[n * 3 + c], y.Span[(n * 3 + c) * 4 + i]);
+    }
+
+    [Fact]
+    public void MultiplyChannelsGradient()
+    {
+        Expect.GradientsMatch(x => F.MultiplyChannels(x[0], x[1]), Expect.Random([2, 3, 3, 2], seed: 25), Expect.Random([2, 3, 1, 1], seed: 26));
+        // The gate computed from the input itself, as in squeeze-and-excitation: both paths accumulate.
+        Expect.GradientsMatch(x => F.MultiplyChannels(x[0], F.GlobalAvgPool2d(x[0])), Expect.Random([2, 3, 3, 2], seed: 27));
+    }
+
+    [Fact]
+    public void MultiplyChannelsRejectsShapesThatDoNotBroadcast()
+    {
+        var error = Assert.Throws<ArgumentException>(() => F.MultiplyChannels(Tensor.Zeros(2, 3, 4, 4), Tensor.Zeros(2, 4, 1, 1)));
+        Assert.Contains("[2, 3, 4, 4]", error.Message);
+        Assert.Contains("[2, 4, 1, 1]", error.Message);
+        Assert.Throws<ArgumentException>(() => F.MultiplyChannels(Tensor.Zeros(2, 3, 4, 4), Tensor.Zeros(2, 3, 2, 1)));
+    }
+
+    [Fact]
     public void EveryOpAccumulatesWhenItsInputIsUsedTwice()
     {
         // Each op's backward sees an input whose gradient already holds something (beta = 1).

@@ -1,0 +1,159 @@
+using Sinapse.Init;
+using Sinapse.Layers;
+using Sinapse.Ops;
+using Sinapse.Tensors;
+
+namespace Sinapse.Models;
+
+/// <summary>
+/// The MobileNets: a convolutional trunk (<see cref="Features"/>), global average pooling and a
+/// classifier head, laid out as torchvision lays them out so that parameter names match its
+/// state_dict ("features.0.0.weight", "features.3.block.2.fc1.bias", "classifier.3.weight").
+/// Any input size (the pooling is global) and any number of classes.
+/// </summary>
+public sealed class MobileNet : Module
+{
+    public MobileNet(string architecture, Sequential features, Sequential classifier)
+    {
+        Architecture = architecture;
+        Features = RegisterModule("features", features);
+        Pool = RegisterModule("avgpool", new GlobalAvgPool2d());
+        Classifier = RegisterModule("classifier", classifier);
+    }
+
+    /// <summary>"MobileNetV2", "MobileNetV3-Small"…</summary>
+    public string Architecture { get; }
+
+    public Sequential Features { get; }
+
+    public GlobalAvgPool2d Pool { get; }
+
+    public Sequential Classifier { get; }
+
+    public override Tensor Forward(Tensor input) => Classifier.Call(F.Flatten(Pool.Call(Features.Call(input))));
+
+    public override Shape OutputShape(Shape input)
+    {
+        var pooled = Pool.OutputShape(Features.OutputShape(input));
+        return Classifier.OutputShape(new Shape(pooled[0], pooled[1]));
+    }
+
+    public override string Describe() => Architecture;
+
+    /// <summary>
+    /// MobileNetV1 (Howard et al., 2017): a 3×3 stride-2 convolution to 32·α channels and 13
+    /// depthwise-separable blocks (3×3 depthwise → BN → ReLU6, 1×1 pointwise → BN → ReLU6), each a
+    /// Sequential of the two ("features.1.0.0.weight" is the first depthwise filter), then
+    /// dropout and a linear classifier. Channels are ⌊c·α⌋, at least 8, as in TensorFlow's
+    /// reference (the ImageNet-trained α = 0.25 has 8…256 channels). BN ε = 1e-3, momentum 0.01,
+    /// as Keras's MobileNet.
+    /// </summary>
+    public static MobileNet V1(int classes = 1000, float widthMultiplier = 1f, float dropout = 1e-3f, ConvNormOptions? options = null, int inChannels = 3)
+    {
+        CheckArguments("MobileNetV1", classes, widthMultiplier, dropout, inChannels);
+        options = (options ?? new ConvNormOptions()).WithDefaults(1e-3f, 0.01f);
+        int Width(int channels) => Math.Max((int)(channels * widthMultiplier), 8);
+        (int Channels, int Stride)[] table = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1)];
+        int input = Width(32);
+        var features = new Sequential(options.ConvNormActivation(inChannels, input, 3, 2, activation: "relu6"));
+        foreach (var (channels, stride) in table)
+        {
+            int output = Width(channels);
+            features.Add(new Sequential(
+                options.ConvNormActivation(input, input, 3, stride, groups: input, activation: "relu6"),
+                options.ConvNormActivation(input, output, 1, activation: "relu6")));
+            input = output;
+        }
+        return new MobileNet("MobileNetV1", features, Head(input, classes, dropout, options.Rng));
+    }
+
+    /// <summary>
+    /// MobileNetV2 (Sandler et al., 2018) as torchvision builds it: a 3×3 stride-2 convolution to
+    /// 32 channels, the inverted residuals of the table (expansion t, channels c, repeats n,
+    /// first stride s) — (1,16,1,1) (6,24,2,2) (6,32,3,2) (6,64,4,2) (6,96,3,1) (6,160,3,2)
+    /// (6,320,1,1) — a 1×1 convolution to 1280, dropout and a linear classifier; ReLU6
+    /// throughout. Channels scale by the width multiplier rounded with
+    /// <see cref="InvertedResidual.MakeDivisible"/>, the last never below 1280. 3,504,872
+    /// parameters for 1000 classes.
+    /// </summary>
+    public static MobileNet V2(int classes = 1000, float widthMultiplier = 1f, float dropout = 0.2f, ConvNormOptions? options = null, int inChannels = 3)
+    {
+        CheckArguments("MobileNetV2", classes, widthMultiplier, dropout, inChannels);
+        options = (options ?? new ConvNormOptions()).WithDefaults(1e-5f, 0.1f);
+        (int Expansion, int Channels, int Repeats, int Stride)[] table =
+            [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)];
+        int input = InvertedResidual.MakeDivisible(32 * widthMultiplier);
+        int last = InvertedResidual.MakeDivisible(1280 * Math.Max(1f, widthMultiplier));
+        var features = new Sequential(options.ConvNormActivation(inChannels, input, 3, 2, activation: "relu6"));
+        foreach (var (expansion, channels, repeats, stride) in table)
+        {
+            int output = InvertedResidual.MakeDivisible(channels * widthMultiplier);
+            for (int i = 0; i < repeats; i++)
+            {
+                features.Add(InvertedResidual.MobileNetV2(input, output, i == 0 ? stride : 1, expansion, options));
+                input = output;
+            }
+        }
+        features.Add(options.ConvNormActivation(input, last, 1, activation: "relu6"));
+        return new MobileNet("MobileNetV2", features, Head(last, classes, dropout, options.Rng));
+    }
+
+    /// <summary>One row of MobileNetV3's table: input channels, kernel, expanded channels, output channels, SE, activation ("RE" ReLU, "HS" hard-swish), stride.</summary>
+    private readonly record struct Bottleneck(int In, int Kernel, int Expanded, int Out, bool SqueezeExcitation, string Activation, int Stride);
+
+    /// <summary>
+    /// MobileNetV3-Small (Howard et al., 2019) with torchvision's table and head: 11 bottlenecks,
+    /// a 1×1 convolution to 576, then Linear(576 → 1024) → hard-swish → dropout → Linear(→ classes).
+    /// BN ε = 1e-3, momentum 0.01. 2,542,856 parameters for 1000 classes.
+    /// </summary>
+    public static MobileNet V3Small(int classes = 1000, float widthMultiplier = 1f, float dropout = 0.2f, ConvNormOptions? options = null, int inChannels = 3) =>
+        V3("MobileNetV3-Small", [
+            new(16, 3, 16, 16, true, "RE", 2), new(16, 3, 72, 24, false, "RE", 2), new(24, 3, 88, 24, false, "RE", 1),
+            new(24, 5, 96, 40, true, "HS", 2), new(40, 5, 240, 40, true, "HS", 1), new(40, 5, 240, 40, true, "HS", 1),
+            new(40, 5, 120, 48, true, "HS", 1), new(48, 5, 144, 48, true, "HS", 1), new(48, 5, 288, 96, true, "HS", 2),
+            new(96, 5, 576, 96, true, "HS", 1), new(96, 5, 576, 96, true, "HS", 1)],
+            1024, classes, widthMultiplier, dropout, options, inChannels);
+
+    /// <summary>
+    /// MobileNetV3-Large with torchvision's table and head: 15 bottlenecks, a 1×1 convolution to
+    /// 960, then Linear(960 → 1280) → hard-swish → dropout → Linear(→ classes). 5,483,032
+    /// parameters for 1000 classes.
+    /// </summary>
+    public static MobileNet V3Large(int classes = 1000, float widthMultiplier = 1f, float dropout = 0.2f, ConvNormOptions? options = null, int inChannels = 3) =>
+        V3("MobileNetV3-Large", [
+            new(16, 3, 16, 16, false, "RE", 1), new(16, 3, 64, 24, false, "RE", 2), new(24, 3, 72, 24, false, "RE", 1),
+            new(24, 5, 72, 40, true, "RE", 2), new(40, 5, 120, 40, true, "RE", 1), new(40, 5, 120, 40, true, "RE", 1),
+            new(40, 3, 240, 80, false, "HS", 2), new(80, 3, 200, 80, false, "HS", 1), new(80, 3, 184, 80, false, "HS", 1),
+            new(80, 3, 184, 80, false, "HS", 1), new(80, 3, 480, 112, true, "HS", 1), new(112, 3, 672, 112, true, "HS", 1),
+            new(112, 5, 672, 160, true, "HS", 2), new(160, 5, 960, 160, true, "HS", 1), new(160, 5, 960, 160, true, "HS", 1)],
+            1280, classes, widthMultiplier, dropout, options, inChannels);
+
+    private static MobileNet V3(string architecture, Bottleneck[] table, int lastChannels, int classes, float widthMultiplier, float dropout, ConvNormOptions? options, int inChannels)
+    {
+        CheckArguments(architecture, classes, widthMultiplier, dropout, inChannels);
+        options = (options ?? new ConvNormOptions()).WithDefaults(1e-3f, 0.01f);
+        int Width(int channels) => InvertedResidual.MakeDivisible(channels * widthMultiplier);
+        var features = new Sequential(options.ConvNormActivation(inChannels, Width(table[0].In), 3, 2, activation: "hard_swish"));
+        foreach (var row in table)
+            features.Add(InvertedResidual.MobileNetV3(Width(row.In), row.Kernel, Width(row.Expanded), Width(row.Out), row.SqueezeExcitation,
+                row.Activation == "HS" ? "hard_swish" : "relu", row.Stride, options));
+        int lastConvIn = Width(table[^1].Out), lastConvOut = 6 * lastConvIn, last = Width(lastChannels);
+        features.Add(options.ConvNormActivation(lastConvIn, lastConvOut, 1, activation: "hard_swish"));
+        var classifier = new Sequential(Linear(lastConvOut, last, options.Rng), new HardSwish(), new Dropout(dropout, options.Rng), Linear(last, classes, options.Rng));
+        return new MobileNet(architecture, features, classifier);
+    }
+
+    /// <summary>Dropout → Linear, torchvision's MobileNetV2 head (named "classifier.1.weight").</summary>
+    private static Sequential Head(int features, int classes, float dropout, Rng? rng) => new(new Dropout(dropout, rng), Linear(features, classes, rng));
+
+    /// <summary>A Linear initialised as torchvision's MobileNets: N(0, 0.01²) weights, zero biases.</summary>
+    private static Linear Linear(int inputs, int outputs, Rng? rng) => new(inputs, outputs, true, Initializer.Normal(0f, 0.01f), Initializer.Zeros(), rng);
+
+    private static void CheckArguments(string architecture, int classes, float widthMultiplier, float dropout, int inChannels)
+    {
+        if (classes < 1) throw new ArgumentException($"{architecture} needs at least one class, got {classes}.");
+        if (!(widthMultiplier > 0f && widthMultiplier <= 16f)) throw new ArgumentException($"{architecture}: the width multiplier must be in (0, 16], got {widthMultiplier}.");
+        if (!(dropout >= 0f && dropout < 1f)) throw new ArgumentException($"{architecture}: the dropout probability must be in [0, 1), got {dropout}.");
+        if (inChannels < 1) throw new ArgumentException($"{architecture} needs at least one input channel, got {inChannels}.");
+    }
+}
