@@ -1,5 +1,6 @@
 using Sinapse.Layers;
 using Sinapse.Models;
+using Sinapse.Serialization;
 using Sinapse.Tensors;
 using Sinapse.Tests.Support;
 
@@ -72,6 +73,24 @@ public class MobileNetTests
         var loss = Sinapse.Ops.F.CrossEntropy(model.Forward(x), Tensor.FromArray([0f, 1f, 2f, 1f], 4));
         loss.Backward();
         Assert.All(model.Parameters(), p => Assert.NotNull(p.Grad));
+    }
+
+    // tools/make_mobilenet_fixtures.py: torchvision's models at width 0.5 with 10 classes, random
+    // weights (rounded to float16, which both sides then run in float32), eval mode, 2×3×64×64 inputs.
+    [Theory]
+    [InlineData("mobilenet_v3_small.safetensors")]
+    [InlineData("mobilenet_v2.safetensors")]
+    public void ReproducesTorchvisionsOutputsFromItsWeights(string fixture)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "Fixtures", fixture);
+        var model = fixture.Contains("v3") ? MobileNet.V3Small(10, 0.5f) : MobileNet.V2(10, 0.5f);
+        // torchvision's state_dict names are the model's own: no mapping, and every tensor must be there.
+        StateDict.Load(model, path, strict: false);
+        var file = SafeTensors.Open(path);
+        Assert.Equal(StateDict.Of(model).Count + 2, file.Entries.Count);
+        model.Eval();
+        var output = model.Forward(file.Read("input"));
+        Expect.Close(file.Read("output").Span, output.Span, 1e-4, fixture);
     }
 
     [Fact]
