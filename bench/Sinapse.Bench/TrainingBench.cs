@@ -63,7 +63,7 @@ public static class TrainingBench
         readonly torch.Tensor features, labels;
         readonly int batchSize;
 
-        public TorchSide(nn.Module<torch.Tensor, torch.Tensor> model, Func<IEnumerable<nn.Parameter>, optim.Optimizer> optimizer, Dataset train, int batchSize)
+        public TorchSide(nn.Module<torch.Tensor, torch.Tensor> model, Func<IEnumerable<TorchSharp.Modules.Parameter>, optim.Optimizer> optimizer, Dataset train, int batchSize)
         {
             (this.model, this.batchSize) = (model, batchSize);
             this.optimizer = optimizer(model.parameters());
