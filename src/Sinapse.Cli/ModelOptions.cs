@@ -30,6 +30,7 @@ internal sealed class ModelOptions
     public Module Build(ParseResult parse, Shape exampleShape, int classes, Rng rng)
     {
         var name = parse.GetValue(Model)!.Trim().ToLowerInvariant();
+        if (exampleShape.Rank == 1 && parse.GetResult(Model) is not { Implicit: false }) name = "mlp";   // tables: the default CNN needs images
         var init = parse.GetValue(Init) is { } text ? Initializer.Parse(text) : null;
         float dropout = parse.GetValue(Dropout);
         if (!(dropout >= 0 && dropout < 1)) throw new ArgumentException($"--dropout must be in [0, 1), got {dropout}.");

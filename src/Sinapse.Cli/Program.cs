@@ -6,5 +6,6 @@ var root = new RootCommand("Sinapse: build, train, inspect and reuse neural netw
     TrainCommand.Create(),
     SummaryCommand.Create(),
     FiltersCommand.Create(),
+    ExperimentCommand.Create(),
 };
 return root.Parse(args).Invoke();

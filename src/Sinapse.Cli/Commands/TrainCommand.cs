@@ -32,13 +32,15 @@ internal static class TrainCommand
         var saveEvery = new Option<int>("--save-every") { Description = "Write a checkpoint to <out>/checkpoints every N epochs (0: none).", DefaultValueFactory = _ => 0 };
         var keep = new Option<int>("--keep") { Description = "Keep only the newest K checkpoints (0: all).", DefaultValueFactory = _ => 0 };
         var stopAfter = new Option<int>("--stop-after") { Description = "End this session after epoch N (checkpointed), to continue later with --resume; the schedule still spans --epochs.", DefaultValueFactory = _ => 0 };
+        var csv = new Option<string?>("--csv") { Description = "Train on a CSV table instead (header row, numeric feature columns), split 75/25 by --seed into training and test; defaults become --model mlp, --normalize standardize, --validation 0." };
+        var target = new Option<string?>("--target") { Description = "With --csv: the name of the column to predict (class names or whole-number labels)." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run whose checkpoint (or checkpoints folder, or --out directory) this is, with its options; --epochs may raise the total." };
 
         var command = new Command("train", "Train a model and report its test accuracy (default: the course CNN on the bundled MNIST).");
         model.AddTo(command);
         optimizer.AddTo(command);
         schedule.AddTo(command);
-        foreach (var option in new Option[] { data, epochs, batchSize, validation, normalize, seed, restarts, monitor, threads, output, saveEvery, keep, stopAfter, resume })
+        foreach (var option in new Option[] { data, epochs, batchSize, validation, normalize, seed, restarts, monitor, threads, output, saveEvery, keep, stopAfter, resume, csv, target })
             command.Options.Add(option);
 
         command.SetAction(given => CommandErrors.Run(() =>
@@ -48,6 +50,8 @@ internal static class TrainCommand
             int everyEpochs = parse.GetValue(saveEvery), keepCount = parse.GetValue(keep), stopEpoch = parse.GetValue(stopAfter);
             int epochCount = parse.GetValue(epochs), batch = parse.GetValue(batchSize), held = parse.GetValue(validation);
             int runs = parse.GetValue(restarts), monitorEvery = parse.GetValue(monitor);
+            var table = parse.GetValue(csv);
+            if (table != null && parse.GetResult(validation) is not { Implicit: false }) held = 0;   // a table of a few hundred rows has none to spare
             if (epochCount <= 0) throw new ArgumentException($"--epochs must be at least 1, got {epochCount}.");
             if (batch <= 0) throw new ArgumentException($"--batch-size must be at least 1, got {batch}.");
             if (held < 0) throw new ArgumentException($"--validation must be 0 or more, got {held}.");
@@ -60,8 +64,11 @@ internal static class TrainCommand
             optimizer.Rate(parse);
             Workers.Count = parse.GetValue(threads);
 
-            var directory = parse.GetValue(data) ?? Mnist.FindBundledDirectory();
-            var (train, test) = Mnist.Load(directory);
+            if (table == null && parse.GetValue(target) != null) throw new ArgumentException("--target names a column of the --csv table; give --csv FILE too.");
+            var directory = table ?? parse.GetValue(data) ?? Mnist.FindBundledDirectory();
+            var (train, test) = table != null
+                ? Csv.Load(table, parse.GetValue(target) ?? throw new ArgumentException("--csv needs --target COLUMN, the name of the column to predict.")).Split(0.75, parse.GetValue(seed))
+                : Mnist.Load(directory);
             Dataset? validationSet = null;
             ulong baseSeed = parse.GetValue(seed);
             if (held > 0)
@@ -69,7 +76,8 @@ internal static class TrainCommand
                 if (held >= train.Count) throw new ArgumentException($"--validation {held} leaves no training examples out of {train.Count}.");
                 (train, validationSet) = train.Split(1.0 - (double)held / train.Count, baseSeed);
             }
-            var transform = ParseTransform(parse.GetValue(normalize)!).Fit(train);
+            // Fitted on the training part only, so the test rows never leak into the statistics.
+            var transform = ParseTransform(table != null && parse.GetResult(normalize) is not { Implicit: false } ? "standardize" : parse.GetValue(normalize)!).Fit(train);
             train = transform.Apply(train);
             test = transform.Apply(test);
             if (validationSet != null) validationSet = transform.Apply(validationSet);

@@ -1,0 +1,90 @@
+using System.Globalization;
+using ScottPlot;
+
+namespace Sinapse.Cli.Experiments;
+
+/// <summary>A named curve for <see cref="Plots"/>.</summary>
+internal sealed record Series(string Label, double[] X, double[] Y);
+
+/// <summary>The few plot kinds the reports use, drawn with ScottPlot and saved as PNG.</summary>
+internal static class Plots
+{
+    public const int Width = 800, Height = 500;
+
+    /// <summary>Lines, one per series, with a legend; <paramref name="logY"/> plots log10 of the
+    /// positive values and labels the axis with powers of ten.</summary>
+    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<Series> series, bool logY = false, bool markers = false)
+    {
+        var plot = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        int index = 0;
+        foreach (var s in series)
+        {
+            var points = Enumerable.Range(0, s.X.Length).Where(i => double.IsFinite(s.Y[i]) && (!logY || s.Y[i] > 0)).ToArray();
+            if (points.Length == 0) { index++; continue; }
+            var xs = points.Select(i => s.X[i]).ToArray();
+            var ys = points.Select(i => logY ? Math.Log10(s.Y[i]) : s.Y[i]).ToArray();
+            var scatter = plot.Add.Scatter(xs, ys);
+            scatter.LegendText = s.Label;
+            scatter.Color = palette.GetColor(index++);
+            scatter.LineWidth = 2;
+            scatter.MarkerSize = markers || xs.Length < 30 ? 5 : 0;
+        }
+        if (logY) LogAxis(plot);
+        Finish(plot, path, title, xLabel, yLabel, legend: index > 1);
+    }
+
+    /// <summary>Points coloured by group (a scatter plot of codes coloured by class).</summary>
+    public static void Points(string path, string title, string xLabel, string yLabel, IEnumerable<Series> groups)
+    {
+        var plot = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        int index = 0;
+        foreach (var g in groups)
+        {
+            var scatter = plot.Add.Scatter(g.X, g.Y);
+            scatter.LegendText = g.Label;
+            scatter.Color = palette.GetColor(index++);
+            scatter.LineWidth = 0;
+            scatter.MarkerSize = 4;
+        }
+        Finish(plot, path, title, xLabel, yLabel, legend: true);
+    }
+
+    /// <summary>Histograms as step lines over shared bins (log10 counts), so several overlay readably.</summary>
+    public static void Histograms(string path, string title, string xLabel, IEnumerable<(string Label, float[] Values)> sets, int bins = 80)
+    {
+        var list = sets.ToList();
+        double low = list.Min(s => s.Values.Min()), high = list.Max(s => s.Values.Max());
+        if (high <= low) high = low + 1;
+        double width = (high - low) / bins;
+        var centers = Enumerable.Range(0, bins).Select(i => low + (i + 0.5) * width).ToArray();
+        var series = list.Select(s =>
+        {
+            var counts = new double[bins];
+            foreach (var v in s.Values) counts[Math.Clamp((int)((v - low) / width), 0, bins - 1)]++;
+            return new Series(s.Label, centers, counts);
+        });
+        Lines(path, title, xLabel, "count (log scale)", series, logY: true);
+    }
+
+    private static void LogAxis(Plot plot)
+    {
+        var ticks = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = y => "1e" + ((int)Math.Round(y)).ToString(CultureInfo.InvariantCulture),
+        };
+        plot.Axes.Left.TickGenerator = ticks;
+    }
+
+    private static void Finish(Plot plot, string path, string title, string xLabel, string yLabel, bool legend)
+    {
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        if (legend) plot.ShowLegend(Alignment.UpperRight);
+        plot.SavePng(path, Width, Height);
+    }
+}
