@@ -6,6 +6,9 @@ var root = new RootCommand("Sinapse: build, train, inspect and reuse neural netw
     TrainCommand.Create(),
     SummaryCommand.Create(),
     FiltersCommand.Create(),
+    EvaluateCommand.Create(),
+    PredictCommand.Create(),
+    TransferCommand.Create(),
     ExperimentCommand.Create(),
 };
 return root.Parse(args).Invoke();

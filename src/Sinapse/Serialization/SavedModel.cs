@@ -41,7 +41,7 @@ public sealed class SavedModel
     public void Save(string directory)
     {
         var spec = ModelSpec.ToJson(Model);
-        Model.OutputShape(ExampleShape.WithBatch(1));
+        Model.OutputShape(new Shape([1, .. ExampleShape.Dimensions]));
         Directory.CreateDirectory(directory);
         var weights = StateDict.Save(Model, Path.Combine(directory, WeightsFile));
         var json = new JsonObject
@@ -99,7 +99,7 @@ public sealed class SavedModel
         StateDict.Load(model, weightsPath);
         try
         {
-            model.OutputShape(new Shape(shape).WithBatch(1));
+            model.OutputShape(new Shape([1, .. shape]));
         }
         catch (ArgumentException e)
         {

@@ -1,0 +1,110 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Sinapse.Data;
+using Sinapse.Ops;
+using Sinapse.Serialization;
+using Sinapse.Tensors;
+using Sinapse.Training;
+
+namespace Sinapse.Cli.Commands;
+
+/// <summary><c>sinapse predict</c>: class probabilities from a saved model for .npy arrays, images or CSV rows.</summary>
+internal static class PredictCommand
+{
+    private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
+
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Model directory (model.json + weights.safetensors).", Required = true };
+        var input = new Option<string>("--input") { Description = "Inputs: a .npy array (one example or a batch, float32/float64/uint8, C order), a PNG/JPEG image, or a CSV file of one flattened example per row.", Required = true };
+        var output = new Option<string?>("--output") { Description = "Where to write the class probabilities: .npy or .csv." };
+        var top = new Option<int>("--top") { Description = "Print the K most probable classes of each input.", DefaultValueFactory = _ => 0 };
+        var command = new Command("predict", "Predict with a saved model: class probabilities for each input.") { model, input, output, top };
+        command.SetAction(parse => CommandErrors.Run(() =>
+        {
+            int k = parse.GetValue(top);
+            var outputPath = parse.GetValue(output);
+            if (k < 0) throw new ArgumentException($"--top must be 0 or more, got {k}.");
+            if (outputPath == null && k == 0) throw new ArgumentException("Give --output FILE (.npy or .csv), --top K, or both.");
+            var saved = SavedModel.Load(parse.GetValue(model)!);
+            var inputs = ReadInputs(parse.GetValue(input)!, saved.ExampleShape);
+            if (saved.Transform != null) inputs = saved.Transform.Apply(inputs);
+            var logits = Trainer.Predict(saved.Model, inputs);
+            if (logits.Rank != 2) throw new InvalidOperationException($"The model outputs {logits.Shape}, not one row of class scores per input.");
+            var probabilities = F.Softmax(logits);
+            int classes = probabilities.Shape[1];
+            string Name(int c) => saved.ClassNames != null && c < saved.ClassNames.Count ? saved.ClassNames[c] : c.ToString(CultureInfo.InvariantCulture);
+            if (outputPath != null)
+            {
+                var extension = Path.GetExtension(outputPath).ToLowerInvariant();
+                if (extension == ".npy") Npy.Write(outputPath, probabilities);
+                else if (extension == ".csv")
+                {
+                    var text = new StringBuilder(string.Join(',', Enumerable.Range(0, classes).Select(Name)) + ",predicted\n");
+                    for (int i = 0; i < probabilities.Shape[0]; i++)
+                    {
+                        var row = probabilities.Span.Slice(i * classes, classes);
+                        text.AppendLine(string.Join(',', row.ToArray().Select(p => p.ToString("R", CultureInfo.InvariantCulture))) + "," + Name(Metrics.ArgMax(row)));
+                    }
+                    AtomicFile.WriteAllText(outputPath, text.ToString());
+                }
+                else throw new ArgumentException($"--output {outputPath}: write .npy or .csv.");
+                Console.WriteLine($"{probabilities.Shape[0]} predictions written to {outputPath}");
+            }
+            for (int i = 0; i < probabilities.Shape[0] && k > 0; i++)
+            {
+                var row = probabilities.Span.Slice(i * classes, classes).ToArray();
+                var best = Enumerable.Range(0, classes).OrderByDescending(c => row[c]).Take(k);
+                Console.WriteLine($"{i}: " + string.Join("  ", best.Select(c => string.Create(CultureInfo.InvariantCulture, $"{Name(c)} {row[c]:P1}"))));
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>The inputs as a batch [N, ...example shape], raw (before the model's input transform).</summary>
+    internal static Tensor ReadInputs(string path, Shape example)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Input file not found: {path}", path);
+        var extension = Path.GetExtension(path).ToLowerInvariant();
+        Tensor values;
+        if (extension == ".npy") values = Npy.Read(path);
+        else if (ImageExtensions.Contains(extension))
+        {
+            if (example.Rank != 3 || example[0] is not (1 or 3)) throw new ArgumentException($"{path}: the model takes examples of shape {example}, not images.");
+            values = Images.Load(path, grayscale: example[0] == 1);
+            if (values.Shape != example) throw new ArgumentException($"{path}: the image is {values.Shape[2]}x{values.Shape[1]} pixels; the model expects {example[2]}x{example[1]} ({example}).");
+        }
+        else if (extension == ".csv") values = ReadCsv(path, example.Size);
+        else throw new ArgumentException($"{path}: inputs must be .npy, an image (PNG/JPEG) or .csv.");
+        if (values.Shape == example) return values.ReshapedTo([1, .. example.Dimensions]);
+        if (values.Rank >= 1 && values.Shape[0] > 0 && values.Length == values.Shape[0] * (long)example.Size)
+            return values.ReshapedTo([values.Shape[0], .. example.Dimensions]);
+        throw new ArgumentException($"{path}: an array of shape {values.Shape} is neither one example {example} nor a batch of them.");
+    }
+
+    private static Tensor ReadCsv(string path, int width)
+    {
+        var rows = new List<float[]>();
+        int number = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            number++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            var cells = line.Split(',');
+            var row = new float[cells.Length];
+            bool numeric = true;
+            for (int i = 0; i < cells.Length && numeric; i++) numeric = float.TryParse(cells[i], NumberStyles.Float, CultureInfo.InvariantCulture, out row[i]);
+            if (!numeric)
+            {
+                if (rows.Count == 0 && number == 1) continue; // a header
+                throw new InvalidDataException($"{path}, line {number}: not all values are numbers.");
+            }
+            if (row.Length != width) throw new InvalidDataException($"{path}, line {number}: {row.Length} values, but the model takes {width} per example.");
+            rows.Add(row);
+        }
+        if (rows.Count == 0) throw new InvalidDataException($"{path} has no rows of numbers.");
+        return Tensor.FromArray(rows.SelectMany(r => r).ToArray(), rows.Count, width);
+    }
+}

@@ -1,0 +1,80 @@
+using Sinapse.Data;
+using Sinapse.Losses;
+using Sinapse.Models;
+using Sinapse.Optimizers;
+using Sinapse.Optimizers.Schedules;
+using Sinapse.Serialization;
+using Sinapse.Tensors;
+using Sinapse.Tests.Data;
+using Sinapse.Training;
+
+namespace Sinapse.Tests.Serialization;
+
+public class CheckpointTests
+{
+    private static Dataset Data()
+    {
+        var rng = new Rng(5);
+        var x = Tensor.Uniform(new Shape(96, 6), -1, 1, rng);
+        var y = Tensor.Zeros(96);
+        for (int i = 0; i < 96; i++) y.Span[i] = x.Span[i * 6] + x.Span[i * 6 + 1] > 0 ? 1 : i % 3 == 0 ? 2 : 0;
+        return new Dataset(x, y, 3);
+    }
+
+    private static (Trainer Trainer, DataLoader Loader, Rng Rng) Run()
+    {
+        var rng = new Rng(11);
+        var model = Mlp.Create(6, [8], 3, new BlockOptions(Dropout: 0.3f, BatchNorm: true, Rng: rng));
+        var trainer = new Trainer(model, new CrossEntropyLoss(), new Adam(model.Parameters(), 0.01f));
+        var loader = new DataLoader(Data(), 16, rng: rng);
+        trainer.Scheduler = new LearningRateScheduler(trainer.Optimizer, new CosineSchedule(6 * loader.BatchesPerEpoch));
+        return (trainer, loader, rng);
+    }
+
+    [Fact]
+    public void ThreePlusThreeEpochsEqualSixBitwise()
+    {
+        using var directory = new TempDirectory();
+        var (whole, wholeLoader, _) = Run();
+        whole.Fit(wholeLoader, 6);
+
+        var (first, firstLoader, firstRng) = Run();
+        first.Callbacks.Add(new CheckpointCallback(directory.Path, 3, new Dictionary<string, Rng> { ["run"] = firstRng }, new Shape(6), keep: 1));
+        first.Callbacks.Add(new StopAt(3));
+        first.Fit(firstLoader, 6);
+
+        var (second, secondLoader, secondRng) = Run();
+        var checkpoint = Checkpoint.FindLatest(directory.Path);
+        Assert.Equal(3, checkpoint.Epoch);
+        var history = checkpoint.Restore(second, new Dictionary<string, Rng> { ["run"] = secondRng });
+        second.Fit(secondLoader, 6, null, history);
+
+        Assert.Equal(6, second.History.Epochs.Count);
+        Assert.Equal(whole.History.StepLosses, second.History.StepLosses);
+        foreach (var ((name, a), (_, b)) in StateDict.Of(whole.Model).Zip(StateDict.Of(second.Model)))
+            Assert.True(a.ToArray().SequenceEqual(b.ToArray()), name);
+    }
+
+    private sealed class StopAt(int epoch) : Callback
+    {
+        public override void OnEpochEnd(Trainer trainer, EpochRecord record) => trainer.StopRequested |= record.Epoch >= epoch;
+    }
+
+    [Fact]
+    public void KeepsTheLastKAndSkipsACorruptNewest()
+    {
+        using var directory = new TempDirectory();
+        var (trainer, loader, rng) = Run();
+        trainer.Callbacks.Add(new CheckpointCallback(directory.Path, 1, new Dictionary<string, Rng> { ["run"] = rng }, new Shape(6), keep: 2));
+        trainer.Fit(loader, 4);
+        Assert.Equal([3, 4], Checkpoint.List(directory.Path).Select(c => c.Epoch));
+        Assert.Empty(Directory.GetDirectories(directory.Path, ".*"));
+
+        var newest = Path.Combine(directory.Path, Checkpoint.DirectoryName(4), Checkpoint.OptimizerFile);
+        var bytes = File.ReadAllBytes(newest);
+        bytes[^1] ^= 0x40;
+        File.WriteAllBytes(newest, bytes);
+        Assert.Contains("corrupted", Assert.Throws<InvalidDataException>(() => Checkpoint.Load(Path.GetDirectoryName(newest)!)).Message);
+        Assert.Equal(3, Checkpoint.FindLatest(directory.Path).Epoch);
+    }
+}

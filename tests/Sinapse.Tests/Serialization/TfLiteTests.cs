@@ -1,0 +1,72 @@
+using Sinapse.Serialization;
+
+namespace Sinapse.Tests.Serialization;
+
+public class TfLiteTests
+{
+    static byte[] V1Bytes()
+    {
+        using var stream = typeof(TfLiteModel).Assembly.GetManifestResourceStream("Sinapse.Pretrained.mobilenet_v1_0.25_224_float.tflite")!;
+        using var memory = new MemoryStream();
+        stream.CopyTo(memory);
+        return memory.ToArray();
+    }
+
+    [Fact]
+    public void ReadsTheGraphOfMobileNetV1()
+    {
+        var model = TfLiteModel.Load(V1Bytes());
+        Assert.Equal(31, model.Operators.Count);
+        Assert.Equal(["CONV_2D", "DEPTHWISE_CONV_2D"], model.Operators.Take(2).Select(o => o.Name));
+        Assert.Equal(["AVERAGE_POOL_2D", "CONV_2D", "SQUEEZE", "SOFTMAX"], model.Operators.Skip(27).Select(o => o.Name));
+        var first = model.Operators[0];
+        Assert.Equal(("SAME", 2, TfLiteActivation.Relu6), (first.Padding, first.StrideHeight, first.Activation));
+        Assert.Equal([8, 3, 3, 3], model.Tensors[first.Inputs[1]].Shape);
+        Assert.Equal([1, 224, 224, 3], model.Tensors[model.Inputs[0]].Shape);
+    }
+
+    [Fact]
+    public void DequantisesUInt8Weights()
+    {
+        var model = TfLiteModel.Load(Path.Combine(AppContext.BaseDirectory, "Photos", "..", "Photos", "burger.jpg") is var _ ? QuantBytes() : []);
+        var conv = model.Operators[0];
+        var weight = model.Tensors[conv.Inputs[1]];
+        Assert.Equal(TfLiteType.UInt8, weight.Type);
+        var values = model.ReadFloats(weight);
+        // Every value is scale·(q − zero point) for an integer q in 0..255.
+        foreach (var v in values)
+        {
+            double q = v / weight.Scale[0] + weight.ZeroPoint[0];
+            Assert.InRange(q, -1e-3, 255.001);
+            Assert.True(Math.Abs(q - Math.Round(q)) < 1e-3, $"{v} is not on the quantisation grid");
+        }
+        Assert.Equal(TfLiteType.Int32, model.Tensors[conv.Inputs[2]].Type);
+    }
+
+    static byte[] QuantBytes()
+    {
+        using var stream = typeof(TfLiteModel).Assembly.GetManifestResourceStream("Sinapse.Pretrained.mobilenet_v2_1.0_224_quant.tflite")!;
+        using var memory = new MemoryStream();
+        stream.CopyTo(memory);
+        return memory.ToArray();
+    }
+
+    [Theory]
+    [InlineData(6)]
+    [InlineData(100)]
+    [InlineData(5000)]
+    [InlineData(1_000_000)]
+    public void TruncatedFilesAreClearErrors(int length)
+    {
+        var bytes = V1Bytes()[..length];
+        var error = Assert.Throws<InvalidDataException>(() => TfLiteImport.Load(TfLiteModel.Load(bytes, "cut.tflite"), "cut.tflite"));
+        Assert.Contains("cut.tflite", error.Message);
+    }
+
+    [Fact]
+    public void OtherFilesAreRejected()
+    {
+        Assert.Contains("not a TFLite model", Assert.Throws<InvalidDataException>(() => TfLiteModel.Load(new byte[64], "zeros.bin")).Message);
+        Assert.Throws<FileNotFoundException>(() => TfLiteModel.Load("/nonexistent/model.tflite"));
+    }
+}
