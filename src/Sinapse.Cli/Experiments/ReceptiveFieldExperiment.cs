@@ -80,6 +80,7 @@ internal sealed class ReceptiveFieldExperiment : Experiment
         Images.SaveGrid(report.PathOf("filters.png"), tiles, columns: 3, low: 0f, high: 255f);
         report.Image("filters.png", string.Join(", ", ImageFilters.All.Select(f => f.Name)) + " (left to right, top to bottom)");
         report.Csv("filters.csv", "filter,kernel", ImageFilters.All.Select(f => (IEnumerable<object?>)[f.Name, "\"" + string.Join(" ", f.Kernel.Cast<float>().Select(v => v.ToString("G4", CultureInfo.InvariantCulture))) + "\""]));
+        report.Heading("What the figures show");
         report.Text($"The picture ({Path.GetFileName(path)}, {picture.Shape[2]}×{picture.Shape[1]}, grey) cross-correlated with each 3×3 kernel, zero padding 1, values clamped to 0..255: " +
                     "the identity returns the picture, the edge detectors (whose weights sum to 0) are black on flat regions and bright on edges of their orientation, " +
                     "sharpen (weights summing to 1) boosts the edges over the original, and the blurs (positive weights summing to 1) average away fine detail. " +

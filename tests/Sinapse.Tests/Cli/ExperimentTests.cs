@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using Sinapse.Cli.Experiments;
+using Sinapse.Tests.Data;
+
+namespace Sinapse.Tests.Cli;
+
+/// <summary>
+/// Every experiment of <c>sinapse experiment</c> in quick mode: it writes report.md with its
+/// plots and CSV embedded or linked, and shows the property it exists to show.
+/// </summary>
+public class ExperimentTests
+{
+    public static TheoryData<string> Names()
+    {
+        var names = new TheoryData<string>();
+        foreach (var experiment in ExperimentCatalog.All) names.Add(experiment.Name);
+        return names;
+    }
+
+    private static Report RunQuick(string name, TempDirectory directory)
+    {
+        var clock = Stopwatch.StartNew();
+        var report = ExperimentCatalog.Find(name).Execute(new ExperimentOptions(directory.Path, Seed: 42, Quick: true));
+        Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1), $"{name} --quick took {clock.Elapsed}");
+        return report;
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void WritesItsReportPlotsAndNumbers(string name)
+    {
+        using var directory = new TempDirectory();
+        var report = RunQuick(name, directory);
+        var markdown = File.ReadAllText(directory.File("report.md"));
+        Assert.StartsWith("# ", markdown);
+        Assert.Contains("## What the figures show", markdown);
+        Assert.Contains(report.Files, f => f.EndsWith(".png"));
+        Assert.Contains(report.Files, f => f.EndsWith(".csv"));
+        foreach (var file in report.Files)
+        {
+            Assert.True(new FileInfo(directory.File(file)).Length > 0, $"{name}: {file} is missing or empty");
+            Assert.Contains($"({file})", markdown);
+        }
+        foreach (var png in report.Files.Where(f => f.EndsWith(".png")))
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(directory.File(png))[..4]);
+
+        switch (name)
+        {
+            case "symmetry":
+                Assert.Equal(0, report.Figures["identical.largest_difference"]);
+                Assert.True(report.Figures["random.smallest_difference"] > 0);
+                break;
+            case "init":
+                Assert.True(report.Figures["sigmoid-normal.first_over_last"] <= 0.01, $"first/last = {report.Figures["sigmoid-normal.first_over_last"]}");
+                Assert.True(report.Figures["relu-he.first_over_last"] > 0.01);
+                break;
+            case "clipping":
+                Assert.Equal(1, report.Figures["none.diverged"]);
+                Assert.Equal(0, report.Figures["value.diverged"]);
+                Assert.Equal(0, report.Figures["norm.diverged"]);
+                break;
+            case "receptive-field":
+                Assert.Equal(0, report.Figures["max.mismatches"]);
+                Assert.Equal(1, report.Figures["average.mismatches"]);   // SPEC's slip: 2 where the window's mean is 1.5
+                Assert.Contains("SPEC writes 2, the computed value is 1.5", markdown);
+                Assert.Equal(5, report.Figures["stacked.receptive_field"]);
+                break;
+            case "regularization":
+                Assert.True(report.Figures["l1.near_zero"] > report.Figures["none.near_zero"]);
+                break;
+            case "modes":
+                Assert.True(report.Figures["online.updates"] > report.Figures["m16.updates"]);
+                Assert.Equal(2, report.Figures["full.updates"]);
+                break;
+            case "batchnorm":
+                Assert.Equal(8, report.Figures.Count);
+                Assert.Contains("| (1) baseline", markdown);
+                break;
+        }
+    }
+
+    [Fact]
+    public void AnUnknownNameListsTheValidOnes()
+    {
+        var error = Assert.Throws<ArgumentException>(() => ExperimentCatalog.Find("batchnrom"));
+        Assert.Contains("'batchnrom'", error.Message);
+        foreach (var experiment in ExperimentCatalog.All) Assert.Contains(experiment.Name, error.Message);
+        Assert.Contains("all", error.Message);
+    }
+}
