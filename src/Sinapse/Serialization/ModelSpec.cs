@@ -112,6 +112,24 @@ public static class ModelSpec
         Register<Residual>("Residual",
             m => new JsonObject { ["body"] = ToJson(m.Body), ["shortcut"] = m.Shortcut == null ? null : ToJson(m.Shortcut), ["dropPath"] = m.DropPath },
             (j, r) => new Residual(r.Build(j["body"], "body"), j["shortcut"] is { } shortcut ? r.Build(shortcut, "shortcut") : null, r.Float(j, "dropPath", 0f), r.Rng));
+        Register<ConvTranspose2d>("ConvTranspose2d", m => new JsonObject
+            {
+                ["inChannels"] = m.InChannels, ["outChannels"] = m.OutChannels, ["kernelSize"] = m.KernelSize, ["stride"] = m.Stride, ["padding"] = m.Padding,
+                ["outputPadding"] = m.OutputPadding, ["dilation"] = m.Dilation, ["groups"] = m.Groups, ["bias"] = m.Bias != null,
+            },
+            (j, r) => new ConvTranspose2d(r.Int(j, "inChannels"), r.Int(j, "outChannels"), r.Int(j, "kernelSize"), r.Int(j, "stride", 1), r.Int(j, "padding", 0),
+                r.Int(j, "outputPadding", 0), r.Int(j, "dilation", 1), r.Int(j, "groups", 1), r.Bool(j, "bias", true), rng: r.Rng));
+        Register<Upsample>("Upsample", m => new JsonObject { ["scale"] = m.Scale }, (j, r) => new Upsample(r.Int(j, "scale", 2)));
+        Register<Unflatten>("Unflatten", m => new JsonObject { ["dimensions"] = new JsonArray(m.Dimensions.Select(d => (JsonNode)d).ToArray()) },
+            (j, r) => new Unflatten(r.Array(j, "dimensions").Select(n => n is JsonValue v && v.TryGetValue<int>(out var d) ? d : throw r.Error("\"dimensions\" must hold whole numbers")).ToArray()));
+        Register<SqueezeExcitation>("SqueezeExcitation", m => new JsonObject { ["channels"] = m.Channels, ["squeezeChannels"] = m.SqueezeChannels },
+            (j, r) => new SqueezeExcitation(r.Int(j, "channels"), r.Int(j, "squeezeChannels"), new ConvNormOptions(Rng: r.Rng)));
+        Register<InvertedResidual>("InvertedResidual", m => new JsonObject
+            {
+                ["inChannels"] = m.InChannels, ["outChannels"] = m.OutChannels, ["stride"] = m.Stride, ["bodyName"] = m.Children[0].Name, ["body"] = ToJson(m.Body),
+            },
+            (j, r) => new InvertedResidual(r.Build(j["body"], "body") as Sequential ?? throw r.Error("an InvertedResidual's body must be a Sequential"),
+                r.Int(j, "inChannels"), r.Int(j, "outChannels"), r.Int(j, "stride"), j["bodyName"]?.GetValue<string>() ?? "block"));
         Register<LeakyRelu>("LeakyRelu", m => new JsonObject { ["negativeSlope"] = m.NegativeSlope }, (j, r) => new LeakyRelu(r.Float(j, "negativeSlope", 0.01f)));
         Register<Elu>("Elu", m => new JsonObject { ["alpha"] = m.Alpha }, (j, r) => new Elu(r.Float(j, "alpha", 1f)));
         Plain<Relu>();
@@ -132,7 +150,7 @@ public static class ModelSpec
     private static JsonObject Convolution(int inChannels, int outChannels, int kernel, int stride, Padding padding, int dilation, int groups, bool bias) => new()
     {
         ["inChannels"] = inChannels, ["outChannels"] = outChannels, ["kernelSize"] = kernel, ["stride"] = stride,
-        ["padding"] = padding.IsSame ? "same" : padding.Value, ["dilation"] = dilation, ["groups"] = groups, ["bias"] = bias,
+        ["padding"] = padding.IsTensorFlowSame ? "tf_same" : padding.IsSame ? "same" : padding.Value, ["dilation"] = dilation, ["groups"] = groups, ["bias"] = bias,
     };
 
     private static JsonObject Pool2d((int Height, int Width) kernel, (int Height, int Width) stride, (int Height, int Width) padding) => new()
@@ -221,13 +239,18 @@ public sealed class ModelSpecReader
         return node is JsonValue value && value.TryGetValue<bool>(out var result) ? result : throw Error($"\"{key}\" must be true or false, got {Describe(node)}");
     }
 
-    /// <summary>A convolution's padding: a number or "same".</summary>
+    /// <summary>A convolution's padding: a number, "same" (PyTorch's) or "tf_same" (TensorFlow's, which depends on the input size).</summary>
     public Padding Padding(JsonObject json, string key = "padding")
     {
         var node = json[key];
         if (node == null) return Layers.Padding.Valid;
         if (node is JsonValue value && value.TryGetValue<string>(out var text))
-            return text == "same" ? Layers.Padding.Same : throw Error($"\"{key}\" must be a number or \"same\", got \"{text}\"");
+            return text switch
+            {
+                "same" => Layers.Padding.Same,
+                "tf_same" => Layers.Padding.TensorFlowSame,
+                _ => throw Error($"\"{key}\" must be a number, \"same\" or \"tf_same\", got \"{text}\""),
+            };
         return Int(json, key);
     }
 

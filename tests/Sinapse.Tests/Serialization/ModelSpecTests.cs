@@ -35,6 +35,25 @@ public class ModelSpecTests
     }
 
     [Fact]
+    public void TheMobileNetBlocksAndTheAutoencoderLayersRoundTrip()
+    {
+        var rng = new Rng(8);
+        var model = new Sequential(
+            new Conv2d(3, 16, 3, stride: 2, padding: Padding.TensorFlowSame, rng: rng),
+            InvertedResidual.MobileNetV3(16, 3, 32, 16, true, "hard_swish", 1),
+            new SqueezeExcitation(16, 8), new ConvTranspose2d(16, 4, 3, stride: 2, padding: 1, outputPadding: 1, rng: rng), new Upsample(2),
+            new Flatten(), new Unflatten(4, 32, 32), new GlobalAvgPool2d(), new Flatten());
+        var text = ModelSpec.ToJson(model).ToJsonString();
+        Assert.Contains("tf_same", text);
+        var rebuilt = ModelSpec.FromJson(JsonNode.Parse(text), new Rng(1));
+        Assert.Equal(text, ModelSpec.ToJson(rebuilt).ToJsonString());
+        Assert.Equal(StateDict.Of(model).Select(p => p.Name), StateDict.Of(rebuilt).Select(p => p.Name));
+        StateDict.Copy(model, rebuilt);
+        var input = Tensor.Uniform(new Shape(2, 3, 15, 15), -1, 1, new Rng(2));
+        Assert.Equal(Trainer.Predict(model, input).ToArray(), Trainer.Predict(rebuilt, input).ToArray());
+    }
+
+    [Fact]
     public void ErrorsNameThePlaceInTheSpec()
     {
         var unknown = JsonNode.Parse("""{"type":"Sequential","layers":[{"type":"Relu"},{"type":"Wobble"}]}""");
