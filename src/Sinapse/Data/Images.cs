@@ -35,6 +35,44 @@ public static class Images
     }
 
     /// <summary>
+    /// Resizes an image [C, H, W] to [C, <paramref name="height"/>, <paramref name="width"/>] by
+    /// bilinear interpolation with half-pixel centres (PyTorch's align_corners=False, TensorFlow 2's
+    /// default) or, without <paramref name="halfPixelCenters"/>, with output pixel i sampled at
+    /// input position i·in/out (TensorFlow 1's and TFLite's resize_bilinear, what models trained
+    /// there saw); no antialiasing when shrinking.
+    /// </summary>
+    public static Tensor Resize(Tensor image, int height, int width, bool halfPixelCenters = true)
+    {
+        if (image.Rank != 3) throw new ArgumentException($"Resize needs an image [C, H, W], got {image.Shape}.");
+        if (height < 1 || width < 1) throw new ArgumentException($"Resize needs a positive size, got {height}x{width}.");
+        int channels = image.Shape[0], inHeight = image.Shape[1], inWidth = image.Shape[2];
+        var result = new Tensor(new Shape(channels, height, width), new float[channels * height * width]);
+        var source = image.Span;
+        var target = result.Span;
+        for (int y = 0; y < height; y++)
+        {
+            float offset = halfPixelCenters ? 0.5f : 0f;
+            float sy = Math.Clamp((y + offset) * inHeight / height - offset, 0f, inHeight - 1);
+            int y0 = (int)sy, y1 = Math.Min(y0 + 1, inHeight - 1);
+            float fy = sy - y0;
+            for (int x = 0; x < width; x++)
+            {
+                float sx = Math.Clamp((x + offset) * inWidth / width - offset, 0f, inWidth - 1);
+                int x0 = (int)sx, x1 = Math.Min(x0 + 1, inWidth - 1);
+                float fx = sx - x0;
+                for (int c = 0; c < channels; c++)
+                {
+                    int plane = c * inHeight * inWidth;
+                    float top = source[plane + y0 * inWidth + x0] * (1 - fx) + source[plane + y0 * inWidth + x1] * fx;
+                    float bottom = source[plane + y1 * inWidth + x0] * (1 - fx) + source[plane + y1 * inWidth + x1] * fx;
+                    target[(c * height + y) * width + x] = top * (1 - fy) + bottom * fy;
+                }
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
     /// Writes [H, W], [1, H, W] or [3, H, W] as a PNG. Values are mapped to 0..255 from
     /// [<paramref name="low"/>, <paramref name="high"/>], by default from the tensor's own range.
     /// </summary>
