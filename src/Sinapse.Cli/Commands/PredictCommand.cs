@@ -16,7 +16,7 @@ internal static class PredictCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model directory (model.json + weights.safetensors).", Required = true };
+        var model = new Option<string>("--model") { Description = "Model directory (model.json + weights.safetensors), or a pretrained ImageNet model: mobilenet_v2, mobilenet_v1_0.25.", Required = true };
         var input = new Option<string>("--input") { Description = "Inputs: a .npy array (one example or a batch, float32/float64/uint8, C order), a PNG/JPEG image, or a CSV file of one flattened example per row.", Required = true };
         var output = new Option<string?>("--output") { Description = "Where to write the class probabilities: .npy or .csv." };
         var top = new Option<int>("--top") { Description = "Print the K most probable classes of each input.", DefaultValueFactory = _ => 0 };
@@ -26,6 +26,15 @@ internal static class PredictCommand
             int k = parse.GetValue(top);
             var outputPath = parse.GetValue(output);
             if (k < 0) throw new ArgumentException($"--top must be 0 or more, got {k}.");
+            var modelPath = parse.GetValue(model)!;
+            if (!Directory.Exists(modelPath) && Models.Pretrained.Exists(modelPath))
+            {
+                // A pretrained ImageNet model classifies one image: its top K labels (5 by default).
+                var pretrained = Models.Pretrained.Load(modelPath);
+                foreach (var (label, _, probability) in Models.Pretrained.Classify(pretrained, Images.Load(parse.GetValue(input)!), k == 0 ? 5 : k))
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{probability,7:P2}  {label}"));
+                return 0;
+            }
             if (outputPath == null && k == 0) throw new ArgumentException("Give --output FILE (.npy or .csv), --top K, or both.");
             var saved = SavedModel.Load(parse.GetValue(model)!);
             var inputs = ReadInputs(parse.GetValue(input)!, saved.ExampleShape);

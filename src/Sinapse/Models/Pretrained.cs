@@ -28,14 +28,19 @@ public static class Pretrained
     /// <summary>A pretrained model by name ("mobilenet_v2", "mobilenet_v1_0.25"; "mobilenet_v1" for the latter), in evaluation mode.</summary>
     public static MobileNet Load(string name)
     {
-        var resource = name.Trim().ToLowerInvariant().Replace('-', '_') switch
-        {
-            "mobilenet_v1_0.25" or "mobilenet_v1" => "mobilenet_v1_0.25_224_float.tflite",
-            "mobilenet_v2" or "mobilenet_v2_1.0" => "mobilenet_v2_1.0_224_quant.tflite",
-            _ => throw new ArgumentException($"No pretrained model '{name}'. Available: {string.Join(", ", Names)}."),
-        };
+        var resource = Resource(name) ?? throw new ArgumentException($"No pretrained model '{name}'. Available: {string.Join(", ", Names)}.");
         return TfLiteImport.Load(TfLiteModel.Load(ReadResource(resource), resource), resource);
     }
+
+    /// <summary>Whether <paramref name="name"/> names a pretrained model <see cref="Load"/> knows.</summary>
+    public static bool Exists(string name) => Resource(name) != null;
+
+    private static string? Resource(string name) => name.Trim().ToLowerInvariant().Replace('-', '_') switch
+    {
+        "mobilenet_v1_0.25" or "mobilenet_v1" => "mobilenet_v1_0.25_224_float.tflite",
+        "mobilenet_v2" or "mobilenet_v2_1.0" => "mobilenet_v2_1.0_224_quant.tflite",
+        _ => null,
+    };
 
     /// <summary>The 1001 ImageNet class names, index 0 "background", as the models number them.</summary>
     public static IReadOnlyList<string> ImageNetLabels => labels ??= System.Text.Encoding.UTF8.GetString(ReadResource("imagenet_labels.txt"))
