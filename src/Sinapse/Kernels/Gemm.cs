@@ -92,7 +92,7 @@ public static unsafe class Gemm
                 A = aPointer, Lda = lda, B = bPointer, Ldb = ldb, Beta = beta, C = cPointer, Ldc = ldc,
             };
             var job = Job.ForThisThread();
-            job.Prepare(problem, Workers.Count);
+            job.Prepare(problem, Workers.Available);
             if (job.TaskCount == 1) job.RunTask(0);
             else Workers.For(job.TaskCount, job.RunTaskDelegate);
         }

@@ -55,6 +55,11 @@ public static class Workers
         }
     }
 
+    /// <summary>Threads a kernel called from here can use: <see cref="Count"/>, or 1 inside a
+    /// body, where a nested <see cref="For"/> runs inline — splitting work there only adds
+    /// overhead (a GEMM inside a convolution's task would pack its operands once per part).</summary>
+    public static int Available => insideBody ? 1 : pool.ThreadCount;
+
     /// <summary>Runs <paramref name="body"/>(i) for every i in [0, count) on the pool and returns
     /// when all have finished. Index i always runs on thread <c>i % Count</c>. The first exception
     /// a body throws is rethrown here (the thread that threw skips its remaining indices; the

@@ -70,6 +70,16 @@ public class WorkersTests
     });
 
     [Fact]
+    public void AvailableIsOneInsideABody() => WithCount(2, () =>
+    {
+        Assert.Equal(2, Workers.Available);
+        var seen = new int[4];
+        Workers.For(4, i => seen[i] = Workers.Available);
+        Assert.All(seen, s => Assert.Equal(1, s));
+        Assert.Equal(2, Workers.Available);
+    });
+
+    [Fact]
     public void ConcurrentCallersBothComplete() => WithCount(2, () =>
     {
         var hits = new int[2, 50];
