@@ -50,7 +50,7 @@ internal sealed class ClippingExperiment : Experiment
             report.Figures[$"{key}.accuracy"] = accuracy ?? double.NaN;
             report.Figures[$"{key}.updates"] = history.StepLosses.Count;
             string outcome = divergence != null ? $"diverged after {history.StepLosses.Count} updates" : $"trained {history.StepLosses.Count} updates";
-            rows.Add([label, outcome, G3(norms.Where(float.IsFinite).DefaultIfEmpty(0).Max()), F4(history.StepLosses.Count > 0 ? history.StepLosses[^1] : null), divergence != null ? "—" : Percent(accuracy)]);
+            rows.Add([label, outcome, G3(norms.Where(float.IsFinite).DefaultIfEmpty(0).Max()), (history.StepLosses.Count > 0 ? G3(history.StepLosses[^1]) : "—"), divergence != null ? "—" : Percent(accuracy)]);
         }
         report.Heading("Outcome");
         report.Table(["clipping", "outcome", "largest finite ‖∇‖ (before clipping)", "last loss", "test accuracy"], rows);
