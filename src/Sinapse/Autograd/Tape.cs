@@ -92,6 +92,7 @@ public static class Tape
         if (!root.RequiresGrad) throw new InvalidOperationException($"Backward() on a tensor {root.Shape} that does not require a gradient: no parameter that requires one took part in computing it (or it was computed under GradMode.NoGrad).");
         if (seed == null && root.Length != 1) throw new InvalidOperationException($"Backward() without a seed gradient needs a scalar, got shape {root.Shape}; pass the gradient of the output.");
         if (seed != null && seed.Shape != root.Shape) throw new ArgumentException($"The seed gradient has shape {seed.Shape}, the output {root.Shape}.");
+        if (root.GraphFreed) throw GraphFreedError();
 
         var sorted = TopologicalOrder(root);
         try
@@ -112,7 +113,11 @@ public static class Tape
                         foreach (var input in node.Inputs)
                             if (input.Grad != null) AnomalyDetection.Check(input.Grad, Pass.Backward, node.Layer, node.Op);
                 }
-                if (!retainGraph) tensor.Node = null;
+                if (!retainGraph)
+                {
+                    tensor.Node = null;
+                    tensor.GraphFreed = true;
+                }
             }
         }
         finally
@@ -121,6 +126,9 @@ public static class Tape
             sorted.Clear();
         }
     }
+
+    private static InvalidOperationException GraphFreedError() => new(
+        "Backward() through a graph that is already freed: a backward pass frees it (pass retainGraph: true to run backward twice), and so does the end of the TensorScope its tensors were made in.");
 
     // Iterative depth-first search, so a deep graph cannot overflow the stack.
     private static List<Tensor> TopologicalOrder(Tensor root)
@@ -141,6 +149,7 @@ public static class Tape
             {
                 pending.Push((tensor, next + 1));
                 var input = inputs[next];
+                if (input.GraphFreed) throw GraphFreedError();
                 if (input.Node != null && visited.Add(input)) pending.Push((input, 0));
             }
             else if (tensor.Node != null) order.Add(tensor);

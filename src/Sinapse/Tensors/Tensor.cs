@@ -48,7 +48,10 @@ public sealed partial class Tensor
     internal Node? Node { get; set; }
 
     /// <summary>A tensor not made by a recorded op: a parameter, an input or a constant.</summary>
-    public bool IsLeaf => Node == null;
+    public bool IsLeaf => Node == null && !GraphFreed;
+
+    /// <summary>Made by a recorded op whose graph a backward pass (or the end of its TensorScope) has since freed.</summary>
+    internal bool GraphFreed { get; set; }
 
     public Span<float> Span
     {
@@ -69,6 +72,7 @@ public sealed partial class Tensor
     {
         if (buffer != null) TensorPool.Return(buffer);
         buffer = null;
+        if (Node != null) GraphFreed = true;
         Node = null;
     }
 

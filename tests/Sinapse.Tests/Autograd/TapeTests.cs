@@ -191,7 +191,32 @@ public class TapeTests
         var loss = F.Sum(hidden);
         Assert.False(hidden.IsLeaf);
         loss.Backward();
-        Assert.True(hidden.IsLeaf);
-        Assert.True(loss.IsLeaf);
+        Assert.Null(hidden.Node);
+        Assert.Null(loss.Node);
+        Assert.False(hidden.IsLeaf);   // as PyTorch's is_leaf: still the result of an op, whose graph is gone
+    }
+}
+
+public class FreedGraphTests
+{
+    [Fact]
+    public void ASecondBackwardWithoutRetainingTheGraphIsAnError()
+    {
+        var w = Sinapse.Tensors.Tensor.Ones(3);
+        w.RequiresGrad = true;
+        var loss = Sinapse.Ops.F.Sum(Sinapse.Ops.F.Multiply(w, w));
+        loss.Backward();
+        var error = Assert.Throws<InvalidOperationException>(() => loss.Backward());
+        Assert.Contains("retainGraph", error.Message);
+    }
+
+    [Fact]
+    public void BackwardAfterTheScopeEndedIsAnError()
+    {
+        var w = Sinapse.Tensors.Tensor.Ones(3);
+        w.RequiresGrad = true;
+        Sinapse.Tensors.Tensor loss;
+        using (Sinapse.Tensors.TensorScope.Begin()) loss = Sinapse.Ops.F.Sum(Sinapse.Ops.F.Multiply(w, w));
+        Assert.Contains("TensorScope", Assert.Throws<InvalidOperationException>(() => loss.Backward()).Message);
     }
 }
