@@ -80,7 +80,7 @@ internal sealed class AutoencoderExperiment : Experiment
                     (baseline / mse >= 1
                         ? $"{G3(baseline / mse)}× lower than the {G3(baseline)} of answering every image with the mean digit. The reconstructions keep each digit's identity and stroke shape " +
                           "but blur the finest detail, which MSE punishes least. Nobody told the network the labels, yet in the plane of the codes' two principal components " +
-                          "images of the same digit gather in clusters: the code holds what distinguishes the digits."
+                          "images of the same digit gather in regions of their own — a 2-D view of a 32-number code leaves several of them overlapping, but the code holds what distinguishes the digits."
                         : $"not yet better than the {G3(baseline)} of answering every image with the mean digit: this budget is too small for the network to learn more than the average " +
                           "digit (run without --quick for the full protocol)."));
     }

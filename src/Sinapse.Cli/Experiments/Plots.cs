@@ -16,9 +16,11 @@ internal static class Plots
     public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<Series> series, bool logY = false, bool markers = false)
     {
         var plot = new Plot();
-        var palette = new ScottPlot.Palettes.Category10();
+        var list = series.ToList();
+        // More lines than the palette has colours (a deep network's layers): a colour ramp from first to last.
+        Func<int, Color> colour = list.Count <= 10 ? new ScottPlot.Palettes.Category10().GetColor : i => new ScottPlot.Colormaps.Turbo().GetColor(i / (double)(list.Count - 1));
         int index = 0;
-        foreach (var s in series)
+        foreach (var s in list)
         {
             var points = Enumerable.Range(0, s.X.Length).Where(i => double.IsFinite(s.Y[i]) && (!logY || s.Y[i] > 0)).ToArray();
             if (points.Length == 0) { index++; continue; }
@@ -26,7 +28,7 @@ internal static class Plots
             var ys = points.Select(i => logY ? Math.Log10(s.Y[i]) : s.Y[i]).ToArray();
             var scatter = plot.Add.Scatter(xs, ys);
             scatter.LegendText = s.Label;
-            scatter.Color = palette.GetColor(index++);
+            scatter.Color = colour(index++);
             scatter.LineWidth = 2;
             scatter.MarkerSize = markers || xs.Length < 30 ? 5 : 0;
         }
