@@ -8,7 +8,7 @@ namespace Sinapse.Models;
 /// <summary>
 /// ImageNet-trained models that ship inside the library (no download): TensorFlow's MobileNetV1
 /// (width 0.25, float) and MobileNetV2 (width 1.0, quantisation-aware trained, dequantised to
-/// float32), imported from their TFLite files (Apache-2.0; see models/README.md). Both classify
+/// float32), imported from their TFLite files (Apache-2.0; see data/pretrained/README.md). Both classify
 /// 224×224 RGB images into the 1001 classes of <see cref="ImageNetLabels"/> (0 = background).
 /// </summary>
 public static class Pretrained
@@ -77,7 +77,7 @@ public static class Pretrained
     private static byte[] ReadResource(string name)
     {
         using var stream = typeof(Pretrained).Assembly.GetManifestResourceStream("Sinapse.Pretrained." + name)
-            ?? throw new InvalidOperationException($"The pretrained file {name} is missing from the Sinapse assembly (it is embedded from models/ at build time).");
+            ?? throw new InvalidOperationException($"The pretrained file {name} is missing from the Sinapse assembly (it is embedded from data/pretrained/ at build time).");
         using var memory = new MemoryStream();
         stream.CopyTo(memory);
         return memory.ToArray();
