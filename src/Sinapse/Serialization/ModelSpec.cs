@@ -132,6 +132,7 @@ public static class ModelSpec
                 r.Int(j, "inChannels"), r.Int(j, "outChannels"), r.Int(j, "stride"), j["bodyName"]?.GetValue<string>() ?? "block"));
         Register<LeakyRelu>("LeakyRelu", m => new JsonObject { ["negativeSlope"] = m.NegativeSlope }, (j, r) => new LeakyRelu(r.Float(j, "negativeSlope", 0.01f)));
         Register<Elu>("Elu", m => new JsonObject { ["alpha"] = m.Alpha }, (j, r) => new Elu(r.Float(j, "alpha", 1f)));
+        Register<Graph>("Graph", GraphToJson, GraphFromJson);
         Plain<Relu>();
         Plain<Selu>();
         Plain<Sigmoid>();
@@ -157,6 +158,35 @@ public static class ModelSpec
     {
         ["kernelSize"] = new JsonArray(kernel.Height, kernel.Width), ["stride"] = new JsonArray(stride.Height, stride.Width), ["padding"] = new JsonArray(padding.Height, padding.Width),
     };
+
+    private static JsonObject GraphToJson(Graph m) => new()
+    {
+        ["input"] = m.Input, ["output"] = m.Output,
+        ["constants"] = new JsonArray(m.ConstantNames.Select(name => (JsonNode)new JsonObject
+            { ["name"] = name, ["shape"] = new JsonArray(m.Constant(name).Shape.ToArray().Select(d => (JsonNode)d).ToArray()) }).ToArray()),
+        ["steps"] = new JsonArray(m.Steps.Select(step => (JsonNode)new JsonObject
+        {
+            ["operation"] = step.Operation.ToString(), ["inputs"] = new JsonArray(step.Inputs.Select(i => (JsonNode)i).ToArray()), ["output"] = step.Output,
+            ["layer"] = step.Layer == null ? null : ToJson(step.Layer),
+        }).ToArray()),
+    };
+
+    /// <summary>A graph's constants come back as zeros of their shapes: their values are buffers, loaded with the weights.</summary>
+    private static Graph GraphFromJson(JsonObject j, ModelSpecReader r)
+    {
+        string Text(JsonNode? node, string what) => node is JsonValue v && v.TryGetValue<string>(out var text) ? text : throw r.Error($"{what} must be a string");
+        var constants = r.Array(j, "constants").Select((c, i) => c is JsonObject o
+            ? (Text(o["name"], $"constants[{i}].name"), Tensors.Tensor.Zeros(r.Array(o, "shape").Select(d => d is JsonValue v && v.TryGetValue<int>(out var n) && n >= 0 ? n : throw r.Error($"constants[{i}].shape must hold sizes")).ToArray()))
+            : throw r.Error($"constants[{i}] must be an object")).ToList();
+        var steps = r.Array(j, "steps").Select((s, i) =>
+        {
+            if (s is not JsonObject o) throw r.Error($"steps[{i}] must be an object");
+            var operation = Enum.TryParse<GraphOperation>(Text(o["operation"], $"steps[{i}].operation"), out var op) ? op : throw r.Error($"steps[{i}].operation must be Layer, Add or Multiply");
+            var inputs = r.Array(o, "inputs").Select((n, k) => Text(n, $"steps[{i}].inputs[{k}]")).ToList();
+            return new GraphStep(operation, inputs, Text(o["output"], $"steps[{i}].output"), o["layer"] is { } layer ? r.Build(layer, $"steps[{i}].layer") : null);
+        }).ToList();
+        return new Graph(Text(j["input"], "\"input\""), Text(j["output"], "\"output\""), constants, steps);
+    }
 
     private static JsonObject BatchNorm(BatchNormBase m) => new()
     {

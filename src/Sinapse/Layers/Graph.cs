@@ -1,0 +1,162 @@
+using System.Globalization;
+using Sinapse.Ops;
+using Sinapse.Tensors;
+
+namespace Sinapse.Layers;
+
+/// <summary>What a step of a <see cref="Graph"/> does: run a layer on one value, or add or multiply two values elementwise.</summary>
+public enum GraphOperation { Layer, Add, Multiply }
+
+/// <summary>
+/// One step of a <see cref="Graph"/>: <see cref="Operation"/> applied to the named
+/// <see cref="Inputs"/> (the graph's input, earlier steps' outputs or constants), giving the value
+/// named <see cref="Output"/>. A layer step has one input and its <see cref="Layer"/>.
+/// </summary>
+public sealed record GraphStep(GraphOperation Operation, IReadOnlyList<string> Inputs, string Output, Module? Layer = null);
+
+/// <summary>
+/// Layers wired by named values rather than one after another: what an imported ONNX graph
+/// becomes when it is not a plain chain (residual additions, squeeze-and-excitation gates,
+/// a bias added to a matrix product). Steps run in order, each reading values defined before it;
+/// layers are children named by their step's position ("3.weight"), constants are buffers
+/// ("constant_0"), so the graph saves and loads like any model.
+/// </summary>
+/// <remarks>
+/// Add and Multiply broadcast as NumPy does. Gradients flow through them to every operand that
+/// already has the result's shape (and to a [N, C, 1, 1] channel gate, through
+/// <see cref="F.MultiplyChannels"/>); an operand that has to be broadcast up — in practice a
+/// constant — gets none.
+/// </remarks>
+public sealed class Graph : Module
+{
+    private readonly List<GraphStep> steps = [];
+    private readonly Dictionary<string, Tensor> constants = new(StringComparer.Ordinal);
+
+    public Graph(string input, string output, IEnumerable<(string Name, Tensor Value)> constants, IEnumerable<GraphStep> steps)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(input);
+        ArgumentException.ThrowIfNullOrEmpty(output);
+        Input = input;
+        Output = output;
+        var defined = new HashSet<string>(StringComparer.Ordinal) { input };
+        int index = 0;
+        foreach (var (name, value) in constants)
+        {
+            if (!defined.Add(name)) throw new ArgumentException($"Graph: the constant '{name}' is defined twice.");
+            this.constants[name] = RegisterBuffer(ConstantBufferName(index++), value);
+            ConstantNames.Add(name);
+        }
+        foreach (var step in steps)
+        {
+            int expected = step.Operation == GraphOperation.Layer ? 1 : 2;
+            if (step.Inputs.Count != expected)
+                throw new ArgumentException($"Graph: step {this.steps.Count} ({step.Operation}) needs {expected} input(s), got {step.Inputs.Count}.");
+            if ((step.Operation == GraphOperation.Layer) != (step.Layer != null))
+                throw new ArgumentException($"Graph: step {this.steps.Count} ({step.Operation}) {(step.Layer == null ? "has no layer" : "must not have a layer")}.");
+            foreach (var name in step.Inputs)
+                if (!defined.Contains(name)) throw new ArgumentException($"Graph: step {this.steps.Count} ({step.Operation}) reads '{name}', which no earlier step, constant or the input defines.");
+            if (!defined.Add(step.Output)) throw new ArgumentException($"Graph: step {this.steps.Count} ({step.Operation}) writes '{step.Output}', which is already defined.");
+            if (step.Layer != null) RegisterModule(this.steps.Count.ToString(CultureInfo.InvariantCulture), step.Layer);
+            this.steps.Add(step);
+        }
+        if (!defined.Contains(output)) throw new ArgumentException($"Graph: the output '{output}' is never computed.");
+    }
+
+    /// <summary>The name of the value the input is bound to.</summary>
+    public string Input { get; }
+
+    /// <summary>The name of the value returned.</summary>
+    public string Output { get; }
+
+    public IReadOnlyList<GraphStep> Steps => steps;
+
+    /// <summary>The constants' value names, in the order of their buffers ("constant_0", "constant_1", …).</summary>
+    public List<string> ConstantNames { get; } = [];
+
+    public Tensor Constant(string name) => constants[name];
+
+    public static string ConstantBufferName(int index) => "constant_" + index.ToString(CultureInfo.InvariantCulture);
+
+    public override Tensor Forward(Tensor input)
+    {
+        var values = new Dictionary<string, Tensor>(constants, StringComparer.Ordinal) { [Input] = input };
+        foreach (var step in steps)
+            values[step.Output] = step.Operation switch
+            {
+                GraphOperation.Layer => step.Layer!.Call(values[step.Inputs[0]]),
+                _ => Binary(step.Operation, values[step.Inputs[0]], values[step.Inputs[1]]),
+            };
+        return values[Output];
+    }
+
+    public override Shape OutputShape(Shape input)
+    {
+        var shapes = constants.ToDictionary(c => c.Key, c => c.Value.Shape, StringComparer.Ordinal);
+        shapes[Input] = input;
+        foreach (var step in steps)
+            shapes[step.Output] = step.Operation == GraphOperation.Layer
+                ? step.Layer!.OutputShape(shapes[step.Inputs[0]])
+                : BroadcastShape(shapes[step.Inputs[0]], shapes[step.Inputs[1]], step.Operation.ToString());
+        return shapes[Output];
+    }
+
+    public override string Describe() => $"Graph({steps.Count} steps)";
+
+    /// <summary>a + b or a ⊙ b with NumPy broadcasting.</summary>
+    public static Tensor Binary(GraphOperation operation, Tensor a, Tensor b)
+    {
+        if (operation == GraphOperation.Multiply)
+        {
+            if (IsChannelGate(a.Shape, b.Shape)) return F.MultiplyChannels(a, b);
+            if (IsChannelGate(b.Shape, a.Shape)) return F.MultiplyChannels(b, a);
+        }
+        var shape = BroadcastShape(a.Shape, b.Shape, operation.ToString());
+        a = BroadcastTo(a, shape);
+        b = BroadcastTo(b, shape);
+        return operation == GraphOperation.Add ? F.Add(a, b) : F.Multiply(a, b);
+    }
+
+    private static bool IsChannelGate(Shape x, Shape scale) =>
+        x.Rank == 4 && scale.Rank == 4 && scale[0] == x[0] && scale[1] == x[1] && scale[2] == 1 && scale[3] == 1 && (x[2] != 1 || x[3] != 1);
+
+    /// <summary>NumPy's broadcast of two shapes: aligned at the last axis, each pair equal or one of them 1.</summary>
+    public static Shape BroadcastShape(Shape a, Shape b, string operation)
+    {
+        int rank = Math.Max(a.Rank, b.Rank);
+        var result = new int[rank];
+        for (int i = 1; i <= rank; i++)
+        {
+            int x = i <= a.Rank ? a[a.Rank - i] : 1, y = i <= b.Rank ? b[b.Rank - i] : 1;
+            if (x != y && x != 1 && y != 1) throw new ArgumentException($"{operation}: the shapes {a} and {b} cannot be broadcast together (axis {rank - i}: {x} vs {y}).");
+            result[rank - i] = x == 1 ? y : x;
+        }
+        return new Shape(result);
+    }
+
+    /// <summary><paramref name="x"/> repeated up to <paramref name="shape"/> (a copy without gradient), or <paramref name="x"/> itself when it has that shape.</summary>
+    private static Tensor BroadcastTo(Tensor x, Shape shape)
+    {
+        if (x.Shape == shape) return x;
+        var y = Tensor.Empty(shape);
+        var source = x.Span;
+        var target = y.Span;
+        int rank = shape.Rank, offset = rank - x.Rank;
+        // The source's stride along each output axis, 0 where it is broadcast.
+        var strides = new int[rank];
+        for (int axis = rank - 1, stride = 1; axis >= offset; axis--)
+        {
+            int size = x.Shape[axis - offset];
+            strides[axis] = size == 1 ? 0 : stride;
+            stride *= size;
+        }
+        var index = new int[rank];
+        for (int i = 0; i < target.Length; i++)
+        {
+            int at = 0;
+            for (int axis = 0; axis < rank; axis++) at += index[axis] * strides[axis];
+            target[i] = source[at];
+            for (int axis = rank - 1; axis >= 0 && ++index[axis] == shape[axis]; axis--) index[axis] = 0;
+        }
+        return y;
+    }
+}
