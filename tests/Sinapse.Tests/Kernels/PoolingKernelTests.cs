@@ -30,6 +30,9 @@ public class PoolingKernelTests
         { 4, 4, 2, 2, 1, 1, 0, 0 },
         { 28, 28, 2, 2, 2, 2, 0, 0 },   // the 2×2 stride 2 fast path
         { 7, 9, 2, 2, 2, 2, 0, 0 },     // fast path on odd sizes
+        { 12, 12, 2, 2, 2, 2, 0, 0 },   // the course CNN's second pooling (6 outputs a row: overlapping blocks)
+        { 5, 7, 2, 2, 2, 2, 0, 0 },     // fewer than four outputs a row: the scalar loop
+        { 3, 19, 2, 2, 2, 2, 0, 0 },
         { 7, 9, 3, 3, 2, 2, 1, 1 },
         { 5, 6, 3, 2, 1, 2, 1, 1 },
         { 6, 5, 4, 4, 3, 3, 2, 2 },
