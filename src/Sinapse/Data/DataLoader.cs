@@ -26,6 +26,10 @@ public readonly record struct Batch(Tensor Features, Tensor Targets)
 /// nothing per step. Keep a batch with <c>Clone()</c>. An unshuffled full batch is the dataset's
 /// own tensors, not a copy. Treat batches as read-only.</para>
 /// <para>One epoch at a time: starting a new one ends the previous enumeration.</para>
+/// <para>An <see cref="Augmentation"/> (random flips, crops: see <see cref="Data.Augmentation"/>)
+/// changes each batch's features in the batch buffer after they are gathered, drawing from the
+/// same <see cref="Rng"/> right after the epoch's order, so an augmented run is as reproducible
+/// and resumable as a plain one; the dataset itself is never changed.</para>
 /// </remarks>
 public sealed class DataLoader : IEnumerable<Batch>
 {
@@ -72,6 +76,13 @@ public sealed class DataLoader : IEnumerable<Batch>
     /// <summary>The generator that orders each epoch; save its state to resume with the same orders.</summary>
     public Rng Rng { get; }
 
+    /// <summary>
+    /// Applied to every batch's features [B, ...] in place (the loader's own buffer, never the
+    /// dataset's tensor) with this loader's <see cref="Rng"/>; null for none. Set it for the
+    /// training loader only.
+    /// </summary>
+    public Action<Tensor, Rng>? Augmentation { get; set; }
+
     public int BatchesPerEpoch => DropLast ? Dataset.Count / BatchSize : (Dataset.Count + BatchSize - 1) / BatchSize;
 
     /// <summary>How many epochs have started (enumerations begun).</summary>
@@ -102,12 +113,13 @@ public sealed class DataLoader : IEnumerable<Batch>
     {
         int start = batchIndex * BatchSize;
         int count = Math.Min(BatchSize, Dataset.Count - start);
-        if (!Shuffle && count == Dataset.Count) return new Batch(Dataset.Features, Dataset.Targets);
+        if (!Shuffle && count == Dataset.Count && Augmentation == null) return new Batch(Dataset.Features, Dataset.Targets);
         ref var buffers = ref count == BatchSize ? ref full : ref last;
         buffers ??= new BatchBuffers(Dataset, count);
         var rows = order.AsSpan(start, count);
         Dataset.Features.GatherRows(rows, buffers.Features);
         Dataset.Targets.GatherRows(rows, buffers.Targets);
+        Augmentation?.Invoke(buffers.Features, Rng);
         return new Batch(buffers.Features, buffers.Targets);
     }
 

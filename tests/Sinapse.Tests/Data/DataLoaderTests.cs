@@ -119,6 +119,44 @@ public class DataLoaderTests
     }
 
     [Fact]
+    public void AugmentationChangesTheBatchBufferReproduciblyWithoutAllocating()
+    {
+        var images = Tensor.Zeros(64, 1, 2, 3);
+        for (int i = 0; i < images.Length; i++) images.Span[i] = i;
+        var data = new Dataset(images, Tensor.Zeros(64));
+        var original = images.ToArray();
+
+        List<float[]> Run(ulong seed)
+        {
+            var loader = DataLoader.MiniBatch(data, 16, new Rng(seed));
+            loader.Augmentation = Augmentation.Compose(Augmentation.HorizontalFlip(), Augmentation.RandomCrop(1));
+            var batches = new List<float[]>();
+            for (int epoch = 0; epoch < 2; epoch++)
+                foreach (var batch in loader) batches.Add(batch.Features.ToArray());
+            foreach (var batch in loader) { }
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            foreach (var batch in loader) { }
+            Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1024, "an augmented epoch allocates");
+            return batches;
+        }
+
+        var first = Run(5);
+        Assert.Equal(first, Run(5));
+        Assert.NotEqual(first, Run(6));
+        Assert.Equal(original, images.ToArray());
+
+        // An unshuffled full batch is normally the dataset's own tensor; augmented, it is a copy.
+        var full = DataLoader.FullBatch(data);
+        full.Augmentation = Augmentation.HorizontalFlip(1f);
+        foreach (var batch in full)
+        {
+            Assert.NotSame(images, batch.Features);
+            Assert.Equal(2f, batch.Features[0, 0, 0, 0]);
+        }
+        Assert.Equal(original, images.ToArray());
+    }
+
+    [Fact]
     public void AbandonedEpochCannotContinue()
     {
         var loader = DataLoader.MiniBatch(Data, 2, new Rng(1));
