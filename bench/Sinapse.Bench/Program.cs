@@ -10,6 +10,7 @@ var suites = new Dictionary<string, Func<BenchOptions, IEnumerable<BenchRecord>>
     ["step1"] = MlpSuite.RunOnline,
     ["conv"] = ConvSuite.Run,
     ["cnn"] = CnnSuite.Run,
+    ["mobilenet"] = MobileNetSuite.Run,
 };
 
 var names = new List<string>();
