@@ -128,23 +128,31 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         if (Regularization != null) value = Ops.F.Add(value, Regularization.Penalty(Model));
         value.Backward();
         float lossValue = value.Item();
-        float gradientNorm = GlobalGradientNorm();
-        History.GradientNorms.Add(gradientNorm);
-        if (!float.IsFinite(lossValue) || !float.IsFinite(gradientNorm)) throw Diverged(features, targets, lossValue);
-        recentGradientNorms[steps++ % recentGradientNorms.Length] = gradientNorm;
+        double gradientNorm = GlobalGradientNorm();
+        History.GradientNorms.Add((float)gradientNorm);
+        // A norm beyond float's range means finite gradients that have exploded: the update would overflow the weights.
+        if (!float.IsFinite(lossValue) || !(gradientNorm <= float.MaxValue)) throw Diverged(features, targets, lossValue, gradientNorm);
+        recentGradientNorms[steps++ % recentGradientNorms.Length] = (float)gradientNorm;
         Clipping?.Apply(Optimizer.Groups.SelectMany(g => g.Parameters));
         Optimizer.Step();
         return (lossValue, Metrics.CountCorrect(output, targets));
     }
 
     /// <summary>‖∇‖₂ over every trainable parameter's gradient (what clipping by norm limits).</summary>
-    private float GlobalGradientNorm()
+    private double GlobalGradientNorm()
     {
-        float sum = 0;
+        double sum = 0;
         foreach (var group in Optimizer.Groups)
             foreach (var p in group.Parameters)
-                if (p.RequiresGrad && p.Grad != null) sum += System.Numerics.Tensors.TensorPrimitives.SumOfSquares(p.Grad.Span);
-        return MathF.Sqrt(sum);
+            {
+                if (!p.RequiresGrad || p.Grad == null) continue;
+                float squares = System.Numerics.Tensors.TensorPrimitives.SumOfSquares(p.Grad.Span);
+                // The vectorised float sum overflows near 1e19; finite gradients that large are summed again in double.
+                if (float.IsPositiveInfinity(squares) && System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(p.Grad.Span))
+                    foreach (var g in p.Grad.Span) sum += (double)g * g;
+                else sum += squares;
+            }
+        return Math.Sqrt(sum);
     }
 
     /// <summary>
@@ -152,7 +160,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
     /// detection on, to name the first layer and pass that produced a non-finite value, and says
     /// whether the gradient norms before it were exploding or vanishing.
     /// </summary>
-    private TrainingDivergedException Diverged(Tensor features, Tensor targets, float lossValue)
+    private TrainingDivergedException Diverged(Tensor features, Tensor targets, float lossValue, double gradientNorm)
     {
         string where;
         try
@@ -161,7 +169,9 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
             using var replay = TensorScope.Begin();
             Optimizer.ZeroGrad();
             Loss.Forward(Model.Call(features), targets).Backward();
-            where = "the replay with anomaly detection found no non-finite value (a nondeterministic op?)";
+            where = double.IsFinite(gradientNorm)
+                ? $"Every value is finite, but the gradient norm, {gradientNorm:E2}, is beyond float's range: an update would overflow the weights."
+                : "The replay with anomaly detection found no non-finite value (a nondeterministic op?).";
         }
         catch (NonFiniteValueException located)
         {

@@ -201,3 +201,20 @@ public class TrainerTests
         Assert.True(perStep < 64 * 1024, $"a training step allocated {perStep:F0} bytes");
     }
 }
+
+public class GradientNormTests
+{
+    [Fact]
+    public void FiniteGradientsWhoseSquaresOverflowFloatAreNotMistakenForNaN()
+    {
+        // MSE against targets of 1e19: each gradient is finite, but their squares sum past float's range.
+        var model = new Sinapse.Layers.Sequential(new Sinapse.Layers.Linear(6, 3, rng: new Rng(1)));
+        var trainer = new Trainer(model, new MseLoss(), new Sgd(model.Parameters(), 0f));
+        var x = Tensor.Ones(30, 6);
+        var y = Tensor.Full(new Shape(30, 3), 1e19f);
+        var (loss, _) = trainer.TrainStep(x, y);
+
+        Assert.True(float.IsFinite(loss));
+        Assert.True(trainer.History.GradientNorms[^1] > 1e19f && float.IsFinite(trainer.History.GradientNorms[^1]));
+    }
+}
