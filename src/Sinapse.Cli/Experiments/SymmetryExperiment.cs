@@ -20,18 +20,6 @@ internal sealed class SymmetryExperiment : Experiment
     public override string Name => "symmetry";
     public override string Title => "Symmetry breaking: identical versus random initial filters";
 
-    /// <summary>The largest difference between any two filters of a convolution (0 when all are identical).</summary>
-    public static float LargestFilterDifference(Conv2d convolution)
-    {
-        int size = convolution.Weight.Length / convolution.OutChannels;
-        var w = convolution.Weight.Span;
-        float largest = 0;
-        for (int a = 0; a < convolution.OutChannels; a++)
-            for (int b = a + 1; b < convolution.OutChannels; b++)
-                for (int i = 0; i < size; i++) largest = Math.Max(largest, Math.Abs(w[a * size + i] - w[b * size + i]));
-        return largest;
-    }
-
     public override void Run(ExperimentOptions options, Report report)
     {
         var (train, test) = ExperimentData.ScaledMnist(options, options.Quick ? 1600 : 20_000, options.Quick ? 500 : null);
@@ -53,7 +41,7 @@ internal sealed class SymmetryExperiment : Experiment
             trainer.Fit(new DataLoader(train, 32, rng: new Rng(options.Seed + 1)), epochs);
             var accuracy = trainer.Evaluate(test).Accuracy;
             var convolutions = model.Layers.OfType<Conv2d>().ToList();
-            var differences = convolutions.Select(LargestFilterDifference).ToList();
+            var differences = convolutions.Select(FilterSymmetry.LargestDifference).ToList();
             FilterImages.Save(convolutions[0], report.PathOf($"filters-{file}.png"));
             rows.Add([label, .. differences.Select(d => G3(d)), Percent(accuracy)]);
             for (int i = 0; i < differences.Count; i++) csv.Add([file, i + 1, differences[i]]);

@@ -1,3 +1,4 @@
+using Sinapse.Diagnostics;
 using Sinapse.Init;
 using Sinapse.Layers;
 using Sinapse.Losses;
@@ -51,18 +52,6 @@ public class CnnTests
 
 public class SymmetryTests
 {
-    /// <summary>The largest difference between any two filters of a convolution (0 when all are identical).</summary>
-    private static float LargestFilterDifference(Conv2d convolution)
-    {
-        int size = convolution.Weight.Length / convolution.OutChannels;
-        var w = convolution.Weight.Span;
-        float largest = 0;
-        for (int a = 0; a < convolution.OutChannels; a++)
-            for (int b = a + 1; b < convolution.OutChannels; b++)
-                for (int i = 0; i < size; i++) largest = Math.Max(largest, Math.Abs(w[a * size + i] - w[b * size + i]));
-        return largest;
-    }
-
     private static Sequential TrainFiftySteps(BlockOptions options)
     {
         var (train, _) = Sinapse.Data.Mnist.LoadBundled();
@@ -81,7 +70,7 @@ public class SymmetryTests
         var model = TrainFiftySteps(new BlockOptions(WeightInit: Initializer.Constant(0.05f), BiasInit: Initializer.Constant(1f), Rng: new Rng(1)));
         var convolutions = model.Layers.OfType<Conv2d>().ToList();
         Assert.Equal(3, convolutions.Count);
-        Assert.All(convolutions, c => Assert.Equal(0f, LargestFilterDifference(c)));
+        Assert.All(convolutions, c => Assert.Equal(0f, FilterSymmetry.LargestDifference(c)));
         Assert.NotEqual(0.05f, convolutions[0].Weight.Span[0]);   // they did learn, in lockstep
     }
 
@@ -89,6 +78,6 @@ public class SymmetryTests
     public void RandomInitialisationBreaksTheSymmetry()
     {
         var model = TrainFiftySteps(new BlockOptions(Rng: new Rng(1)));
-        Assert.All(model.Layers.OfType<Conv2d>(), c => Assert.True(LargestFilterDifference(c) > 0.01f));
+        Assert.All(model.Layers.OfType<Conv2d>(), c => Assert.True(FilterSymmetry.LargestDifference(c) > 0.01f));
     }
 }
