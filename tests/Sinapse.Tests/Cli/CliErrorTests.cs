@@ -1,36 +1,13 @@
-using System.Diagnostics;
 using Sinapse.Data;
 using Sinapse.Tensors;
 using Sinapse.Tests.Data;
+using Sinapse.Tests.Support;
 
 namespace Sinapse.Tests.Cli;
 
 /// <summary>Bad input reaches the user of the command as one clear line on stderr, never a stack trace.</summary>
 public class CliErrorTests
 {
-    private static (int ExitCode, string Output, string Error) RunCli(params string[] arguments)
-    {
-        var cli = Path.Combine(AppContext.BaseDirectory, "Sinapse.Cli.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(cli);
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(120_000), "the command did not finish");
-        return (process.ExitCode, output.Result, error.Result);
-    }
-
-    private static string AssertOneErrorLine(params string[] arguments)
-    {
-        var (exitCode, _, error) = RunCli(arguments);
-        Assert.NotEqual(0, exitCode);
-        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, $"expected one error line, got:\n{error}");
-        Assert.DoesNotContain("   at ", error);
-        return lines[0];
-    }
-
     /// <summary>A directory in MNIST's layout with small valid files, for one of them to be spoiled.</summary>
     private static TempDirectory SmallIdxDirectory(int images = 20, int labels = 20)
     {
@@ -53,8 +30,7 @@ public class CliErrorTests
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length - 10)]);
 
-        var line = AssertOneErrorLine("train", "--data", directory.Path, "--validation", "0");
-        Assert.StartsWith("error:", line);
+        var line = CliRunner.OneErrorLine("train", "--data", directory.Path, "--validation", "0");
         Assert.Contains("truncated", line);
         Assert.Contains(Mnist.TrainImages, line);
     }
@@ -68,7 +44,7 @@ public class CliErrorTests
         bytes[0] = 0x12;
         File.WriteAllBytes(path, bytes);
 
-        var line = AssertOneErrorLine("train", "--data", directory.Path, "--validation", "0");
+        var line = CliRunner.OneErrorLine("train", "--data", directory.Path, "--validation", "0");
         Assert.Contains("magic", line, StringComparison.OrdinalIgnoreCase);
     }
 
@@ -76,7 +52,7 @@ public class CliErrorTests
     public void MoreLabelsThanImages()
     {
         using var directory = SmallIdxDirectory(images: 20, labels: 25);
-        var line = AssertOneErrorLine("train", "--data", directory.Path, "--validation", "0");
+        var line = CliRunner.OneErrorLine("train", "--data", directory.Path, "--validation", "0");
         Assert.Contains("20", line);
         Assert.Contains("25", line);
     }
@@ -96,7 +72,7 @@ public class CliErrorTests
     [InlineData("--schedule", "sawtooth", "sawtooth")]
     public void BadArguments(string option, string value, string named)
     {
-        var line = AssertOneErrorLine(option == "--model" ? ["train", option, value] : ["train", "--model", "mlp", option, value]);
+        var line = CliRunner.OneErrorLine(option == "--model" ? ["train", option, value] : ["train", "--model", "mlp", option, value]);
         Assert.Contains(named, line);
     }
 
@@ -105,15 +81,14 @@ public class CliErrorTests
     [InlineData("rmsprop", "1.5", "momentum")]
     public void ANegativeOrTooLargeMomentum(string optimizer, string momentum, string named)
     {
-        var line = AssertOneErrorLine("train", "--model", "mlp", "--optimizer", optimizer, "--momentum", momentum);
+        var line = CliRunner.OneErrorLine("train", "--model", "mlp", "--optimizer", optimizer, "--momentum", momentum);
         Assert.Contains(named, line, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
     public void SummaryPrintsEveryLayerAndTheTotals()
     {
-        var (exitCode, output, _) = RunCli("summary", "--model", "mlp");
-        Assert.Equal(0, exitCode);
+        var output = CliRunner.Succeed("summary", "--model", "mlp");
         Assert.Contains("Linear(784 -> 256)", output);
         Assert.Contains("[1, 10]", output);
         Assert.Contains("242,762", output);
@@ -122,8 +97,7 @@ public class CliErrorTests
     [Fact]
     public void SummaryOfTheCourseCnnShowsReceptiveFields()
     {
-        var (exitCode, output, _) = RunCli("summary", "--model", "cnn");
-        Assert.Equal(0, exitCode);
+        var output = CliRunner.Succeed("summary", "--model", "cnn");
         Assert.Contains("Conv2d(1 -> 32, k=3, pad 1)", output);
         Assert.Contains("18×18", output);
         Assert.Contains("65,994", output);
@@ -135,7 +109,7 @@ public class CliErrorTests
         using var directory = new TempDirectory();
         var path = directory.File("notes.png");
         File.WriteAllText(path, "this is text, not a picture");
-        var line = AssertOneErrorLine("filters", "--image", path, "--out", directory.Path);
+        var line = CliRunner.OneErrorLine("filters", "--image", path, "--out", directory.Path);
         Assert.Contains("notes.png", line);
         Assert.Contains("not an image", line);
     }
@@ -144,8 +118,7 @@ public class CliErrorTests
     public void FiltersWritesOnePngPerFilterAndAContactSheet()
     {
         using var directory = new TempDirectory();
-        var (exitCode, _, error) = RunCli("filters", "--out", directory.Path);
-        Assert.True(exitCode == 0, error);
+        CliRunner.Succeed("filters", "--out", directory.Path);
         foreach (var name in new[] { "identity", "edges-laplacian", "sharpen", "box-blur", "gaussian-blur", "contact-sheet" })
         {
             var bytes = File.ReadAllBytes(directory.File(name + ".png"));

@@ -1,6 +1,7 @@
 using Sinapse.Serialization;
 using Sinapse.Tensors;
 using Sinapse.Tests.Data;
+using Sinapse.Tests.Support;
 
 namespace Sinapse.Tests.Cli;
 
@@ -12,27 +13,27 @@ public class ModelCommandsTests
     {
         using var data = TrainResumeTests.SyntheticIdx(300, 50);
         using var run = new TempDirectory();
-        TrainResumeTests.Run("train", "--data", data.Path, "--model", "mlp", "--hidden", "16", "--epochs", "2", "--validation", "0", "--out", run.Path);
+        CliRunner.Succeed("train", "--data", data.Path, "--model", "mlp", "--hidden", "16", "--epochs", "2", "--validation", "0", "--out", run.Path);
         var model = Path.Combine(run.Path, "model");
 
-        var evaluation = TrainResumeTests.Run("evaluate", "--model", model, "--data", data.Path);
+        var evaluation = CliRunner.Succeed("evaluate", "--model", model, "--data", data.Path);
         Assert.Contains("accuracy:", evaluation);
         Assert.Contains("confusion matrix", evaluation);
 
-        var summary = TrainResumeTests.Run("summary", "--model", model);
+        var summary = CliRunner.Succeed("summary", "--model", model);
         Assert.Contains("Trainable parameters: 12,730", summary);
         Assert.Contains("Input transform: Scale", summary);
 
         var inputs = Tensor.Uniform(new Shape(3, 1, 28, 28), 0, 255, new Rng(1));
         Npy.Write(run.File("in.npy"), inputs);
-        var predicted = TrainResumeTests.Run("predict", "--model", model, "--input", run.File("in.npy"), "--output", run.File("out.npy"), "--top", "2");
+        var predicted = CliRunner.Succeed("predict", "--model", model, "--input", run.File("in.npy"), "--output", run.File("out.npy"), "--top", "2");
         Assert.Contains("2: ", predicted);
         var probabilities = Npy.Read(run.File("out.npy"));
         Assert.Equal(new Shape(3, 10), probabilities.Shape);
         Assert.Equal(1f, probabilities.ToArray()[..10].Sum(), 4);
 
         File.WriteAllText(run.File("in.csv"), string.Join(',', Enumerable.Range(0, 784).Select(i => $"p{i}")) + "\n" + string.Join(',', inputs.ToArray()[..784]) + "\n");
-        TrainResumeTests.Run("predict", "--model", model, "--input", run.File("in.csv"), "--output", run.File("out.csv"));
+        CliRunner.Succeed("predict", "--model", model, "--input", run.File("in.csv"), "--output", run.File("out.csv"));
         var lines = File.ReadAllLines(run.File("out.csv"));
         Assert.Equal(2, lines.Length);
         // One row alone may take another GEMM path than the batch of three: equal to rounding.

@@ -1,35 +1,12 @@
-using System.Diagnostics;
 using Sinapse.Data;
 using Sinapse.Tests.Data;
+using Sinapse.Tests.Support;
 
 namespace Sinapse.Tests.Cli;
 
 /// <summary><c>sinapse train --csv FILE --target COLUMN</c> and <c>sinapse experiment</c>'s bad input: one clear line, never a stack trace.</summary>
 public class TabularTrainingTests
 {
-    private static (int ExitCode, string Output, string Error) RunCli(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Sinapse.Cli.dll"));
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(120_000), "the command did not finish");
-        return (process.ExitCode, output.Result, error.Result);
-    }
-
-    private static string ErrorLine(params string[] arguments)
-    {
-        var (exitCode, _, error) = RunCli(arguments);
-        Assert.NotEqual(0, exitCode);
-        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, $"expected one error line, got:\n{error}");
-        Assert.DoesNotContain("   at ", error);
-        Assert.StartsWith("error:", lines[0]);
-        return lines[0];
-    }
-
     private static string BundledTable(string name) => Path.Combine(Path.GetDirectoryName(Mnist.FindBundledDirectory())!, "tabular", name);
 
     [Fact]
@@ -52,8 +29,7 @@ public class TabularTrainingTests
     public void TrainsAnMlpOnTheWineTable()
     {
         using var directory = new TempDirectory();
-        var (exitCode, output, error) = RunCli("train", "--csv", BundledTable("wine.csv"), "--target", "class", "--epochs", "20", "--batch-size", "16", "--out", directory.Path);
-        Assert.True(exitCode == 0, error);
+        var output = CliRunner.Succeed("train", "--csv", BundledTable("wine.csv"), "--target", "class", "--epochs", "20", "--batch-size", "16", "--out", directory.Path);
         Assert.Contains("134 examples", output);
         var accuracy = double.Parse(output.Split('\n').Last(l => l.StartsWith("test accuracy:"))["test accuracy:".Length..], System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(accuracy >= 0.85, $"test accuracy {accuracy}");
@@ -66,22 +42,22 @@ public class TabularTrainingTests
         File.WriteAllText(directory.File("t.csv"), "x1,x2,y\n1,2,a\n3,oops,b\n");
         File.WriteAllText(directory.File("empty.csv"), "");
 
-        var missing = ErrorLine("train", "--csv", directory.File("t.csv"), "--target", "label");
+        var missing = CliRunner.OneErrorLine("train", "--csv", directory.File("t.csv"), "--target", "label");
         Assert.Contains("no column 'label'", missing);
         Assert.Contains("'x1', 'x2', 'y'", missing);
 
-        var cell = ErrorLine("train", "--csv", directory.File("t.csv"), "--target", "y");
+        var cell = CliRunner.OneErrorLine("train", "--csv", directory.File("t.csv"), "--target", "y");
         Assert.Contains("line 3, column 2 ('x2')", cell);
         Assert.Contains("'oops'", cell);
 
-        Assert.Contains("empty.csv holds no data rows", ErrorLine("train", "--csv", directory.File("empty.csv"), "--target", "y"));
-        Assert.Contains("--csv needs --target", ErrorLine("train", "--csv", directory.File("t.csv")));
+        Assert.Contains("empty.csv holds no data rows", CliRunner.OneErrorLine("train", "--csv", directory.File("empty.csv"), "--target", "y"));
+        Assert.Contains("--csv needs --target", CliRunner.OneErrorLine("train", "--csv", directory.File("t.csv")));
     }
 
     [Fact]
     public void AnUnknownExperimentListsTheValidNames()
     {
-        var line = ErrorLine("experiment", "batchnrom", "--quick");
+        var line = CliRunner.OneErrorLine("experiment", "batchnrom", "--quick");
         Assert.Contains("Unknown experiment 'batchnrom'", line);
         Assert.Contains("batchnorm, symmetry, init", line);
     }

@@ -1,32 +1,16 @@
 using System.Diagnostics;
+using Sinapse.Cli;
 using Sinapse.Data;
 using Sinapse.Serialization;
 using Sinapse.Tensors;
 using Sinapse.Tests.Data;
+using Sinapse.Tests.Support;
 
 namespace Sinapse.Tests.Cli;
 
 /// <summary>SPEC §3's resume property through the command line, each session a new process.</summary>
 public class TrainResumeTests
 {
-    private static ProcessStartInfo Start(string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Sinapse.Cli.dll"));
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        return start;
-    }
-
-    internal static string Run(params string[] arguments)
-    {
-        using var process = Process.Start(Start(arguments))!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(120_000), "the command did not finish");
-        Assert.True(process.ExitCode == 0, $"sinapse {string.Join(' ', arguments)} failed:\n{output.Result}\n{error.Result}");
-        return output.Result;
-    }
-
     /// <summary>Small MNIST-shaped IDX files whose classes can be told apart.</summary>
     internal static TempDirectory SyntheticIdx(int train, int test = 100)
     {
@@ -64,10 +48,10 @@ public class TrainResumeTests
         using var data = SyntheticIdx(600);
         using var runs = new TempDirectory();
         string whole = runs.File("whole"), split = runs.File("split");
-        Run(Options(data.Path, whole, 6));
-        Run(Options(data.Path, split, 6, "--save-every", "3", "--stop-after", "3"));
+        CliRunner.Succeed(Options(data.Path, whole, 6));
+        CliRunner.Succeed(Options(data.Path, split, 6, "--save-every", "3", "--stop-after", "3"));
         Assert.Equal([3], Checkpoint.List(Path.Combine(split, "checkpoints")).Select(c => c.Epoch));
-        var output = Run("train", "--resume", split);
+        var output = CliRunner.Succeed("train", "--resume", split);
         Assert.Contains("Resuming", output);
         Assert.Equal(Weights(whole), Weights(split));
         Assert.Equal(File.ReadAllLines(Path.Combine(whole, "history.csv")).Select(Losses), File.ReadAllLines(Path.Combine(split, "history.csv")).Select(Losses));
@@ -82,7 +66,7 @@ public class TrainResumeTests
         using var data = SyntheticIdx(6000);
         using var runs = new TempDirectory();
         string whole = runs.File("whole"), killed = runs.File("killed");
-        using (var process = Process.Start(Start(Options(data.Path, killed, 8, 128, "--save-every", "1", "--keep", "2"))))
+        using (var process = Process.Start(SinapseProcess.StartInfo(Options(data.Path, killed, 8, 128, "--save-every", "1", "--keep", "2"))))
         {
             var first = Path.Combine(killed, "checkpoints", Checkpoint.DirectoryName(1), Checkpoint.ManifestFile);
             var clock = Stopwatch.StartNew();
@@ -98,9 +82,9 @@ public class TrainResumeTests
         foreach (var (_, directory) in visible) Checkpoint.Load(directory); // every visible checkpoint is whole
         Assert.False(File.Exists(Path.Combine(killed, "model", SavedModel.WeightsFile)));
 
-        var output = Run("train", "--resume", killed);
+        var output = CliRunner.Succeed("train", "--resume", killed);
         Assert.Contains("Resuming", output);
-        Run(Options(data.Path, whole, 8, 128));
+        CliRunner.Succeed(Options(data.Path, whole, 8, 128));
         Assert.Equal(Weights(whole), Weights(killed));
     }
 }
