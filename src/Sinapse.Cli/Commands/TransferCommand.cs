@@ -53,7 +53,7 @@ internal static class TransferCommand
             var targetDirectory = parse.GetValue(target) ?? sourceDirectory;
             var toSource = ParseClasses(parse.GetValue(sourceClasses)!, "--source-classes");
             var toTarget = ParseClasses(parse.GetValue(targetClasses)!, "--target-classes");
-            var scale = InputTransform.Scale(1f / 255f);
+            var scale = TransferComparison.Scale;
 
             Sequential pretrained;
             if (parse.GetValue(baseModel) is string basePath)
@@ -67,12 +67,9 @@ internal static class TransferCommand
                 var (sourceTrain, sourceTest) = Mnist.Load(sourceDirectory);
                 sourceTrain = scale.Apply(sourceTrain.FilterClasses(toSource, relabel: true));
                 sourceTest = scale.Apply(sourceTest.FilterClasses(toSource, relabel: true));
-                var rng = new Rng(baseSeed);
-                pretrained = Cnn.Course(sourceTrain.FeatureShape[0], sourceTrain.FeatureShape[1], sourceTrain.FeatureShape[2], toSource.Length, rng: rng);
-                var trainer = new Trainer(pretrained, new CrossEntropyLoss(), new Adam(pretrained.Parameters(), lr));
                 Console.WriteLine($"Pretraining the course CNN on classes {string.Join(",", toSource)} of {sourceDirectory}: {sourceTrain.Count:N0} examples, {parse.GetValue(pretrainEpochs)} epochs.");
-                TrainingProgress.Run(trainer, new DataLoader(sourceTrain, 64, rng: rng), parse.GetValue(pretrainEpochs), null);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"source test accuracy: {trainer.Evaluate(sourceTest).Accuracy:F4}"));
+                (pretrained, var sourceAccuracy) = TransferComparison.Pretrain(sourceTrain, sourceTest, toSource.Length, parse.GetValue(pretrainEpochs), lr, baseSeed);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"source test accuracy: {sourceAccuracy:F4}"));
                 if (parse.GetValue(saveBase) is string savePath)
                 {
                     new SavedModel(pretrained, sourceTrain.FeatureShape, scale, null).Save(savePath);
@@ -83,9 +80,7 @@ internal static class TransferCommand
             var (targetAll, targetTest) = Mnist.Load(targetDirectory);
             targetAll = targetAll.FilterClasses(toTarget, relabel: true);
             if (targetCount > targetAll.Count) throw new ArgumentException($"--target-examples {targetCount} is more than the {targetAll.Count} examples of the target classes.");
-            var order = Enumerable.Range(0, targetAll.Count).ToArray();
-            new Rng(baseSeed + 1).Shuffle(order.AsSpan());
-            var targetTrain = scale.Apply(targetAll.Subset(order.AsSpan(0, targetCount)));
+            var targetTrain = scale.Apply(TransferComparison.Draw(targetAll, targetCount, 0, baseSeed).Train);
             targetTest = scale.Apply(targetTest.FilterClasses(toTarget, relabel: true));
             try
             {
@@ -97,40 +92,11 @@ internal static class TransferCommand
             }
             Console.WriteLine($"Target task: classes {string.Join(",", toTarget)} of {targetDirectory}, {targetCount} labelled examples, {targetTest.Count:N0} test; "
                 + string.Create(CultureInfo.InvariantCulture, $"{epochCount} epochs of batch {batch} each, Adam lr {lr} (pretrained layers {lowLr} when fine-tuning)."));
-
-            Sequential Clone()
-            {
-                var copy = (Sequential)ModelSpec.FromJson(ModelSpec.ToJson(pretrained), new Rng(baseSeed + 2));
-                StateDict.Copy(pretrained, copy);
-                return copy;
-            }
-            var results = new List<(string Method, long Trainable, Evaluation Test, double Seconds)>();
-            void Run(string method, Sequential model, Optimizer optimizer, Rng rng)
-            {
-                var trainer = new Trainer(model, new CrossEntropyLoss(), optimizer);
-                var watch = Stopwatch.StartNew();
-                trainer.Fit(new DataLoader(targetTrain, batch, rng: rng), epochCount);
-                results.Add((method, model.ParameterCount(trainableOnly: true), trainer.Evaluate(targetTest), watch.Elapsed.TotalSeconds));
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{method}: test accuracy {results[^1].Test.Accuracy:F4} ({results[^1].Seconds:F1} s)"));
-            }
-
-            var frozen = Clone();
-            frozen.ReplaceHead(toTarget.Length, new Rng(baseSeed + 3));
-            frozen.FreezeAllButLast(1);
-            Run("(a) new head, frozen features", frozen, new Adam(frozen.Parameters().Where(p => p.RequiresGrad), lr), new Rng(baseSeed + 4));
-
-            var tuned = Clone();
-            var head = tuned.ReplaceHead(toTarget.Length, new Rng(baseSeed + 3));
-            var headParameters = head.Parameters().ToHashSet(ReferenceEqualityComparer.Instance);
-            Run("(b) fine-tune all layers", tuned, new Adam([new ParameterGroup(tuned.Parameters().Where(p => !headParameters.Contains(p)), lowLr), new ParameterGroup(head.Parameters(), lr)]),
-                new Rng(baseSeed + 4));
-
-            var fresh = Cnn.Course(targetTrain.FeatureShape[0], targetTrain.FeatureShape[1], targetTrain.FeatureShape[2], toTarget.Length, rng: new Rng(baseSeed + 5));
-            Run("(c) from scratch", fresh, new Adam(fresh.Parameters(), lr), new Rng(baseSeed + 4));
+            var results = TransferComparison.Compare(pretrained, toTarget.Length, targetTrain, null, targetTest, new TransferBudget(epochCount, batch, lr, lowLr), baseSeed);
 
             var table = new Table { Title = new TableTitle($"target: {toTarget.Length} classes, {targetCount} labelled examples, {epochCount} epochs each") };
             table.AddColumns("method", "trainable parameters", "test loss", "test accuracy", "seconds");
-            foreach (var (method, trainable, test, seconds) in results)
+            foreach (var (method, trainable, _, test, seconds) in results)
                 table.AddRow(Markup.Escape(method), trainable.ToString("N0", CultureInfo.InvariantCulture), test.Loss.ToString("F4", CultureInfo.InvariantCulture),
                     test.Accuracy?.ToString("F4", CultureInfo.InvariantCulture) ?? "-", seconds.ToString("F1", CultureInfo.InvariantCulture));
             AnsiConsole.Write(table);

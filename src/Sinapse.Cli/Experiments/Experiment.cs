@@ -46,9 +46,6 @@ internal abstract class Experiment
 /// <summary>Every experiment, by name.</summary>
 internal static class ExperimentCatalog
 {
-    // The checkpoint issue's two experiments, `transfer` (transfer learning vs fine-tuning vs from
-    // scratch) and `resume` (2 × 50 epochs through a checkpoint vs 100 in one run), become two more
-    // entries here once src/Sinapse/Serialization and `sinapse transfer` exist.
     public static IReadOnlyList<Experiment> All { get; } =
     [
         new BatchNormExperiment(),
@@ -59,6 +56,8 @@ internal static class ExperimentCatalog
         new SchedulesExperiment(),
         new RegularizationExperiment(),
         new ClippingExperiment(),
+        new TransferExperiment(),
+        new ResumeExperiment(),
         new ReceptiveFieldExperiment(),
         new AutoencoderExperiment(),
     ];

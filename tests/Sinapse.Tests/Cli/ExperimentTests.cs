@@ -72,6 +72,17 @@ public class ExperimentTests
                 Assert.True(report.Figures["online.updates"] > report.Figures["m16.updates"]);
                 Assert.Equal(2, report.Figures["full.updates"]);
                 break;
+            case "transfer":
+                foreach (var method in new[] { "(a) new head, frozen features", "(b) fine-tune all layers", "(c) from scratch" })
+                    Assert.Contains($"| {method} |", markdown);
+                Assert.True(report.Figures["frozen.trainable"] < report.Figures["fine-tune.trainable"]);
+                Assert.Equal(report.Figures["fine-tune.trainable"], report.Figures["scratch.trainable"]);
+                break;
+            case "resume":
+                Assert.Equal(0, report.Figures["largest_weight_difference"]);
+                Assert.Equal(1, report.Figures["identical_weight_files"]);
+                Assert.Equal(0, report.Figures["largest_loss_difference"]);
+                break;
             case "batchnorm":
                 Assert.Equal(8, report.Figures.Count);
                 Assert.Contains("| (1) baseline", markdown);
