@@ -75,27 +75,13 @@ public static partial class F
 
     /// <summary>Hard sigmoid as in PyTorch and MobileNetV3: ReLU6(x + 3) / 6.</summary>
     public static Tensor HardSigmoid(Tensor x) => Unary("HardSigmoid", x,
-        (x, y) =>
-        {
-            for (int i = 0; i < x.Length; i++) y[i] = Math.Clamp(x[i] + 3f, 0f, 6f) / 6f;
-        },
-        (x, y, dy, dx) =>
-        {
-            for (int i = 0; i < x.Length; i++) dx[i] = x[i] > -3f && x[i] < 3f ? dy[i] / 6f : 0f;
-        });
+        (x, y) => Elementwise.HardSigmoid(x, y),
+        (x, y, dy, dx) => Elementwise.HardSigmoidBackward(x, dy, dx));
 
-    /// <summary>Hard swish as in MobileNetV3: x·ReLU6(x + 3) / 6.</summary>
+    /// <summary>Hard swish as in MobileNetV3: x·ReLU6(x + 3) / 6; its slope is PyTorch's: 0 below −3, x/3 + 1/2 from −3 to 3 inclusive, 1 above.</summary>
     public static Tensor HardSwish(Tensor x) => Unary("HardSwish", x,
-        (x, y) =>
-        {
-            for (int i = 0; i < x.Length; i++) y[i] = x[i] * Math.Clamp(x[i] + 3f, 0f, 6f) / 6f;
-        },
-        (x, y, dy, dx) =>
-        {
-            // PyTorch's convention at the kinks: slope 0 at −3, x/3 + 1/2 up to and including 3.
-            for (int i = 0; i < x.Length; i++)
-                dx[i] = x[i] < -3f ? 0f : x[i] <= 3f ? dy[i] * (x[i] / 3f + 0.5f) : dy[i];
-        });
+        (x, y) => Elementwise.HardSwish(x, y),
+        (x, y, dy, dx) => Elementwise.HardSwishBackward(x, dy, dx));
 
     /// <summary>ReLU6 = min(max(x, 0), 6), MobileNetV2's activation.</summary>
     public static Tensor Relu6(Tensor x) => Unary("Relu6", x,
