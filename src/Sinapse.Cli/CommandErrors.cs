@@ -11,7 +11,7 @@ internal static class CommandErrors
         {
             return action();
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException or InvalidOperationException or FormatException or NotSupportedException)
         {
             Console.Out.Flush();
             Console.Error.WriteLine($"error: {e.Message}");

@@ -10,5 +10,7 @@ var root = new RootCommand("Sinapse: build, train, inspect and reuse neural netw
     PredictCommand.Create(),
     TransferCommand.Create(),
     ExperimentCommand.Create(),
+    ExportCommand.Create(),
+    ImportCommand.Create(),
 };
 return root.Parse(args).Invoke();

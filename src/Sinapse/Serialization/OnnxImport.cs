@@ -34,13 +34,16 @@ public static class OnnxImport
         "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "LogSoftmax", "MatMul", "MaxPool", "Mul", "Relu", "Reshape", "Resize", "Selu", "Sigmoid", "Softmax", "Tanh",
     ];
 
-    public static Module Load(string path)
+    public static Module Load(string path) => Load(path, out _);
+
+    /// <summary>Reads <paramref name="path"/>; <paramref name="exampleShape"/> is one example's shape, the file's input without its batch axis.</summary>
+    public static Module Load(string path, out Shape exampleShape)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"ONNX file not found: {path}", path);
-        return Load(File.ReadAllBytes(path), path);
+        return Load(Parse(File.ReadAllBytes(path), path), path, out exampleShape);
     }
 
-    public static Module Load(byte[] data, string source = "the ONNX model") => Load(Parse(data, source), source);
+    public static Module Load(byte[] data, string source = "the ONNX model") => Load(Parse(data, source), source, out _);
 
     internal static ModelProto Parse(byte[] data, string source)
     {
@@ -59,10 +62,14 @@ public static class OnnxImport
         return model;
     }
 
-    internal static Module Load(ModelProto model, string source)
+    internal static Module Load(ModelProto model, string source) => Load(model, source, out _);
+
+    internal static Module Load(ModelProto model, string source, out Shape exampleShape)
     {
-        var module = new Importer(model, source).Build();
+        var importer = new Importer(model, source);
+        var module = importer.Build();
         module.Eval();
+        exampleShape = importer.BatchInputShape.Features;
         return module;
     }
 
@@ -79,6 +86,9 @@ public static class OnnxImport
         private readonly List<GraphStep> steps = [];
         private readonly List<(string Name, Tensor Value)> usedConstants = [];
         private string input = "";
+
+        /// <summary>The input's shape, with a batch of one where the file leaves it open.</summary>
+        public Shape BatchInputShape => shapes[input];
 
         public Importer(ModelProto model, string source)
         {

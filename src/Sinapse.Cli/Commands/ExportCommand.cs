@@ -1,0 +1,80 @@
+using System.CommandLine;
+using Sinapse.Layers;
+using Sinapse.Models;
+using Sinapse.Serialization;
+using Sinapse.Tensors;
+
+namespace Sinapse.Cli.Commands;
+
+/// <summary><c>sinapse export</c>: a model directory, a pretrained model or a zoo architecture written as an ONNX file.</summary>
+internal static class ExportCommand
+{
+    public static Command Create()
+    {
+        var model = new ModelOptions();
+        model.Model.Description = "A model directory (model.json + weights.safetensors); a pretrained ImageNet model (mobilenet_v2, mobilenet_v1_0.25); "
+            + "or a zoo architecture with fresh weights: mlp, cnn, lenet5, mobilenet_v3_small, mobilenet_v3_large.";
+        var format = new Option<string>("--format") { Description = "The file format: onnx.", DefaultValueFactory = _ => "onnx" };
+        var output = new Option<string>("--output") { Description = "The file to write (model.onnx).", Required = true };
+        var inputShape = new Option<string?>("--input-shape") { Description = "One example's shape for a zoo architecture, e.g. 1,28,28 (default) or 3,224,224 (MobileNets' default)." };
+        var classes = new Option<int>("--classes") { Description = "Number of output classes of a zoo architecture.", DefaultValueFactory = _ => 10 };
+        var width = new Option<float>("--width") { Description = "Width multiplier of a MobileNet.", DefaultValueFactory = _ => 1f };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of a zoo architecture's fresh weights.", DefaultValueFactory = _ => 0UL };
+        var command = new Command("export", "Write a model as an ONNX file (opset 17, dynamic batch axis) that ONNX Runtime and other tools run.");
+        model.AddTo(command);
+        command.Options.Add(format);
+        command.Options.Add(output);
+        command.Options.Add(inputShape);
+        command.Options.Add(classes);
+        command.Options.Add(width);
+        command.Options.Add(seed);
+        command.SetAction(parse => CommandErrors.Run(() =>
+        {
+            var formatName = parse.GetValue(format)!.Trim().ToLowerInvariant();
+            if (formatName != "onnx") throw new ArgumentException($"--format {formatName} is not supported; the export format is onnx.");
+            var name = parse.GetValue(model.Model)!;
+            var shapeText = parse.GetValue(inputShape);
+            Module network;
+            Shape example;
+            if (SavedModel.IsModelDirectory(name))
+            {
+                var saved = SavedModel.Load(name);
+                (network, example) = (saved.Model, saved.ExampleShape);
+            }
+            else if (Pretrained.Exists(name))
+                (network, example) = (Pretrained.Load(name), new Shape(3, Pretrained.ImageSize, Pretrained.ImageSize));
+            else
+            {
+                int classCount = parse.GetValue(classes);
+                if (classCount < 1) throw new ArgumentException($"--classes must be at least 1, got {classCount}.");
+                var rng = new Rng(parse.GetValue(seed));
+                var key = name.Trim().ToLowerInvariant().Replace('-', '_');
+                bool mobileNet = key is "mobilenet_v3_small" or "mobilenet_v3_large";
+                example = ParseShape(shapeText ?? (mobileNet ? "3,224,224" : "1,28,28"));
+                network = key switch
+                {
+                    "mobilenet_v3_small" => MobileNet.V3Small(classCount, parse.GetValue(width), options: new ConvNormOptions(Rng: rng), inChannels: example[0]),
+                    "mobilenet_v3_large" => MobileNet.V3Large(classCount, parse.GetValue(width), options: new ConvNormOptions(Rng: rng), inChannels: example[0]),
+                    _ when Directory.Exists(name) => throw new ArgumentException($"{name} is not a model directory: it has no {SavedModel.SpecFile}."),
+                    not ("mlp" or "cnn" or "lenet5") => throw new ArgumentException(
+                        $"Unknown model '{name}': expected a model directory, a pretrained model ({string.Join(", ", Pretrained.Names)}) or mlp, cnn, lenet5, mobilenet_v3_small, mobilenet_v3_large."),
+                    _ => model.Build(parse, example, classCount, rng),
+                };
+            }
+            network.Eval();
+            var path = parse.GetValue(output)!;
+            OnnxExport.Save(network, example, path);
+            Console.WriteLine($"Wrote {path}: {network.Describe()}, input [batch, {string.Join(", ", example.ToArray())}], {network.ParameterCount():N0} parameters, ONNX opset {OnnxExport.Opset}.");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Shape ParseShape(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0 || !parts.All(p => int.TryParse(p, out var d) && d > 0))
+            throw new ArgumentException($"--input-shape expects positive sizes separated by commas (e.g. 1,28,28), got '{text}'.");
+        return new Shape(parts.Select(int.Parse).ToArray());
+    }
+}

@@ -1,0 +1,34 @@
+using System.CommandLine;
+using Sinapse.Layers;
+using Sinapse.Serialization;
+
+namespace Sinapse.Cli.Commands;
+
+/// <summary><c>sinapse import</c>: an ONNX file read into the library's layers and saved as a model directory.</summary>
+internal static class ImportCommand
+{
+    public static Command Create()
+    {
+        var input = new Option<string>("--input") { Description = "The ONNX file to read.", Required = true };
+        var output = new Option<string>("--out") { Description = "The model directory to write (model.json + weights.safetensors).", Required = true };
+        var command = new Command("import", "Read an ONNX model (the operators of the library's layers) and save it as a Sinapse model directory.") { input, output };
+        command.SetAction(parse => CommandErrors.Run(() =>
+        {
+            var path = parse.GetValue(input)!;
+            var model = OnnxImport.Load(path, out var example);
+            var directory = parse.GetValue(output)!;
+            try
+            {
+                new SavedModel(model, example).Save(directory);
+            }
+            catch (NotSupportedException e)
+            {
+                throw new NotSupportedException($"{path} was read, but the model cannot be saved as a model directory: {e.Message}");
+            }
+            var layers = model is Graph graph ? $"a graph of {graph.Steps.Count} steps" : model is Sequential sequential ? $"{sequential.Count} layers in sequence" : model.Describe();
+            Console.WriteLine($"Imported {path}: {layers}, input [batch, {string.Join(", ", example.ToArray())}], {model.ParameterCount():N0} parameters -> {directory}");
+            return 0;
+        }));
+        return command;
+    }
+}
