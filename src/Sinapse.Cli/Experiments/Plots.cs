@@ -3,8 +3,8 @@ using ScottPlot;
 
 namespace Sinapse.Cli.Experiments;
 
-/// <summary>A named curve for <see cref="Plots"/>.</summary>
-internal sealed record Series(string Label, double[] X, double[] Y);
+/// <summary>A named curve for <see cref="Plots"/>; a <paramref name="Wide"/> one is drawn broad and pale, without markers, as a reference that other curves can lie on and stay visible.</summary>
+internal sealed record Series(string Label, double[] X, double[] Y, bool Wide = false);
 
 /// <summary>The few plot kinds the reports use, drawn with ScottPlot and saved as PNG.</summary>
 internal static class Plots
@@ -13,7 +13,8 @@ internal static class Plots
 
     /// <summary>Lines, one per series, with a legend; <paramref name="logY"/> plots log10 of the
     /// positive values and labels the axis with powers of ten.</summary>
-    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<Series> series, bool logY = false, bool markers = false)
+    /// <param name="legend">Where the legend goes (upper right unless the curves end there, as rising accuracies do).</param>
+    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<Series> series, bool logY = false, bool markers = false, Alignment legend = Alignment.UpperRight)
     {
         var plot = new Plot();
         var list = series.ToList();
@@ -28,12 +29,12 @@ internal static class Plots
             var ys = points.Select(i => logY ? Math.Log10(s.Y[i]) : s.Y[i]).ToArray();
             var scatter = plot.Add.Scatter(xs, ys);
             scatter.LegendText = s.Label;
-            scatter.Color = colour(index++);
-            scatter.LineWidth = 2;
-            scatter.MarkerSize = markers || xs.Length < 30 ? 5 : 0;
+            scatter.Color = s.Wide ? colour(index++).WithAlpha(0.45) : colour(index++);
+            scatter.LineWidth = s.Wide ? 9 : 2;
+            scatter.MarkerSize = !s.Wide && (markers || xs.Length < 30) ? 5 : 0;
         }
         if (logY) LogAxis(plot);
-        Finish(plot, path, title, xLabel, yLabel, legend: index > 1);
+        Finish(plot, path, title, xLabel, yLabel, index > 1 ? legend : null);
     }
 
     /// <summary>Points coloured by group (a scatter plot of codes coloured by class).</summary>
@@ -50,7 +51,7 @@ internal static class Plots
             scatter.LineWidth = 0;
             scatter.MarkerSize = 4;
         }
-        Finish(plot, path, title, xLabel, yLabel, legend: true);
+        Finish(plot, path, title, xLabel, yLabel, Alignment.UpperRight);
     }
 
     /// <summary>Histograms as step lines over shared bins (log10 counts), so several overlay readably.</summary>
@@ -81,12 +82,12 @@ internal static class Plots
         plot.Axes.Left.TickGenerator = ticks;
     }
 
-    private static void Finish(Plot plot, string path, string title, string xLabel, string yLabel, bool legend)
+    private static void Finish(Plot plot, string path, string title, string xLabel, string yLabel, Alignment? legend)
     {
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
-        if (legend) plot.ShowLegend(Alignment.UpperRight);
+        if (legend is Alignment alignment) plot.ShowLegend(alignment);
         plot.SavePng(path, Width, Height);
     }
 }

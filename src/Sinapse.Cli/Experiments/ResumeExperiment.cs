@@ -102,14 +102,14 @@ internal sealed class ResumeExperiment : Experiment
             var epochs = once.Select(e => (double)e.Epoch).ToArray();
             Plots.Lines(report.PathOf("loss.png"), $"Loss per epoch: one run against two sessions (new process after epoch {half})", "epoch", "loss (log scale)",
             [
-                new Series("one run: train", epochs, once.Select(e => e.TrainLoss).ToArray()),
-                new Series("one run: validation", epochs, once.Select(e => e.ValidationLoss).ToArray()),
+                new Series($"one run (1–{total}): train", epochs, once.Select(e => e.TrainLoss).ToArray(), Wide: true),
+                new Series($"one run (1–{total}): validation", epochs, once.Select(e => e.ValidationLoss).ToArray(), Wide: true),
                 new Series($"session 1 (1–{half}): train", epochs[..half], first.Select(e => e.TrainLoss).ToArray()),
                 new Series($"session 1 (1–{half}): validation", epochs[..half], first.Select(e => e.ValidationLoss).ToArray()),
                 new Series($"session 2 ({half + 1}–{total}): train", epochs[half..], twice[half..].Select(e => e.TrainLoss).ToArray()),
                 new Series($"session 2 ({half + 1}–{total}): validation", epochs[half..], twice[half..].Select(e => e.ValidationLoss).ToArray()),
             ], logY: true, markers: true);
-            report.Image("loss.png", "Training and validation loss per epoch, one run and the two sessions overlaid");
+            report.Image("loss.png", "Training and validation loss per epoch: the one run (broad pale lines) with the two sessions drawn over it");
             report.Csv("losses.csv", "epoch,one_run_train_loss,one_run_validation_loss,two_sessions_train_loss,two_sessions_validation_loss,session",
                 once.Zip(twice).Select(p => new object?[] { p.First.Epoch, p.First.TrainLoss, p.First.ValidationLoss, p.Second.TrainLoss, p.Second.ValidationLoss, p.First.Epoch <= half ? 1 : 2 }));
 

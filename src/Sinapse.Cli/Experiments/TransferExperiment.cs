@@ -60,7 +60,7 @@ internal sealed class TransferExperiment : Experiment
         }
         report.Heading($"Digits 5–9 from {labelled} labels, {budget.Epochs} epochs each (pretrained on digits 0–4: source test accuracy {Percent(sourceAccuracy)})");
         report.Table(["method", "trainable parameters", "validation accuracy after epoch 1", "best validation accuracy", "test accuracy", "seconds"], rows);
-        Plots.Lines(report.PathOf("validation-accuracy.png"), "Validation accuracy per epoch on the target task", "epoch", "validation accuracy", curves, markers: true);
+        Plots.Lines(report.PathOf("validation-accuracy.png"), "Validation accuracy per epoch on the target task", "epoch", "validation accuracy", curves, markers: true, legend: ScottPlot.Alignment.LowerRight);
         Plots.Lines(report.PathOf("training-loss.png"), "Training loss per epoch on the target task", "epoch", "loss (log scale)", losses, logY: true, markers: true);
         report.Image("validation-accuracy.png", "Validation accuracy per epoch, three methods");
         report.Image("training-loss.png", "Training loss per epoch, three methods");
@@ -76,8 +76,10 @@ internal sealed class TransferExperiment : Experiment
                         ? ": filters that learned strokes and loops on digits 0–4 describe 5–9 too, so the reused networks start with only the head to learn. "
                         : ". ") +
                     $"On the test set: {string.Join(", ", ranked.Select(r => $"{r.Method} {Percent(r.Test.Accuracy)}"))}. " +
-                    (tuned >= frozen
-                        ? $"Fine-tuning every layer at a low rate adapts the features to the new digits and ends {Points(tuned - frozen)} against the frozen features, "
+                    (Math.Abs(tuned - frozen) < 0.005
+                        ? $"Fine-tuning every layer at a low rate ends level with the frozen features ({Points(tuned - frozen)}): with {labelled} labels there is little to gain from moving filters that already fit, "
+                        : tuned > frozen
+                        ? $"Fine-tuning every layer at a low rate adapts the features to the new digits and ends {Points(tuned - frozen)} above the frozen features, "
                         : $"Fine-tuning every layer does not beat the frozen features here ({Points(tuned - frozen)}): with {labelled} labels the pretrained filters are worth keeping as they are, ") +
                     (Math.Max(frozen, tuned) > scratch
                         ? $"and reusing the source network beats training from scratch by {Points(Math.Max(frozen, tuned) - scratch)} on the same budget — the point of transfer learning when labels are few. "
@@ -93,5 +95,5 @@ internal sealed class TransferExperiment : Experiment
         _ => "scratch",
     };
 
-    private static string Points(double difference) => (100 * difference).ToString("+0.0;−0.0;0.0", CultureInfo.InvariantCulture) + " points";
+    private static string Points(double difference) => (100 * difference).ToString("+0.00;−0.00;0.00", CultureInfo.InvariantCulture) + " points";
 }
