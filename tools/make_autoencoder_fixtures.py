@@ -22,34 +22,10 @@ references are computed in float64 and written with 9 significant digits.
 The C# tests that read these files: tests/Sinapse.Tests/Ops/ConvTransposeTests.cs.
 """
 
-import json
-import os
-
 import torch
 import torch.nn.functional as F
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "Sinapse.Tests", "Fixtures")
-
-
-def rounded(t):
-    return [float(f"{v:.9g}") for v in t.detach().double().flatten().tolist()]
-
-
-def randn(generator, *shape):
-    return torch.randn(*shape, generator=generator, dtype=torch.float64).float().double()
-
-
-def write(name, content):
-    os.makedirs(OUT, exist_ok=True)
-    path = os.path.join(OUT, name)
-    with open(path, "w") as f:
-        json.dump(content, f, separators=(",", ":"))
-        f.write("\n")
-    print(f"{path}: {os.path.getsize(path)} bytes")
-
-
-def header():
-    return {"generator": "tools/make_autoencoder_fixtures.py", "torch": torch.__version__}
+from fixture_io import header, randn, rounded, weighted_case, write
 
 
 def transpose_case(generator, name, input_shape, out_channels, kernel, stride=1, padding=0, output_padding=0,
@@ -59,31 +35,9 @@ def transpose_case(generator, name, input_shape, out_channels, kernel, stride=1,
     x = randn(generator, *input_shape)
     w = randn(generator, *weight_shape) * 0.5
     b = randn(generator, out_channels) if bias else None
-    for t in (x, w, b):
-        if t is not None:
-            t.requires_grad_(True)
-    y = F.conv_transpose2d(x, w, b, stride=stride, padding=padding, output_padding=output_padding,
-                           groups=groups, dilation=dilation)
-    g = randn(generator, *y.shape)
-    (y * g).sum().backward()
-    case = {
-        "name": name,
-        "parameters": {"stride": stride, "padding": padding, "output_padding": output_padding,
-                       "dilation": dilation, "groups": groups},
-        "input_shape": list(x.shape),
-        "weight_shape": weight_shape,
-        "output_shape": list(y.shape),
-        "input": rounded(x),
-        "weight": rounded(w),
-        "upstream": rounded(g),
-        "output": rounded(y),
-        "grad_input": rounded(x.grad),
-        "grad_weight": rounded(w.grad),
-    }
-    if b is not None:
-        case["bias"] = rounded(b)
-        case["grad_bias"] = rounded(b.grad)
-    return case
+    parameters = {"stride": stride, "padding": padding, "output_padding": output_padding,
+                  "dilation": dilation, "groups": groups}
+    return weighted_case(generator, name, parameters, x, w, b, lambda x, w, b: F.conv_transpose2d(x, w, b, **parameters))
 
 
 def conv_transpose2d():
@@ -115,5 +69,5 @@ def upsample():
 
 
 if __name__ == "__main__":
-    write("conv_transpose2d.json", {**header(), "cases": conv_transpose2d()})
-    write("upsample.json", {**header(), "cases": upsample()})
+    write("conv_transpose2d.json", {**header(__file__), "cases": conv_transpose2d()})
+    write("upsample.json", {**header(__file__), "cases": upsample()})

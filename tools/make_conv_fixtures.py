@@ -28,36 +28,10 @@ The C# tests that read these files: tests/Sinapse.Tests/Ops/{ConvolutionFixtureT
 (tools/make_fixtures.py writes the loss, activation, linear and optimizer fixtures.)
 """
 
-import json
-import os
-
 import torch
 import torch.nn.functional as F
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "Sinapse.Tests", "Fixtures")
-
-
-def rounded(t):
-    """A tensor as a flat list of numbers with 9 significant digits (a float32 round-trips)."""
-    return [float(f"{v:.9g}") for v in t.detach().double().flatten().tolist()]
-
-
-def randn(generator, *shape):
-    """Normal values rounded to float32: exactly what the C# side will hold."""
-    return torch.randn(*shape, generator=generator, dtype=torch.float64).float().double()
-
-
-def write(name, content):
-    os.makedirs(OUT, exist_ok=True)
-    path = os.path.join(OUT, name)
-    with open(path, "w") as f:
-        json.dump(content, f, separators=(",", ":"))
-        f.write("\n")
-    print(f"{path}: {os.path.getsize(path)} bytes")
-
-
-def header():
-    return {"generator": "tools/make_conv_fixtures.py", "torch": torch.__version__}
+from fixture_io import header, randn, rounded, weighted_case, write
 
 
 # ---------------------------------------------------------------- convolution
@@ -69,29 +43,8 @@ def conv_case(generator, function, name, input_shape, out_channels, kernel, stri
     x = values if values is not None else randn(generator, *input_shape)
     w = weight_values if weight_values is not None else randn(generator, *weight_shape) * 0.5
     b = randn(generator, out_channels) if bias else None
-    for t in (x, w, b):
-        if t is not None:
-            t.requires_grad_(True)
-    y = function(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
-    g = randn(generator, *y.shape)
-    (y * g).sum().backward()
-    case = {
-        "name": name,
-        "parameters": {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups},
-        "input_shape": list(x.shape),
-        "weight_shape": weight_shape,
-        "output_shape": list(y.shape),
-        "input": rounded(x),
-        "weight": rounded(w),
-        "upstream": rounded(g),
-        "output": rounded(y),
-        "grad_input": rounded(x.grad),
-        "grad_weight": rounded(w.grad),
-    }
-    if b is not None:
-        case["bias"] = rounded(b)
-        case["grad_bias"] = rounded(b.grad)
-    return case
+    parameters = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+    return weighted_case(generator, name, parameters, x, w, b, lambda x, w, b: function(x, w, b, **parameters))
 
 
 def conv2d():
@@ -109,7 +62,7 @@ def conv2d():
         c("k5 same padding odd size", [2, 1, 5, 4], 2, 5, padding=2),
         c("stride 2 dilation 2 groups 2", [2, 4, 7, 6], 2, 3, stride=2, padding=1, dilation=2, groups=2),
     ]
-    write("conv2d.json", {**header(), "cases": cases})
+    write("conv2d.json", {**header(__file__), "cases": cases})
 
 
 def conv1d():
@@ -126,7 +79,7 @@ def conv1d():
         c("moving average", [1, 1, 7], 1, 4, bias=False, values=series,
           weight_values=torch.full((1, 1, 4), 0.25, dtype=torch.float64)),
     ]
-    write("conv1d.json", {**header(), "cases": cases})
+    write("conv1d.json", {**header(__file__), "cases": cases})
 
 
 # ---------------------------------------------------------------- pooling
@@ -182,7 +135,7 @@ def pooling():
         "output": rounded(y),
         "grad_input": rounded(x.grad),
     })
-    write("pooling.json", {**header(), "cases": cases})
+    write("pooling.json", {**header(__file__), "cases": cases})
 
 
 if __name__ == "__main__":

@@ -33,45 +33,15 @@ family, +-3 for the hard ones, 6 for relu6), where the derivative is a conventio
 The C# tests that read these files live in tests/Sinapse.Tests/{Ops,Optimizers}/.
 """
 
-import json
-import os
-
 import torch
 import torch.nn.functional as F
+
+from fixture_io import f32, header, number, randn, rounded, write
 
 try:
     from torchvision.ops import sigmoid_focal_loss as torchvision_focal_loss
 except ImportError:  # the formula below is torchvision's; the cross-check is skipped without it
     torchvision_focal_loss = None
-
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "Sinapse.Tests", "Fixtures")
-
-
-def rounded(t):
-    """A tensor as a flat list of numbers with 9 significant digits (a float32 round-trips)."""
-    return [float(f"{v:.9g}") for v in t.detach().double().flatten().tolist()]
-
-
-def scalar(t):
-    return float(f"{t.item():.9g}")
-
-
-def f32(t):
-    """Rounds to float32 and back to float64: the exact value the C# side will hold."""
-    return t.float().double()
-
-
-def randn(generator, *shape, scale=1.0):
-    return f32(torch.randn(*shape, generator=generator, dtype=torch.float64) * scale)
-
-
-def write(name, content):
-    os.makedirs(OUT, exist_ok=True)
-    path = os.path.join(OUT, name)
-    with open(path, "w") as f:
-        json.dump(content, f, separators=(",", ":"))
-        f.write("\n")
-    print(f"{path}: {os.path.getsize(path)} bytes")
 
 
 def away_from(x, kinks, margin=0.1):
@@ -118,7 +88,7 @@ def loss_case(name, function, prediction, target, upstream, **parameters):
             case[reduction] = {"value": rounded(loss), "upstream": rounded(upstream), "grad": rounded(x.grad)}
         else:
             loss.backward()
-            case[reduction] = {"value": scalar(loss), "grad": rounded(x.grad)}
+            case[reduction] = {"value": number(loss), "grad": rounded(x.grad)}
     return case
 
 
@@ -136,7 +106,7 @@ def losses():
     logits = randn(g, 3, 5, scale=3.0)
     cases.append(loss_case("bce_with_logits", lambda x, t, r: F.binary_cross_entropy_with_logits(x, t, reduction=r), logits, binary, randn(g, 3, 5)))
 
-    write("losses.json", {"generator": "tools/make_fixtures.py", "torch": torch.__version__, "cases": cases})
+    write("losses.json", {**header(__file__), "cases": cases})
 
     # torchvision's sigmoid focal loss, in a file of its own to keep each file small.
     cases = []
@@ -149,7 +119,7 @@ def losses():
         cases.append(loss_case(f"focal gamma={gamma} alpha={alpha}",
                                lambda x, t, r, gamma=gamma, alpha=alpha: focal(x, t, gamma, alpha, r),
                                logits, binary, randn(g, 3, 5), gamma=gamma, alpha=alpha))
-    write("focal.json", {"generator": "tools/make_fixtures.py", "torch": torch.__version__, "cases": cases})
+    write("focal.json", {**header(__file__), "cases": cases})
 
     cases = []
 
@@ -166,7 +136,7 @@ def losses():
     log_probabilities = f32(torch.log_softmax(logits, dim=1))
     cases.append(loss_case("nll", lambda x, t, r: F.nll_loss(x, t.long(), reduction=r), log_probabilities, labels.double(), randn(g, 5)))
 
-    write("cross_entropy.json", {"generator": "tools/make_fixtures.py", "torch": torch.__version__, "cases": cases})
+    write("cross_entropy.json", {**header(__file__), "cases": cases})
 
 
 # ---------------------------------------------------------------- activations
@@ -201,7 +171,7 @@ def activations():
         (y * upstream).sum().backward()
         cases.append({"name": name, "parameters": parameters, "shape": list(values.shape), "input": rounded(values),
                       "upstream": rounded(upstream), "output": rounded(y), "grad": rounded(t.grad)})
-    write("activations.json", {"generator": "tools/make_fixtures.py", "torch": torch.__version__, "cases": cases})
+    write("activations.json", {**header(__file__), "cases": cases})
 
 
 # ---------------------------------------------------------------- linear
@@ -222,7 +192,7 @@ def linear():
             case["bias"] = rounded(b)
             case["grad_bias"] = rounded(b.grad)
         cases.append(case)
-    write("linear.json", {"generator": "tools/make_fixtures.py", "torch": torch.__version__, "cases": cases})
+    write("linear.json", {**header(__file__), "cases": cases})
 
 
 # ---------------------------------------------------------------- optimizers
@@ -255,7 +225,7 @@ def optimizers():
             optimizer.step()
             trajectory.append(rounded(p))
         cases.append({"name": name, "parameters": parameters, "trajectory": trajectory})
-    write("optimizers.json", {"generator": "tools/make_fixtures.py", "torch": torch.__version__,
+    write("optimizers.json", {**header(__file__),
                               "initial": rounded(initial), "gradients": [rounded(x) for x in gradients], "cases": cases})
 
 

@@ -1,7 +1,7 @@
 """PyTorch interop fixtures for Sinapse's safetensors loader (issue 6).
 
 Run:  /usr/bin/python3 tools/make_interop_fixtures.py     (needs python3-torch, PyTorch 1.13; no safetensors package:
-      the format is written by hand below, exactly as the safetensors library lays it out)
+      the format is written by hand in tools/fixture_io.py, exactly as the safetensors library lays it out)
 
 Writes into tests/Sinapse.Tests/Fixtures/:
   interop_cnn.safetensors     state_dict of the course CNN (custom_3_layer, 1x28x28 -> 10) as nn.Sequential,
@@ -12,33 +12,12 @@ Writes into tests/Sinapse.Tests/Fixtures/:
   interop_mlp_io.safetensors  "input" [4, 1, 28, 28] and "output" [4, 10].
 All with torch.manual_seed(0); float32, little-endian.
 """
-import json
 import os
-import struct
 
 import torch
 from torch import nn
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "Sinapse.Tests", "Fixtures")
-
-
-def save_safetensors(path, tensors, metadata=None):
-    """The safetensors layout: u64 LE header length, JSON header, then each tensor's bytes in order."""
-    header, blobs, offset = {}, [], 0
-    if metadata:
-        header["__metadata__"] = metadata
-    for name, tensor in tensors.items():
-        data = tensor.detach().contiguous().to(torch.float32).numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensor.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    encoded = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    encoded += b" " * ((8 - len(encoded) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(encoded)))
-        f.write(encoded)
-        for blob in blobs:
-            f.write(blob)
+from fixture_io import OUT, script_name, write_safetensors
 
 
 def course_cnn(channels=1, classes=10):
@@ -77,15 +56,15 @@ def main():
     x = torch.rand(4, 1, 28, 28)
     with torch.no_grad():
         y = cnn(x)
-    save_safetensors(os.path.join(OUT, "interop_cnn.safetensors"), cnn.state_dict(), {"source": "tools/make_interop_fixtures.py", "torch": torch.__version__})
-    save_safetensors(os.path.join(OUT, "interop_cnn_io.safetensors"), {"input": x, "output": y})
+    write_safetensors(os.path.join(OUT, "interop_cnn.safetensors"), cnn.state_dict(), {"source": script_name(__file__), "torch": torch.__version__})
+    write_safetensors(os.path.join(OUT, "interop_cnn_io.safetensors"), {"input": x, "output": y})
 
     mlp = Wrapper(Mlp()).eval()
     x = torch.rand(4, 1, 28, 28)
     with torch.no_grad():
         y = mlp(x)
-    save_safetensors(os.path.join(OUT, "interop_mlp.safetensors"), mlp.state_dict(), {"source": "tools/make_interop_fixtures.py", "torch": torch.__version__})
-    save_safetensors(os.path.join(OUT, "interop_mlp_io.safetensors"), {"input": x, "output": y})
+    write_safetensors(os.path.join(OUT, "interop_mlp.safetensors"), mlp.state_dict(), {"source": script_name(__file__), "torch": torch.__version__})
+    write_safetensors(os.path.join(OUT, "interop_mlp_io.safetensors"), {"input": x, "output": y})
     for name in sorted(os.listdir(OUT)):
         if name.startswith("interop_"):
             print(name, os.path.getsize(os.path.join(OUT, name)), "bytes")

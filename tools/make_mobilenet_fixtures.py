@@ -27,14 +27,12 @@ randomised so that every parameter matters.
 The C# test that reads these files is tests/Sinapse.Tests/Models/MobileNetTests.cs.
 """
 
-import json
 import os
-import struct
 
 import torch
 import torchvision
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "Sinapse.Tests", "Fixtures")
+from fixture_io import OUT, write_safetensors
 
 
 def randomise(model, generator):
@@ -46,25 +44,6 @@ def randomise(model, generator):
             module.running_var.uniform_(0.5, 1.5, generator=generator)
         elif isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)) and module.bias is not None:
             module.bias.data.normal_(0.0, 0.1, generator=generator)
-
-
-def write_safetensors(path, tensors):
-    """The safetensors layout, written by hand (no extra package): an 8-byte little-endian header
-    length, a JSON header of {name: {dtype, shape, data_offsets}}, then the raw little-endian data."""
-    header, blobs, offset = {}, [], 0
-    for name, tensor in tensors.items():
-        dtype = {torch.float16: "F16", torch.float32: "F32", torch.int64: "I64"}[tensor.dtype]
-        data = tensor.contiguous().numpy().tobytes()
-        header[name] = {"dtype": dtype, "shape": list(tensor.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as file:
-        file.write(struct.pack("<Q", len(text)))
-        file.write(text)
-        for blob in blobs:
-            file.write(blob)
 
 
 def export(name, build, seed):

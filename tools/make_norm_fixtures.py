@@ -23,25 +23,9 @@ rather than its float32 rounding. Numbers have 9 significant digits, enough to r
 The C# test that reads this file is tests/Sinapse.Tests/Layers/NormalizationTests.cs.
 """
 
-import json
-import os
-
 import torch
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "Sinapse.Tests", "Fixtures")
-
-
-def rounded(t):
-    return [float(f"{v:.9g}") for v in t.detach().double().flatten().tolist()]
-
-
-def f32(t):
-    """Rounds to float32 and back to float64: the exact value the C# side will hold."""
-    return t.float().double()
-
-
-def randn(generator, *shape, scale=1.0, shift=0.0):
-    return f32(torch.randn(*shape, generator=generator, dtype=torch.float64) * scale + shift)
+from fixture_io import header, randn, rounded, write
 
 
 def case(name, kind, shape, seed, momentum=0.1, eps=1e-5, affine=True, scale=1.0, shift=0.0):
@@ -97,12 +81,7 @@ def main():
         case("conv_no_affine", "BatchNorm2d", (2, 3, 4, 4), seed=6, affine=False),
         case("conv_shifted", "BatchNorm2d", (2, 2, 3, 3), seed=7, scale=0.5, shift=50.0, momentum=0.5),
     ]
-    os.makedirs(OUT, exist_ok=True)
-    path = os.path.join(OUT, "batchnorm.json")
-    with open(path, "w") as f:
-        json.dump({"generator": "tools/make_norm_fixtures.py", "torch": torch.__version__, "cases": cases}, f, separators=(",", ":"))
-        f.write("\n")
-    print(f"{path}: {os.path.getsize(path)} bytes")
+    write("batchnorm.json", {**header(__file__), "cases": cases})
 
 
 if __name__ == "__main__":

@@ -34,37 +34,11 @@ with 9 significant digits (a float32 round-trips). The C# tests that read these 
 tests/Sinapse.Tests/Optimizers/.
 """
 
-import json
 import math
-import os
 
 import torch
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "Sinapse.Tests", "Fixtures")
-GENERATOR = "tools/make_optimizer_fixtures.py"
-
-
-def rounded(t):
-    """A tensor as a flat list of numbers with 9 significant digits (a float32 round-trips)."""
-    return [float(f"{v:.9g}") for v in t.detach().double().flatten().tolist()]
-
-
-def number(x):
-    return float(f"{float(x):.9g}")
-
-
-def randn(generator, *shape, scale=1.0):
-    """float32 values held as float64: the exact numbers the C# side will hold."""
-    return (torch.randn(*shape, generator=generator, dtype=torch.float64) * scale).float().double()
-
-
-def write(name, content):
-    os.makedirs(OUT, exist_ok=True)
-    path = os.path.join(OUT, name)
-    with open(path, "w") as f:
-        json.dump(content, f, separators=(",", ":"))
-        f.write("\n")
-    print(f"{path}: {os.path.getsize(path)} bytes")
+from fixture_io import header, number, randn, rounded, write
 
 
 # ---------------------------------------------------------------- optimizers
@@ -109,7 +83,7 @@ def trajectories():
             optimizer.step()
             trajectory.append(rounded(p))
         cases.append({"name": name, "parameters": parameters, "rates": used, "trajectory": trajectory})
-    write("optimizer_trajectories.json", {"generator": GENERATOR, "torch": torch.__version__,
+    write("optimizer_trajectories.json", {**header(__file__),
                                           "initial": rounded(initial), "gradients": [rounded(x) for x in gradients],
                                           "cases": cases})
 
@@ -135,7 +109,7 @@ def clipping():
             p.grad = x.clone()
         torch.nn.utils.clip_grad_value_(parameters, clip_value)
         cases.append({"name": "value", "clip_value": clip_value, "clipped": [rounded(p.grad) for p in parameters]})
-    write("gradient_clipping.json", {"generator": GENERATOR, "torch": torch.__version__,
+    write("gradient_clipping.json", {**header(__file__),
                                      "shapes": [list(s) for s in shapes],
                                      "gradients": [rounded(x) for x in gradients], "cases": cases})
 
@@ -172,7 +146,7 @@ def schedules():
          "rates": rates(base, lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=1 / 3, end_factor=1.0, total_iters=2),
                                                            S.CosineAnnealingLR(o, T_max=6)], milestones=[3]), 10)},
     ]
-    write("schedules.json", {"generator": GENERATOR, "torch": torch.__version__, "base_rate": base, "cases": cases})
+    write("schedules.json", {**header(__file__), "base_rate": base, "cases": cases})
 
 
 if __name__ == "__main__":

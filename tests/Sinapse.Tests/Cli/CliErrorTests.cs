@@ -1,6 +1,5 @@
 using Sinapse.Data;
 using Sinapse.Tensors;
-using Sinapse.Tests.Data;
 using Sinapse.Tests.Support;
 
 namespace Sinapse.Tests.Cli;

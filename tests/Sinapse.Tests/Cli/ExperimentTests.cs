@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Sinapse.Cli.Experiments;
-using Sinapse.Tests.Data;
+using Sinapse.Tests.Support;
 
 namespace Sinapse.Tests.Cli;
 

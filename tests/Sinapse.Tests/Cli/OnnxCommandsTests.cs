@@ -1,6 +1,5 @@
 using Sinapse.Serialization;
 using Sinapse.Tensors;
-using Sinapse.Tests.Data;
 using Sinapse.Tests.Serialization;
 using Sinapse.Tests.Support;
 

@@ -1,5 +1,4 @@
 using Sinapse.Data;
-using Sinapse.Tests.Data;
 using Sinapse.Tests.Support;
 
 namespace Sinapse.Tests.Cli;

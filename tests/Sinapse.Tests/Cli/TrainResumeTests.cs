@@ -3,7 +3,6 @@ using Sinapse.Cli;
 using Sinapse.Data;
 using Sinapse.Serialization;
 using Sinapse.Tensors;
-using Sinapse.Tests.Data;
 using Sinapse.Tests.Support;
 
 namespace Sinapse.Tests.Cli;

@@ -1,5 +1,6 @@
 using Sinapse.Data;
 using Sinapse.Tensors;
+using Sinapse.Tests.Support;
 
 namespace Sinapse.Tests.Data;
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using Sinapse.Data;
 using Sinapse.Tensors;
+using Sinapse.Tests.Support;
 
 namespace Sinapse.Tests.Data;
 

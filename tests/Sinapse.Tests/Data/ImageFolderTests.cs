@@ -1,6 +1,7 @@
 using SkiaSharp;
 using Sinapse.Data;
 using Sinapse.Tensors;
+using Sinapse.Tests.Support;
 
 namespace Sinapse.Tests.Data;
 

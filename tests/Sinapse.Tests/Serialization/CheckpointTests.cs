@@ -5,7 +5,7 @@ using Sinapse.Optimizers;
 using Sinapse.Optimizers.Schedules;
 using Sinapse.Serialization;
 using Sinapse.Tensors;
-using Sinapse.Tests.Data;
+using Sinapse.Tests.Support;
 using Sinapse.Training;
 
 namespace Sinapse.Tests.Serialization;

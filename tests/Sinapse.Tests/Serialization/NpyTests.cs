@@ -1,7 +1,7 @@
 using System.Text;
 using Sinapse.Serialization;
 using Sinapse.Tensors;
-using Sinapse.Tests.Data;
+using Sinapse.Tests.Support;
 
 namespace Sinapse.Tests.Serialization;
 

@@ -5,7 +5,7 @@ using Sinapse.Layers;
 using Sinapse.Models;
 using Sinapse.Serialization;
 using Sinapse.Tensors;
-using Sinapse.Tests.Data;
+using Sinapse.Tests.Support;
 
 namespace Sinapse.Tests.Serialization;
 

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Sinapse.Serialization;
 using Sinapse.Tensors;
-using Sinapse.Tests.Data;
+using Sinapse.Tests.Support;
 
 namespace Sinapse.Tests.Serialization;
 

@@ -2,7 +2,7 @@ using Sinapse.Data;
 using Sinapse.Models;
 using Sinapse.Serialization;
 using Sinapse.Tensors;
-using Sinapse.Tests.Data;
+using Sinapse.Tests.Support;
 using Sinapse.Training;
 
 namespace Sinapse.Tests.Serialization;

@@ -1,4 +1,4 @@
-namespace Sinapse.Tests.Data;
+namespace Sinapse.Tests.Support;
 
 /// <summary>A fresh directory for a test's files, deleted afterwards.</summary>
 sealed class TempDirectory : IDisposable
