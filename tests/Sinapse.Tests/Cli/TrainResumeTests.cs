@@ -65,13 +65,14 @@ public class TrainResumeTests
         using var data = SyntheticIdx(6000);
         using var runs = new TempDirectory();
         string whole = runs.File("whole"), killed = runs.File("killed");
-        using (var process = Process.Start(SinapseProcess.StartInfo(Options(data.Path, killed, 8, 128, "--save-every", "1", "--keep", "2"))))
+        using (var process = Process.Start(SinapseProcess.StartInfo(Options(data.Path, killed, 8, 128, "--save-every", "1", "--keep", "2")))
+            ?? throw new InvalidOperationException("could not start the sinapse process"))
         {
             var first = Path.Combine(killed, "checkpoints", Checkpoint.DirectoryName(1), Checkpoint.ManifestFile);
             var clock = Stopwatch.StartNew();
-            while (!File.Exists(first) && !process!.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(5);
+            while (!File.Exists(first) && !process.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(5);
             Assert.True(File.Exists(first), "no checkpoint appeared: " + (process.HasExited ? process.StandardError.ReadToEnd() : "timed out"));
-            Assert.False(process!.HasExited, "the run finished before it could be killed; make its epochs longer");
+            Assert.False(process.HasExited, "the run finished before it could be killed; make its epochs longer");
             process.Kill(entireProcessTree: true); // SIGKILL: no chance to clean up
             process.WaitForExit();
         }
