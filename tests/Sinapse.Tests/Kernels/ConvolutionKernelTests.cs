@@ -2,6 +2,7 @@ using Sinapse.Kernels;
 
 namespace Sinapse.Tests.Kernels;
 
+[Collection(Sinapse.Tests.Support.WorkerPoolCollection.Name)]
 public class ConvolutionKernelTests
 {
     /// <summary>The gradients and output of a direct seven-loop convolution, in double precision.</summary>

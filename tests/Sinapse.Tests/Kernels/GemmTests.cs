@@ -2,6 +2,7 @@ using Sinapse.Kernels;
 
 namespace Sinapse.Tests.Kernels;
 
+[Collection(Sinapse.Tests.Support.WorkerPoolCollection.Name)]
 public class GemmTests
 {
     /// <summary>One product's arguments, with every operand padded by its leading dimension so the

@@ -2,6 +2,7 @@ using Sinapse.Kernels;
 
 namespace Sinapse.Tests.Kernels;
 
+[Collection(Sinapse.Tests.Support.WorkerPoolCollection.Name)]
 public class WorkersTests
 {
     static void WithCount(int count, Action action)

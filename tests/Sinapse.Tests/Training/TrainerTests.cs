@@ -9,6 +9,7 @@ using Sinapse.Training;
 
 namespace Sinapse.Tests.Training;
 
+[Collection(Sinapse.Tests.Support.WorkerPoolCollection.Name)]
 public class TrainerTests
 {
     /// <summary>Two Gaussian blobs per class in 6-d: separable, so a small MLP must learn it.</summary>
