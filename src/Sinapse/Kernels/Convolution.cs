@@ -17,7 +17,10 @@ namespace Sinapse.Kernels;
 /// with it. Chunking matters for the small late layers of a CNN: one 6×6 image gives a GEMM only
 /// 16 columns wide, half a micro-tile; 32 images give 512. A chunk of one image writes straight
 /// into the output; larger chunks go through a scratch [C_out, B·H_out·W_out] and are copied out.
-/// A 1×1 kernel with stride 1 and no padding skips im2col (the image already is the matrix).</para>
+/// A 1×1 kernel with stride 1 and no padding skips im2col (the image already is the matrix). With AVX-512
+/// and no padding, forward im2col writes straight into the GEMM's packed B̃ panels
+/// (<see cref="PackColumns"/>, <see cref="Gemm.MultiplyPackedB"/>): one pass over the columns
+/// instead of writing the matrix and packing it, bitwise the same result.</para>
 /// <para>Backward, per chunk and with the chunk still in cache: the bias gradient (row sums of
 /// dY), the weight gradient dW += dY·colᵀ (im2col recomputed: cheaper than keeping the whole
 /// batch's columns), then dcol = Wᵀ·dY folded back by col2im — as a register gather with
@@ -230,18 +233,29 @@ public static unsafe class Convolution
             float* columnScratch = ThreadScratch.Get(0, g.InChannels * g.KernelHeight * g.KernelWidth * columns);
             float* rowScratch = count > 1 ? ThreadScratch.Get(1, g.OutChannels * columns) : null;
 
-            float* col;
-            if (g.IsPointwise && count == 1) col = X + (nint)image * g.InChannels * inputPixels;
+            // One image writes straight into its output, [C_out, H_out·W_out]; a chunk goes through scratch.
+            float* result = count == 1 ? Y + (nint)image * g.OutChannels * outputPixels : rowScratch;
+            const float beta = 0f;
+            bool packed = UsePackedColumns && CanPackColumns(g) && !(g.IsPointwise && count == 1) && Workers.Available == 1;
+            float* col = null;
+            if (packed)
+            {
+                // im2col straight into the GEMM's B̃ panels: one pass over the columns instead of
+                // writing the matrix and then packing it.
+                int nr = Gemm.PackedPanelWidth(columns);
+                int panels = (columns + nr - 1) / nr;
+                float* panelsBuffer = ThreadScratch.Get(0, panels * nr * depth);
+                PackColumns(g, X + (nint)image * g.InChannels * inputPixels, X + (nint)g.InputLength, count, panelsBuffer, nr);
+                Gemm.MultiplyPackedB(outPerGroup, columns, depth, 1f, W, depth, panelsBuffer, beta, result, columns);
+            }
+            else if (g.IsPointwise && count == 1) col = X + (nint)image * g.InChannels * inputPixels;
             else
             {
                 col = columnScratch;
                 for (int b = 0; b < count; b++) Unfold(g, X + (nint)(image + b) * g.InChannels * inputPixels, col, columns, b * outputPixels, toColumns: true);
             }
 
-            // One image writes straight into its output, [C_out, H_out·W_out]; a chunk goes through scratch.
-            float* result = count == 1 ? Y + (nint)image * g.OutChannels * outputPixels : rowScratch;
-            const float beta = 0f;
-            for (int group = 0; group < g.Groups; group++)
+            for (int group = 0; !packed && group < g.Groups; group++)
             {
                 Gemm.Multiply(false, false, outPerGroup, columns, depth, 1f,
                     new ReadOnlySpan<float>(W + (nint)group * outPerGroup * depth, outPerGroup * depth), depth,
@@ -362,6 +376,104 @@ public static unsafe class Convolution
                         Unfold(g, dx, gradColumns, columns, b * outputPixels, toColumns: false);
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>Whether the forward pass writes its im2col matrix straight into the GEMM's packed
+    /// B̃ panels (the tests switch it off to compare with the unpacked path).</summary>
+    internal static bool UsePackedColumns { get; set; } = true;
+
+    /// <summary>
+    /// Geometries <see cref="PackColumns"/> handles: AVX-512 micro-kernels, one group, no padding
+    /// (every tap of every output reads inside the image), output planes a whole number of
+    /// 16-wide pieces (so a piece never straddles two images), and each piece's 16 inputs for one
+    /// tap within a 32-float window (one two-register permute builds it).
+    /// </summary>
+    internal static bool CanPackColumns(in ConvGeometry g)
+    {
+        if (!Avx512F.IsSupported || Gemm.Kernel != GemmKernel.Vector512) return false;
+        if (g.Groups != 1 || g.PadTop != 0 || g.PadBottom != 0 || g.PadLeft != 0 || g.PadRight != 0) return false;
+        int outputPixels = g.OutputHeight * g.OutputWidth;
+        if (outputPixels % 16 != 0 || outputPixels / 16 > MaxPackedPieces) return false;
+        for (int piece = 0; piece < outputPixels / 16; piece++)
+            if (PieceOffset(g, piece * 16 + 15) - PieceOffset(g, piece * 16) >= 32) return false;
+        return true;
+    }
+
+    const int MaxPackedPieces = 256;
+
+    /// <summary>Offset in an input plane of output pixel <paramref name="q"/>'s tap (0, 0).</summary>
+    static int PieceOffset(in ConvGeometry g, int q) =>
+        q / g.OutputWidth * g.StrideHeight * g.InputWidth + q % g.OutputWidth * g.StrideWidth;
+
+    /// <summary>
+    /// im2col of <paramref name="count"/> images straight into ceil(columns/nr) B̃ panels of
+    /// depth×nr floats (element (p, j) of panel J at J·depth·nr + p·nr + j), the layout
+    /// <see cref="GemmPacking.PackB"/> makes of the [C_in·kH·kW, count·H_out·W_out] matrix, zero
+    /// past the last column. Each 16-wide piece of a panel row is two loads and a permute.
+    /// </summary>
+    internal static void PackColumns(in ConvGeometry g, float* images, float* inputEnd, int count, float* panels, int nr)
+    {
+        int outputPixels = g.OutputHeight * g.OutputWidth, planeSize = g.InputHeight * g.InputWidth;
+        int piecesPerImage = outputPixels / 16, pieces = count * piecesPerImage;
+        int depth = g.InChannels * g.KernelHeight * g.KernelWidth;
+        int halves = nr / 16;
+        nint imageSize = (nint)g.InChannels * planeSize;
+        int* starts = stackalloc int[piecesPerImage];
+        var indices = stackalloc Vector512<int>[piecesPerImage];
+        Span<int> lane = stackalloc int[16];
+        for (int piece = 0; piece < piecesPerImage; piece++)
+        {
+            starts[piece] = PieceOffset(g, piece * 16);
+            for (int l = 0; l < 16; l++) lane[l] = PieceOffset(g, piece * 16 + l) - starts[piece];
+            indices[piece] = Vector512.Create((ReadOnlySpan<int>)lane);
+        }
+        // Tap p's offset from a piece's first input: c·H·W + i·dH·W + j·dW.
+        int* taps = stackalloc int[Math.Min(depth, 4096)];
+        bool tapTable = depth <= 4096;
+        if (tapTable)
+            for (int c = 0, p = 0; c < g.InChannels; c++)
+                for (int i = 0; i < g.KernelHeight; i++)
+                    for (int j = 0; j < g.KernelWidth; j++, p++)
+                        taps[p] = c * planeSize + i * g.DilationHeight * g.InputWidth + j * g.DilationWidth;
+        var lanes = Vector512<int>.Indices;
+        int panelCount = (pieces + halves - 1) / halves;
+        for (int panel = 0; panel < panelCount; panel++)
+        {
+            float* destination = panels + (nint)panel * depth * nr;
+            for (int half = 0; half < halves; half++)
+            {
+                int piece = panel * halves + half;
+                float* target = destination + half * 16;
+                if (piece >= pieces)
+                {
+                    for (int p = 0; p < depth; p++) Vector512<float>.Zero.Store(target + (nint)p * nr);
+                    continue;
+                }
+                int inImage = piece % piecesPerImage;
+                float* source = images + (piece / piecesPerImage) * imageSize + starts[inImage];
+                var index = indices[inImage];
+                for (int c = 0, p = 0; c < g.InChannels; c++)
+                    for (int i = 0; i < g.KernelHeight; i++)
+                        for (int j = 0; j < g.KernelWidth; j++, p++)
+                        {
+                            float* window = source + (tapTable ? taps[p] : c * planeSize + i * g.DilationHeight * g.InputWidth + j * g.DilationWidth);
+                            Vector512<float> low, high;
+                            if (window + 32 <= inputEnd)
+                            {
+                                low = Vector512.Load(window);
+                                high = Vector512.Load(window + 16);
+                            }
+                            else
+                            {
+                                // The last piece of the input: read nothing past its end.
+                                int available = (int)(inputEnd - window);
+                                low = Avx512F.MaskLoad(window, Vector512.LessThan(lanes, Vector512.Create(available)).AsSingle(), Vector512<float>.Zero);
+                                high = Avx512F.MaskLoad(window + 16, Vector512.LessThan(lanes, Vector512.Create(available - 16)).AsSingle(), Vector512<float>.Zero);
+                            }
+                            Avx512F.PermuteVar16x32x2(low, index, high).Store(target + (nint)p * nr);
+                        }
             }
         }
     }

@@ -311,6 +311,64 @@ public static unsafe class Gemm
         }
     }
 
+    /// <summary>The width of the B̃ panels that <see cref="MultiplyPackedB"/> expects for a
+    /// product <paramref name="n"/> columns wide (the width <see cref="Blocked"/> would pack).</summary>
+    internal static int PackedPanelWidth(int n) =>
+        Kernel == GemmKernel.Vector512 && n <= NarrowWidth ? NarrowWidth : NR;
+
+    /// <summary>
+    /// C(m×n) = alpha·A·B + beta·C on the calling thread, with B given already packed: ceil(n/nr)
+    /// panels of k×nr floats over the full depth (element (p, j) of panel J at J·k·nr + p·nr + j,
+    /// zero past column n), nr = <see cref="PackedPanelWidth"/>(n) — the layout
+    /// <see cref="GemmPacking.PackB"/> writes for the whole depth. A is stored m×k (lda ≥ k).
+    /// Runs exactly the kernel calls of <see cref="Multiply"/>'s blocked path in the same order
+    /// per element, so the result is bitwise that of Multiply(false, false, …) on the unpacked B.
+    /// </summary>
+    internal static void MultiplyPackedB(int m, int n, int k, float alpha, float* a, int lda,
+        float* packedB, float beta, float* c, int ldc)
+    {
+        if (m <= 0 || n <= 0 || k <= 0) throw new ArgumentException("Gemm.MultiplyPackedB: sizes must be positive.");
+        var kernel = Kernel;
+        int mr = MR, nr = PackedPanelWidth(n);
+        bool narrow = nr == NarrowWidth && kernel == GemmKernel.Vector512;
+        int mc = Math.Max(mr, MCTarget / mr * mr);
+        var buffers = PackBuffers.ForThisThread(mc * KC, 0, mr * nr);
+        float* packedA = buffers.A, edge = buffers.Edge;
+        int depthBlocks = (k + KC - 1) / KC;
+        int kc = (k + depthBlocks - 1) / depthBlocks;
+        nint panelStride = (nint)k * nr;
+        for (int pc = 0; pc < k; pc += kc)
+        {
+            int kcBlock = Math.Min(kc, k - pc);
+            float blockBeta = pc == 0 ? beta : 1f;
+            for (int ic = 0; ic < m; ic += mc)
+            {
+                int mcBlock = Math.Min(mc, m - ic);
+                GemmPacking.PackA(a, lda, false, ic, mcBlock, pc, kcBlock, mr, packedA);
+                for (int jr = 0; jr < n; jr += nr)
+                {
+                    int columns = Math.Min(nr, n - jr);
+                    float* bPanel = packedB + (jr / nr) * panelStride + (nint)pc * nr;
+                    for (int ir = 0; ir < mcBlock; ir += mr)
+                    {
+                        int rows = Math.Min(mr, mcBlock - ir);
+                        float* aPanel = packedA + (nint)ir * kcBlock;
+                        float* cTile = c + (nint)(ic + ir) * ldc + jr;
+                        if (rows == mr && columns == nr)
+                        {
+                            RunKernel(kernel, narrow, kcBlock, aPanel, bPanel, cTile, ldc, alpha, blockBeta);
+                        }
+                        else
+                        {
+                            RunKernel(kernel, narrow, kcBlock, aPanel, bPanel, edge, nr, 1f, 0f);
+                            WriteBack(edge, nr, rows, columns, cTile, ldc, alpha, blockBeta);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void RunKernel(GemmKernel kernel, bool narrow, int depth, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {

@@ -206,6 +206,64 @@ public class ConvolutionKernelTests
         AssertClose(reference.GradInput, dx, "dX alone");
     }
 
+    /// <summary>Geometries the forward pass packs straight into the GEMM's panels: odd batches
+    /// (a half-empty last panel), odd channel counts, a single image, 16-, 144- and 784-pixel
+    /// planes, dilation, and a vertical stride.</summary>
+    public static IEnumerable<object[]> PackableGeometries()
+    {
+        yield return [G(5, 3, 7, 1, 6, 6, 3, 3)];
+        yield return [G(3, 5, 9, 1, 14, 14, 3, 3)];
+        yield return [G(1, 5, 13, 1, 14, 14, 3, 3)];
+        yield return [G(2, 3, 5, 1, 30, 30, 3, 3)];
+        yield return [G(7, 3, 6, 1, 8, 8, 3, 3, dilation: 2)];
+        yield return [new ConvGeometry(3, 2, 3, 1, 9, 10, 3, 3, 2, 1)];
+        yield return [G(33, 4, 11, 1, 6, 6, 3, 3)];
+    }
+
+    [Theory]
+    [MemberData(nameof(PackableGeometries))]
+    public void PackedColumnsGiveBitwiseTheUnpackedForward(ConvGeometry g)
+    {
+        // Without AVX-512 the packed path never runs; with it, every geometry here takes it.
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported || Gemm.Kernel != GemmKernel.Vector512) return;
+        Assert.True(Convolution.CanPackColumns(g), $"{g} should take the packed path");
+        int savedThreads = Workers.Count, savedColumns = Convolution.TargetColumns;
+        try
+        {
+            var x = Random(g.InputLength, 1);
+            var w = Random(g.WeightLength, 2);
+            var b = Random(g.OutChannels, 3);
+            foreach (int threads in new[] { 1, 2 })
+                foreach (int columns in new[] { 1, 512, 4096 })
+                {
+                    Workers.Count = threads;
+                    Convolution.TargetColumns = columns;
+                    var packed = new float[g.OutputLength];
+                    var unpacked = new float[g.OutputLength];
+                    Array.Fill(packed, float.NaN);
+                    Array.Fill(unpacked, float.NaN);
+                    Convolution.UsePackedColumns = true;
+                    Convolution.Forward(g, x, w, b, packed);
+                    Convolution.UsePackedColumns = false;
+                    Convolution.Forward(g, x, w, b, unpacked);
+                    Convolution.UsePackedColumns = true;
+                    for (int i = 0; i < packed.Length; i++)
+                        Assert.True(BitConverter.SingleToInt32Bits(packed[i]) == BitConverter.SingleToInt32Bits(unpacked[i]),
+                            $"{g} threads {threads} columns {columns}: output {i} is {packed[i]} packed, {unpacked[i]} unpacked");
+                    var reference = Naive(g, x, w, b, new float[g.OutputLength]).Output;
+                    for (int i = 0; i < packed.Length; i++)
+                        Assert.True(Math.Abs(packed[i] - reference[i]) <= 1e-4 * (1 + Math.Abs(reference[i])),
+                            $"{g}: output {i} is {packed[i]}, expected {reference[i]}");
+                }
+        }
+        finally
+        {
+            Workers.Count = savedThreads;
+            Convolution.TargetColumns = savedColumns;
+            Convolution.UsePackedColumns = true;
+        }
+    }
+
     [Fact]
     public void TwoThreadsGiveBitwiseTheSameResultsTwice()
     {
