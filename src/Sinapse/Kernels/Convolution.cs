@@ -20,7 +20,8 @@ namespace Sinapse.Kernels;
 /// A 1×1 kernel with stride 1 and no padding skips im2col (the image already is the matrix). With AVX-512
 /// and no padding, forward im2col writes straight into the GEMM's packed B̃ panels
 /// (<see cref="PackColumns"/>, <see cref="Gemm.MultiplyPackedB"/>): one pass over the columns
-/// instead of writing the matrix and packing it, bitwise the same result.</para>
+/// instead of writing the matrix and packing it, bitwise the same result; backward's im2col
+/// uses the same permutes, writing one panel as wide as the matrix (the row-major matrix).</para>
 /// <para>Backward, per chunk and with the chunk still in cache: the bias gradient (row sums of
 /// dY), the weight gradient dW += dY·colᵀ (im2col recomputed: cheaper than keeping the whole
 /// batch's columns), then dcol = Wᵀ·dY folded back by col2im — as a register gather with
@@ -321,6 +322,12 @@ public static unsafe class Convolution
             {
                 float* col;
                 if (direct) col = X + (nint)image * g.InChannels * inputPixels;
+                else if (UsePackedColumns && CanPackColumns(g))
+                {
+                    // One panel as wide as the matrix is the row-major matrix itself.
+                    col = columnScratch;
+                    PackColumns(g, X + (nint)image * g.InChannels * inputPixels, X + (nint)g.InputLength, count, col, columns);
+                }
                 else
                 {
                     col = columnScratch;

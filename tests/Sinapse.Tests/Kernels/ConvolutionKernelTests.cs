@@ -222,7 +222,7 @@ public class ConvolutionKernelTests
 
     [Theory]
     [MemberData(nameof(PackableGeometries))]
-    public void PackedColumnsGiveBitwiseTheUnpackedForward(ConvGeometry g)
+    public void PackedColumnsGiveBitwiseTheUnpackedResults(ConvGeometry g)
     {
         // Without AVX-512 the packed path never runs; with it, every geometry here takes it.
         if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported || Gemm.Kernel != GemmKernel.Vector512) return;
@@ -250,6 +250,23 @@ public class ConvolutionKernelTests
                     for (int i = 0; i < packed.Length; i++)
                         Assert.True(BitConverter.SingleToInt32Bits(packed[i]) == BitConverter.SingleToInt32Bits(unpacked[i]),
                             $"{g} threads {threads} columns {columns}: output {i} is {packed[i]} packed, {unpacked[i]} unpacked");
+                    // Backward re-runs im2col the same way (one panel as wide as the matrix).
+                    var dy = Random(g.OutputLength, 4);
+                    var gradients = new float[2][][];
+                    foreach (bool usePacked in new[] { true, false })
+                    {
+                        Convolution.UsePackedColumns = usePacked;
+                        var dx = new float[g.InputLength];
+                        var dw = new float[g.WeightLength];
+                        var db = new float[g.OutChannels];
+                        Convolution.Backward(g, x, w, dy, dx, 0f, dw, 0f, db, 0f);
+                        gradients[usePacked ? 0 : 1] = [dx, dw, db];
+                    }
+                    Convolution.UsePackedColumns = true;
+                    for (int t = 0; t < 3; t++)
+                        for (int i = 0; i < gradients[0][t].Length; i++)
+                            Assert.True(BitConverter.SingleToInt32Bits(gradients[0][t][i]) == BitConverter.SingleToInt32Bits(gradients[1][t][i]),
+                                $"{g} threads {threads} columns {columns}: gradient {t} element {i} is {gradients[0][t][i]} packed, {gradients[1][t][i]} unpacked");
                     var reference = Naive(g, x, w, b, new float[g.OutputLength]).Output;
                     for (int i = 0; i < packed.Length; i++)
                         Assert.True(Math.Abs(packed[i] - reference[i]) <= 1e-4 * (1 + Math.Abs(reference[i])),
