@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Sinapse.Autograd;
+using Sinapse.Kernels;
 using Sinapse.Tensors;
 
 namespace Sinapse.Optimizers;
@@ -24,7 +25,9 @@ public sealed class ParameterGroup(IEnumerable<Tensor> parameters, float learnin
 public abstract class Optimizer
 {
     private readonly Dictionary<Tensor, Dictionary<string, float[]>> state = new(ReferenceEqualityComparer.Instance);
-    private readonly float[][] scratch = [[], [], []];
+    // Per thread: slices of one update run on several threads at once.
+    [ThreadStatic] private static float[][]? scratch;
+    private readonly HashSet<Tensor> stepped = new(ReferenceEqualityComparer.Instance);
 
     protected Optimizer(IEnumerable<ParameterGroup> groups)
     {
@@ -64,8 +67,34 @@ public abstract class Optimizer
             foreach (var p in group.Parameters)
             {
                 if (!p.RequiresGrad || p.Grad == null) continue;
-                Update(p.Span, p.Grad.Span, group, StateOf(p));
+                var parameterState = StateOf(p);
+                // Every update rule is elementwise, so a large parameter is updated in slices on the
+                // worker threads with bitwise the same result. A parameter's first update runs whole,
+                // because that is when its buffers are created.
+                int slices = p.Length >= ParallelLength && stepped.Contains(p) ? Workers.Count : 1;
+                if (slices == 1)
+                {
+                    Update(p.Span, p.Grad.Span, group, parameterState);
+                    stepped.Add(p);
+                    continue;
+                }
+                Workers.For(slices, slice =>
+                {
+                    var (start, length) = Slice(p.Length, slices, slice);
+                    Update(p.Span.Slice(start, length), p.Grad.Span.Slice(start, length), group, parameterState.Slice(start, length));
+                });
             }
+    }
+
+    /// <summary>Below this many values an update is cheaper than waking the workers (memory-bound: ~64 KB).</summary>
+    private const int ParallelLength = 16_384;
+
+    /// <summary>Slice <paramref name="index"/> of <paramref name="count"/> near-equal slices, cut at 16-float (one AVX-512 vector) boundaries.</summary>
+    private static (int Start, int Length) Slice(int total, int count, int index)
+    {
+        int vectors = (total + 15) / 16;
+        int start = Math.Min(total, vectors * index / count * 16), end = Math.Min(total, vectors * (index + 1) / count * 16);
+        return (start, end - start);
     }
 
     /// <summary>
@@ -99,6 +128,7 @@ public abstract class Optimizer
                 if (values.Length != all[i].Length)
                     throw new ArgumentException($"Saved buffer '{name}' of parameter {i} ({all[i].Name}) has {values.Length} values, the parameter {all[i].Length}.");
         state.Clear();
+        stepped.Clear();
         for (int i = 0; i < all.Count; i++)
             state[all[i]] = saved.Parameters[i].ToDictionary(b => b.Key, b => (float[])b.Value.Clone());
         for (int g = 0; g < Groups.Count; g++) (Groups[g].LearningRate, Groups[g].WeightDecay) = saved.Groups[g];
@@ -112,6 +142,7 @@ public abstract class Optimizer
     /// </summary>
     protected Span<float> Scratch(int slot, int length)
     {
+        scratch ??= [[], [], []];
         if (scratch[slot].Length < length) scratch[slot] = new float[length];
         return scratch[slot].AsSpan(0, length);
     }
@@ -157,15 +188,19 @@ public abstract class Optimizer
 }
 
 /// <summary>A parameter's named buffers, created zeroed on first use.</summary>
-public readonly struct ParameterState(Dictionary<string, float[]> buffers, int length)
+public readonly struct ParameterState(Dictionary<string, float[]> buffers, int length, int start = 0, int count = -1)
 {
+    /// <summary>The named buffer (the part of it this update covers), created zeroed on first use.</summary>
     public Span<float> Buffer(string name)
     {
         if (!buffers.TryGetValue(name, out var values)) buffers[name] = values = new float[length];
-        return values;
+        return values.AsSpan(start, count < 0 ? length : count);
     }
 
     public bool Has(string name) => buffers.ContainsKey(name);
+
+    /// <summary>The state of elements [start, start + count) of the parameter, for a sliced update.</summary>
+    internal ParameterState Slice(int sliceStart, int sliceCount) => new(buffers, length, start + sliceStart, sliceCount);
 }
 
 /// <summary>A snapshot of an optimizer: step count, each group's hyper-parameters, each parameter's buffers.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Sinapse.Autograd;
 using Sinapse.Data;
+using Sinapse.Kernels;
 using Sinapse.Layers;
 using Sinapse.Losses;
 using Sinapse.Optimizers;
@@ -144,15 +145,35 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         double sum = 0;
         foreach (var group in Optimizer.Groups)
             foreach (var p in group.Parameters)
-            {
-                if (!p.RequiresGrad || p.Grad == null) continue;
-                float squares = System.Numerics.Tensors.TensorPrimitives.SumOfSquares(p.Grad.Span);
-                // The vectorised float sum overflows near 1e19; finite gradients that large are summed again in double.
-                if (float.IsPositiveInfinity(squares) && System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(p.Grad.Span))
-                    foreach (var g in p.Grad.Span) sum += (double)g * g;
-                else sum += squares;
-            }
+                if (p.RequiresGrad && p.Grad != null) sum += SumOfSquares(p.Grad);
         return Math.Sqrt(sum);
+    }
+
+    private readonly double[] partialSums = new double[64];
+
+    /// <summary>
+    /// Σg² of one gradient: halves of a large one on the worker threads, added in a fixed order.
+    /// The vectorised float sum overflows near 1e19; finite gradients that large are summed in double.
+    /// </summary>
+    private double SumOfSquares(Tensor gradient)
+    {
+        int slices = gradient.Length >= 16_384 ? Math.Min(Workers.Count, partialSums.Length) : 1;
+        Workers.For(slices, slice =>
+        {
+            int start = (int)((long)gradient.Length * slice / slices), end = (int)((long)gradient.Length * (slice + 1) / slices);
+            var values = gradient.Span[start..end];
+            float squares = System.Numerics.Tensors.TensorPrimitives.SumOfSquares(values);
+            if (float.IsPositiveInfinity(squares) && System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(values))
+            {
+                double exact = 0;
+                foreach (var g in values) exact += (double)g * g;
+                partialSums[slice] = exact;
+            }
+            else partialSums[slice] = squares;
+        });
+        double sum = 0;
+        for (int slice = 0; slice < slices; slice++) sum += partialSums[slice];
+        return sum;
     }
 
     /// <summary>

@@ -157,3 +157,41 @@ public class OptimizerTests
         Assert.Equal(0.125f, optimizer.Groups[1].LearningRate, 7);
     }
 }
+
+/// <summary>Large parameters are updated in slices on the worker threads: the result must not depend on it.</summary>
+[Collection(Sinapse.Tests.Support.WorkerPoolCollection.Name)]
+public class SlicedUpdateTests
+{
+    [Theory]
+    [MemberData(nameof(OptimizerTests.Kinds), MemberType = typeof(OptimizerTests))]
+    public void ALargeParameterGetsBitwiseTheSameUpdateOnOneOrTwoThreads(string kind)
+    {
+        float[] Run(int threads)
+        {
+            int saved = Sinapse.Kernels.Workers.Count;
+            try
+            {
+                Sinapse.Kernels.Workers.Count = threads;
+                var rng = new Rng(3);
+                var a = Tensor.Normal(new Shape(40_003), 0, 1, rng);   // above the slicing threshold, not a multiple of 16
+                var b = Tensor.Normal(new Shape(5), 0, 1, rng);
+                a.RequiresGrad = b.RequiresGrad = true;
+                var optimizer = (Optimizer)typeof(OptimizerTests).GetMethod("Create", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+                    .Invoke(null, [kind, a, b])!;
+                for (int step = 0; step < 4; step++)
+                {
+                    a.Grad = Tensor.Normal(a.Shape, 0, 1, rng);
+                    b.Grad = Tensor.Normal(b.Shape, 0, 1, rng);
+                    optimizer.Step();
+                }
+                return a.ToArray();
+            }
+            finally
+            {
+                Sinapse.Kernels.Workers.Count = saved;
+            }
+        }
+
+        Assert.Equal(Run(1), Run(2));
+    }
+}
