@@ -87,6 +87,15 @@ internal static class PredictCommand
         }
         else if (extension == ".csv") values = ReadCsv(path, example.Size);
         else throw new ArgumentException($"{path}: inputs must be .npy, an image (PNG/JPEG) or .csv.");
+        // A NaN or infinity would come out as NaN probabilities with no word of where it came from.
+        var span = values.Span;
+        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(span))
+        {
+            int index = 0;
+            while (float.IsFinite(span[index])) index++;
+            int rowLength = Math.Max(1, example.Size);
+            throw new InvalidDataException($"{path}: example {index / rowLength} holds {span[index]} at position {index % rowLength} of {rowLength}; inputs must be finite numbers.");
+        }
         if (values.Shape == example) return values.ReshapedTo([1, .. example.Dimensions]);
         if (values.Rank >= 1 && values.Shape[0] > 0 && values.Length == values.Shape[0] * (long)example.Size)
             return values.ReshapedTo([values.Shape[0], .. example.Dimensions]);
