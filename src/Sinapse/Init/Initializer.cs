@@ -47,7 +47,11 @@ public sealed class Initializer
     /// <summary>LeCun normal: N(0, 1/m).</summary>
     public static Initializer LeCunNormal() => new("lecun_normal", (w, m, n, rng) => rng.FillNormal(w, 0f, MathF.Sqrt(1f / m)));
 
-    public static Initializer Constant(float value) => new(Invariant($"constant({value})"), (w, m, n, rng) => w.Fill(value));
+    public static Initializer Constant(float value)
+    {
+        if (!float.IsFinite(value)) throw new ArgumentException($"constant(value) needs a finite value, got {value}.");
+        return new(Invariant($"constant({value})"), (w, m, n, rng) => w.Fill(value));
+    }
 
     public static Initializer Zeros() => new("zeros", (w, m, n, rng) => w.Clear());
 
@@ -57,13 +61,16 @@ public sealed class Initializer
     public static Initializer Uniform(float low, float high)
     {
         if (!(low <= high)) throw new ArgumentException($"uniform(low, high) needs low <= high, got ({low}, {high}).");
+        // An infinite bound, or a width beyond float's range, would fill the weights with NaN.
+        if (!float.IsFinite(high - low)) throw new ArgumentException($"uniform(low, high) needs finite bounds less than float's range apart, got ({low}, {high}).");
         return new(Invariant($"uniform({low}, {high})"), (w, m, n, rng) => rng.FillUniform(w, low, high));
     }
 
     /// <summary>N(mean, σ²), whatever the layer's size (the course's bad example is N(0, 1) with sigmoid).</summary>
     public static Initializer Normal(float mean, float standardDeviation)
     {
-        if (!(standardDeviation >= 0)) throw new ArgumentException($"normal(mean, std) needs std >= 0, got {standardDeviation}.");
+        if (!(standardDeviation >= 0) || !float.IsFinite(standardDeviation) || !float.IsFinite(mean))
+            throw new ArgumentException($"normal(mean, std) needs a finite mean and a finite std >= 0, got ({mean}, {standardDeviation}).");
         return new(Invariant($"normal({mean}, {standardDeviation})"), (w, m, n, rng) => rng.FillNormal(w, mean, standardDeviation));
     }
 

@@ -46,14 +46,16 @@ public sealed class Relu : Activation { public override Tensor Forward(Tensor in
 
 public sealed class LeakyRelu(float negativeSlope = 0.01f) : Activation
 {
-    public float NegativeSlope { get; } = negativeSlope;
+    public float NegativeSlope { get; } = float.IsFinite(negativeSlope) ? negativeSlope
+        : throw new ArgumentException($"LeakyRelu needs a finite negative slope, got {negativeSlope}.", nameof(negativeSlope));
     public override Tensor Forward(Tensor input) => F.LeakyRelu(input, NegativeSlope);
     public override string Describe() => string.Create(CultureInfo.InvariantCulture, $"LeakyRelu({NegativeSlope})");
 }
 
 public sealed class Elu(float alpha = 1f) : Activation
 {
-    public float Alpha { get; } = alpha;
+    public float Alpha { get; } = float.IsFinite(alpha) ? alpha
+        : throw new ArgumentException($"Elu needs a finite alpha, got {alpha}.", nameof(alpha));
     public override Tensor Forward(Tensor input) => F.Elu(input, Alpha);
     public override string Describe() => string.Create(CultureInfo.InvariantCulture, $"Elu({Alpha})");
 }

@@ -32,7 +32,13 @@ public abstract class Optimizer
     protected Optimizer(IEnumerable<ParameterGroup> groups)
     {
         Groups = groups.ToList();
-        foreach (var group in Groups) ValidateLearningRate(group.LearningRate);
+        foreach (var group in Groups)
+        {
+            ValidateLearningRate(group.LearningRate);
+            // As PyTorch's "Invalid weight_decay value": a NaN or negative decay passes no later check.
+            if (!(group.WeightDecay >= 0) || float.IsInfinity(group.WeightDecay))
+                throw new ArgumentException($"The weight decay must be a finite number >= 0, got {group.WeightDecay}.");
+        }
         var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         foreach (var p in Groups.SelectMany(g => g.Parameters))
             if (!seen.Add(p)) throw new ArgumentException($"Parameter {p.Name ?? p.Shape.ToString()} appears in more than one parameter group.");

@@ -123,4 +123,14 @@ public class InitializerTests
     [Fact]
     public void FansMustBePositive() =>
         Assert.Throws<ArgumentException>(() => Initializer.GlorotUniform().Fill(new float[4], 0, 4, new Rng(1)));
+
+    /// <summary>A non-finite argument would fill the weights with NaN or infinity: refused where it is given.</summary>
+    [Theory]
+    [InlineData("constant(NaN)")]
+    [InlineData("normal(NaN, 1)")]
+    [InlineData("normal(0, Infinity)")]
+    [InlineData("uniform(-1e39, 1e39)")]
+    [InlineData("uniform(-3e38, 3e38)")]
+    public void NonFiniteArgumentsAreRefused(string name) =>
+        Assert.Throws<ArgumentException>(() => Initializer.Parse(name));
 }

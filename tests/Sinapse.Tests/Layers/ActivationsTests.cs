@@ -58,4 +58,11 @@ public class ActivationsTests
         Assert.Same(x, new Identity().Forward(x));
         Assert.Equal(new Shape(7, 3), new Gelu().OutputShape(new Shape(7, 3)));
     }
+
+    [Theory]
+    [InlineData("leaky_relu(NaN)")]
+    [InlineData("elu(NaN)")]
+    [InlineData("elu(-Infinity)")]
+    public void NonFiniteArgumentsAreRefused(string name) =>
+        Assert.Throws<ArgumentException>(() => Activation.Parse(name));
 }

@@ -156,6 +156,18 @@ public class OptimizerTests
         Assert.Equal(0.0025f, optimizer.Groups[0].LearningRate, 7);
         Assert.Equal(0.125f, optimizer.Groups[1].LearningRate, 7);
     }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(-0.1f)]
+    [InlineData(float.PositiveInfinity)]
+    public void AWeightDecayThatIsNotAFiniteNumberAtLeastZeroIsRefused(float weightDecay)
+    {
+        var w = Tensor.Zeros(4);
+        w.RequiresGrad = true;
+        Assert.Throws<ArgumentException>(() => new Sgd([w], 0.1f, weightDecay: weightDecay));
+        Assert.Throws<ArgumentException>(() => new Adam([w], 0.1f, weightDecay: weightDecay, decoupled: true));
+    }
 }
 
 /// <summary>Large parameters are updated in slices on the worker threads: the result must not depend on it.</summary>
