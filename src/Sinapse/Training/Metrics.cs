@@ -15,6 +15,14 @@ public static class Metrics
         if (!labels && targets.Shape != output.Shape) return null;
         var y = output.Span;
         var t = targets.Span;
+        // [N, C] targets are classes when each row is a distribution (one-hot or soft labels);
+        // an autoencoder's pixels or a multi-output regression have no class to match.
+        if (!labels)
+            for (int r = 0; r < rows; r++)
+            {
+                var row = t.Slice(r * classes, classes);
+                if (!(System.Numerics.Tensors.TensorPrimitives.Min(row) >= 0 && Math.Abs(System.Numerics.Tensors.TensorPrimitives.Sum(row) - 1f) <= 1e-3f)) return null;
+            }
         int correct = 0;
         for (int r = 0; r < rows; r++)
         {
