@@ -32,13 +32,7 @@ public abstract class Optimizer
     protected Optimizer(IEnumerable<ParameterGroup> groups)
     {
         Groups = groups.ToList();
-        foreach (var group in Groups)
-        {
-            ValidateLearningRate(group.LearningRate);
-            // As PyTorch's "Invalid weight_decay value": a NaN or negative decay passes no later check.
-            if (!(group.WeightDecay >= 0) || float.IsInfinity(group.WeightDecay))
-                throw new ArgumentException($"The weight decay must be a finite number >= 0, got {group.WeightDecay}.");
-        }
+        foreach (var group in Groups) ValidateGroup(group.LearningRate, group.WeightDecay);
         var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         foreach (var p in Groups.SelectMany(g => g.Parameters))
             if (!seen.Add(p)) throw new ArgumentException($"Parameter {p.Name ?? p.Shape.ToString()} appears in more than one parameter group.");
@@ -129,6 +123,8 @@ public abstract class Optimizer
         var all = Groups.SelectMany(g => g.Parameters).ToList();
         if (saved.Parameters.Count != all.Count || saved.Groups.Count != Groups.Count)
             throw new ArgumentException($"The saved optimizer state has {saved.Groups.Count} groups and {saved.Parameters.Count} parameters; this optimizer has {Groups.Count} and {all.Count}.");
+        if (saved.StepCount < 0) throw new ArgumentException($"The saved optimizer state has a step count of {saved.StepCount}; it must be 0 or more.");
+        foreach (var (learningRate, weightDecay) in saved.Groups) ValidateGroup(learningRate, weightDecay);
         for (int i = 0; i < all.Count; i++)
             foreach (var (name, values) in saved.Parameters[i])
                 if (values.Length != all[i].Length)
@@ -171,6 +167,14 @@ public abstract class Optimizer
     {
         if (!(learningRate >= 0) || float.IsInfinity(learningRate))
             throw new ArgumentException($"The learning rate must be a finite number >= 0, got {learningRate}.");
+    }
+
+    private static void ValidateGroup(float learningRate, float weightDecay)
+    {
+        ValidateLearningRate(learningRate);
+        // As PyTorch's "Invalid weight_decay value": a NaN or negative decay passes no later check.
+        if (!(weightDecay >= 0) || float.IsInfinity(weightDecay))
+            throw new ArgumentException($"The weight decay must be a finite number >= 0, got {weightDecay}.");
     }
 
     /// <summary>

@@ -181,7 +181,7 @@ public sealed class Checkpoint
             return new Checkpoint(directory, model, manifest["epoch"]!.GetValue<int>(), state, manifest["schedulePosition"]?.GetValue<long>(), rngs,
                 HistoryFromJson(manifest["history"]!.AsObject()), manifest["extra"]?.DeepClone().AsObject());
         }
-        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException or KeyNotFoundException)
+        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException or KeyNotFoundException or OverflowException)
         {
             throw new InvalidDataException($"{manifestPath} is malformed: {e.Message}");
         }

@@ -77,4 +77,31 @@ public class CheckpointTests
         Assert.Contains("corrupted", Assert.Throws<InvalidDataException>(() => Checkpoint.Load(Path.GetDirectoryName(newest)!)).Message);
         Assert.Equal(3, Checkpoint.FindLatest(directory.Path).Epoch);
     }
+
+    /// <summary>The manifest is not checksummed: an edited one must still give a clear error, never a crash or a silent negative rate.</summary>
+    [Theory]
+    [InlineData("run-word", typeof(InvalidDataException))]
+    [InlineData("negative-rate", typeof(ArgumentException))]
+    [InlineData("negative-steps", typeof(ArgumentException))]
+    public void AnEditedManifestIsRefusedWithAClearError(string edit, Type expected)
+    {
+        using var directory = new TempDirectory();
+        var (trainer, loader, rng) = Run();
+        var rngs = new Dictionary<string, Rng> { ["run"] = rng };
+        trainer.Callbacks.Add(new CheckpointCallback(directory.Path, 1, rngs, new Shape(6)));
+        trainer.Fit(loader, 1);
+        var manifestPath = Path.Combine(directory.Path, Checkpoint.DirectoryName(1), Checkpoint.ManifestFile);
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))!.AsObject();
+        switch (edit)
+        {
+            case "run-word": manifest["rngs"]!["run"]![0] = "FFFFFFFFFFFFFFFFFFFF"; break;
+            case "negative-rate": manifest["optimizer"]!["groups"]![0]!["learningRate"] = -1f; break;
+            case "negative-steps": manifest["optimizer"]!["stepCount"] = -5; break;
+        }
+        File.WriteAllText(manifestPath, manifest.ToJsonString());
+
+        var error = Record.Exception(() => Checkpoint.Load(Path.GetDirectoryName(manifestPath)!).Restore(Run().Trainer, rngs));
+        Assert.NotNull(error);
+        Assert.IsType(expected, error);
+    }
 }
