@@ -42,10 +42,10 @@ public sealed class Residual : Module
 
     public override Tensor Forward(Tensor input)
     {
-        var skip = Shortcut?.Forward(input) ?? input;
+        var skip = Shortcut?.Call(input) ?? input;
         bool stochastic = Training && DropPath > 0f;
         if (stochastic && (rng ?? Rng.Global).NextFloat() < DropPath) return skip;
-        var body = Body.Forward(input);
+        var body = Body.Call(input);
         if (body.Shape != skip.Shape) throw ShapeMismatch(input.Shape, body.Shape, skip.Shape);
         return F.Add(skip, stochastic ? F.Multiply(body, 1f / (1f - DropPath)) : body);
     }

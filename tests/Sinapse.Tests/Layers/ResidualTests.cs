@@ -116,4 +116,18 @@ public class ResidualTests
         Assert.Equal("Residual", new Residual(new Relu()).Describe());
         Assert.Equal("Residual(dropPath=0.2)", new Residual(new Relu(), dropPath: 0.2f).Describe());
     }
+
+    /// <summary>The branches run through Module.Call, as Sequential's layers do, so a NaN is traced to the branch that made it.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AnomalyDetectionNamesTheBranchThatMadeANaN(bool inShortcut)
+    {
+        var nan = new Linear(2, 2, weightInit: Sinapse.Init.Initializer.Ones(), rng: new Rng(1));
+        nan.Weight.Span[0] = float.NaN;
+        var model = new Sequential(inShortcut ? new Residual(new Tanh(), shortcut: nan) : new Residual(nan));
+        using var detection = Sinapse.Autograd.AnomalyDetection.Enable();
+        var error = Assert.Throws<Sinapse.Autograd.NonFiniteValueException>(() => model.Call(Tensor.Ones(1, 2)));
+        Assert.Contains(inShortcut ? "'0.shortcut'" : "'0.body'", error.Layer);
+    }
 }
