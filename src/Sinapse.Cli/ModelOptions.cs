@@ -59,4 +59,13 @@ internal sealed class ModelOptions
             throw new ArgumentException($"--hidden expects positive layer sizes separated by commas (e.g. 256,128,64), got '{text}'.");
         }
     }
+
+    /// <summary>One example's shape as the --input-shape options write it: "1,28,28".</summary>
+    public static Shape ParseExampleShape(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0 || !parts.All(p => int.TryParse(p, out var d) && d > 0))
+            throw new ArgumentException($"--input-shape expects positive sizes separated by commas (e.g. 1,28,28), got '{text}'.");
+        return new Shape(parts.Select(int.Parse).ToArray());
+    }
 }

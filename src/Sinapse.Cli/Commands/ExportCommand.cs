@@ -50,7 +50,7 @@ internal static class ExportCommand
                 var rng = new Rng(parse.GetValue(seed));
                 var key = name.Trim().ToLowerInvariant().Replace('-', '_');
                 bool mobileNet = key is "mobilenet_v3_small" or "mobilenet_v3_large";
-                example = ParseShape(shapeText ?? (mobileNet ? "3,224,224" : "1,28,28"));
+                example = ModelOptions.ParseExampleShape(shapeText ?? (mobileNet ? "3,224,224" : "1,28,28"));
                 network = key switch
                 {
                     "mobilenet_v3_small" => MobileNet.V3Small(classCount, parse.GetValue(width), options: new ConvNormOptions(Rng: rng), inChannels: example[0]),
@@ -68,13 +68,5 @@ internal static class ExportCommand
             return 0;
         }));
         return command;
-    }
-
-    private static Shape ParseShape(string text)
-    {
-        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length == 0 || !parts.All(p => int.TryParse(p, out var d) && d > 0))
-            throw new ArgumentException($"--input-shape expects positive sizes separated by commas (e.g. 1,28,28), got '{text}'.");
-        return new Shape(parts.Select(int.Parse).ToArray());
     }
 }

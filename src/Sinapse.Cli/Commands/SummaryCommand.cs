@@ -27,7 +27,7 @@ internal static class SummaryCommand
                 if (saved.Transform != null) Console.WriteLine($"Input transform: {saved.Transform}");
                 return 0;
             }
-            var exampleShape = ParseShape(parse.GetValue(input)!);
+            var exampleShape = ModelOptions.ParseExampleShape(parse.GetValue(input)!);
             int classCount = parse.GetValue(classes);
             if (classCount < 1) throw new ArgumentException($"--classes must be at least 1, got {classCount}.");
             var network = model.Build(parse, exampleShape, classCount, new Rng(0));
@@ -35,13 +35,5 @@ internal static class SummaryCommand
             return 0;
         }));
         return command;
-    }
-
-    private static Shape ParseShape(string text)
-    {
-        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length == 0 || !parts.All(p => int.TryParse(p, out var d) && d > 0))
-            throw new ArgumentException($"--input-shape expects positive sizes separated by commas (e.g. 1,28,28), got '{text}'.");
-        return new Shape(parts.Select(int.Parse).ToArray());
     }
 }

@@ -44,11 +44,6 @@ public static class ModelSpec
         lock (registration) return byName.TryGetValue(type, out var entry) ? entry.Create : null;
     }
 
-    public static bool IsRegistered(Type layerType)
-    {
-        lock (registration) return byType.ContainsKey(layerType);
-    }
-
     /// <summary>The layer types that can be saved, by their spec name.</summary>
     public static IReadOnlyCollection<string> RegisteredTypes
     {

@@ -180,9 +180,6 @@ public sealed class TfLiteModel
         return values;
     }
 
-    /// <summary>Whether the tensor has constant data in the file (weights, biases, shapes), as opposed to an activation.</summary>
-    public bool IsConstant(TfLiteTensor tensor) => BufferData(tensor).Length > 0;
-
     private ReadOnlySpan<byte> BufferData(TfLiteTensor tensor)
     {
         int table = bufferTables[tensor.Buffer];
