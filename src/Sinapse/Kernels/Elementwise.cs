@@ -22,11 +22,13 @@ public static class Elementwise
             var r = MemoryMarshal.Cast<float, Vector<float>>(result);
             var positive = new Vector<float>(positiveScale);
             var other = new Vector<float>(otherScale);
+            // A zero scale selects zero rather than multiplying: as PyTorch's ReLU, an infinite value there gives 0, not NaN.
+            bool zero = otherScale == 0f;
             for (int k = 0; k < v.Length; k++)
-                r[k] = v[k] * Vector.ConditionalSelect(Vector.GreaterThan(s[k], Vector<float>.Zero), positive, other);
+                r[k] = Vector.ConditionalSelect(Vector.GreaterThan(s[k], Vector<float>.Zero), v[k] * positive, zero ? Vector<float>.Zero : v[k] * other);
             i = v.Length * Vector<float>.Count;
         }
-        for (; i < values.Length; i++) result[i] = values[i] * (sign[i] > 0 ? positiveScale : otherScale);
+        for (; i < values.Length; i++) result[i] = sign[i] > 0 ? values[i] * positiveScale : otherScale == 0f ? 0f : values[i] * otherScale;
     }
 
     /// <summary>y = x·clamp(x + 3, 0, 6)/6, MobileNetV3's hard swish, in one vectorised pass.</summary>

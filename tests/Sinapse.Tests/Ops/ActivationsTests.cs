@@ -189,3 +189,17 @@ public class ActivationsTests
         Assert.Equal(x.Shape, F.Relu(x).Shape);
     }
 }
+
+public class ReluInfinityTests
+{
+    [Fact]
+    public void AnInfiniteGradientBelowZeroGivesZeroNotNaN()
+    {
+        // PyTorch's threshold_backward: the gradient at x <= 0 is 0 whatever arrives.
+        var x = Sinapse.Tensors.Tensor.FromArray(Enumerable.Range(0, 37).Select(i => i % 2 == 0 ? -1f - i : 1f + i).ToArray());
+        x.RequiresGrad = true;
+        var y = Sinapse.Ops.F.Relu(x);
+        y.Backward(Sinapse.Tensors.Tensor.Full(y.Shape, float.PositiveInfinity));
+        for (int i = 0; i < 37; i++) Assert.Equal(i % 2 == 0 ? 0f : float.PositiveInfinity, x.Grad!.Span[i]);
+    }
+}
