@@ -3,118 +3,102 @@ using System.Runtime.InteropServices;
 
 namespace Sinapse.Kernels;
 
-/// <summary>Elementwise kernels that System.Numerics.Tensors has no single function for.</summary>
+/// <summary>
+/// Elementwise kernels that System.Numerics.Tensors has no single function for. As in
+/// TensorPrimitives, each function is an operator struct with a vector and a scalar form, and one
+/// loop skeleton (<see cref="Map{TOperator}"/>) runs any of them over spans of any length. The two
+/// forms apply the same operations in the same order, so every element rounds alike.
+/// </summary>
 public static class Elementwise
 {
     /// <summary>
     /// result[i] = values[i]·(sign[i] > 0 ? positiveScale : otherScale): ReLU and Leaky ReLU
-    /// forward (values = x) and backward (values = dy) in one vectorised select.
+    /// forward (values = x) and backward (values = dy) in one vectorised select. A zero scale
+    /// selects 0 instead of multiplying, so an infinite value there gives 0 (as PyTorch's ReLU), not NaN.
     /// </summary>
-    public static void ScaleBySign(ReadOnlySpan<float> sign, ReadOnlySpan<float> values, float positiveScale, float otherScale, Span<float> result)
-    {
-        if (sign.Length != values.Length || result.Length < values.Length)
-            throw new ArgumentException($"ScaleBySign: lengths differ ({sign.Length}, {values.Length}, {result.Length}).");
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && values.Length >= Vector<float>.Count)
-        {
-            var s = MemoryMarshal.Cast<float, Vector<float>>(sign);
-            var v = MemoryMarshal.Cast<float, Vector<float>>(values);
-            var r = MemoryMarshal.Cast<float, Vector<float>>(result);
-            var positive = new Vector<float>(positiveScale);
-            var other = new Vector<float>(otherScale);
-            // A zero scale selects zero rather than multiplying: as PyTorch's ReLU, an infinite value there gives 0, not NaN.
-            bool zero = otherScale == 0f;
-            for (int k = 0; k < v.Length; k++)
-                r[k] = Vector.ConditionalSelect(Vector.GreaterThan(s[k], Vector<float>.Zero), v[k] * positive, zero ? Vector<float>.Zero : v[k] * other);
-            i = v.Length * Vector<float>.Count;
-        }
-        for (; i < values.Length; i++) result[i] = sign[i] > 0 ? values[i] * positiveScale : otherScale == 0f ? 0f : values[i] * otherScale;
-    }
+    public static void ScaleBySign(ReadOnlySpan<float> sign, ReadOnlySpan<float> values, float positiveScale, float otherScale, Span<float> result) =>
+        Map(new ScaleBySignOperator(positiveScale, otherScale), sign, values, result, "ScaleBySign");
 
-    /// <summary>y = x·clamp(x + 3, 0, 6)/6, MobileNetV3's hard swish, in one vectorised pass.</summary>
-    public static void HardSwish(ReadOnlySpan<float> x, Span<float> y)
-    {
-        CheckLengths("HardSwish", x.Length, x.Length, y.Length);
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
-        {
-            var xs = MemoryMarshal.Cast<float, Vector<float>>(x);
-            var ys = MemoryMarshal.Cast<float, Vector<float>>(y);
-            var three = new Vector<float>(3f);
-            var six = new Vector<float>(6f);
-            // The same operations in the same order as the scalar tail, so every element rounds alike.
-            for (int k = 0; k < xs.Length; k++) ys[k] = xs[k] * Vector.Min(Vector.Max(xs[k] + three, Vector<float>.Zero), six) / six;
-            i = xs.Length * Vector<float>.Count;
-        }
-        for (; i < x.Length; i++) y[i] = x[i] * Math.Clamp(x[i] + 3f, 0f, 6f) / 6f;
-    }
+    /// <summary>y = x·clamp(x + 3, 0, 6)/6, MobileNetV3's hard swish.</summary>
+    public static void HardSwish(ReadOnlySpan<float> x, Span<float> y) => Map(new HardSwishOperator(), x, x, y, "HardSwish");
 
     /// <summary>dx = dy·hardswish'(x): 0 below −3, x/3 + 1/2 from −3 up to and including 3, 1 above (PyTorch's choice at the kinks).</summary>
-    public static void HardSwishBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
-    {
-        CheckLengths("HardSwishBackward", x.Length, dy.Length, dx.Length);
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
-        {
-            var xs = MemoryMarshal.Cast<float, Vector<float>>(x);
-            var ds = MemoryMarshal.Cast<float, Vector<float>>(dy);
-            var rs = MemoryMarshal.Cast<float, Vector<float>>(dx);
-            var three = new Vector<float>(3f);
-            var minusThree = new Vector<float>(-3f);
-            var half = new Vector<float>(0.5f);
-            for (int k = 0; k < xs.Length; k++)
-            {
-                var middle = ds[k] * (xs[k] / three + half);
-                var inside = Vector.ConditionalSelect(Vector.LessThanOrEqual(xs[k], three), middle, ds[k]);
-                rs[k] = Vector.ConditionalSelect(Vector.LessThan(xs[k], minusThree), Vector<float>.Zero, inside);
-            }
-            i = xs.Length * Vector<float>.Count;
-        }
-        for (; i < x.Length; i++) dx[i] = x[i] < -3f ? 0f : x[i] <= 3f ? dy[i] * (x[i] / 3f + 0.5f) : dy[i];
-    }
+    public static void HardSwishBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) => Map(new HardSwishBackwardOperator(), x, dy, dx, "HardSwishBackward");
 
     /// <summary>y = clamp(x + 3, 0, 6)/6, the hard sigmoid (PyTorch's and MobileNetV3's).</summary>
-    public static void HardSigmoid(ReadOnlySpan<float> x, Span<float> y)
-    {
-        CheckLengths("HardSigmoid", x.Length, x.Length, y.Length);
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
-        {
-            var xs = MemoryMarshal.Cast<float, Vector<float>>(x);
-            var ys = MemoryMarshal.Cast<float, Vector<float>>(y);
-            var three = new Vector<float>(3f);
-            var six = new Vector<float>(6f);
-            for (int k = 0; k < xs.Length; k++) ys[k] = Vector.Min(Vector.Max(xs[k] + three, Vector<float>.Zero), six) / six;
-            i = xs.Length * Vector<float>.Count;
-        }
-        for (; i < x.Length; i++) y[i] = Math.Clamp(x[i] + 3f, 0f, 6f) / 6f;
-    }
+    public static void HardSigmoid(ReadOnlySpan<float> x, Span<float> y) => Map(new HardSigmoidOperator(), x, x, y, "HardSigmoid");
 
     /// <summary>dx = dy/6 where −3 &lt; x &lt; 3, else 0.</summary>
-    public static void HardSigmoidBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
+    public static void HardSigmoidBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) => Map(new HardSigmoidBackwardOperator(), x, dy, dx, "HardSigmoidBackward");
+
+    /// <summary>An elementwise function of (x, other): other is the upstream gradient for a backward pass, or x itself.</summary>
+    private interface IOperator
     {
-        CheckLengths("HardSigmoidBackward", x.Length, dy.Length, dx.Length);
+        Vector<float> Invoke(Vector<float> x, Vector<float> other);
+        float Invoke(float x, float other);
+    }
+
+    /// <summary>result[i] = op(x[i], other[i]), whole vectors first, then the scalar tail.</summary>
+    private static void Map<TOperator>(TOperator op, ReadOnlySpan<float> x, ReadOnlySpan<float> other, Span<float> result, string name)
+        where TOperator : struct, IOperator
+    {
+        if (other.Length != x.Length || result.Length < x.Length)
+            throw new ArgumentException($"{name}: lengths differ ({x.Length}, {other.Length}, {result.Length}).");
         int i = 0;
         if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
         {
             var xs = MemoryMarshal.Cast<float, Vector<float>>(x);
-            var ds = MemoryMarshal.Cast<float, Vector<float>>(dy);
-            var rs = MemoryMarshal.Cast<float, Vector<float>>(dx);
-            var three = new Vector<float>(3f);
-            var minusThree = new Vector<float>(-3f);
-            var six = new Vector<float>(6f);
-            for (int k = 0; k < xs.Length; k++)
-            {
-                var inside = Vector.BitwiseAnd(Vector.GreaterThan(xs[k], minusThree), Vector.LessThan(xs[k], three));
-                rs[k] = Vector.ConditionalSelect(inside, ds[k] / six, Vector<float>.Zero);
-            }
+            var os = MemoryMarshal.Cast<float, Vector<float>>(other);
+            var rs = MemoryMarshal.Cast<float, Vector<float>>(result);
+            for (int k = 0; k < xs.Length; k++) rs[k] = op.Invoke(xs[k], os[k]);
             i = xs.Length * Vector<float>.Count;
         }
-        for (; i < x.Length; i++) dx[i] = x[i] > -3f && x[i] < 3f ? dy[i] / 6f : 0f;
+        for (; i < x.Length; i++) result[i] = op.Invoke(x[i], other[i]);
     }
 
-    static void CheckLengths(string op, int x, int other, int result)
+    private readonly struct ScaleBySignOperator(float positiveScale, float otherScale) : IOperator
     {
-        if (other != x || result < x) throw new ArgumentException($"{op}: lengths differ ({x}, {other}, {result}).");
+        private readonly Vector<float> positive = new(positiveScale), other = new(otherScale);
+        private readonly bool zero = otherScale == 0f;
+
+        public Vector<float> Invoke(Vector<float> sign, Vector<float> value) => Vector.ConditionalSelect(
+            Vector.GreaterThan(sign, Vector<float>.Zero), value * positive, zero ? Vector<float>.Zero : value * other);
+
+        public float Invoke(float sign, float value) => sign > 0 ? value * positiveScale : zero ? 0f : value * otherScale;
+    }
+
+    private readonly struct HardSwishOperator : IOperator
+    {
+        public Vector<float> Invoke(Vector<float> x, Vector<float> _) => x * Vector.Min(Vector.Max(x + new Vector<float>(3f), Vector<float>.Zero), new Vector<float>(6f)) / new Vector<float>(6f);
+        public float Invoke(float x, float _) => x * Math.Clamp(x + 3f, 0f, 6f) / 6f;
+    }
+
+    private readonly struct HardSwishBackwardOperator : IOperator
+    {
+        public Vector<float> Invoke(Vector<float> x, Vector<float> dy)
+        {
+            var middle = dy * (x / new Vector<float>(3f) + new Vector<float>(0.5f));
+            var inside = Vector.ConditionalSelect(Vector.LessThanOrEqual(x, new Vector<float>(3f)), middle, dy);
+            return Vector.ConditionalSelect(Vector.LessThan(x, new Vector<float>(-3f)), Vector<float>.Zero, inside);
+        }
+
+        public float Invoke(float x, float dy) => x < -3f ? 0f : x <= 3f ? dy * (x / 3f + 0.5f) : dy;
+    }
+
+    private readonly struct HardSigmoidOperator : IOperator
+    {
+        public Vector<float> Invoke(Vector<float> x, Vector<float> _) => Vector.Min(Vector.Max(x + new Vector<float>(3f), Vector<float>.Zero), new Vector<float>(6f)) / new Vector<float>(6f);
+        public float Invoke(float x, float _) => Math.Clamp(x + 3f, 0f, 6f) / 6f;
+    }
+
+    private readonly struct HardSigmoidBackwardOperator : IOperator
+    {
+        public Vector<float> Invoke(Vector<float> x, Vector<float> dy)
+        {
+            var inside = Vector.BitwiseAnd(Vector.GreaterThan(x, new Vector<float>(-3f)), Vector.LessThan(x, new Vector<float>(3f)));
+            return Vector.ConditionalSelect(inside, dy / new Vector<float>(6f), Vector<float>.Zero);
+        }
+
+        public float Invoke(float x, float dy) => x > -3f && x < 3f ? dy / 6f : 0f;
     }
 }
