@@ -78,7 +78,9 @@ public sealed class Rng
     {
         if (!(low <= high)) throw new ArgumentException($"Uniform range needs low <= high, got [{low}, {high}).");
         float width = high - low;
-        for (int i = 0; i < destination.Length; i++) destination[i] = low + width * NextFloat();
+        // low + width·u can round up to high (e.g. on [1, 2)); the range is half-open, as PyTorch's uniform_.
+        float below = low < high ? MathF.BitDecrement(high) : low;
+        for (int i = 0; i < destination.Length; i++) destination[i] = MathF.Min(low + width * NextFloat(), below);
     }
 
     public void FillNormal(Span<float> destination, float mean, float standardDeviation)

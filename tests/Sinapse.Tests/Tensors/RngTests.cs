@@ -102,3 +102,18 @@ public class RngTests
         Assert.All(landed, c => Assert.InRange(c, 9_500, 10_500));
     }
 }
+
+public class UniformRangeTests
+{
+    [Fact]
+    public void UniformValuesStayBelowTheUpperBoundEvenWhenRoundingWouldReachIt()
+    {
+        // Near 2^24 floats are 2 apart, so low + 2u rounds up to high for about half the draws.
+        var values = new float[1000];
+        new Sinapse.Tensors.Rng(5).FillUniform(values, 16_777_216f, 16_777_218f);
+        Assert.All(values, v => Assert.True(v >= 16_777_216f && v < 16_777_218f, $"{v} is outside [2^24, 2^24 + 2)"));
+        var same = new float[3];
+        new Sinapse.Tensors.Rng(5).FillUniform(same, 4f, 4f);
+        Assert.All(same, v => Assert.Equal(4f, v));
+    }
+}
