@@ -44,6 +44,8 @@ public static class Workers
             if (value < 1)
                 throw new ArgumentOutOfRangeException(nameof(value), value,
                     $"Workers.Count must be at least 1 (1 runs everything on the calling thread), got {value}.");
+            // Resizing waits for the running For to finish: from inside one of its bodies it would wait for itself.
+            if (insideBody) throw new InvalidOperationException("Workers.Count cannot change inside a Workers.For body.");
             lock (resizeLock)
             {
                 if (value == pool.ThreadCount) return;

@@ -114,3 +114,24 @@ public class WorkersTests
             });
     }
 }
+
+[Collection(Sinapse.Tests.Support.WorkerPoolCollection.Name)]
+public class WorkersResizeTests
+{
+    [Fact]
+    public void ResizingFromInsideABodyIsAnErrorNotADeadlock()
+    {
+        int saved = Workers.Count;
+        try
+        {
+            Workers.Count = 2;
+            var error = Assert.Throws<InvalidOperationException>(() => Workers.For(2, _ => Workers.Count = 1));
+            Assert.Contains("inside a Workers.For body", error.Message);
+            Assert.Equal(2, Workers.Count);
+        }
+        finally
+        {
+            Workers.Count = saved;
+        }
+    }
+}
