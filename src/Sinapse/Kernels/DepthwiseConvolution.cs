@@ -18,6 +18,11 @@ namespace Sinapse.Kernels;
 /// <para>Forward: per output vector, the k² taps accumulate in a register (one load and one FMA
 /// each) and the vector is stored once. The last vector of a row overlaps the one before it
 /// instead of falling back to scalars (recomputing a few outputs is harmless when storing).</para>
+/// <para>Forward on narrow rows (output width ≤ <see cref="SmallPlaneMaxWidth"/>, multiplier 1, e.g.
+/// MobileNet's 7×7 and 14×14 layers): a vector per row would be mostly empty, so instead 16 (8
+/// without AVX-512) consecutive planes are interleaved into one padded buffer of vectors across
+/// planes, each output pixel of the group is one register of k² FMAs — the same operations in the
+/// same order as the row loop, so bitwise the same result — and the results are de-interleaved.</para>
 /// <para>Input gradient, as a gather too: dX at padded position (ih, iw) sums w[kh, kw]·dY over
 /// the taps with ih − kh·dH and iw − kw·dW divisible by the stride. The m dY planes of an input
 /// channel are stacked into one zero-margined buffer, and for each (row phase, column phase) the
@@ -31,6 +36,21 @@ internal static unsafe class DepthwiseConvolution
 {
     /// <summary>Set false to run the portable (Vector256 or scalar) loops on AVX-512 hardware, for the tests.</summary>
     internal static bool UseVector512 { get; set; } = Vector512.IsHardwareAccelerated;
+
+    /// <summary>Set false to run small planes through the row loops too, for the tests.</summary>
+    internal static bool UseSmallPlanes { get; set; } = true;
+
+    /// <summary>Output widths up to this take the plane-interleaved forward loop.</summary>
+    internal static int SmallPlaneMaxWidth { get; set; } = 15;
+
+    /// <summary>Forward calls that took the plane-interleaved loop (for the tests).</summary>
+    internal static int SmallPlaneCalls;
+
+    /// <summary>Whether the forward pass of <paramref name="g"/> interleaves planes across vector lanes:
+    /// one output per input plane (multiplier 1) and rows too narrow to fill a vector.</summary>
+    internal static bool TakesSmallPlanePath(in ConvGeometry g) =>
+        UseSmallPlanes && Vector256.IsHardwareAccelerated && g.OutChannels == g.InChannels
+        && g.OutputWidth <= SmallPlaneMaxWidth;
 
     public static void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output)
@@ -83,6 +103,8 @@ internal static unsafe class DepthwiseConvolution
         public float DXBeta, DWBeta, DBBeta;
         int tasks, taps, multiplier;
         float* partials;
+        bool smallPlanes;
+        int[] smallOffsets = [];
 
         // The padded, phase-split input plane: rows of the padded image, each as StrideWidth
         // phase rows of phaseLength floats.
@@ -170,6 +192,8 @@ internal static unsafe class DepthwiseConvolution
             int planes = g.Batch * g.InChannels;
             tasks = Math.Max(1, Math.Min(Workers.Count, planes));
             if (Backward && DX != null) PrepareGather();
+            smallPlanes = !Backward && TakesSmallPlanePath(g);
+            if (smallPlanes) PrepareSmallPlanes();
             float[]? partialBuffer = null;
             int partialLength = g.WeightLength + g.OutChannels;
             bool sums = Backward && (DW != null || DB != null);
@@ -209,6 +233,7 @@ internal static unsafe class DepthwiseConvolution
             int first = (int)((long)planes * task / tasks), last = (int)((long)planes * (task + 1) / tasks);
             if (!Backward)
             {
+                if (smallPlanes) { ForwardSmallPlanes(first, last); return; }
                 float* padded = ThreadScratch.Get(0, paddedPlane);
                 for (int plane = first; plane < last; plane++) ForwardPlane(plane, padded);
                 return;
@@ -227,6 +252,162 @@ internal static unsafe class DepthwiseConvolution
                 int channel = plane % g.InChannels;
                 if (DX != null && channel != lastChannel) { FillGather(task, channel); lastChannel = channel; }
                 BackwardPlane(task, plane, partialWeights, partialBias);
+            }
+        }
+
+        int Lanes => UseVector512 ? 16 : 8;
+
+        /// <summary>Tap offsets (in floats) into the plane-interleaved buffer, whose element
+        /// (row, column) of the padded plane is a vector of <see cref="Lanes"/> planes.</summary>
+        void PrepareSmallPlanes()
+        {
+            Interlocked.Increment(ref SmallPlaneCalls);
+            int paddedWidth = g.InputWidth + g.PadLeft + g.PadRight, lanes = Lanes;
+            if (smallOffsets.Length < taps) smallOffsets = new int[taps];
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+                for (int kw = 0; kw < g.KernelWidth; kw++)
+                    smallOffsets[kh * g.KernelWidth + kw] = (kh * g.DilationHeight * paddedWidth + kw * g.DilationWidth) * lanes;
+        }
+
+        /// <summary>Forward pass for planes with narrow rows (multiplier 1): groups of
+        /// <see cref="Lanes"/> consecutive planes are interleaved into one zero-padded buffer whose
+        /// elements are vectors across planes, so every output pixel of the group is one vector of
+        /// k² FMAs (the same operations, in the same order, as <see cref="Row"/>: bitwise the same
+        /// result), whatever the width, stride or dilation; the result is de-interleaved.</summary>
+        void ForwardSmallPlanes(int first, int last)
+        {
+            int lanes = Lanes;
+            int height = g.InputHeight, width = g.InputWidth, inPixels = height * width;
+            int paddedWidth = width + g.PadLeft + g.PadRight;
+            int outHeight = g.OutputHeight, outWidth = g.OutputWidth, outPixels = outHeight * outWidth;
+            int channels = g.InChannels;
+            float* padded = ThreadScratch.Get(0, paddedHeight * paddedWidth * lanes);
+            float* result = ThreadScratch.Get(1, outPixels * lanes);
+            float* weights = ThreadScratch.Get(2, (taps + 1) * lanes);
+            float* bias = weights + taps * lanes;
+            // The margins stay zero: only the interior is overwritten, group after group.
+            new Span<float>(padded, paddedHeight * paddedWidth * lanes).Clear();
+            fixed (int* offsets = smallOffsets)
+            {
+                for (int start = first; start < last; start += lanes)
+                {
+                    int count = Math.Min(lanes, last - start);
+                    for (int lane = 0; lane < lanes; lane++)
+                    {
+                        float* laneWeights = weights + lane;
+                        if (lane >= count)
+                        {
+                            for (int t = 0; t < taps; t++) laneWeights[t * lanes] = 0f;
+                            bias[lane] = 0f;
+                            continue;
+                        }
+                        int channel = (start + lane) % channels;
+                        float* source = W + (nint)channel * taps;
+                        for (int t = 0; t < taps; t++) laneWeights[t * lanes] = source[t];
+                        bias[lane] = Bias != null ? Bias[channel] : 0f;
+                        float* plane = X + (nint)(start + lane) * inPixels;
+                        for (int ih = 0; ih < height; ih++)
+                        {
+                            float* target = padded + ((nint)(ih + g.PadTop) * paddedWidth + g.PadLeft) * lanes + lane;
+                            float* row = plane + (nint)ih * width;
+                            for (int iw = 0; iw < width; iw++) target[iw * lanes] = row[iw];
+                        }
+                    }
+                    if (lanes == 16) Interleaved512(padded, paddedWidth, offsets, weights, bias, result);
+                    else Interleaved256(padded, paddedWidth, offsets, weights, bias, result);
+                    for (int lane = 0; lane < count; lane++)
+                    {
+                        float* target = Y + (nint)(start + lane) * outPixels;
+                        float* source = result + lane;
+                        for (int i = 0; i < outPixels; i++) target[i] = source[i * lanes];
+                    }
+                }
+            }
+        }
+
+        void Interleaved512(float* padded, int paddedWidth, int* offsets, float* weights, float* bias, float* result)
+        {
+            int outHeight = g.OutputHeight, outWidth = g.OutputWidth, taps = this.taps;
+            nint step = (nint)g.StrideWidth * 16;
+            var b = Vector512.Load(bias);
+            for (int oh = 0; oh < outHeight; oh++)
+            {
+                float* rowBase = padded + (nint)oh * g.StrideHeight * paddedWidth * 16;
+                float* output = result + (nint)oh * outWidth * 16;
+                int ow = 0;
+                if (outWidth >= 4)
+                {
+                    for (; ; ow += 4)
+                    {
+                        if (ow > outWidth - 4) ow = outWidth - 4;
+                        float* p = rowBase + ow * step;
+                        Vector512<float> s0 = b, s1 = b, s2 = b, s3 = b;
+                        for (int t = 0; t < taps; t++)
+                        {
+                            var w = Vector512.Load(weights + t * 16);
+                            float* q = p + offsets[t];
+                            s0 = Vector512.FusedMultiplyAdd(w, Vector512.Load(q), s0);
+                            s1 = Vector512.FusedMultiplyAdd(w, Vector512.Load(q + step), s1);
+                            s2 = Vector512.FusedMultiplyAdd(w, Vector512.Load(q + 2 * step), s2);
+                            s3 = Vector512.FusedMultiplyAdd(w, Vector512.Load(q + 3 * step), s3);
+                        }
+                        float* o = output + ow * 16;
+                        s0.Store(o); s1.Store(o + 16); s2.Store(o + 32); s3.Store(o + 48);
+                        if (ow == outWidth - 4) break;
+                    }
+                    continue;
+                }
+                for (; ow < outWidth; ow++)
+                {
+                    float* p = rowBase + ow * step;
+                    var s = b;
+                    for (int t = 0; t < taps; t++)
+                        s = Vector512.FusedMultiplyAdd(Vector512.Load(weights + t * 16), Vector512.Load(p + offsets[t]), s);
+                    s.Store(output + ow * 16);
+                }
+            }
+        }
+
+        void Interleaved256(float* padded, int paddedWidth, int* offsets, float* weights, float* bias, float* result)
+        {
+            int outHeight = g.OutputHeight, outWidth = g.OutputWidth, taps = this.taps;
+            nint step = (nint)g.StrideWidth * 8;
+            var b = Vector256.Load(bias);
+            for (int oh = 0; oh < outHeight; oh++)
+            {
+                float* rowBase = padded + (nint)oh * g.StrideHeight * paddedWidth * 8;
+                float* output = result + (nint)oh * outWidth * 8;
+                int ow = 0;
+                if (outWidth >= 4)
+                {
+                    for (; ; ow += 4)
+                    {
+                        if (ow > outWidth - 4) ow = outWidth - 4;
+                        float* p = rowBase + ow * step;
+                        Vector256<float> s0 = b, s1 = b, s2 = b, s3 = b;
+                        for (int t = 0; t < taps; t++)
+                        {
+                            var w = Vector256.Load(weights + t * 8);
+                            float* q = p + offsets[t];
+                            s0 = Vector256.FusedMultiplyAdd(w, Vector256.Load(q), s0);
+                            s1 = Vector256.FusedMultiplyAdd(w, Vector256.Load(q + step), s1);
+                            s2 = Vector256.FusedMultiplyAdd(w, Vector256.Load(q + 2 * step), s2);
+                            s3 = Vector256.FusedMultiplyAdd(w, Vector256.Load(q + 3 * step), s3);
+                        }
+                        float* o = output + ow * 8;
+                        s0.Store(o); s1.Store(o + 8); s2.Store(o + 16); s3.Store(o + 24);
+                        if (ow == outWidth - 4) break;
+                    }
+                    continue;
+                }
+                for (; ow < outWidth; ow++)
+                {
+                    float* p = rowBase + ow * step;
+                    var s = b;
+                    for (int t = 0; t < taps; t++)
+                        s = Vector256.FusedMultiplyAdd(Vector256.Load(weights + t * 8), Vector256.Load(p + offsets[t]), s);
+                    s.Store(output + ow * 8);
+                }
             }
         }
 

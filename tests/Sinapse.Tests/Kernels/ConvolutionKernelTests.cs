@@ -308,6 +308,78 @@ public class ConvolutionKernelTests
         }
     }
 
+    /// <summary>Small depthwise planes (multiplier 1, narrow output rows): odd sizes, kernels 3
+    /// and 5, strides 1 and 2, channel counts that split the lane groups across images.</summary>
+    public static IEnumerable<object[]> SmallDepthwisePlanes()
+    {
+        foreach (int size in new[] { 3, 5, 7, 9, 13, 15 })
+            foreach (int kernel in new[] { 3, 5 })
+                foreach (int stride in new[] { 1, 2 })
+                {
+                    int channels = (size * 7 + kernel + stride) % 23 + 1;   // 1 to 23: under, at and over a lane group
+                    yield return [G(3, channels, channels, channels, size, size, kernel, kernel, stride, pad: kernel / 2)];
+                }
+        yield return [G(2, 17, 17, 17, 7, 7, 5, 5, pad: 0)];                                       // no padding
+        yield return [new ConvGeometry(3, 9, 9, 9, 7, 11, 3, 5, 2, 1, 0, 2, 1, 1, 2, 1)];        // asymmetric, dilated
+        yield return [G(1, 5, 5, 5, 2, 2, 3, 3, pad: 1)];                                          // output narrower than 4
+    }
+
+    /// <summary>The plane-interleaved forward loop gives bitwise the row loops' results (same FMAs
+    /// in the same order) and the double-precision reference to 1e-5, with and without bias, on
+    /// 1 and 2 threads, with 16- and 8-lane vectors; and it is the loop taken.</summary>
+    [Theory]
+    [MemberData(nameof(SmallDepthwisePlanes))]
+    public void SmallDepthwisePlanesMatchTheRowLoops(ConvGeometry g)
+    {
+        int savedThreads = Workers.Count;
+        bool savedWide = DepthwiseConvolution.UseVector512;
+        try
+        {
+            var x = Random(g.InputLength, 11);
+            var w = Random(g.WeightLength, 12);
+            var b = Random(g.OutChannels, 13);
+            var dy = new float[g.OutputLength];
+            foreach (bool wide in new[] { true, false })
+                foreach (var bias in new[] { b, null })
+                    foreach (int threads in new[] { 1, 2 })
+                    {
+                        DepthwiseConvolution.UseVector512 = wide && savedWide;
+                        Workers.Count = threads;
+                        string what = $"{g} wide {wide} bias {bias != null} threads {threads}";
+                        DepthwiseConvolution.UseSmallPlanes = false;
+                        Assert.False(DepthwiseConvolution.TakesSmallPlanePath(g));
+                        var rows = Run(g, x, w, bias);
+                        DepthwiseConvolution.UseSmallPlanes = true;
+                        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                            Assert.True(DepthwiseConvolution.TakesSmallPlanePath(g), what);
+                        int calls = DepthwiseConvolution.SmallPlaneCalls;
+                        var small = Run(g, x, w, bias);
+                        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                            Assert.True(DepthwiseConvolution.SmallPlaneCalls > calls, what + ": small-plane loop not taken");
+                        Assert.Equal(rows, small);
+                        var reference = Naive(g, x, w, bias, dy).Output;
+                        for (int i = 0; i < reference.Length; i++)
+                            Assert.True(Math.Abs(reference[i] - small[i]) <= 1e-5 * Math.Max(1, Math.Abs(reference[i])),
+                                $"{what} output[{i}]: expected {reference[i]:G9}, got {small[i]:G9}");
+                    }
+        }
+        finally
+        {
+            Workers.Count = savedThreads;
+            DepthwiseConvolution.UseVector512 = savedWide;
+            DepthwiseConvolution.UseSmallPlanes = true;
+        }
+    }
+
+    [Fact]
+    public void LargeDepthwisePlanesKeepTheRowLoops()
+    {
+        Assert.True(DepthwiseConvolution.TakesSmallPlanePath(G(32, 576, 576, 576, 7, 7, 5, 5, pad: 2))
+            || !System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated);
+        Assert.False(DepthwiseConvolution.TakesSmallPlanePath(G(32, 16, 16, 16, 112, 112, 3, 3, pad: 1)));
+        Assert.False(DepthwiseConvolution.TakesSmallPlanePath(G(2, 4, 8, 4, 7, 7, 3, 3, pad: 1)));   // multiplier 2
+    }
+
     [Fact]
     public void SteadyStateCallsAllocateNothing()
     {
@@ -317,7 +389,7 @@ public class ConvolutionKernelTests
             foreach (int threads in new[] { 1, 2 })
             {
                 Workers.Count = threads;
-                foreach (var g in new[] { G(4, 6, 8, 1, 10, 10, 3, 3, pad: 1), G(4, 8, 8, 8, 20, 20, 3, 3, pad: 1), G(4, 8, 12, 1, 9, 9, 1, 1), G(8, 4, 4, 1, 6, 6, 3, 3) })
+                foreach (var g in new[] { G(4, 6, 8, 1, 10, 10, 3, 3, pad: 1), G(4, 8, 8, 8, 20, 20, 3, 3, pad: 1), G(4, 8, 12, 1, 9, 9, 1, 1), G(8, 4, 4, 1, 6, 6, 3, 3), G(4, 19, 19, 19, 7, 7, 5, 5, pad: 2) })
                 {
                     var x = Random(g.InputLength, 1);
                     var w = Random(g.WeightLength, 2);
