@@ -19,7 +19,10 @@ internal sealed class ScheduleOptions
 
     public LearningRateScheduler Build(ParseResult parse, Optimizer optimizer, int epochs, int batchesPerEpoch)
     {
-        int warmup = parse.GetValue(Warmup);
+        int warmup = parse.GetValue(Warmup), stepEpochs = parse.GetValue(StepEpochs);
+        float gamma = parse.GetValue(Gamma);
+        if (stepEpochs < 1) throw new ArgumentException($"--step-epochs must be at least 1, got {stepEpochs}.");
+        if (!(gamma >= 0 && gamma <= 1)) throw new ArgumentException($"--gamma must be in [0, 1], got {gamma}.");
         if (warmup < 0) throw new ArgumentException($"--warmup must be 0 or more, got {warmup}.");
         long iterations = Math.Max(1, (long)epochs * batchesPerEpoch - warmup);
         var name = parse.GetValue(Schedule)!.Trim().ToLowerInvariant();
@@ -28,8 +31,8 @@ internal sealed class ScheduleOptions
             "constant" => (new ConstantSchedule(), ScheduleUnit.Iteration),
             "linear" => (new LinearDecaySchedule(iterations), ScheduleUnit.Iteration),
             "cosine" => (new CosineSchedule(iterations), ScheduleUnit.Iteration),
-            "step" => (new StepSchedule(parse.GetValue(StepEpochs), parse.GetValue(Gamma)), ScheduleUnit.Epoch),
-            "exponential" => ((LearningRateSchedule)new ExponentialSchedule(parse.GetValue(Gamma)), ScheduleUnit.Epoch),
+            "step" => (new StepSchedule(stepEpochs, gamma), ScheduleUnit.Epoch),
+            "exponential" => ((LearningRateSchedule)new ExponentialSchedule(gamma), ScheduleUnit.Epoch),
             _ => throw new ArgumentException($"Unknown --schedule '{name}'. Expected constant, linear, cosine, step or exponential."),
         };
         if (warmup > 0)

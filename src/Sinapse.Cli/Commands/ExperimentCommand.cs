@@ -16,7 +16,7 @@ internal static class ExperimentCommand
         var quick = new Option<bool>("--quick") { Description = "A reduced budget (a few hundred examples, one or two epochs) that finishes in seconds." };
         var data = new Option<string?>("--data") { Description = "Directory with MNIST-layout IDX files for the experiments that train (default: the bundled data/mnist)." };
         var image = new Option<string?>("--image") { Description = "A PNG or JPEG picture for the receptive-field experiment's filters (default: the bundled photo)." };
-        var threads = new Option<int>("--threads") { Description = "Worker threads (default: all processors).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = ThreadsOption.Create();
         var command = new Command("experiment", "Run one of the course's experiments (or all) and write a Markdown report with plots and CSV.");
         command.Arguments.Add(name);
         foreach (var option in new Option[] { output, seed, quick, data, image, threads }) command.Options.Add(option);
@@ -25,9 +25,7 @@ internal static class ExperimentCommand
             var requested = parse.GetValue(name)!.Trim();
             bool all = requested.Equals("all", StringComparison.OrdinalIgnoreCase);
             var experiments = all ? ExperimentCatalog.All : [ExperimentCatalog.Find(requested)];
-            int threadCount = parse.GetValue(threads);
-            if (threadCount < 1) throw new ArgumentException($"--threads must be at least 1, got {threadCount}.");
-            Workers.Count = threadCount;
+            ThreadsOption.Apply(parse, threads);
             if (parse.GetValue(data) is { } directory && !Directory.Exists(directory)) throw new DirectoryNotFoundException($"--data: directory {Path.GetFullPath(directory)} does not exist.");
             if (parse.GetValue(image) is { } picture && !File.Exists(picture)) throw new FileNotFoundException($"--image: file {Path.GetFullPath(picture)} does not exist.");
             var root = parse.GetValue(output) ?? Path.Combine("runs", "experiments", all ? "" : experiments[0].Name);

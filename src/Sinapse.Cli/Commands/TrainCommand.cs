@@ -27,7 +27,7 @@ internal static class TrainCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation, splitting and shuffling: the same seed gives the same model.", DefaultValueFactory = _ => 42UL };
         var restarts = new Option<int>("--restarts") { Description = "Train from this many random initialisations (seeds seed, seed+1, …) and keep the best on validation.", DefaultValueFactory = _ => 1 };
         var monitor = new Option<int>("--monitor-gradients") { Description = "Every k updates, record each layer's gradient and weight norms (gradient-norms.csv) and print them.", DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads") { Description = "Worker threads (default: all processors).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = ThreadsOption.Create();
         var output = new Option<string>("--out") { Description = "Directory for the trained model (model/), history.csv, filters.png, checkpoints/ and other results.", DefaultValueFactory = _ => Path.Combine("runs", "train") };
         var saveEvery = new Option<int>("--save-every") { Description = "Write a checkpoint to <out>/checkpoints every N epochs (0: none).", DefaultValueFactory = _ => 0 };
         var keep = new Option<int>("--keep") { Description = "Keep only the newest K checkpoints (0: all).", DefaultValueFactory = _ => 0 };
@@ -62,7 +62,7 @@ internal static class TrainCommand
             if (resumed != null && resumed.Epoch >= epochCount)
                 throw new ArgumentException($"{resumed.Directory} is already at epoch {resumed.Epoch} of {epochCount}; give a larger --epochs to train on.");
             optimizer.Rate(parse);
-            Workers.Count = parse.GetValue(threads);
+            ThreadsOption.Apply(parse, threads);
 
             if (table == null && parse.GetValue(target) != null) throw new ArgumentException("--target names a column of the --csv table; give --csv FILE too.");
             var directory = table ?? parse.GetValue(data) ?? Mnist.FindBundledDirectory();

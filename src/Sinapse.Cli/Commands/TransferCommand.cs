@@ -37,13 +37,13 @@ internal static class TransferCommand
         var rate = new Option<float>("--lr") { Description = "Adam learning rate of new layers and of training from scratch.", DefaultValueFactory = _ => 1e-3f };
         var fineTuneRate = new Option<float>("--fine-tune-lr") { Description = "Adam learning rate of the pretrained layers when fine-tuning.", DefaultValueFactory = _ => 1e-4f };
         var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation, sampling and shuffling.", DefaultValueFactory = _ => 42UL };
-        var threads = new Option<int>("--threads") { Description = "Worker threads (default: all processors).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = ThreadsOption.Create();
         var command = new Command("transfer", "Transfer learning vs fine-tuning vs training from scratch on a target task with few labels.")
             { source, target, sourceClasses, targetClasses, examples, baseModel, saveBase, pretrainEpochs, epochs, batchSize, rate, fineTuneRate, seed, threads };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var clock = Stopwatch.StartNew();
-            Workers.Count = parse.GetValue(threads);
+            ThreadsOption.Apply(parse, threads);
             int targetCount = parse.GetValue(examples), epochCount = parse.GetValue(epochs), batch = parse.GetValue(batchSize);
             float lr = parse.GetValue(rate), lowLr = parse.GetValue(fineTuneRate);
             ulong baseSeed = parse.GetValue(seed);

@@ -69,6 +69,9 @@ public class CliErrorTests
     [InlineData("--restarts", "0", "--restarts")]
     [InlineData("--optimizer", "lbfgs", "lbfgs")]
     [InlineData("--schedule", "sawtooth", "sawtooth")]
+    [InlineData("--threads", "0", "--threads")]
+    [InlineData("--step-epochs", "0", "--step-epochs")]
+    [InlineData("--gamma", "1.5", "--gamma")]
     public void BadArguments(string option, string value, string named)
     {
         var line = CliRunner.OneErrorLine(option == "--model" ? ["train", option, value] : ["train", "--model", "mlp", option, value]);
