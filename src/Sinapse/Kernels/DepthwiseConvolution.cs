@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Sinapse.Kernels;
 
@@ -19,10 +20,11 @@ namespace Sinapse.Kernels;
 /// each) and the vector is stored once. The last vector of a row overlaps the one before it
 /// instead of falling back to scalars (recomputing a few outputs is harmless when storing).</para>
 /// <para>Forward on narrow rows (output width ≤ <see cref="SmallPlaneMaxWidth"/>, multiplier 1, e.g.
-/// MobileNet's 7×7 and 14×14 layers): a vector per row would be mostly empty, so instead 16 (8
-/// without AVX-512) consecutive planes are interleaved into one padded buffer of vectors across
-/// planes, each output pixel of the group is one register of k² FMAs — the same operations in the
-/// same order as the row loop, so bitwise the same result — and the results are de-interleaved.</para>
+/// MobileNet's 7×7, 14×14 and 28×28 layers): a vector per row would be mostly empty and the
+/// per-plane padding dominates, so instead 16 (8 without AVX-512) consecutive planes are
+/// interleaved into one padded buffer of vectors across planes (8×8 register transposes), each
+/// output pixel of the group is one register of k² FMAs — the same operations in the same order
+/// as the row loop, so bitwise the same result — and the results are transposed back.</para>
 /// <para>Input gradient, as a gather too: dX at padded position (ih, iw) sums w[kh, kw]·dY over
 /// the taps with ih − kh·dH and iw − kw·dW divisible by the stride. The m dY planes of an input
 /// channel are stacked into one zero-margined buffer, and for each (row phase, column phase) the
@@ -41,7 +43,7 @@ internal static unsafe class DepthwiseConvolution
     internal static bool UseSmallPlanes { get; set; } = true;
 
     /// <summary>Output widths up to this take the plane-interleaved forward loop.</summary>
-    internal static int SmallPlaneMaxWidth { get; set; } = 15;
+    internal static int SmallPlaneMaxWidth { get; set; } = 32;
 
     /// <summary>Forward calls that took the plane-interleaved loop (for the tests).</summary>
     internal static int SmallPlaneCalls;
@@ -104,7 +106,7 @@ internal static unsafe class DepthwiseConvolution
         int tasks, taps, multiplier;
         float* partials;
         bool smallPlanes;
-        int[] smallOffsets = [];
+        int[] smallOffsets = [], smallPositions = [];
 
         // The padded, phase-split input plane: rows of the padded image, each as StrideWidth
         // phase rows of phaseLength floats.
@@ -267,6 +269,12 @@ internal static unsafe class DepthwiseConvolution
             for (int kh = 0; kh < g.KernelHeight; kh++)
                 for (int kw = 0; kw < g.KernelWidth; kw++)
                     smallOffsets[kh * g.KernelWidth + kw] = (kh * g.DilationHeight * paddedWidth + kw * g.DilationWidth) * lanes;
+            // Where each input pixel goes in the interleaved buffer (for the transposing copy).
+            int inPixels = g.InputHeight * g.InputWidth;
+            if (smallPositions.Length < inPixels) smallPositions = new int[inPixels];
+            for (int ih = 0; ih < g.InputHeight; ih++)
+                for (int iw = 0; iw < g.InputWidth; iw++)
+                    smallPositions[ih * g.InputWidth + iw] = ((ih + g.PadTop) * paddedWidth + iw + g.PadLeft) * lanes;
         }
 
         /// <summary>Forward pass for planes with narrow rows (multiplier 1): groups of
@@ -287,11 +295,34 @@ internal static unsafe class DepthwiseConvolution
             float* bias = weights + taps * lanes;
             // The margins stay zero: only the interior is overwritten, group after group.
             new Span<float>(padded, paddedHeight * paddedWidth * lanes).Clear();
+            bool transposeIn = Avx.IsSupported && inPixels >= 8, transposeOut = Avx.IsSupported && outPixels >= 8;
+            float** planes = stackalloc float*[16];
             fixed (int* offsets = smallOffsets)
+            fixed (int* positions = smallPositions)
             {
                 for (int start = first; start < last; start += lanes)
                 {
                     int count = Math.Min(lanes, last - start);
+                    if (transposeIn)
+                    {
+                        // 8×8 blocks (8 planes × 8 consecutive pixels) transposed in registers; the
+                        // missing planes of a last group repeat its last plane; the last block overlaps.
+                        for (int lane = 0; lane < lanes; lane++) planes[lane] = X + (nint)(start + Math.Min(lane, count - 1)) * inPixels;
+                        for (int half = 0; half < lanes; half += 8)
+                            for (int i = 0; ; i += 8)
+                            {
+                                if (i > inPixels - 8) i = inPixels - 8;
+                                float** p = planes + half;
+                                Transpose8x8(Vector256.Load(p[0] + i), Vector256.Load(p[1] + i), Vector256.Load(p[2] + i), Vector256.Load(p[3] + i),
+                                    Vector256.Load(p[4] + i), Vector256.Load(p[5] + i), Vector256.Load(p[6] + i), Vector256.Load(p[7] + i),
+                                    out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
+                                float* target = padded + half;
+                                int* position = positions + i;
+                                o0.Store(target + position[0]); o1.Store(target + position[1]); o2.Store(target + position[2]); o3.Store(target + position[3]);
+                                o4.Store(target + position[4]); o5.Store(target + position[5]); o6.Store(target + position[6]); o7.Store(target + position[7]);
+                                if (i == inPixels - 8) break;
+                            }
+                    }
                     for (int lane = 0; lane < lanes; lane++)
                     {
                         float* laneWeights = weights + lane;
@@ -305,6 +336,7 @@ internal static unsafe class DepthwiseConvolution
                         float* source = W + (nint)channel * taps;
                         for (int t = 0; t < taps; t++) laneWeights[t * lanes] = source[t];
                         bias[lane] = Bias != null ? Bias[channel] : 0f;
+                        if (transposeIn) continue;
                         float* plane = X + (nint)(start + lane) * inPixels;
                         for (int ih = 0; ih < height; ih++)
                         {
@@ -315,6 +347,30 @@ internal static unsafe class DepthwiseConvolution
                     }
                     if (lanes == 16) Interleaved512(padded, paddedWidth, offsets, weights, bias, result);
                     else Interleaved256(padded, paddedWidth, offsets, weights, bias, result);
+                    if (transposeOut)
+                    {
+                        for (int half = 0; half < count; half += 8)
+                            for (int i = 0; ; i += 8)
+                            {
+                                if (i > outPixels - 8) i = outPixels - 8;
+                                float* r = result + (nint)i * lanes + half;
+                                Transpose8x8(Vector256.Load(r), Vector256.Load(r + lanes), Vector256.Load(r + 2 * lanes), Vector256.Load(r + 3 * lanes),
+                                    Vector256.Load(r + 4 * lanes), Vector256.Load(r + 5 * lanes), Vector256.Load(r + 6 * lanes), Vector256.Load(r + 7 * lanes),
+                                    out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
+                                float* target = Y + (nint)(start + half) * outPixels + i;
+                                int stored = count - half;
+                                o0.Store(target);
+                                if (stored > 1) o1.Store(target + outPixels);
+                                if (stored > 2) o2.Store(target + 2 * outPixels);
+                                if (stored > 3) o3.Store(target + 3 * outPixels);
+                                if (stored > 4) o4.Store(target + 4 * outPixels);
+                                if (stored > 5) o5.Store(target + 5 * outPixels);
+                                if (stored > 6) o6.Store(target + 6 * outPixels);
+                                if (stored > 7) o7.Store(target + 7 * outPixels);
+                                if (i == outPixels - 8) break;
+                            }
+                        continue;
+                    }
                     for (int lane = 0; lane < count; lane++)
                     {
                         float* target = Y + (nint)(start + lane) * outPixels;
@@ -531,6 +587,27 @@ internal static unsafe class DepthwiseConvolution
                 }
             }
         }
+    }
+
+    /// <summary>o_j[i] = r_i[j]: the standard AVX 8×8 transpose (unpack, shuffle, swap 128-bit halves).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7,
+        out Vector256<float> o0, out Vector256<float> o1, out Vector256<float> o2, out Vector256<float> o3,
+        out Vector256<float> o4, out Vector256<float> o5, out Vector256<float> o6, out Vector256<float> o7)
+    {
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        o0 = Avx.Permute2x128(u0, u4, 0x20); o1 = Avx.Permute2x128(u1, u5, 0x20);
+        o2 = Avx.Permute2x128(u2, u6, 0x20); o3 = Avx.Permute2x128(u3, u7, 0x20);
+        o4 = Avx.Permute2x128(u0, u4, 0x31); o5 = Avx.Permute2x128(u1, u5, 0x31);
+        o6 = Avx.Permute2x128(u2, u6, 0x31); o7 = Avx.Permute2x128(u3, u7, 0x31);
     }
 
     /// <summary>destination[i] = bias + Σ_t weights[t]·source[offsets[t] + i] for i in [0, width):

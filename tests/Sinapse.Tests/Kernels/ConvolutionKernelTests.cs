@@ -322,6 +322,8 @@ public class ConvolutionKernelTests
         yield return [G(2, 17, 17, 17, 7, 7, 5, 5, pad: 0)];                                       // no padding
         yield return [new ConvGeometry(3, 9, 9, 9, 7, 11, 3, 5, 2, 1, 0, 2, 1, 1, 2, 1)];        // asymmetric, dilated
         yield return [G(1, 5, 5, 5, 2, 2, 3, 3, pad: 1)];                                          // output narrower than 4
+        yield return [G(2, 19, 19, 19, 28, 28, 3, 3, pad: 1)];                                     // MobileNet's 28×28
+        yield return [G(1, 9, 9, 9, 33, 32, 5, 5, pad: 2)];                                        // the widest taken
     }
 
     /// <summary>The plane-interleaved forward loop gives bitwise the row loops' results (same FMAs
@@ -377,6 +379,7 @@ public class ConvolutionKernelTests
         Assert.True(DepthwiseConvolution.TakesSmallPlanePath(G(32, 576, 576, 576, 7, 7, 5, 5, pad: 2))
             || !System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated);
         Assert.False(DepthwiseConvolution.TakesSmallPlanePath(G(32, 16, 16, 16, 112, 112, 3, 3, pad: 1)));
+        Assert.False(DepthwiseConvolution.TakesSmallPlanePath(G(32, 16, 16, 16, 56, 56, 3, 3, pad: 1)));
         Assert.False(DepthwiseConvolution.TakesSmallPlanePath(G(2, 4, 8, 4, 7, 7, 3, 3, pad: 1)));   // multiplier 2
     }
 
