@@ -24,7 +24,9 @@ namespace Sinapse.Kernels;
 /// per-plane padding dominates, so instead 16 (8 without AVX-512) consecutive planes are
 /// interleaved into one padded buffer of vectors across planes (8×8 register transposes), each
 /// output pixel of the group is one register of k² FMAs — the same operations in the same order
-/// as the row loop, so bitwise the same result — and the results are transposed back.</para>
+/// as the row loop, so bitwise the same result — and the results are transposed back. The input
+/// gradient of such planes runs the same loop: a stride-1 correlation of dY, zero-inserted for the
+/// stride, with the flipped kernel (see <c>PrepareSmallGradient</c>).</para>
 /// <para>Input gradient, as a gather too: dX at padded position (ih, iw) sums w[kh, kw]·dY over
 /// the taps with ih − kh·dH and iw − kw·dW divisible by the stride. The m dY planes of an input
 /// channel are stacked into one zero-margined buffer, and for each (row phase, column phase) the
@@ -107,6 +109,9 @@ internal static unsafe class DepthwiseConvolution
         float* partials;
         bool smallPlanes;
         int[] smallOffsets = [], smallPositions = [];
+        bool smallGradient;
+        int[] gradientOffsets = [], gradientPositions = [];
+        int gradientHeight, gradientWidth;
 
         // The padded, phase-split input plane: rows of the padded image, each as StrideWidth
         // phase rows of phaseLength floats.
@@ -196,6 +201,8 @@ internal static unsafe class DepthwiseConvolution
             if (Backward && DX != null) PrepareGather();
             smallPlanes = !Backward && TakesSmallPlanePath(g);
             if (smallPlanes) PrepareSmallPlanes();
+            smallGradient = Backward && DX != null && TakesSmallPlanePath(g) && g.InputWidth <= 2 * SmallPlaneMaxWidth;
+            if (smallGradient) PrepareSmallGradient();
             float[]? partialBuffer = null;
             int partialLength = g.WeightLength + g.OutChannels;
             bool sums = Backward && (DW != null || DB != null);
@@ -252,9 +259,10 @@ internal static unsafe class DepthwiseConvolution
             for (int plane = first; plane < last; plane++)
             {
                 int channel = plane % g.InChannels;
-                if (DX != null && channel != lastChannel) { FillGather(task, channel); lastChannel = channel; }
+                if (DX != null && !smallGradient && channel != lastChannel) { FillGather(task, channel); lastChannel = channel; }
                 BackwardPlane(task, plane, partialWeights, partialBias);
             }
+            if (smallGradient) InputGradientSmallPlanes(first, last);
         }
 
         int Lanes => UseVector512 ? 16 : 8;
@@ -275,6 +283,110 @@ internal static unsafe class DepthwiseConvolution
             for (int ih = 0; ih < g.InputHeight; ih++)
                 for (int iw = 0; iw < g.InputWidth; iw++)
                     smallPositions[ih * g.InputWidth + iw] = ((ih + g.PadTop) * paddedWidth + iw + g.PadLeft) * lanes;
+        }
+
+        /// <summary>The input gradient as a stride-1 correlation with the flipped kernel over dY
+        /// with zeros inserted between its pixels (for the stride) and margins of the effective
+        /// kernel size: dX[ih, iw] = Σ w[k−1−a, k−1−b]·Z[ih + padTop + a·dH, iw + padLeft + b·dW].</summary>
+        void PrepareSmallGradient()
+        {
+            int lanes = Lanes;
+            int marginTop = (g.KernelHeight - 1) * g.DilationHeight, marginLeft = (g.KernelWidth - 1) * g.DilationWidth;
+            gradientHeight = g.InputHeight + g.PadTop + g.PadBottom + marginTop;
+            gradientWidth = g.InputWidth + g.PadLeft + g.PadRight + marginLeft;
+            if (gradientOffsets.Length < taps) gradientOffsets = new int[taps];
+            for (int a = 0; a < g.KernelHeight; a++)
+                for (int b = 0; b < g.KernelWidth; b++)
+                    gradientOffsets[a * g.KernelWidth + b] = ((a * g.DilationHeight + g.PadTop) * gradientWidth + b * g.DilationWidth + g.PadLeft) * lanes;
+            int outPixels = g.OutputHeight * g.OutputWidth;
+            if (gradientPositions.Length < outPixels) gradientPositions = new int[outPixels];
+            for (int oh = 0; oh < g.OutputHeight; oh++)
+                for (int ow = 0; ow < g.OutputWidth; ow++)
+                    gradientPositions[oh * g.OutputWidth + ow] = ((oh * g.StrideHeight + marginTop) * gradientWidth + ow * g.StrideWidth + marginLeft) * lanes;
+        }
+
+        void InputGradientSmallPlanes(int first, int last)
+        {
+            int lanes = Lanes, taps = this.taps;
+            int height = g.InputHeight, width = g.InputWidth, inPixels = height * width;
+            int outPixels = g.OutputHeight * g.OutputWidth, channels = g.InChannels;
+            float* stack = ThreadScratch.Get(1, gradientHeight * gradientWidth * lanes);
+            float* result = ThreadScratch.Get(3, inPixels * lanes);
+            float* weights = ThreadScratch.Get(2, (taps + 1) * lanes);
+            float* bias = weights + taps * lanes;
+            new Span<float>(stack, gradientHeight * gradientWidth * lanes).Clear();
+            new Span<float>(bias, lanes).Clear();
+            bool transposeIn = Avx.IsSupported && outPixels >= 8, transposeOut = Avx.IsSupported && inPixels >= 8;
+            float** planes = stackalloc float*[16];
+            fixed (int* offsets = gradientOffsets)
+            fixed (int* positions = gradientPositions)
+            {
+                for (int start = first; start < last; start += lanes)
+                {
+                    int count = Math.Min(lanes, last - start);
+                    for (int lane = 0; lane < lanes; lane++)
+                    {
+                        float* laneWeights = weights + lane;
+                        if (lane >= count) { for (int t = 0; t < taps; t++) laneWeights[t * lanes] = 0f; continue; }
+                        float* source = W + (nint)((start + lane) % channels) * taps;
+                        for (int t = 0; t < taps; t++) laneWeights[t * lanes] = source[taps - 1 - t];
+                        if (transposeIn) continue;
+                        float* plane = DY + (nint)(start + lane) * outPixels;
+                        for (int i = 0; i < outPixels; i++) stack[positions[i] + lane] = plane[i];
+                    }
+                    if (transposeIn)
+                    {
+                        for (int lane = 0; lane < lanes; lane++) planes[lane] = DY + (nint)(start + Math.Min(lane, count - 1)) * outPixels;
+                        for (int half = 0; half < lanes; half += 8)
+                            for (int i = 0; ; i += 8)
+                            {
+                                if (i > outPixels - 8) i = outPixels - 8;
+                                float** p = planes + half;
+                                Transpose8x8(Vector256.Load(p[0] + i), Vector256.Load(p[1] + i), Vector256.Load(p[2] + i), Vector256.Load(p[3] + i),
+                                    Vector256.Load(p[4] + i), Vector256.Load(p[5] + i), Vector256.Load(p[6] + i), Vector256.Load(p[7] + i),
+                                    out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
+                                float* target = stack + half;
+                                int* position = positions + i;
+                                o0.Store(target + position[0]); o1.Store(target + position[1]); o2.Store(target + position[2]); o3.Store(target + position[3]);
+                                o4.Store(target + position[4]); o5.Store(target + position[5]); o6.Store(target + position[6]); o7.Store(target + position[7]);
+                                if (i == outPixels - 8) break;
+                            }
+                    }
+                    if (lanes == 16) Interleaved512(stack, gradientWidth, offsets, weights, bias, result, height, width, 1, 1);
+                    else Interleaved256(stack, gradientWidth, offsets, weights, bias, result, height, width, 1, 1);
+                    if (transposeOut && DXBeta == 0f)
+                    {
+                        for (int half = 0; half < count; half += 8)
+                            for (int i = 0; ; i += 8)
+                            {
+                                if (i > inPixels - 8) i = inPixels - 8;
+                                float* r = result + (nint)i * lanes + half;
+                                Transpose8x8(Vector256.Load(r), Vector256.Load(r + lanes), Vector256.Load(r + 2 * lanes), Vector256.Load(r + 3 * lanes),
+                                    Vector256.Load(r + 4 * lanes), Vector256.Load(r + 5 * lanes), Vector256.Load(r + 6 * lanes), Vector256.Load(r + 7 * lanes),
+                                    out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
+                                float* target = DX + (nint)(start + half) * inPixels + i;
+                                int stored = count - half;
+                                o0.Store(target);
+                                if (stored > 1) o1.Store(target + inPixels);
+                                if (stored > 2) o2.Store(target + 2 * inPixels);
+                                if (stored > 3) o3.Store(target + 3 * inPixels);
+                                if (stored > 4) o4.Store(target + 4 * inPixels);
+                                if (stored > 5) o5.Store(target + 5 * inPixels);
+                                if (stored > 6) o6.Store(target + 6 * inPixels);
+                                if (stored > 7) o7.Store(target + 7 * inPixels);
+                                if (i == inPixels - 8) break;
+                            }
+                        continue;
+                    }
+                    for (int lane = 0; lane < count; lane++)
+                    {
+                        float* target = DX + (nint)(start + lane) * inPixels;
+                        float* source = result + lane;
+                        if (DXBeta == 0f) for (int i = 0; i < inPixels; i++) target[i] = source[i * lanes];
+                        else for (int i = 0; i < inPixels; i++) target[i] += source[i * lanes];
+                    }
+                }
+            }
         }
 
         /// <summary>Forward pass for planes with narrow rows (multiplier 1): groups of
@@ -345,8 +457,8 @@ internal static unsafe class DepthwiseConvolution
                             for (int iw = 0; iw < width; iw++) target[iw * lanes] = row[iw];
                         }
                     }
-                    if (lanes == 16) Interleaved512(padded, paddedWidth, offsets, weights, bias, result);
-                    else Interleaved256(padded, paddedWidth, offsets, weights, bias, result);
+                    if (lanes == 16) Interleaved512(padded, paddedWidth, offsets, weights, bias, result, outHeight, outWidth, g.StrideHeight, g.StrideWidth);
+                    else Interleaved256(padded, paddedWidth, offsets, weights, bias, result, outHeight, outWidth, g.StrideHeight, g.StrideWidth);
                     if (transposeOut)
                     {
                         for (int half = 0; half < count; half += 8)
@@ -381,14 +493,15 @@ internal static unsafe class DepthwiseConvolution
             }
         }
 
-        void Interleaved512(float* padded, int paddedWidth, int* offsets, float* weights, float* bias, float* result)
+        void Interleaved512(float* padded, int paddedWidth, int* offsets, float* weights, float* bias, float* result,
+            int outHeight, int outWidth, int strideHeight, int strideWidth)
         {
-            int outHeight = g.OutputHeight, outWidth = g.OutputWidth, taps = this.taps;
-            nint step = (nint)g.StrideWidth * 16;
+            int taps = this.taps;
+            nint step = (nint)strideWidth * 16;
             var b = Vector512.Load(bias);
             for (int oh = 0; oh < outHeight; oh++)
             {
-                float* rowBase = padded + (nint)oh * g.StrideHeight * paddedWidth * 16;
+                float* rowBase = padded + (nint)oh * strideHeight * paddedWidth * 16;
                 float* output = result + (nint)oh * outWidth * 16;
                 int ow = 0;
                 if (outWidth >= 4)
@@ -424,14 +537,15 @@ internal static unsafe class DepthwiseConvolution
             }
         }
 
-        void Interleaved256(float* padded, int paddedWidth, int* offsets, float* weights, float* bias, float* result)
+        void Interleaved256(float* padded, int paddedWidth, int* offsets, float* weights, float* bias, float* result,
+            int outHeight, int outWidth, int strideHeight, int strideWidth)
         {
-            int outHeight = g.OutputHeight, outWidth = g.OutputWidth, taps = this.taps;
-            nint step = (nint)g.StrideWidth * 8;
+            int taps = this.taps;
+            nint step = (nint)strideWidth * 8;
             var b = Vector256.Load(bias);
             for (int oh = 0; oh < outHeight; oh++)
             {
-                float* rowBase = padded + (nint)oh * g.StrideHeight * paddedWidth * 8;
+                float* rowBase = padded + (nint)oh * strideHeight * paddedWidth * 8;
                 float* output = result + (nint)oh * outWidth * 8;
                 int ow = 0;
                 if (outWidth >= 4)
@@ -539,7 +653,7 @@ internal static unsafe class DepthwiseConvolution
                 }
             }
 
-            if (DX != null) InputGradientPlane(task, plane, gradient);
+            if (DX != null && !smallGradient) InputGradientPlane(task, plane, gradient);
         }
 
         void InputGradientPlane(int task, int plane, float* gradient)

@@ -326,7 +326,7 @@ public class ConvolutionKernelTests
         yield return [G(1, 9, 9, 9, 33, 32, 5, 5, pad: 2)];                                        // the widest taken
     }
 
-    /// <summary>The plane-interleaved forward loop gives bitwise the row loops' results (same FMAs
+    /// <summary>The plane-interleaved loops: the forward one gives bitwise the row loops' results (same FMAs
     /// in the same order) and the double-precision reference to 1e-5, with and without bias, on
     /// 1 and 2 threads, with 16- and 8-lane vectors; and it is the loop taken.</summary>
     [Theory]
@@ -340,7 +340,7 @@ public class ConvolutionKernelTests
             var x = Random(g.InputLength, 11);
             var w = Random(g.WeightLength, 12);
             var b = Random(g.OutChannels, 13);
-            var dy = new float[g.OutputLength];
+            var dy = Random(g.OutputLength, 14);
             foreach (bool wide in new[] { true, false })
                 foreach (var bias in new[] { b, null })
                     foreach (int threads in new[] { 1, 2 })
@@ -359,10 +359,24 @@ public class ConvolutionKernelTests
                         if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
                             Assert.True(DepthwiseConvolution.SmallPlaneCalls > calls, what + ": small-plane loop not taken");
                         Assert.Equal(rows, small);
-                        var reference = Naive(g, x, w, bias, dy).Output;
+                        var naive = Naive(g, x, w, bias, dy);
+                        var reference = naive.Output;
                         for (int i = 0; i < reference.Length; i++)
                             Assert.True(Math.Abs(reference[i] - small[i]) <= 1e-5 * Math.Max(1, Math.Abs(reference[i])),
                                 $"{what} output[{i}]: expected {reference[i]:G9}, got {small[i]:G9}");
+                        // The input gradient (interleaved too), overwritten and accumulated.
+                        foreach (float beta in new[] { 0f, 1f })
+                        {
+                            var dx = new float[g.InputLength];
+                            Array.Fill(dx, beta == 0f ? float.NaN : 1f);
+                            Convolution.Backward(g, x, w, dy, dx, beta, default, 0f, default, 0f);
+                            for (int i = 0; i < dx.Length; i++)
+                            {
+                                double expected = naive.GradInput[i] + beta;
+                                Assert.True(Math.Abs(expected - dx[i]) <= 1e-5 * Math.Max(1, Math.Abs(expected)),
+                                    $"{what} beta {beta} dX[{i}]: expected {expected:G9}, got {dx[i]:G9}");
+                            }
+                        }
                     }
         }
         finally
