@@ -26,7 +26,8 @@ namespace Sinapse.Kernels;
 /// output pixel of the group is one register of k² FMAs — the same operations in the same order
 /// as the row loop, so bitwise the same result — and the results are transposed back. The input
 /// gradient of such planes runs the same loop: a stride-1 correlation of dY, zero-inserted for the
-/// stride, with the flipped kernel (see <c>PrepareSmallGradient</c>).</para>
+/// stride, with the flipped kernel (see <c>PrepareSmallGradient</c>); their weight gradient is per
+/// tap one vector dot product of the interleaved dY and X over the plane (16 planes at once).</para>
 /// <para>Input gradient, as a gather too: dX at padded position (ih, iw) sums w[kh, kw]·dY over
 /// the taps with ih − kh·dH and iw − kw·dW divisible by the stride. The m dY planes of an input
 /// channel are stacked into one zero-margined buffer, and for each (row phase, column phase) the
@@ -109,7 +110,7 @@ internal static unsafe class DepthwiseConvolution
         float* partials;
         bool smallPlanes;
         int[] smallOffsets = [], smallPositions = [];
-        bool smallGradient;
+        bool smallGradient, smallWeights;
         int[] gradientOffsets = [], gradientPositions = [];
         int gradientHeight, gradientWidth;
 
@@ -203,6 +204,8 @@ internal static unsafe class DepthwiseConvolution
             if (smallPlanes) PrepareSmallPlanes();
             smallGradient = Backward && DX != null && TakesSmallPlanePath(g) && g.InputWidth <= 2 * SmallPlaneMaxWidth;
             if (smallGradient) PrepareSmallGradient();
+            smallWeights = Backward && DW != null && TakesSmallPlanePath(g);
+            if (smallWeights) PrepareSmallPlanes();
             float[]? partialBuffer = null;
             int partialLength = g.WeightLength + g.OutChannels;
             bool sums = Backward && (DW != null || DB != null);
@@ -260,8 +263,9 @@ internal static unsafe class DepthwiseConvolution
             {
                 int channel = plane % g.InChannels;
                 if (DX != null && !smallGradient && channel != lastChannel) { FillGather(task, channel); lastChannel = channel; }
-                BackwardPlane(task, plane, partialWeights, partialBias);
+                BackwardPlane(task, plane, smallWeights ? null : partialWeights, partialBias);
             }
+            if (smallWeights) WeightGradientSmallPlanes(first, last, partialWeights);
             if (smallGradient) InputGradientSmallPlanes(first, last);
         }
 
@@ -303,6 +307,112 @@ internal static unsafe class DepthwiseConvolution
             for (int oh = 0; oh < g.OutputHeight; oh++)
                 for (int ow = 0; ow < g.OutputWidth; ow++)
                     gradientPositions[oh * g.OutputWidth + ow] = ((oh * g.StrideHeight + marginTop) * gradientWidth + ow * g.StrideWidth + marginLeft) * lanes;
+        }
+
+        /// <summary>Weight gradient of planes with narrow rows: X and dY interleaved as in the
+        /// forward pass, then per tap one vector dot product over the output pixels (two
+        /// accumulators, alternate pixels of a row) gives that tap's sum for 16 planes at once;
+        /// the sums are added to the task's partial weights in plane order.</summary>
+        void WeightGradientSmallPlanes(int first, int last, float* partialWeights)
+        {
+            int lanes = Lanes, taps = this.taps;
+            int inPixels = g.InputHeight * g.InputWidth, paddedWidth = g.InputWidth + g.PadLeft + g.PadRight;
+            int outHeight = g.OutputHeight, outWidth = g.OutputWidth, outPixels = outHeight * outWidth, channels = g.InChannels;
+            float* padded = ThreadScratch.Get(0, paddedHeight * paddedWidth * lanes);
+            float* gradient = ThreadScratch.Get(3, outPixels * lanes);
+            float* sums = ThreadScratch.Get(2, taps * lanes);
+            new Span<float>(padded, paddedHeight * paddedWidth * lanes).Clear();
+            float** planes = stackalloc float*[16];
+            nint step = (nint)g.StrideWidth * lanes, rowStep = (nint)g.StrideHeight * paddedWidth * lanes;
+            fixed (int* offsets = smallOffsets)
+            fixed (int* positions = smallPositions)
+            {
+                for (int start = first; start < last; start += lanes)
+                {
+                    int count = Math.Min(lanes, last - start);
+                    Interleave(X, inPixels, start, count, lanes, positions, padded, planes);
+                    Interleave(DY, outPixels, start, count, lanes, null, gradient, planes);
+                    for (int t = 0; t < taps; t++)
+                    {
+                        float* source = padded + offsets[t];
+                        if (lanes == 16)
+                        {
+                            Vector512<float> s0 = default, s1 = default;
+                            for (int oh = 0; oh < outHeight; oh++)
+                            {
+                                float* x = source + oh * rowStep, d = gradient + (nint)oh * outWidth * 16;
+                                int ow = 0;
+                                for (; ow + 1 < outWidth; ow += 2)
+                                {
+                                    s0 = Vector512.FusedMultiplyAdd(Vector512.Load(d + ow * 16), Vector512.Load(x + ow * step), s0);
+                                    s1 = Vector512.FusedMultiplyAdd(Vector512.Load(d + ow * 16 + 16), Vector512.Load(x + ow * step + step), s1);
+                                }
+                                if (ow < outWidth) s0 = Vector512.FusedMultiplyAdd(Vector512.Load(d + ow * 16), Vector512.Load(x + ow * step), s0);
+                            }
+                            (s0 + s1).Store(sums + t * 16);
+                        }
+                        else
+                        {
+                            Vector256<float> s0 = default, s1 = default;
+                            for (int oh = 0; oh < outHeight; oh++)
+                            {
+                                float* x = source + oh * rowStep, d = gradient + (nint)oh * outWidth * 8;
+                                int ow = 0;
+                                for (; ow + 1 < outWidth; ow += 2)
+                                {
+                                    s0 = Vector256.FusedMultiplyAdd(Vector256.Load(d + ow * 8), Vector256.Load(x + ow * step), s0);
+                                    s1 = Vector256.FusedMultiplyAdd(Vector256.Load(d + ow * 8 + 8), Vector256.Load(x + ow * step + step), s1);
+                                }
+                                if (ow < outWidth) s0 = Vector256.FusedMultiplyAdd(Vector256.Load(d + ow * 8), Vector256.Load(x + ow * step), s0);
+                            }
+                            (s0 + s1).Store(sums + t * 8);
+                        }
+                    }
+                    for (int lane = 0; lane < count; lane++)
+                    {
+                        float* target = partialWeights + (nint)((start + lane) % channels) * taps;
+                        for (int t = 0; t < taps; t++) target[t] += sums[t * lanes + lane];
+                    }
+                }
+            }
+        }
+
+        /// <summary>Copies planes [start, start + count) into the lanes of <paramref name="target"/>:
+        /// pixel i of plane start + l to target[positions[i] + l] (or target[i·lanes + l] without
+        /// positions); the missing lanes of a last group repeat its last plane.</summary>
+        static void Interleave(float* source, int pixels, int start, int count, int lanes, int* positions, float* target, float** planes)
+        {
+            for (int lane = 0; lane < lanes; lane++) planes[lane] = source + (nint)(start + Math.Min(lane, count - 1)) * pixels;
+            if (!Avx.IsSupported || pixels < 8)
+            {
+                for (int lane = 0; lane < lanes; lane++)
+                    for (int i = 0; i < pixels; i++)
+                        target[(positions != null ? positions[i] : i * lanes) + lane] = planes[lane][i];
+                return;
+            }
+            for (int half = 0; half < lanes; half += 8)
+                for (int i = 0; ; i += 8)
+                {
+                    if (i > pixels - 8) i = pixels - 8;
+                    float** p = planes + half;
+                    Transpose8x8(Vector256.Load(p[0] + i), Vector256.Load(p[1] + i), Vector256.Load(p[2] + i), Vector256.Load(p[3] + i),
+                        Vector256.Load(p[4] + i), Vector256.Load(p[5] + i), Vector256.Load(p[6] + i), Vector256.Load(p[7] + i),
+                        out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
+                    float* t = target + half;
+                    if (positions != null)
+                    {
+                        int* position = positions + i;
+                        o0.Store(t + position[0]); o1.Store(t + position[1]); o2.Store(t + position[2]); o3.Store(t + position[3]);
+                        o4.Store(t + position[4]); o5.Store(t + position[5]); o6.Store(t + position[6]); o7.Store(t + position[7]);
+                    }
+                    else
+                    {
+                        t += (nint)i * lanes;
+                        o0.Store(t); o1.Store(t + lanes); o2.Store(t + 2 * lanes); o3.Store(t + 3 * lanes);
+                        o4.Store(t + 4 * lanes); o5.Store(t + 5 * lanes); o6.Store(t + 6 * lanes); o7.Store(t + 7 * lanes);
+                    }
+                    if (i == pixels - 8) break;
+                }
         }
 
         void InputGradientSmallPlanes(int first, int last)

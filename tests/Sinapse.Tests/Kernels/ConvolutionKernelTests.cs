@@ -376,6 +376,17 @@ public class ConvolutionKernelTests
                                 Assert.True(Math.Abs(expected - dx[i]) <= 1e-5 * Math.Max(1, Math.Abs(expected)),
                                     $"{what} beta {beta} dX[{i}]: expected {expected:G9}, got {dx[i]:G9}");
                             }
+                            // The weight gradient (interleaved too), relative to its largest value (sums of hundreds of terms).
+                            var dw = new float[g.WeightLength];
+                            Array.Fill(dw, beta == 0f ? float.NaN : 1f);
+                            Convolution.Backward(g, x, w, dy, default, 0f, dw, beta, default, 0f);
+                            double scale = Math.Max(1, naive.GradWeight.Max(Math.Abs));
+                            for (int i = 0; i < dw.Length; i++)
+                            {
+                                double expected = naive.GradWeight[i] + beta;
+                                Assert.True(Math.Abs(expected - dw[i]) <= 1e-5 * scale,
+                                    $"{what} beta {beta} dW[{i}]: expected {expected:G9}, got {dw[i]:G9}");
+                            }
                         }
                     }
         }
