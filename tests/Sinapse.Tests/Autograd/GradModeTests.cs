@@ -7,19 +7,12 @@ namespace Sinapse.Tests.Autograd;
 
 public class GradModeTests
 {
-    static Tensor Parameter(int[] shape, ulong seed)
-    {
-        var p = Expect.Random(shape, seed);
-        p.RequiresGrad = true;
-        return p;
-    }
-
     static Tensor Loss(Tensor x, Tensor w) => F.Mean(F.Square(F.Tanh(F.Linear(x, w))));
 
     [Fact]
     public void NoGradRecordsNothing()
     {
-        var w = Parameter([2, 3], 2);
+        var w = Expect.Parameter([2, 3], 2);
         Tensor y;
         using (GradMode.NoGrad())
         {

@@ -7,20 +7,13 @@ namespace Sinapse.Tests.Autograd;
 
 public class TapeTests
 {
-    static Tensor Parameter(int[] shape, ulong seed)
-    {
-        var p = Expect.Random(shape, seed);
-        p.RequiresGrad = true;
-        return p;
-    }
-
     static Tensor Loss(Tensor x, Tensor w) => F.Mean(F.Square(F.Tanh(F.Linear(x, w))));
 
     [Fact]
     public void TwoBackwardPassesAddUp()
     {
         var x = Expect.Random([4, 3], 1);
-        var w = Parameter([2, 3], 2);
+        var w = Expect.Parameter([2, 3], 2);
         Loss(x, w).Backward();
         var once = w.Grad!.ToArray();
         Loss(x, w).Backward();
@@ -31,7 +24,7 @@ public class TapeTests
     public void ATensorUsedTwiceGetsBothContributions()
     {
         // d/dx (x·x + 3x) = 2x + 3
-        var x = Parameter([5], 3);
+        var x = Expect.Parameter([5], 3);
         F.Sum(F.Add(F.Multiply(x, x), F.Multiply(x, 3f))).Backward();
         Expect.Close(x.ToArray().Select(v => 2 * v + 3).ToArray(), x.Grad!.Span, 1e-6, "dx");
     }
@@ -40,7 +33,7 @@ public class TapeTests
     public void ZeroGradClearsAndTheNextBackwardReusesTheBuffer()
     {
         var x = Expect.Random([4, 3], 1);
-        var w = Parameter([2, 3], 2);
+        var w = Expect.Parameter([2, 3], 2);
         Loss(x, w).Backward();
         var first = w.Grad!;
         var expected = first.ToArray();
@@ -83,7 +76,7 @@ public class TapeTests
     {
         // After a step whose gradients exploded, ZeroGrad keeps the buffer (full of NaN) for reuse:
         // an op writing a fresh gradient (beta = 0) must overwrite it, not scale it by 0.
-        var p = Parameter([3, 4], 4);
+        var p = Expect.Parameter([3, 4], 4);
         Through(op, p).Backward();
         var expected = p.Grad!.ToArray();
         p.Grad.Span.Fill(float.NaN);
@@ -96,7 +89,7 @@ public class TapeTests
     [MemberData(nameof(OpsThatOverwrite))]
     public void PooledIntermediateGradientsAreOverwrittenEvenIfTheyHeldNaN(string op)
     {
-        var p = Parameter([3, 4], 5);
+        var p = Expect.Parameter([3, 4], 5);
         Through(op, F.Multiply(p, 1f)).Backward();
         var expected = p.Grad!.ToArray();
         Tape.ZeroGrad(p);
@@ -114,7 +107,7 @@ public class TapeTests
     public void DetachStopsGradients()
     {
         // z = x·detach(x²): only the first factor carries a gradient, dz/dx = x².
-        var x = Parameter([4], 6);
+        var x = Expect.Parameter([4], 6);
         var squared = F.Square(x);
         var detached = squared.Detach();
         Assert.False(detached.RequiresGrad);
@@ -127,7 +120,7 @@ public class TapeTests
     [Fact]
     public void BackwardOnANonScalarWithoutASeedSaysWhatToDo()
     {
-        var y = F.Multiply(Parameter([2, 3], 7), 2f);
+        var y = F.Multiply(Expect.Parameter([2, 3], 7), 2f);
         var error = Assert.Throws<InvalidOperationException>(() => y.Backward());
         Assert.Contains("scalar", error.Message);
         Assert.Contains("[2, 3]", error.Message);
@@ -148,7 +141,7 @@ public class TapeTests
     {
         // As in PyTorch with retain_graph=True: the second pass adds the same gradient again,
         // without re-counting what the first pass left in the intermediate tensors.
-        var x = Parameter([3], 8);
+        var x = Expect.Parameter([3], 8);
         var y = F.Multiply(F.Tanh(F.Multiply(x, 2f)), 3f);
         var seed = Tensor.Ones(3);
         y.Backward(seed, retainGraph: true);
@@ -161,14 +154,14 @@ public class TapeTests
     public void AFailedBackwardLeavesTheTapeUsable()
     {
         // A user-defined op whose backward throws part-way through a pass.
-        var x = Parameter([3], 9);
+        var x = Expect.Parameter([3], 9);
         var broken = F.Multiply(x, 2f);
         var y = Tensor.Empty(broken.Shape);
         Tape.Record("Broken", y, _ => throw new InvalidOperationException("broken backward"), broken);
         var loss = F.Sum(F.Tanh(y));
         Assert.Equal("broken backward", Assert.Throws<InvalidOperationException>(() => loss.Backward()).Message);
 
-        var w = Parameter([3], 10);
+        var w = Expect.Parameter([3], 10);
         F.Sum(F.Multiply(w, 5f)).Backward();
         Assert.Equal([5f, 5f, 5f], w.Grad!.ToArray());
     }
@@ -176,7 +169,7 @@ public class TapeTests
     [Fact]
     public void ADeepChainDoesNotOverflowTheStack()
     {
-        var x = Parameter([1], 11);
+        var x = Expect.Parameter([1], 11);
         var y = x;
         for (int i = 0; i < 20_000; i++) y = F.Add(y, 0.001f);
         F.Sum(y).Backward();
@@ -186,7 +179,7 @@ public class TapeTests
     [Fact]
     public void TheGraphIsFreedAfterBackward()
     {
-        var x = Parameter([3], 12);
+        var x = Expect.Parameter([3], 12);
         var hidden = F.Tanh(x);
         var loss = F.Sum(hidden);
         Assert.False(hidden.IsLeaf);

@@ -55,4 +55,12 @@ public static class Expect
 
     public static Tensor Random(int[] shape, ulong seed, float low = -2f, float high = 2f) =>
         Tensor.Uniform(new Shape(shape), low, high, new Rng(seed));
+
+    /// <summary>A random tensor that requires a gradient, as a trainable parameter does.</summary>
+    public static Tensor Parameter(int[] shape, ulong seed)
+    {
+        var p = Random(shape, seed);
+        p.RequiresGrad = true;
+        return p;
+    }
 }
