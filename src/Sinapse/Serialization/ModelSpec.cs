@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Sinapse.Layers;
+using Sinapse.Models;
 using Sinapse.Tensors;
 
 namespace Sinapse.Serialization;
@@ -123,11 +124,15 @@ public static class ModelSpec
             {
                 ["inChannels"] = m.InChannels, ["outChannels"] = m.OutChannels, ["stride"] = m.Stride, ["bodyName"] = m.Children[0].Name, ["body"] = ToJson(m.Body),
             },
-            (j, r) => new InvertedResidual(r.Build(j["body"], "body") as Sequential ?? throw r.Error("an InvertedResidual's body must be a Sequential"),
-                r.Int(j, "inChannels"), r.Int(j, "outChannels"), r.Int(j, "stride"), j["bodyName"]?.GetValue<string>() ?? "block"));
+            (j, r) => new InvertedResidual(r.Sequential(j, "body"), r.Int(j, "inChannels"), r.Int(j, "outChannels"), r.Int(j, "stride"), j.ContainsKey("bodyName") ? r.Text(j, "bodyName") : "block"));
         Register<LeakyRelu>("LeakyRelu", m => new JsonObject { ["negativeSlope"] = m.NegativeSlope }, (j, r) => new LeakyRelu(r.Float(j, "negativeSlope", 0.01f)));
         Register<Elu>("Elu", m => new JsonObject { ["alpha"] = m.Alpha }, (j, r) => new Elu(r.Float(j, "alpha", 1f)));
         Register<Graph>("Graph", GraphToJson, GraphFromJson);
+        Register<MobileNet>("MobileNet",
+            m => new JsonObject { ["architecture"] = m.Architecture, ["features"] = ToJson(m.Features), ["classifier"] = ToJson(m.Classifier) },
+            (j, r) => new MobileNet(r.Text(j, "architecture"), r.Sequential(j, "features"), r.Sequential(j, "classifier")));
+        Register<Autoencoder>("Autoencoder", m => new JsonObject { ["encoder"] = ToJson(m.Encoder), ["decoder"] = ToJson(m.Decoder) },
+            (j, r) => new Autoencoder(r.Sequential(j, "encoder"), r.Sequential(j, "decoder")));
         Plain<Relu>();
         Plain<Selu>();
         Plain<Sigmoid>();
@@ -232,6 +237,13 @@ public sealed class ModelSpecReader
     {
         return ModelSpec.Factory(type) ?? throw Error($"unknown layer type '{type}' (known: {string.Join(", ", ModelSpec.RegisteredTypes.Order())})");
     }
+
+    /// <summary>A nested layer that must be a Sequential (a MobileNet's trunk, a block's body).</summary>
+    public Sequential Sequential(JsonObject json, string key) =>
+        Build(json[key], key) as Sequential ?? throw Error($"\"{key}\" must be a Sequential");
+
+    public string Text(JsonObject json, string key) =>
+        json[key] is JsonValue value && value.TryGetValue<string>(out var text) ? text : throw Error($"\"{key}\" must be a string, got {Describe(json[key])}");
 
     public JsonArray Array(JsonObject json, string key) =>
         json[key] as JsonArray ?? throw Error($"\"{key}\" must be an array, got {Describe(json[key])}");

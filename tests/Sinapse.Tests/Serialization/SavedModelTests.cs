@@ -1,4 +1,5 @@
 using Sinapse.Data;
+using Sinapse.Layers;
 using Sinapse.Models;
 using Sinapse.Serialization;
 using Sinapse.Tensors;
@@ -24,6 +25,29 @@ public class SavedModelTests
         var input = Tensor.Uniform(new Shape(2, 1, 16, 16), -1, 1, new Rng(3));
         Assert.Equal(Trainer.Predict(model, input).ToArray(), Trainer.Predict(loaded.Model, input).ToArray());
         Assert.Empty(Directory.GetFiles(directory.Path, "*.tmp"));
+    }
+
+    public static TheoryData<string> ZooModels => ["mobilenet_v3_small", "mobilenet_v2", "autoencoder"];
+
+    [Theory]
+    [MemberData(nameof(ZooModels))]
+    public void ZooModelsRoundTripThroughADirectory(string name)
+    {
+        using var directory = new TempDirectory();
+        var rng = new Rng(4);
+        var (model, example) = name switch
+        {
+            "mobilenet_v3_small" => ((Module)MobileNet.V3Small(5, 0.25f, options: new ConvNormOptions(Rng: rng)), new Shape(3, 32, 32)),
+            "mobilenet_v2" => (MobileNet.V2(5, 0.25f, options: new ConvNormOptions(Rng: rng)), new Shape(3, 32, 32)),
+            _ => (Autoencoder.Convolutional(1, 28, 28, 16, rng: rng), new Shape(1, 28, 28)),
+        };
+        foreach (var (_, buffer) in model.NamedBuffers()) buffer.Span.Fill(0.75f);
+        new SavedModel(model, example).Save(directory.Path);
+        var loaded = SavedModel.Load(directory.Path).Model;
+        Assert.Equal(model.Describe(), loaded.Describe());
+        Assert.Equal(model.NamedParameters().Select(p => p.Name), loaded.NamedParameters().Select(p => p.Name));
+        var input = Tensor.Uniform(new Shape([2, .. example.Dimensions]), -1, 1, new Rng(5));
+        Assert.Equal(Trainer.Predict(model, input).ToArray(), Trainer.Predict(loaded, input).ToArray());
     }
 
     [Fact]
