@@ -9,12 +9,37 @@ namespace Sinapse.Cli;
 /// <summary>The options that describe a model, shared by every command that builds one.</summary>
 internal sealed class ModelOptions
 {
-    public Option<string> Model { get; } = new("--model") { Description = "Architecture: cnn (the course's custom_3_layer), lenet5, or mlp (hidden sizes from --hidden).", DefaultValueFactory = _ => "cnn" };
+    public Option<string> Model { get; } = new("--model")
+    {
+        Description = "Architecture: cnn (the course's custom_3_layer), lenet5, mlp (hidden sizes from --hidden), or mobilenet_v1, mobilenet_v2, mobilenet_v3_small, mobilenet_v3_large (width from --width).",
+        DefaultValueFactory = _ => "cnn",
+    };
     public Option<string> Hidden { get; } = new("--hidden") { Description = "MLP hidden layer sizes, comma-separated.", DefaultValueFactory = _ => "256,128,64" };
     public Option<string?> Activation { get; } = new("--activation") { Description = "Hidden activation: relu (default; tanh for lenet5), leaky_relu(0.01), elu, selu, sigmoid, tanh, gelu, hard_swish…" };
     public Option<string?> Init { get; } = new("--init") { Description = "Weight initialiser: glorot_uniform (default), he_normal, lecun_normal, uniform(-5,5), normal(0,1)…" };
     public Option<bool> BatchNorm { get; } = new("--batch-norm") { Description = "Batch normalisation after every hidden layer (the layer then has no bias)." };
-    public Option<float> Dropout { get; } = new("--dropout") { Description = "Dropout probability after each hidden dense block (before the head of a CNN).", DefaultValueFactory = _ => 0f };
+    public Option<float> Dropout { get; } = new("--dropout") { Description = "Dropout probability after each hidden dense block (before the head of a CNN; a MobileNet's head keeps its own unless given).", DefaultValueFactory = _ => 0f };
+    public Option<float> Width { get; } = new("--width") { Description = "Width multiplier of a MobileNet (channels scaled by it).", DefaultValueFactory = _ => 1f };
+
+    /// <summary>The MobileNets of the zoo by command-line name; they take images of any size and channel count.</summary>
+    private static readonly Dictionary<string, Func<int, float, float?, ConvNormOptions, int, MobileNet>> MobileNets = new()
+    {
+        ["mobilenet_v1"] = MobileNet.V1,
+        ["mobilenet_v2"] = MobileNet.V2,
+        ["mobilenet_v3_small"] = MobileNet.V3Small,
+        ["mobilenet_v3_large"] = MobileNet.V3Large,
+    };
+
+    /// <summary>Every architecture name, for error messages.</summary>
+    public static string ArchitectureNames => "cnn, lenet5, mlp, " + string.Join(", ", MobileNets.Keys);
+
+    private static string Key(string name) => name.Trim().ToLowerInvariant().Replace('-', '_');
+
+    /// <summary>Whether <paramref name="name"/> is an architecture this class builds.</summary>
+    public static bool IsArchitecture(string name) => Key(name) is "mlp" or "cnn" or "lenet5" || MobileNets.ContainsKey(Key(name));
+
+    /// <summary>The example shape an architecture is usually given: ImageNet's 3×224×224 for a MobileNet, MNIST's 1×28×28 otherwise.</summary>
+    public static string DefaultExampleShape(string name) => MobileNets.ContainsKey(Key(name)) ? "3,224,224" : "1,28,28";
 
     public void AddTo(Command command)
     {
@@ -24,25 +49,31 @@ internal sealed class ModelOptions
         command.Options.Add(Init);
         command.Options.Add(BatchNorm);
         command.Options.Add(Dropout);
+        command.Options.Add(Width);
     }
 
     /// <summary>Builds the model for examples of <paramref name="exampleShape"/> and <paramref name="classes"/> outputs.</summary>
     public Module Build(ParseResult parse, Shape exampleShape, int classes, Rng rng)
     {
-        var name = parse.GetValue(Model)!.Trim().ToLowerInvariant();
+        var name = Key(parse.GetValue(Model)!);
         if (exampleShape.Rank == 1 && parse.GetResult(Model) is not { Implicit: false }) name = "mlp";   // tables: the default CNN needs images
         var init = parse.GetValue(Init) is { } text ? Initializer.Parse(text) : null;
         float dropout = parse.GetValue(Dropout);
         if (!(dropout >= 0 && dropout < 1)) throw new ArgumentException($"--dropout must be in [0, 1), got {dropout}.");
         var options = new BlockOptions(parse.GetValue(Activation) ?? (name == "lenet5" ? "tanh" : "relu"), init, parse.GetValue(BatchNorm), dropout, rng);
-        if (name is "cnn" or "lenet5" && exampleShape.Rank != 3)
+        if (name != "mlp" && IsArchitecture(name) && exampleShape.Rank != 3)
             throw new ArgumentException($"--model {name} needs images [channels, height, width], the data has examples of shape {exampleShape}.");
+        if (MobileNets.TryGetValue(name, out var mobileNet))
+        {
+            float? headDropout = parse.GetResult(Dropout) is { Implicit: false } ? dropout : null;
+            return mobileNet(classes, parse.GetValue(Width), headDropout, new ConvNormOptions(Rng: rng), exampleShape[0]);
+        }
         return name switch
         {
             "mlp" => Mlp.Create(exampleShape.Size, ParseSizes(parse.GetValue(Hidden)!), classes, options),
             "cnn" => Cnn.Course(exampleShape[0], exampleShape[1], exampleShape[2], classes, options),
             "lenet5" => Cnn.LeNet5(exampleShape[0], exampleShape[1], exampleShape[2], classes, options),
-            _ => throw new ArgumentException($"Unknown model '{name}'. Expected cnn, lenet5 or mlp."),
+            _ => throw new ArgumentException($"Unknown model '{name}'. Expected {ArchitectureNames}."),
         };
     }
 

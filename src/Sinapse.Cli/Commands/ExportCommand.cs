@@ -13,12 +13,11 @@ internal static class ExportCommand
     {
         var model = new ModelOptions();
         model.Model.Description = "A model directory (model.json + weights.safetensors); a pretrained ImageNet model (mobilenet_v2, mobilenet_v1_0.25); "
-            + "or a zoo architecture with fresh weights: mlp, cnn, lenet5, mobilenet_v3_small, mobilenet_v3_large.";
+            + "or a zoo architecture with fresh weights: mlp, cnn, lenet5, mobilenet_v1, mobilenet_v2, mobilenet_v3_small, mobilenet_v3_large.";
         var format = new Option<string>("--format") { Description = "The file format: onnx.", DefaultValueFactory = _ => "onnx" };
         var output = new Option<string>("--output") { Description = "The file to write (model.onnx).", Required = true };
         var inputShape = new Option<string?>("--input-shape") { Description = "One example's shape for a zoo architecture, e.g. 1,28,28 (default) or 3,224,224 (MobileNets' default)." };
         var classes = new Option<int>("--classes") { Description = "Number of output classes of a zoo architecture.", DefaultValueFactory = _ => 10 };
-        var width = new Option<float>("--width") { Description = "Width multiplier of a MobileNet.", DefaultValueFactory = _ => 1f };
         var seed = new Option<ulong>("--seed") { Description = "Seed of a zoo architecture's fresh weights.", DefaultValueFactory = _ => 0UL };
         var command = new Command("export", "Write a model as an ONNX file (opset 17, dynamic batch axis) that ONNX Runtime and other tools run.");
         model.AddTo(command);
@@ -26,7 +25,6 @@ internal static class ExportCommand
         command.Options.Add(output);
         command.Options.Add(inputShape);
         command.Options.Add(classes);
-        command.Options.Add(width);
         command.Options.Add(seed);
         command.SetAction(parse => CommandErrors.Run(() =>
         {
@@ -48,18 +46,11 @@ internal static class ExportCommand
                 int classCount = parse.GetValue(classes);
                 if (classCount < 1) throw new ArgumentException($"--classes must be at least 1, got {classCount}.");
                 var rng = new Rng(parse.GetValue(seed));
-                var key = name.Trim().ToLowerInvariant().Replace('-', '_');
-                bool mobileNet = key is "mobilenet_v3_small" or "mobilenet_v3_large";
-                example = ModelOptions.ParseExampleShape(shapeText ?? (mobileNet ? "3,224,224" : "1,28,28"));
-                network = key switch
-                {
-                    "mobilenet_v3_small" => MobileNet.V3Small(classCount, parse.GetValue(width), options: new ConvNormOptions(Rng: rng), inChannels: example[0]),
-                    "mobilenet_v3_large" => MobileNet.V3Large(classCount, parse.GetValue(width), options: new ConvNormOptions(Rng: rng), inChannels: example[0]),
-                    _ when Directory.Exists(name) => throw new ArgumentException($"{name} is not a model directory: it has no {SavedModel.SpecFile}."),
-                    not ("mlp" or "cnn" or "lenet5") => throw new ArgumentException(
-                        $"Unknown model '{name}': expected a model directory, a pretrained model ({string.Join(", ", Pretrained.Names)}) or mlp, cnn, lenet5, mobilenet_v3_small, mobilenet_v3_large."),
-                    _ => model.Build(parse, example, classCount, rng),
-                };
+                if (!ModelOptions.IsArchitecture(name))
+                    throw new ArgumentException(Directory.Exists(name) ? $"{name} is not a model directory: it has no {SavedModel.SpecFile}."
+                        : $"Unknown model '{name}': expected a model directory, a pretrained model ({string.Join(", ", Pretrained.Names)}) or {ModelOptions.ArchitectureNames}.");
+                example = ModelOptions.ParseExampleShape(shapeText ?? ModelOptions.DefaultExampleShape(name));
+                network = model.Build(parse, example, classCount, rng);
             }
             network.Eval();
             var path = parse.GetValue(output)!;

@@ -11,7 +11,7 @@ internal static class SummaryCommand
     public static Command Create()
     {
         var model = new ModelOptions();
-        var input = new Option<string>("--input-shape") { Description = "One example's shape, e.g. 1,28,28.", DefaultValueFactory = _ => "1,28,28" };
+        var input = new Option<string?>("--input-shape") { Description = "One example's shape, e.g. 1,28,28 (default) or 3,224,224 (MobileNets' default)." };
         var classes = new Option<int>("--classes") { Description = "Number of output classes.", DefaultValueFactory = _ => 10 };
         var command = new Command("summary", "Print a model's layers, output shapes and parameter counts (trainable and frozen); --model also takes a saved model directory.");
         model.AddTo(command);
@@ -27,7 +27,7 @@ internal static class SummaryCommand
                 if (saved.Transform != null) Console.WriteLine($"Input transform: {saved.Transform}");
                 return 0;
             }
-            var exampleShape = ModelOptions.ParseExampleShape(parse.GetValue(input)!);
+            var exampleShape = ModelOptions.ParseExampleShape(parse.GetValue(input) ?? ModelOptions.DefaultExampleShape(parse.GetValue(model.Model)!));
             int classCount = parse.GetValue(classes);
             if (classCount < 1) throw new ArgumentException($"--classes must be at least 1, got {classCount}.");
             var network = model.Build(parse, exampleShape, classCount, new Rng(0));

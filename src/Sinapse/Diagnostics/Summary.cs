@@ -15,26 +15,29 @@ public sealed record LayerSummary(string Name, string Layer, Shape OutputShape, 
 /// <summary>Keras-style summary, computed from shapes alone: no data runs through the model.</summary>
 public sealed record ModelSummary(Shape InputShape, IReadOnlyList<LayerSummary> Layers, long TotalParameters, long TrainableParameters)
 {
-    /// <summary>Summarises a Sequential layer by layer (any other module as a single row) for an input of shape <paramref name="input"/> (batch first).</summary>
+    /// <summary>
+    /// Summarises <paramref name="model"/> for an input of shape <paramref name="input"/> (batch
+    /// first): one row per layer, walking into chains (Sequential, a MobileNet's trunk and head)
+    /// at any depth; a block that is not a chain (a residual block) is one row.
+    /// </summary>
     public static ModelSummary Of(Module model, Shape input)
     {
         var rows = new List<LayerSummary>();
         var shape = input;
-        // Receptive field r and jump j (input positions between neighbouring outputs):
-        // a window of k taps with dilation d and stride s gives r += (k − 1)·d·j and j *= s.
-        long receptiveField = 1, jump = 1;
-        var layers = model is Sequential sequential ? sequential.Children : [("", model)];
-        foreach (var (name, layer) in layers)
+        (long Extent, long Jump) field = (1, 1);
+        void Walk(Module module)
         {
-            shape = layer.OutputShape(shape);
-            if (layer.Window is var (kernel, stride, dilation))
+            if (module.Stages is { } stages)
             {
-                receptiveField += (kernel - 1) * dilation * jump;
-                jump *= stride;
+                foreach (var stage in stages) Walk(stage);
+                return;
             }
-            int? field = shape.Rank >= 3 ? (int)receptiveField : null;
-            rows.Add(new LayerSummary(name, layer.Describe(), shape, layer.ParameterCount(), layer.ParameterCount(trainableOnly: true), field));
+            shape = module.OutputShape(shape);
+            field = Module.Widen(field, module.Window);
+            rows.Add(new LayerSummary(module.Path, module.Describe(), shape, module.ParameterCount(), module.ParameterCount(trainableOnly: true),
+                shape.Rank >= 3 ? (int)field.Extent : null));
         }
+        Walk(model);
         return new ModelSummary(input, rows, model.ParameterCount(), model.ParameterCount(trainableOnly: true));
     }
 
@@ -42,8 +45,9 @@ public sealed record ModelSummary(Shape InputShape, IReadOnlyList<LayerSummary> 
     {
         var text = new StringBuilder();
         bool spatial = InputShape.Rank >= 3;
+        int nameWidth = Layers.Select(row => row.Name.Length).Append(1).Max(), layerWidth = Layers.Select(row => row.Layer.Length).Append(32).Max();
         string Row(string number, string layer, string shape, string parameters, string field) =>
-            string.Format(CultureInfo.InvariantCulture, "{0,-4} {1,-44} {2,-20} {3,12}", number, layer, shape, parameters) +
+            string.Format(CultureInfo.InvariantCulture, $"{{0,-{nameWidth}}} {{1,-{layerWidth}}} {{2,-20}} {{3,12}}", number, layer, shape, parameters) +
             (spatial ? string.Format(CultureInfo.InvariantCulture, " {0,16}", field) : "");
         string header = Row("#", "Layer", "Output shape", "Parameters", "Receptive field");
         text.AppendLine(header);

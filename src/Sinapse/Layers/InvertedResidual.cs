@@ -93,6 +93,9 @@ public sealed class InvertedResidual : Module
         return Body.OutputShape(input);
     }
 
+    /// <summary>The depthwise window's, widened by any others in the body; the squeeze-and-excitation gate's global context is not counted.</summary>
+    public override (int Kernel, int Stride, int Dilation)? Window => Body.Window;
+
     public override string Describe() =>
         $"InvertedResidual({InChannels} -> {OutChannels}" + (Stride != 1 ? $", stride {Stride}" : "") + (UsesResidual ? ", residual" : "") + ")";
 }

@@ -28,6 +28,34 @@ public abstract class Module
     /// </summary>
     public virtual (int Kernel, int Stride, int Dilation)? Window => null;
 
+    /// <summary>
+    /// The modules <see cref="Forward"/> applies one after another, each to the previous one's
+    /// output, when this module is such a chain (a Sequential; a MobileNet's trunk, pooling,
+    /// flattening and head); null otherwise. The summary walks into chains through it.
+    /// </summary>
+    public virtual IReadOnlyList<Module>? Stages => null;
+
+    /// <summary>
+    /// Receptive-field arithmetic: after a window of k taps with dilation d and stride s, one
+    /// output sees r + (k − 1)·d·j input positions and neighbouring outputs are j·s apart, for
+    /// r positions j apart before it.
+    /// </summary>
+    public static (long Extent, long Jump) Widen((long Extent, long Jump) field, (int Kernel, int Stride, int Dilation)? window) =>
+        window is var (kernel, stride, dilation) ? (field.Extent + (kernel - 1L) * dilation * field.Jump, field.Jump * stride) : field;
+
+    /// <summary>The one window that a chain of windowed layers amounts to; null when none of them slides a window.</summary>
+    protected static (int Kernel, int Stride, int Dilation)? ChainWindow(IEnumerable<Module> chain)
+    {
+        (long Extent, long Jump) field = (1, 1);
+        bool windowed = false;
+        foreach (var module in chain)
+        {
+            windowed |= module.Window != null;
+            field = Widen(field, module.Window);
+        }
+        return windowed ? (checked((int)field.Extent), checked((int)field.Jump), 1) : null;
+    }
+
     /// <summary>The layer's kind and configuration, as printed by the summary ("Linear(784 -> 256)").</summary>
     public virtual string Describe() => GetType().Name;
 

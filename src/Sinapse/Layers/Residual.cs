@@ -62,6 +62,9 @@ public sealed class Residual : Module
         new($"{Describe()}: for the input {input} the body gives {body} but the shortcut {(Shortcut == null ? "(identity)" : Shortcut.Describe())} gives {skip}; "
             + "they must match to be added (use a projection shortcut when the body changes the shape).");
 
+    /// <summary>The body's: the shortcut sees no more than the body does.</summary>
+    public override (int Kernel, int Stride, int Dilation)? Window => Body.Window;
+
     public override string Describe() =>
         DropPath > 0f ? string.Create(CultureInfo.InvariantCulture, $"Residual(dropPath={DropPath})") : "Residual";
 }

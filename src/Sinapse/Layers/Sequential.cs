@@ -64,5 +64,9 @@ public sealed class Sequential : Module
         return shape;
     }
 
+    public override IReadOnlyList<Module> Stages => layers;
+
+    public override (int Kernel, int Stride, int Dilation)? Window => ChainWindow(layers);
+
     public override string Describe() => $"Sequential({layers.Count} layers)";
 }

@@ -26,6 +26,8 @@ public sealed class Autoencoder : Module
 
     public override Shape OutputShape(Shape input) => Decoder.OutputShape(Encoder.OutputShape(input));
 
+    public override IReadOnlyList<Module> Stages => [Encoder, Decoder];
+
     public override string Describe() => "Autoencoder";
 
     /// <summary>

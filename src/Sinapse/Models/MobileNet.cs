@@ -32,11 +32,12 @@ public sealed class MobileNet : Module
 
     public override Tensor Forward(Tensor input) => Classifier.Call(F.Flatten(Pool.Call(Features.Call(input))));
 
-    public override Shape OutputShape(Shape input)
-    {
-        var pooled = Pool.OutputShape(Features.OutputShape(input));
-        return Classifier.OutputShape(new Shape(pooled[0], pooled[1]));
-    }
+    public override Shape OutputShape(Shape input) => Classifier.OutputShape(flatten.OutputShape(Pool.OutputShape(Features.OutputShape(input))));
+
+    /// <summary>Not a child: torchvision flattens in forward, so no "flatten" appears in the state_dict.</summary>
+    private readonly Flatten flatten = new();
+
+    public override IReadOnlyList<Module> Stages => [Features, Pool, flatten, Classifier];
 
     public override string Describe() => Architecture;
 
@@ -44,13 +45,14 @@ public sealed class MobileNet : Module
     /// MobileNetV1 (Howard et al., 2017): a 3×3 stride-2 convolution to 32·α channels and 13
     /// depthwise-separable blocks (3×3 depthwise → BN → ReLU6, 1×1 pointwise → BN → ReLU6), each a
     /// Sequential of the two ("features.1.0.0.weight" is the first depthwise filter), then
-    /// dropout and a linear classifier. Channels are ⌊c·α⌋, at least 8, as in TensorFlow's
+    /// dropout (0.001 unless given, as Keras) and a linear classifier. Channels are ⌊c·α⌋, at least 8, as in TensorFlow's
     /// reference (the ImageNet-trained α = 0.25 has 8…256 channels). BN ε = 1e-3, momentum 0.01,
     /// as Keras's MobileNet.
     /// </summary>
-    public static MobileNet V1(int classes = 1000, float widthMultiplier = 1f, float dropout = 1e-3f, ConvNormOptions? options = null, int inChannels = 3)
+    public static MobileNet V1(int classes = 1000, float widthMultiplier = 1f, float? dropout = null, ConvNormOptions? options = null, int inChannels = 3)
     {
-        CheckArguments("MobileNetV1", classes, widthMultiplier, dropout, inChannels);
+        float headDropout = dropout ?? 1e-3f;
+        CheckArguments("MobileNetV1", classes, widthMultiplier, headDropout, inChannels);
         options = (options ?? new ConvNormOptions()).WithDefaults(1e-3f, 0.01f);
         int Width(int channels) => Math.Max((int)(channels * widthMultiplier), 8);
         (int Channels, int Stride)[] table = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1)];
@@ -64,21 +66,22 @@ public sealed class MobileNet : Module
                 options.ConvNormActivation(input, output, 1, activation: "relu6")));
             input = output;
         }
-        return new MobileNet("MobileNetV1", features, Head(input, classes, dropout, options.Rng));
+        return new MobileNet("MobileNetV1", features, Head(input, classes, headDropout, options.Rng));
     }
 
     /// <summary>
     /// MobileNetV2 (Sandler et al., 2018) as torchvision builds it: a 3×3 stride-2 convolution to
     /// 32 channels, the inverted residuals of the table (expansion t, channels c, repeats n,
     /// first stride s) — (1,16,1,1) (6,24,2,2) (6,32,3,2) (6,64,4,2) (6,96,3,1) (6,160,3,2)
-    /// (6,320,1,1) — a 1×1 convolution to 1280, dropout and a linear classifier; ReLU6
+    /// (6,320,1,1) — a 1×1 convolution to 1280, dropout (0.2 unless given) and a linear classifier; ReLU6
     /// throughout. Channels scale by the width multiplier rounded with
     /// <see cref="InvertedResidual.MakeDivisible"/>, the last never below 1280. 3,504,872
     /// parameters for 1000 classes.
     /// </summary>
-    public static MobileNet V2(int classes = 1000, float widthMultiplier = 1f, float dropout = 0.2f, ConvNormOptions? options = null, int inChannels = 3)
+    public static MobileNet V2(int classes = 1000, float widthMultiplier = 1f, float? dropout = null, ConvNormOptions? options = null, int inChannels = 3)
     {
-        CheckArguments("MobileNetV2", classes, widthMultiplier, dropout, inChannels);
+        float headDropout = dropout ?? 0.2f;
+        CheckArguments("MobileNetV2", classes, widthMultiplier, headDropout, inChannels);
         options = (options ?? new ConvNormOptions()).WithDefaults(1e-5f, 0.1f);
         (int Expansion, int Channels, int Repeats, int Stride)[] table =
             [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)];
@@ -95,7 +98,7 @@ public sealed class MobileNet : Module
             }
         }
         features.Add(options.ConvNormActivation(input, last, 1, activation: "relu6"));
-        return new MobileNet("MobileNetV2", features, Head(last, classes, dropout, options.Rng));
+        return new MobileNet("MobileNetV2", features, Head(last, classes, headDropout, options.Rng));
     }
 
     /// <summary>One row of MobileNetV3's table: input channels, kernel, expanded channels, output channels, SE, activation ("RE" ReLU, "HS" hard-swish), stride.</summary>
@@ -103,30 +106,30 @@ public sealed class MobileNet : Module
 
     /// <summary>
     /// MobileNetV3-Small (Howard et al., 2019) with torchvision's table and head: 11 bottlenecks,
-    /// a 1×1 convolution to 576, then Linear(576 → 1024) → hard-swish → dropout → Linear(→ classes).
+    /// a 1×1 convolution to 576, then Linear(576 → 1024) → hard-swish → dropout (0.2 unless given) → Linear(→ classes).
     /// BN ε = 1e-3, momentum 0.01. 2,542,856 parameters for 1000 classes.
     /// </summary>
-    public static MobileNet V3Small(int classes = 1000, float widthMultiplier = 1f, float dropout = 0.2f, ConvNormOptions? options = null, int inChannels = 3) =>
+    public static MobileNet V3Small(int classes = 1000, float widthMultiplier = 1f, float? dropout = null, ConvNormOptions? options = null, int inChannels = 3) =>
         V3("MobileNetV3-Small", [
             new(16, 3, 16, 16, true, "RE", 2), new(16, 3, 72, 24, false, "RE", 2), new(24, 3, 88, 24, false, "RE", 1),
             new(24, 5, 96, 40, true, "HS", 2), new(40, 5, 240, 40, true, "HS", 1), new(40, 5, 240, 40, true, "HS", 1),
             new(40, 5, 120, 48, true, "HS", 1), new(48, 5, 144, 48, true, "HS", 1), new(48, 5, 288, 96, true, "HS", 2),
             new(96, 5, 576, 96, true, "HS", 1), new(96, 5, 576, 96, true, "HS", 1)],
-            1024, classes, widthMultiplier, dropout, options, inChannels);
+            1024, classes, widthMultiplier, dropout ?? 0.2f, options, inChannels);
 
     /// <summary>
     /// MobileNetV3-Large with torchvision's table and head: 15 bottlenecks, a 1×1 convolution to
-    /// 960, then Linear(960 → 1280) → hard-swish → dropout → Linear(→ classes). 5,483,032
+    /// 960, then Linear(960 → 1280) → hard-swish → dropout (0.2 unless given) → Linear(→ classes). 5,483,032
     /// parameters for 1000 classes.
     /// </summary>
-    public static MobileNet V3Large(int classes = 1000, float widthMultiplier = 1f, float dropout = 0.2f, ConvNormOptions? options = null, int inChannels = 3) =>
+    public static MobileNet V3Large(int classes = 1000, float widthMultiplier = 1f, float? dropout = null, ConvNormOptions? options = null, int inChannels = 3) =>
         V3("MobileNetV3-Large", [
             new(16, 3, 16, 16, false, "RE", 1), new(16, 3, 64, 24, false, "RE", 2), new(24, 3, 72, 24, false, "RE", 1),
             new(24, 5, 72, 40, true, "RE", 2), new(40, 5, 120, 40, true, "RE", 1), new(40, 5, 120, 40, true, "RE", 1),
             new(40, 3, 240, 80, false, "HS", 2), new(80, 3, 200, 80, false, "HS", 1), new(80, 3, 184, 80, false, "HS", 1),
             new(80, 3, 184, 80, false, "HS", 1), new(80, 3, 480, 112, true, "HS", 1), new(112, 3, 672, 112, true, "HS", 1),
             new(112, 5, 672, 160, true, "HS", 2), new(160, 5, 960, 160, true, "HS", 1), new(160, 5, 960, 160, true, "HS", 1)],
-            1280, classes, widthMultiplier, dropout, options, inChannels);
+            1280, classes, widthMultiplier, dropout ?? 0.2f, options, inChannels);
 
     private static MobileNet V3(string architecture, Bottleneck[] table, int lastChannels, int classes, float widthMultiplier, float dropout, ConvNormOptions? options, int inChannels)
     {

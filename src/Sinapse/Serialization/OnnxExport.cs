@@ -137,17 +137,9 @@ public static class OnnxExport
             string Unary(string op, params AttributeProto[] attributes) => Node(op, [x], hint, attributes);
             switch (m)
             {
-                case Sequential sequential:
-                    foreach (var layer in sequential.Layers) (x, shape) = Emit(layer, x, shape);
+                case { Stages: { } stages }:
+                    foreach (var stage in stages) (x, shape) = Emit(stage, x, shape);
                     return (x, shape);
-                case Autoencoder autoencoder:
-                    (x, shape) = Emit(autoencoder.Encoder, x, shape);
-                    return Emit(autoencoder.Decoder, x, shape);
-                case MobileNet mobileNet:
-                    (x, shape) = Emit(mobileNet.Features, x, shape);
-                    (x, shape) = Emit(mobileNet.Pool, x, shape);
-                    x = Node("Flatten", [x], "flatten", Int("axis", 1));
-                    return Emit(mobileNet.Classifier, x, new Shape(shape[0], shape[1]));
                 case Residual residual:
                 {
                     var skip = residual.Shortcut == null ? x : Emit(residual.Shortcut, x, shape).Name;

@@ -8,6 +8,27 @@ namespace Sinapse.Tests.Cli;
 public class ModelCommandsTests
 {
     [Fact]
+    public void AZooMobileNetTrainsOnImagesAndIsSummarisedBlockByBlock()
+    {
+        using var data = TrainResumeTests.SyntheticIdx(64, 16);
+        using var run = new TempDirectory();
+        CliRunner.Succeed("train", "--data", data.Path, "--model", "mobilenet_v3_small", "--width", "0.25", "--epochs", "1", "--batch-size", "16", "--validation", "0", "--out", run.Path);
+        var summary = CliRunner.Succeed("summary", "--model", Path.Combine(run.Path, "model"));
+        Assert.Contains("features.11", summary);
+        Assert.Contains("InvertedResidual(", summary);
+        Assert.Contains("classifier.3", summary);
+    }
+
+    [Fact]
+    public void SummaryOfAZooArchitectureUsesImageNetsInputByDefault()
+    {
+        var summary = CliRunner.Succeed("summary", "--model", "mobilenet_v2", "--classes", "1000");
+        Assert.Contains("[1, 3, 224, 224]", summary);
+        Assert.Contains("features.17", summary);
+        Assert.Contains("Total parameters: 3,504,872", summary);
+    }
+
+    [Fact]
     public void EvaluatePredictAndSummaryReadTheTrainedModel()
     {
         using var data = TrainResumeTests.SyntheticIdx(300, 50);

@@ -39,6 +39,31 @@ public class SummaryTests
     }
 
     [Fact]
+    public void AMobileNetIsSummarisedBlockByBlockWithTorchvisionsNames()
+    {
+        var model = MobileNet.V3Small();
+        var summary = ModelSummary.Of(model, new Shape(1, 3, 224, 224));
+        var names = summary.Layers.Select(l => l.Name).ToList();
+        Assert.Equal(["features.0.0", "features.0.1", "features.0.2", "features.1"], names.Take(4));
+        Assert.Equal("classifier.3", names[^1]);
+        Assert.Equal(new Shape(1, 96, 7, 7), summary.Layers[names.IndexOf("features.11")].OutputShape);
+        Assert.Equal(new Shape(1, 576), summary.Layers.Single(l => l.Layer == "Flatten").OutputShape);
+        // Every parameter is counted once: the rows add up to the model's total.
+        Assert.Equal(model.ParameterCount(), summary.Layers.Sum(l => l.Parameters));
+        Assert.Equal(2_542_856, summary.TotalParameters);
+    }
+
+    [Fact]
+    public void AResidualBlockWidensTheFieldAsItsConvolutionsDo()
+    {
+        // stem 3×3 s2 (3, jump 2) → block 1: depthwise 3×3 s2 between 1×1s (3 + 2·2 = 7, jump 4)
+        // → block 2: depthwise 3×3 s2 (7 + 2·4 = 15, jump 8) → block 3: depthwise 3×3 s1 (15 + 2·8 = 31)
+        var summary = ModelSummary.Of(MobileNet.V3Small(), new Shape(1, 3, 224, 224));
+        int?[] fields = summary.Layers.Take(6).Select(l => l.ReceptiveField).ToArray();
+        Assert.Equal([3, 3, 3, 7, 15, 31], fields);
+    }
+
+    [Fact]
     public void FrozenParametersAreCountedApart()
     {
         var model = Mlp.Create(784, [256, 128, 64], 10);
