@@ -33,8 +33,9 @@ public abstract class BatchNormBase : Module
         {
             RunningMean = RegisterBuffer("running_mean", Tensor.Empty(numFeatures));
             RunningVar = RegisterBuffer("running_var", Tensor.Empty(numFeatures));
-            // A float, where PyTorch keeps an int64: exact up to 2^24 batches.
-            NumBatchesTracked = RegisterBuffer("num_batches_tracked", Tensor.Empty(1));
+            // A scalar like PyTorch's, so its strict load_state_dict takes our files; a float
+            // where PyTorch keeps an int64: exact up to 2^24 batches.
+            NumBatchesTracked = RegisterBuffer("num_batches_tracked", Tensor.Empty());
         }
         ResetParameters();
     }

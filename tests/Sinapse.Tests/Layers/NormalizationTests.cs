@@ -69,6 +69,7 @@ public class NormalizationTests
         Assert.Equal([0f, 0f, 0f], bn.Bias!.ToArray());
         Assert.Equal([0f, 0f, 0f], bn.RunningMean!.ToArray());
         Assert.Equal([1f, 1f, 1f], bn.RunningVar!.ToArray());
+        Assert.Equal(0, bn.NumBatchesTracked!.Rank);   // PyTorch's strict load_state_dict rejects a [1] for its scalar
         Assert.All(model.NamedBuffers(), b => Assert.False(b.Tensor.RequiresGrad));
         Assert.Equal(6, bn.ParameterCount());
 
