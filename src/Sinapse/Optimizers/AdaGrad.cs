@@ -35,9 +35,7 @@ public sealed class AdaGrad : Optimizer
         if (first) sum.Fill(InitialAccumulatorValue);
         var denominator = Scratch(1, parameter.Length);
         var step = Scratch(2, parameter.Length);
-        // Step t counts the optimizer's updates (PyTorch counts each parameter's; the same unless
-        // a parameter sat out some steps without a gradient).
-        float rate = (float)(group.LearningRate / (1 + (StepCount - 1) * (double)LearningRateDecay));
+        float rate = (float)(group.LearningRate / (1 + (state.Step - 1) * (double)LearningRateDecay));
         // PyTorch's ops in order: s.addcmul_(g, g); std = s.sqrt().add_(ε); w.addcdiv_(g, std, −α_t).
         TensorPrimitives.MultiplyAdd(gradient, gradient, sum, sum);
         TensorPrimitives.Sqrt(sum, denominator);

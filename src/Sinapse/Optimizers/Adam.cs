@@ -32,8 +32,8 @@ public sealed class Adam : Optimizer
         var v = state.Buffer("exp_avg_sq");
         var term = Scratch(1, parameter.Length);
         var step = Scratch(2, parameter.Length);
-        double correction1 = 1 - Math.Pow(Written(Beta1), StepCount);
-        double correction2 = 1 - Math.Pow(Written(Beta2), StepCount);
+        double correction1 = 1 - Math.Pow(Written(Beta1), state.Step);
+        double correction2 = 1 - Math.Pow(Written(Beta2), state.Step);
         float stepSize = (float)(group.LearningRate / correction1);
         float rootCorrection2 = (float)Math.Sqrt(correction2);
         // Each line is one of PyTorch's tensor ops, in its order, so each rounds as it does.

@@ -40,7 +40,7 @@ public abstract class Optimizer
 
     public IReadOnlyList<ParameterGroup> Groups { get; }
 
-    /// <summary>Updates made so far (Adam's bias correction counts them; checkpoints keep them).</summary>
+    /// <summary>Updates made so far (schedules and logs count them; each parameter's own count is <see cref="ParameterState.Step"/>).</summary>
     public long StepCount { get; private set; }
 
     /// <summary>The first group's learning rate; setting it sets every group's (schedules scale each group's own).</summary>
@@ -68,6 +68,7 @@ public abstract class Optimizer
             {
                 if (!p.RequiresGrad || p.Grad == null) continue;
                 var parameterState = StateOf(p);
+                parameterState.AdvanceStep();
                 // Every update rule is elementwise, so a large parameter is updated in slices on the
                 // worker threads with bitwise the same result. A parameter's first update runs whole,
                 // because that is when its buffers are created.
@@ -127,12 +128,17 @@ public abstract class Optimizer
         foreach (var (learningRate, weightDecay) in saved.Groups) ValidateGroup(learningRate, weightDecay);
         for (int i = 0; i < all.Count; i++)
             foreach (var (name, values) in saved.Parameters[i])
-                if (values.Length != all[i].Length)
+                if (values.Length != (name == ParameterState.StepBuffer ? 1 : all[i].Length))
                     throw new ArgumentException($"Saved buffer '{name}' of parameter {i} ({all[i].Name}) has {values.Length} values, the parameter {all[i].Length}.");
         state.Clear();
         stepped.Clear();
         for (int i = 0; i < all.Count; i++)
-            state[all[i]] = saved.Parameters[i].ToDictionary(b => b.Key, b => (float[])b.Value.Clone());
+        {
+            var buffers = saved.Parameters[i].ToDictionary(b => b.Key, b => (float[])b.Value.Clone());
+            // A state saved before parameters counted their own steps: each had taken every step.
+            if (buffers.Count > 0) buffers.TryAdd(ParameterState.StepBuffer, [saved.StepCount]);
+            state[all[i]] = buffers;
+        }
         for (int g = 0; g < Groups.Count; g++) (Groups[g].LearningRate, Groups[g].WeightDecay) = saved.Groups[g];
         StepCount = saved.StepCount;
     }
@@ -197,9 +203,24 @@ public abstract class Optimizer
     }
 }
 
-/// <summary>A parameter's named buffers, created zeroed on first use.</summary>
+/// <summary>A parameter's named buffers, created zeroed on first use, and its step count.</summary>
 public readonly struct ParameterState(Dictionary<string, float[]> buffers, int length, int start = 0, int count = -1)
 {
+    /// <summary>The buffer that counts the parameter's updates: a float, as PyTorch's state["step"], exact to 2^24 steps.</summary>
+    public const string StepBuffer = "step";
+
+    /// <summary>
+    /// This parameter's updates so far, the current one included. PyTorch counts per parameter,
+    /// so a layer unfrozen mid-run starts Adam's bias correction afresh rather than at the optimizer's count.
+    /// </summary>
+    public long Step => buffers.TryGetValue(StepBuffer, out var step) ? (long)step[0] : 0;
+
+    internal void AdvanceStep()
+    {
+        if (!buffers.TryGetValue(StepBuffer, out var step)) buffers[StepBuffer] = step = new float[1];
+        step[0]++;
+    }
+
     /// <summary>The named buffer (the part of it this update covers), created zeroed on first use.</summary>
     public Span<float> Buffer(string name)
     {

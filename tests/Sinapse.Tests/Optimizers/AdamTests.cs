@@ -35,6 +35,47 @@ public class AdamTests
     }
 
     [Fact]
+    public void ALayerUnfrozenMidRunStartsItsOwnBiasCorrection()
+    {
+        // As PyTorch, each parameter counts its own steps: b's first update, after five steps
+        // frozen, is again α·sign(g). Counting the optimizer's six steps would make it 0.52·α.
+        var a = Tensor.FromArray([0f]);
+        var b = Tensor.FromArray([0f]);
+        a.RequiresGrad = true;
+        var adam = new Adam([a, b], learningRate: 0.01f);
+        for (int s = 0; s < 5; s++)
+        {
+            a.Grad = Tensor.FromArray([1f]);
+            adam.Step();
+        }
+        b.RequiresGrad = true;
+        a.Grad = Tensor.FromArray([1f]);
+        b.Grad = Tensor.FromArray([2f]);
+        adam.Step();
+        Assert.Equal(-0.01f, b[0], 6);
+        Assert.Equal(6, adam.StepCount);
+    }
+
+    [Fact]
+    public void AStateSavedBeforeParametersCountedTheirStepsResumesAtTheOptimizersCount()
+    {
+        var w = Tensor.FromArray([1f, 2f]);
+        w.RequiresGrad = true;
+        var adam = new Adam([w], 0.05f);
+        for (int s = 0; s < 3; s++)
+        {
+            w.Grad = Tensor.FromArray([0.5f, -1f]);
+            adam.Step();
+        }
+        var saved = adam.StateDict();
+        var expected = adam.StateDict();
+        foreach (var buffers in saved.Parameters) buffers.Remove(ParameterState.StepBuffer);
+        var resumed = new Adam([w], 0.05f);
+        resumed.LoadStateDict(saved);
+        Assert.Equal(expected.Parameters[0][ParameterState.StepBuffer], resumed.StateDict().Parameters[0][ParameterState.StepBuffer]);
+    }
+
+    [Fact]
     public void StateDictResumesExactly()
     {
         float[] Run(bool resume)
