@@ -10,6 +10,8 @@ internal sealed class Node(Tensor[] inputs, Action<Tensor> backward, string op, 
     public string Op { get; } = op;
     /// <summary>The layer whose forward pass recorded the op, for error messages.</summary>
     public string? Layer { get; } = layer;
+    /// <summary>The bytes of activations the op keeps for its backward pass (set by linear and convolution).</summary>
+    public long SavedBytes { get; set; }
 }
 
 /// <summary>
@@ -125,6 +127,26 @@ public static class Tape
             // The list is reused by the thread's next pass, even after an op's backward threw.
             sorted.Clear();
         }
+    }
+
+    /// <summary>
+    /// The bytes the linear and convolution ops of <paramref name="root"/>'s graph keep for
+    /// backward: their input in float32 — or, under <see cref="Tensors.MixedPrecision.Autocast"/>,
+    /// the 16-bit copies of their input and weight. Measured before the backward pass frees the graph.
+    /// </summary>
+    public static long SavedBytes(Tensor root)
+    {
+        if (root.GraphFreed) throw GraphFreedError();
+        long bytes = 0;
+        try
+        {
+            foreach (var tensor in TopologicalOrder(root)) bytes += tensor.Node!.SavedBytes;
+        }
+        finally
+        {
+            order!.Clear();
+        }
+        return bytes;
     }
 
     private static InvalidOperationException GraphFreedError() => new(

@@ -74,22 +74,8 @@ public static partial class F
             throw new ArgumentException($"{op}: the bias must be [{geometry.OutChannels}] for the weight {weight.Shape}, got {bias.Shape}.");
     }
 
-    private static Tensor Convolve(string op, Tensor input, Tensor weight, Tensor? bias, ConvGeometry geometry, Shape outputShape)
-    {
-        var output = Tensor.Empty(outputShape);
-        Convolution.Forward(geometry, input.Span, weight.Span, bias != null ? bias.Span : default, output.Span);
-
-        if (Tape.NeedsGrad(input, weight, bias))
-            Tape.Record(op, output, gradOutput =>
-            {
-                // Only the gradients someone needs: a frozen weight or bias skips its kernel.
-                Span<float> dx = default, dw = default, db = default;
-                float betaX = 0f, betaW = 0f, betaB = 0f;
-                if (input.RequiresGrad) dx = Tape.GradientTarget(input, out betaX);
-                if (weight.RequiresGrad) dw = Tape.GradientTarget(weight, out betaW);
-                if (bias != null && bias.RequiresGrad) db = Tape.GradientTarget(bias, out betaB);
-                Convolution.Backward(geometry, input.Span, weight.Span, gradOutput.Span, dx, betaX, dw, betaW, db, betaB);
-            }, input, weight, bias);
-        return output;
-    }
+    private static Tensor Convolve(string op, Tensor input, Tensor weight, Tensor? bias, ConvGeometry geometry, Shape outputShape) =>
+        Weighted(op, input, weight, bias, outputShape,
+            (x, w, b, y) => Convolution.Forward(geometry, x, w, b, y),
+            (x, w, dy, dx, betaX, dw, betaW, db, betaB) => Convolution.Backward(geometry, x, w, dy, dx, betaX, dw, betaW, db, betaB));
 }

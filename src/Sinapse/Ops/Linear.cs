@@ -22,36 +22,22 @@ public static partial class F
         int rows = input.Length / Math.Max(inFeatures, 1);
         var outputShape = input.Shape.ToArray();
         outputShape[^1] = outFeatures;
-        var output = Tensor.Empty(outputShape);
-        float beta = 0f;
-        if (bias != null)
-        {
-            var y = output.Span;
-            for (int r = 0; r < rows; r++) bias.Span.CopyTo(y.Slice(r * outFeatures, outFeatures));
-            beta = 1f;
-        }
-        Gemm.Multiply(false, true, rows, outFeatures, inFeatures, 1f, input.Span, inFeatures, weight.Span, inFeatures, beta, output.Span, outFeatures);
-
-        if (Tape.NeedsGrad(input, weight, bias))
-            Tape.Record("Linear", output, gradOutput =>
+        return Weighted("Linear", input, weight, bias, new Shape(outputShape),
+            (x, w, b, y) =>
             {
-                var dy = gradOutput.Span;
-                if (input.RequiresGrad)
+                float beta = 0f;
+                if (!b.IsEmpty)
                 {
-                    var dx = Tape.GradientTarget(input, out float betaX);
-                    Gemm.Multiply(false, false, rows, inFeatures, outFeatures, 1f, dy, outFeatures, weight.Span, inFeatures, betaX, dx, inFeatures);
+                    for (int r = 0; r < rows; r++) b.CopyTo(y.Slice(r * outFeatures, outFeatures));
+                    beta = 1f;
                 }
-                if (weight.RequiresGrad)
-                {
-                    var dw = Tape.GradientTarget(weight, out float betaW);
-                    Gemm.Multiply(true, false, outFeatures, inFeatures, rows, 1f, dy, outFeatures, input.Span, inFeatures, betaW, dw, inFeatures);
-                }
-                if (bias != null && bias.RequiresGrad)
-                {
-                    var db = Tape.GradientTarget(bias, out float betaB);
-                    Reductions.SumRows(dy, rows, outFeatures, db, betaB);
-                }
-            }, input, weight, bias);
-        return output;
+                Gemm.Multiply(false, true, rows, outFeatures, inFeatures, 1f, x, inFeatures, w, inFeatures, beta, y, outFeatures);
+            },
+            (x, w, dy, dx, betaX, dw, betaW, db, betaB) =>
+            {
+                if (!dx.IsEmpty) Gemm.Multiply(false, false, rows, inFeatures, outFeatures, 1f, dy, outFeatures, w, inFeatures, betaX, dx, inFeatures);
+                if (!dw.IsEmpty) Gemm.Multiply(true, false, outFeatures, inFeatures, rows, 1f, dy, outFeatures, x, inFeatures, betaW, dw, inFeatures);
+                if (!db.IsEmpty) Reductions.SumRows(dy, rows, outFeatures, db, betaB);
+            });
     }
 }

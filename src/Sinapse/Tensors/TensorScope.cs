@@ -12,6 +12,7 @@ public sealed class TensorScope : IDisposable
 
     private readonly TensorScope? outer;
     private readonly List<Tensor> owned = [];
+    private readonly List<ushort[]> owned16 = [];
     private bool disposed;
 
     private TensorScope()
@@ -25,6 +26,15 @@ public sealed class TensorScope : IDisposable
     internal static TensorScope? Current => current;
 
     internal void Adopt(Tensor tensor) => owned.Add(tensor);
+
+    /// <summary>16-bit storage (mixed precision's saved copies): from the pool inside a scope, else a new array.</summary>
+    internal static ushort[] Rent16(int length)
+    {
+        if (current == null) return new ushort[length];
+        var buffer = TensorPool.Rent16(length);
+        current.owned16.Add(buffer);
+        return buffer;
+    }
 
     /// <summary>Detaches the tensor from this scope so it survives it (its buffer leaves the pool for good).</summary>
     public static Tensor Keep(Tensor tensor)
@@ -42,30 +52,55 @@ public sealed class TensorScope : IDisposable
         current = outer;
         foreach (var tensor in owned) tensor.Release();
         owned.Clear();
+        foreach (var buffer in owned16) TensorPool.Return(buffer);
+        owned16.Clear();
     }
 }
 
 /// <summary>Buffers keyed by exact length: a training step asks for the same sizes every time.</summary>
 internal static class TensorPool
 {
-    private static readonly Dictionary<int, Stack<float[]>> free = [];
-    private static readonly Lock gate = new();
+    public static float[] Rent(int length) => Pool<float>.Rent(length);
 
-    public static float[] Rent(int length)
+    public static void Return(float[] buffer) => Pool<float>.Return(buffer);
+
+    /// <summary>bfloat16/float16 bit patterns, for mixed precision.</summary>
+    public static ushort[] Rent16(int length) => Pool<ushort>.Rent(length);
+
+    public static void Return(ushort[] buffer) => Pool<ushort>.Return(buffer);
+
+    /// <summary>The bytes the pool holds (free buffers, not those rented out).</summary>
+    public static long FreeBytes => Pool<float>.FreeElements * sizeof(float) + Pool<ushort>.FreeElements * sizeof(ushort);
+
+    private static class Pool<T>
     {
-        lock (gate)
+        private static readonly Dictionary<int, Stack<T[]>> free = [];
+        private static readonly Lock gate = new();
+
+        public static long FreeElements
         {
-            if (free.TryGetValue(length, out var stack) && stack.Count > 0) return stack.Pop();
+            get
+            {
+                lock (gate) return free.Sum(pair => (long)pair.Key * pair.Value.Count);
+            }
         }
-        return GC.AllocateUninitializedArray<float>(length);
-    }
 
-    public static void Return(float[] buffer)
-    {
-        lock (gate)
+        public static T[] Rent(int length)
         {
-            if (!free.TryGetValue(buffer.Length, out var stack)) free[buffer.Length] = stack = new Stack<float[]>();
-            stack.Push(buffer);
+            lock (gate)
+            {
+                if (free.TryGetValue(length, out var stack) && stack.Count > 0) return stack.Pop();
+            }
+            return GC.AllocateUninitializedArray<T>(length);
+        }
+
+        public static void Return(T[] buffer)
+        {
+            lock (gate)
+            {
+                if (!free.TryGetValue(buffer.Length, out var stack)) free[buffer.Length] = stack = new Stack<T[]>();
+                stack.Push(buffer);
+            }
         }
     }
 }
