@@ -13,7 +13,8 @@ namespace Sinapse.Serialization;
 /// A whole training run at the end of an epoch, enough to continue it bitwise as if it had never
 /// stopped: the model (a <see cref="SavedModel"/> directory: model.json + weights.safetensors,
 /// buffers included), the optimizer's buffers (optimizer.safetensors) and, in checkpoint.json,
-/// the optimizer's step count and group hyper-parameters, the schedule's position, the state of
+/// the optimizer's step count and group hyper-parameters, the schedule's position, the loss
+/// scaler's state (float16 training), the state of
 /// every named Rng, the epoch, the History, the caller's extra data (the command line, say), and
 /// the length and XxHash64 of every other file.
 /// </summary>
@@ -29,8 +30,9 @@ public sealed class Checkpoint
     public const string Format = "sinapse-checkpoint";
 
     private Checkpoint(string directory, SavedModel model, int epoch, OptimizerState optimizer, long? schedulePosition,
-        Dictionary<string, ulong[]> rngStates, History history, JsonObject? extra)
+        Dictionary<string, ulong[]> rngStates, History history, JsonObject? extra, LossScalerState? lossScaler)
     {
+        LossScaler = lossScaler;
         Directory = directory;
         Model = model;
         Epoch = epoch;
@@ -49,6 +51,9 @@ public sealed class Checkpoint
     public IReadOnlyDictionary<string, ulong[]> RngStates { get; }
     public History History { get; }
     public JsonObject? Extra { get; }
+
+    /// <summary>The dynamic loss scaler's state, when the run used one (float16).</summary>
+    public LossScalerState? LossScaler { get; }
 
     /// <summary>The name of epoch <paramref name="epoch"/>'s checkpoint directory.</summary>
     public static string DirectoryName(int epoch) => string.Create(CultureInfo.InvariantCulture, $"epoch-{epoch:D4}");
@@ -90,6 +95,11 @@ public sealed class Checkpoint
                     ["parameters"] = new JsonArray(parameterNames.Select(n => (JsonNode)n).ToArray()),
                 },
                 ["schedulePosition"] = trainer.Scheduler?.Position,
+                ["lossScaler"] = trainer.LossScaler?.StateDict() is { } scaler ? new JsonObject
+                {
+                    ["scale"] = scaler.Scale, ["growthTracker"] = scaler.GrowthTracker, ["skippedSteps"] = scaler.SkippedSteps,
+                    ["growthFactor"] = scaler.GrowthFactor, ["backoffFactor"] = scaler.BackoffFactor, ["growthInterval"] = scaler.GrowthInterval,
+                } : null,
                 ["rngs"] = new JsonObject(rngs.Select(r => new KeyValuePair<string, JsonNode?>(r.Key,
                     new JsonArray(r.Value.GetState().Select(w => (JsonNode)w.ToString("x16", CultureInfo.InvariantCulture)).ToArray())))),
                 ["history"] = HistoryToJson(trainer.History),
@@ -178,8 +188,12 @@ public sealed class Checkpoint
                 optimizer["groups"]!.AsArray().Select(g => (g!["learningRate"]!.GetValue<float>(), g["weightDecay"]!.GetValue<float>())).ToList(), parameters);
             var rngs = manifest["rngs"]!.AsObject().ToDictionary(r => r.Key,
                 r => r.Value!.AsArray().Select(w => ulong.Parse(w!.GetValue<string>(), NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToArray());
+            var scaler = manifest["lossScaler"] is JsonObject s
+                ? new LossScalerState(s["scale"]!.GetValue<float>(), s["growthTracker"]!.GetValue<int>(), s["skippedSteps"]!.GetValue<long>(),
+                    s["growthFactor"]!.GetValue<float>(), s["backoffFactor"]!.GetValue<float>(), s["growthInterval"]!.GetValue<int>())
+                : null;
             return new Checkpoint(directory, model, manifest["epoch"]!.GetValue<int>(), state, manifest["schedulePosition"]?.GetValue<long>(), rngs,
-                HistoryFromJson(manifest["history"]!.AsObject()), manifest["extra"]?.DeepClone().AsObject());
+                HistoryFromJson(manifest["history"]!.AsObject()), manifest["extra"]?.DeepClone().AsObject(), scaler);
         }
         catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException or KeyNotFoundException or OverflowException)
         {
@@ -199,11 +213,14 @@ public sealed class Checkpoint
         var saved = new JsonArray();
         if (Optimizer.Parameters.Count != names.Count)
             throw new InvalidDataException($"{Directory}: the checkpoint's optimizer has {Optimizer.Parameters.Count} parameters, this run's has {names.Count}: the model or the optimizer differs.");
+        if ((LossScaler == null) != (trainer.LossScaler == null))
+            throw new InvalidDataException($"{Directory}: the checkpoint was saved {(LossScaler == null ? "without" : "with")} loss scaling, this run trains {(trainer.LossScaler == null ? "without" : "with")} it: give the same --precision.");
         foreach (var (name, rng) in rngs)
             if (!RngStates.ContainsKey(name)) throw new InvalidDataException($"{Directory}: the checkpoint has no state for the Rng '{name}' (it has {string.Join(", ", RngStates.Keys)}).");
         StateDict.Copy(Model.Model, trainer.Model);
         trainer.Optimizer.LoadStateDict(Optimizer);
         if (trainer.Scheduler != null && SchedulePosition is long position) trainer.Scheduler.Seek(position);
+        if (LossScaler != null) trainer.LossScaler!.LoadStateDict(LossScaler);
         foreach (var (name, rng) in rngs) rng.SetState(RngStates[name]);
         return History;
     }

@@ -40,6 +40,19 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
     /// </summary>
     public Regularization? Regularization { get; set; }
 
+    /// <summary>
+    /// The format linear and convolution layers compute in: Float32, or BFloat16/Float16 under
+    /// <see cref="MixedPrecision.Autocast"/> (float32 master weights and updates either way).
+    /// </summary>
+    public Precision Precision { get; set; } = Precision.Float32;
+
+    /// <summary>
+    /// Dynamic loss scaling (GradScaler), which Float16 needs: the loss is scaled before
+    /// backpropagation, the gradients unscaled before clipping, and a step whose gradients
+    /// overflow is skipped instead of stopping training; null for none.
+    /// </summary>
+    public LossScaler? LossScaler { get; set; }
+
     /// <summary>Set by a callback (early stopping, say) to end training after the current epoch.</summary>
     public bool StopRequested { get; set; }
 
@@ -116,26 +129,40 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
     }
 
     /// <summary>
-    /// One update: forward, loss, backward, optimizer step. Returns the loss and, for
-    /// classification, the number right. A NaN or infinity in the loss or the gradients stops
-    /// training before the update with a <see cref="TrainingDivergedException"/>.
+    /// One update: forward (under <see cref="Precision"/>), loss, backward, optimizer step. Returns
+    /// the loss and, for classification, the number right. A NaN or infinity in the loss or the
+    /// gradients stops training before the update with a <see cref="TrainingDivergedException"/> —
+    /// except gradients that overflowed a <see cref="LossScaler"/>'s scale: that step is skipped.
     /// </summary>
     public (float Loss, int? Correct) TrainStep(Tensor features, Tensor targets)
     {
         using var scope = TensorScope.Begin();
         Optimizer.ZeroGrad();
-        var output = Model.Call(features);
-        var value = Loss.Forward(output, targets);
-        if (Regularization != null) value = Ops.F.Add(value, Regularization.Penalty(Model));
-        value.Backward();
+        Tensor output, value;
+        using (MixedPrecision.Autocast(Precision))
+        {
+            output = Model.Call(features);
+            value = Loss.Forward(output, targets);
+            if (Regularization != null) value = Ops.F.Add(value, Regularization.Penalty(Model));
+        }
+        // Scaling the seed gradient scales every gradient exactly as backpropagating scale × loss would.
+        if (LossScaler == null) value.Backward();
+        else value.Backward(Tensor.Full(value.Shape, LossScaler.Scale));
         float lossValue = value.Item();
+        var parameters = Optimizer.Groups.SelectMany(g => g.Parameters);
+        bool overflowed = LossScaler != null && !LossScaler.Unscale(parameters);
         double gradientNorm = GlobalGradientNorm();
         History.GradientNorms.Add((float)gradientNorm);
         // A norm beyond float's range means finite gradients that have exploded: the update would overflow the weights.
-        if (!float.IsFinite(lossValue) || !(gradientNorm <= float.MaxValue)) throw Diverged(features, targets, lossValue, gradientNorm);
-        recentGradientNorms[steps++ % recentGradientNorms.Length] = (float)gradientNorm;
-        Clipping?.Apply(Optimizer.Groups.SelectMany(g => g.Parameters));
-        Optimizer.Step();
+        if (!float.IsFinite(lossValue) || (!overflowed && !(gradientNorm <= float.MaxValue))) throw Diverged(features, targets, lossValue, gradientNorm);
+        if (overflowed) LossScaler!.Update(foundNonFinite: true);
+        else
+        {
+            recentGradientNorms[steps++ % recentGradientNorms.Length] = (float)gradientNorm;
+            Clipping?.Apply(parameters);
+            Optimizer.Step();
+            LossScaler?.Update(foundNonFinite: false);
+        }
         return (lossValue, Metrics.CountCorrect(output, targets));
     }
 
@@ -188,6 +215,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         {
             using var detection = AnomalyDetection.Enable();
             using var replay = TensorScope.Begin();
+            using var autocast = MixedPrecision.Autocast(Precision);
             Optimizer.ZeroGrad();
             Loss.Forward(Model.Call(features), targets).Backward();
             where = double.IsFinite(gradientNorm)
@@ -214,7 +242,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
             $"Training diverged{position}: the loss is {lossValue}. {where} Before it, {trend}{recent}. Lower the learning rate, normalise the inputs, or clip gradients.");
     }
 
-    /// <summary>Mean loss and accuracy over a dataset, in eval mode and without recording gradients.</summary>
+    /// <summary>Mean loss and accuracy over a dataset, in eval mode, under <see cref="Precision"/> and without recording gradients.</summary>
     public Evaluation Evaluate(Dataset data, int batchSize = 1000)
     {
         CheckCompatible(data, "evaluation");
@@ -226,6 +254,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
             long correct = 0;
             bool classification = true;
             using var noGrad = GradMode.NoGrad();
+            using var autocast = MixedPrecision.Autocast(Precision);
             foreach (var (features, targets) in new DataLoader(data, Math.Min(batchSize, data.Count), shuffle: false))
             {
                 using var scope = TensorScope.Begin();

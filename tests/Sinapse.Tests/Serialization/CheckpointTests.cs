@@ -21,29 +21,33 @@ public class CheckpointTests
         return new Dataset(x, y, 3);
     }
 
-    private static (Trainer Trainer, DataLoader Loader, Rng Rng) Run()
+    private static (Trainer Trainer, DataLoader Loader, Rng Rng) Run(bool float16 = false)
     {
         var rng = new Rng(11);
         var model = Mlp.Create(6, [8], 3, new BlockOptions(Dropout: 0.3f, BatchNorm: true, Rng: rng));
         var trainer = new Trainer(model, new CrossEntropyLoss(), new Adam(model.Parameters(), 0.01f));
         var loader = new DataLoader(Data(), 16, rng: rng);
         trainer.Scheduler = new LearningRateScheduler(trainer.Optimizer, new CosineSchedule(6 * loader.BatchesPerEpoch));
+        // A short growth interval, so the scale moves during the run and resuming must restore it.
+        if (float16) (trainer.Precision, trainer.LossScaler) = (Precision.Float16, new LossScaler(initialScale: 1 << 24, growthInterval: 4));
         return (trainer, loader, rng);
     }
 
-    [Fact]
-    public void ThreePlusThreeEpochsEqualSixBitwise()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ThreePlusThreeEpochsEqualSixBitwise(bool float16)
     {
         using var directory = new TempDirectory();
-        var (whole, wholeLoader, _) = Run();
+        var (whole, wholeLoader, _) = Run(float16);
         whole.Fit(wholeLoader, 6);
 
-        var (first, firstLoader, firstRng) = Run();
+        var (first, firstLoader, firstRng) = Run(float16);
         first.Callbacks.Add(new CheckpointCallback(directory.Path, 3, new Dictionary<string, Rng> { ["run"] = firstRng }, new Shape(6), keep: 1));
         first.Callbacks.Add(new StopAt(3));
         first.Fit(firstLoader, 6);
 
-        var (second, secondLoader, secondRng) = Run();
+        var (second, secondLoader, secondRng) = Run(float16);
         var checkpoint = Checkpoint.FindLatest(directory.Path);
         Assert.Equal(3, checkpoint.Epoch);
         var history = checkpoint.Restore(second, new Dictionary<string, Rng> { ["run"] = secondRng });
@@ -53,6 +57,19 @@ public class CheckpointTests
         Assert.Equal(whole.History.StepLosses, second.History.StepLosses);
         foreach (var ((name, a), (_, b)) in StateDict.Of(whole.Model).Zip(StateDict.Of(second.Model)))
             Assert.True(a.ToArray().SequenceEqual(b.ToArray()), name);
+        Assert.Equal(whole.LossScaler?.StateDict(), second.LossScaler?.StateDict());
+        if (float16) Assert.True(whole.LossScaler!.SkippedSteps > 0 && whole.LossScaler.Scale != 1 << 24, "the scale must have moved");
+    }
+
+    [Fact]
+    public void ACheckpointWithLossScalingNeedsARunWithIt()
+    {
+        using var directory = new TempDirectory();
+        var (first, loader, rng) = Run(float16: true);
+        first.Callbacks.Add(new CheckpointCallback(directory.Path, 1, new Dictionary<string, Rng> { ["run"] = rng }, new Shape(6)));
+        first.Fit(loader, 1);
+        var error = Assert.Throws<InvalidDataException>(() => Checkpoint.FindLatest(directory.Path).Restore(Run().Trainer, new Dictionary<string, Rng> { ["run"] = rng }));
+        Assert.Contains("with loss scaling", error.Message);
     }
 
     private sealed class StopAt(int epoch) : Callback
