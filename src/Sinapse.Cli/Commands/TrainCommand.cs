@@ -4,6 +4,7 @@ using Sinapse.Data;
 using Sinapse.Diagnostics;
 using Sinapse.Kernels;
 using Sinapse.Losses;
+using Sinapse.Optimizers;
 using Sinapse.Serialization;
 using Sinapse.Tensors;
 using Sinapse.Training;
@@ -27,6 +28,7 @@ internal static class TrainCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation, splitting and shuffling: the same seed gives the same model.", DefaultValueFactory = _ => 42UL };
         var restarts = new Option<int>("--restarts") { Description = "Train from this many random initialisations (seeds seed, seed+1, …) and keep the best on validation.", DefaultValueFactory = _ => 1 };
         var monitor = new Option<int>("--monitor-gradients") { Description = "Every k updates, record each layer's gradient and weight norms (gradient-norms.csv) and print them.", DefaultValueFactory = _ => 0 };
+        var precisionOption = new Option<string>("--precision") { Description = "Number format of the linear and convolution layers: fp32, bf16 or fp16 (mixed precision: float32 master weights and accumulation; fp16 adds dynamic loss scaling).", DefaultValueFactory = _ => "fp32" };
         var threads = ThreadsOption.Create();
         var output = new Option<string>("--out") { Description = "Directory for the trained model (model/), history.csv, filters.png, checkpoints/ and other results.", DefaultValueFactory = _ => Path.Combine("runs", "train") };
         var saveEvery = new Option<int>("--save-every") { Description = "Write a checkpoint to <out>/checkpoints every N epochs (0: none).", DefaultValueFactory = _ => 0 };
@@ -40,7 +42,7 @@ internal static class TrainCommand
         model.AddTo(command);
         optimizer.AddTo(command);
         schedule.AddTo(command);
-        foreach (var option in new Option[] { data, epochs, batchSize, validation, normalize, seed, restarts, monitor, threads, output, saveEvery, keep, stopAfter, resume, csv, target })
+        foreach (var option in new Option[] { data, epochs, batchSize, validation, normalize, seed, restarts, monitor, precisionOption, threads, output, saveEvery, keep, stopAfter, resume, csv, target })
             command.Options.Add(option);
 
         command.SetAction(given => CommandErrors.Run(() =>
@@ -61,6 +63,7 @@ internal static class TrainCommand
             if ((everyEpochs > 0 || stopEpoch > 0 || resumed != null) && runs > 1) throw new ArgumentException("Checkpoints and --resume follow one run: use --restarts 1.");
             if (resumed != null && resumed.Epoch >= epochCount)
                 throw new ArgumentException($"{resumed.Directory} is already at epoch {resumed.Epoch} of {epochCount}; give a larger --epochs to train on.");
+            var precision = MixedPrecision.Parse(parse.GetValue(precisionOption)!);
             optimizer.Rate(parse);
             ThreadsOption.Apply(parse, threads);
 
@@ -90,6 +93,8 @@ internal static class TrainCommand
                 var network = model.Build(parse, train.FeatureShape, train.ClassCount, rng);
                 var trainer = new Trainer(network, new CrossEntropyLoss(), optimizer.Build(parse, network.Parameters()));
                 optimizer.Configure(parse, trainer);
+                trainer.Precision = precision;
+                if (precision == Precision.Float16) trainer.LossScaler = new LossScaler();
                 if (monitorEvery > 0) trainer.Callbacks.Add(new GradientMonitor(monitorEvery, Console.Out));
                 return trainer;
             }
@@ -109,7 +114,8 @@ internal static class TrainCommand
                 if (stopEpoch > 0) trainer.Callbacks.Add(new StopAfter(stopEpoch));
                 Console.WriteLine($"Training {trainer.Model.Describe()} with {trainer.Model.ParameterCount():N0} parameters on {train.Count:N0} examples from {directory} " +
                                   $"({(validationSet?.Count ?? 0):N0} validation, {test.Count:N0} test); {epochCount} epochs of batch {batch}, " +
-                                  $"{optimizer.Describe(parse, trainer)} ({trainer.Scheduler.Schedule}), {Workers.Count} threads.");
+                                  $"{optimizer.Describe(parse, trainer)} ({trainer.Scheduler.Schedule}), {Workers.Count} threads" +
+                                  (precision == Precision.Float32 ? "." : $", {MixedPrecision.ShortName(precision)} mixed precision{(trainer.LossScaler != null ? " with dynamic loss scaling" : "")}."));
                 return TrainingProgress.Run(trainer, loader, epochCount, validationSet, history);
             }
 
@@ -137,6 +143,8 @@ internal static class TrainCommand
                 FilterImages.Save(convolution, Path.Combine(outputDirectory, "filters.png"));
                 Console.WriteLine($"first-layer filters: {Path.Combine(outputDirectory, "filters.png")}");
             }
+            if (best.LossScaler is { } scaler)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"loss scale: {scaler.Scale} ({scaler.SkippedSteps} steps skipped because their float16 gradients overflowed)"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy: {evaluation.Accuracy:F4}"));
             return 0;
         }));

@@ -72,6 +72,7 @@ public class CliErrorTests
     [InlineData("--threads", "0", "--threads")]
     [InlineData("--step-epochs", "0", "--step-epochs")]
     [InlineData("--gamma", "1.5", "--gamma")]
+    [InlineData("--precision", "fp8", "fp32, bf16 or fp16")]
     public void BadArguments(string option, string value, string named)
     {
         var line = CliRunner.OneErrorLine(option == "--model" ? ["train", option, value] : ["train", "--model", "mlp", option, value]);
