@@ -14,17 +14,13 @@ namespace Sinapse.Cli;
 /// <summary>The target task's budget, the same for the three methods.</summary>
 /// <param name="LearningRate">Adam's rate for new layers and for training from scratch.</param>
 /// <param name="FineTuneRate">Adam's rate for the pretrained layers when fine-tuning.</param>
-internal sealed record TransferBudget(int Epochs, int BatchSize, float LearningRate, float FineTuneRate);
+/// <param name="FineTuneLayers">How many of the trunk's last layers with parameters are fine-tuned (null: all of them).</param>
+/// <param name="Augmentation">Applied to the training batches of the methods that see images (not to the frozen features, computed once).</param>
+internal sealed record TransferBudget(int Epochs, int BatchSize, float LearningRate, float FineTuneRate, int? FineTuneLayers = null, Action<Tensor, Rng>? Augmentation = null);
 
 /// <summary>One method's outcome: its history (validation figures per epoch when given validation data) and its test evaluation.</summary>
 internal sealed record TransferResult(string Method, long TrainableParameters, History History, Evaluation Test, double Seconds);
 
-/// <summary>
-/// The course's transfer-learning comparison, behind both <c>sinapse transfer</c> and
-/// <c>sinapse experiment transfer</c>: a CNN pretrained on a source task, then a target task with
-/// few labels learned three ways on the same budget — (a) a new head on the frozen features,
-/// (b) a new head and every layer fine-tuned, the pretrained ones at a low learning rate, (c) from scratch.
-/// </summary>
 internal static class TransferComparison
 {
     /// <summary>The inputs as the course gives them to the network: pixels X/255.</summary>
@@ -60,40 +56,127 @@ internal static class TransferComparison
     }
 
     /// <summary>
-    /// Learns the target task three ways from <paramref name="pretrained"/> (left untouched) on the same
-    /// budget and the same batch order; each result is evaluated on <paramref name="test"/>.
+    /// The comparison from a course CNN <paramref name="pretrained"/> on the source task (left
+    /// untouched): every layer is fine-tuned in (b), and (c) is a new course CNN.
     /// </summary>
     public static List<TransferResult> Compare(Sequential pretrained, int classes, Dataset train, Dataset? validation, Dataset test, TransferBudget budget, ulong seed)
     {
-        Sequential Clone()
+        Sequential Copy()
         {
             var copy = (Sequential)ModelSpec.FromJson(ModelSpec.ToJson(pretrained), new Rng(seed + 2));
             StateDict.Copy(pretrained, copy);
             return copy;
         }
+        var shape = train.FeatureShape;
+        return Compare(Copy, rng => Cnn.Course(shape[0], shape[1], shape[2], classes, rng: rng), classes, train, validation, test, budget, seed);
+    }
+
+    /// <summary>
+    /// The comparison from an ImageNet-pretrained MobileNet (<see cref="Pretrained.Load"/>): (b)
+    /// fine-tunes the trunk's last <see cref="TransferBudget.FineTuneLayers"/> blocks, and (c) trains
+    /// the same architecture from random weights — with batch norm, which the pretrained file has
+    /// folded into its convolutions, because without it a network this deep barely trains.
+    /// <paramref name="test"/> is also evaluated after every epoch, for the curves.
+    /// </summary>
+    public static List<TransferResult> Compare(string pretrained, Dataset train, Dataset test, TransferBudget budget, ulong seed)
+    {
+        var reference = Pretrained.Load(pretrained);
+        // The stem has 32·α channels in both architectures, as the importer reads the width.
+        float width = reference.Features.NamedModules().Select(m => m.Module).OfType<Conv2d>().First().OutChannels / 32f;
+        int classes = train.ClassCount;
+        Module Scratch(Rng rng)
+        {
+            var options = new ConvNormOptions(TensorFlowPadding: true, Rng: rng);
+            return reference.Architecture == "MobileNetV1" ? MobileNet.V1(classes, width, options: options) : MobileNet.V2(classes, width, options: options);
+        }
+        return Compare(() => Layers(Pretrained.Load(pretrained)), Scratch, classes, train, test, test, budget, seed);
+    }
+
+    /// <summary>A MobileNet's layers in one Sequential — trunk, pooling, flattening, classifier — which <see cref="Cut"/> splits before the classifier.</summary>
+    public static Sequential Layers(MobileNet model) => new([.. model.Features.Layers, model.Pool, new Flatten(), .. model.Classifier.Layers]);
+
+    /// <summary>
+    /// Learns the target task three ways on the same budget and the same batch order; each result is
+    /// evaluated on <paramref name="test"/>, and on <paramref name="validation"/> after every epoch when
+    /// given. <paramref name="pretrained"/> gives a fresh copy of the pretrained network each time it is
+    /// called; <paramref name="scratch"/> builds the untrained network from an Rng.
+    /// </summary>
+    /// <remarks>
+    /// (a) computes the frozen trunk's features of every image once (in eval mode) and trains the new
+    /// head on them — the usual way on a budget, which also means no augmentation for (a) — then puts
+    /// trunk and head back together and evaluates that on the test images. (b) freezes the trunk but
+    /// for its last <see cref="TransferBudget.FineTuneLayers"/> layers (all when null); the frozen front
+    /// records nothing on the tape, so it costs one forward pass per batch.
+    /// </remarks>
+    public static List<TransferResult> Compare(Func<Sequential> pretrained, Func<Rng, Module> scratch, int classes, Dataset train, Dataset? validation, Dataset test,
+        TransferBudget budget, ulong seed)
+    {
         var results = new List<TransferResult>();
-        void Run(string method, Sequential model, Optimizer optimizer)
+        void Run(string method, Module model, Optimizer optimizer, Dataset data, Dataset? checks, Action<Tensor, Rng>? augmentation, Func<Trainer, Evaluation> evaluate, Stopwatch watch)
         {
             var trainer = new Trainer(model, new CrossEntropyLoss(), optimizer);
-            var watch = Stopwatch.StartNew();
-            var history = trainer.Fit(new DataLoader(train, budget.BatchSize, rng: new Rng(seed + 4)), budget.Epochs, validation);
-            results.Add(new TransferResult(method, model.ParameterCount(trainableOnly: true), history, trainer.Evaluate(test), watch.Elapsed.TotalSeconds));
+            if (checks != null) trainer.Callbacks.Add(new EpochEvaluation(checks));
+            var history = trainer.Fit(new DataLoader(data, budget.BatchSize, rng: new Rng(seed + 4)) { Augmentation = augmentation }, budget.Epochs);
+            results.Add(new TransferResult(method, model.ParameterCount(trainableOnly: true), history, evaluate(trainer), watch.Elapsed.TotalSeconds));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{method}: test accuracy {results[^1].Test.Accuracy:F4} ({results[^1].Seconds:F1} s)"));
         }
 
-        var frozen = Clone();
-        frozen.ReplaceHead(classes, new Rng(seed + 3));
-        frozen.FreezeAllButLast(1);
-        Run(Frozen, frozen, new Adam(frozen.Parameters().Where(p => p.RequiresGrad), budget.LearningRate));
+        var (trunk, head) = Cut(pretrained());
+        var frozenClock = Stopwatch.StartNew();
+        trunk.Freeze();
+        head.Freeze();
+        head.ReplaceHead(classes, new Rng(seed + 3));
+        Dataset Features(Dataset images) => new(Trainer.Predict(trunk, images.Features, EvaluationBatch), images.Targets, images.ClassCount, images.ClassNames);
+        var trainFeatures = Features(train);
+        var validationFeatures = validation == null ? null : Features(validation);
+        Run(Frozen, head, new Adam(head.Parameters().Where(p => p.RequiresGrad), budget.LearningRate), trainFeatures, validationFeatures, null,
+            trainer => new Trainer(new Sequential(trunk, head), trainer.Loss, trainer.Optimizer).Evaluate(test, EvaluationBatch), frozenClock);
 
-        var tuned = Clone();
-        var head = tuned.ReplaceHead(classes, new Rng(seed + 3));
-        var headParameters = head.Parameters().ToHashSet(ReferenceEqualityComparer.Instance);
-        Run(FineTuned, tuned, new Adam([new ParameterGroup(tuned.Parameters().Where(p => !headParameters.Contains(p)), budget.FineTuneRate),
-                                        new ParameterGroup(head.Parameters(), budget.LearningRate)]));
+        (trunk, head) = Cut(pretrained());
+        trunk.Freeze();
+        if (budget.FineTuneLayers is int layers) trunk.UnfreezeLast(layers); else trunk.Unfreeze();
+        var newHead = head.ReplaceHead(classes, new Rng(seed + 3));
+        var headParameters = newHead.Parameters().ToHashSet(ReferenceEqualityComparer.Instance);
+        var tuned = new Sequential(trunk, head);
+        Run(budget.FineTuneLayers is int count ? $"(b) fine-tune the last {count} blocks" : FineTuned, tuned,
+            new Adam([new ParameterGroup(tuned.Parameters().Where(p => p.RequiresGrad && !headParameters.Contains(p)), budget.FineTuneRate),
+                      new ParameterGroup(newHead.Parameters(), budget.LearningRate)]),
+            train, validation, budget.Augmentation, trainer => trainer.Evaluate(test, EvaluationBatch), Stopwatch.StartNew());
 
-        var fresh = Cnn.Course(train.FeatureShape[0], train.FeatureShape[1], train.FeatureShape[2], classes, rng: new Rng(seed + 5));
-        Run(Scratch, fresh, new Adam(fresh.Parameters(), budget.LearningRate));
+        var fresh = scratch(new Rng(seed + 5));
+        Run(Scratch, fresh, new Adam(fresh.Parameters(), budget.LearningRate), train, validation, budget.Augmentation,
+            trainer => trainer.Evaluate(test, EvaluationBatch), Stopwatch.StartNew());
         return results;
+    }
+
+    /// <summary>
+    /// Evaluates the model on <paramref name="data"/> after every epoch and records the figures as
+    /// the epoch's validation loss and accuracy — what <see cref="Trainer.Fit(DataLoader, int, Dataset?, CancellationToken)"/>
+    /// does with validation data, but in batches of <see cref="EvaluationBatch"/>: its batches of
+    /// 1,000 MobileNet images would hold gigabytes of activations at once.
+    /// </summary>
+    private sealed class EpochEvaluation(Dataset data) : Callback
+    {
+        public override void OnEpochEnd(Trainer trainer, EpochRecord record)
+        {
+            var result = trainer.Evaluate(data, EvaluationBatch);
+            trainer.History.Epochs[^1] = record with { ValidationLoss = result.Loss, ValidationAccuracy = result.Accuracy };
+        }
+    }
+
+    /// <summary>Images per forward pass when evaluating or computing features: small enough that a MobileNet's activations at 224×224 stay in a few hundred MB.</summary>
+    private const int EvaluationBatch = 100;
+
+    /// <summary>
+    /// A network cut where its classifier starts: the head is the last Linear layer and any Dropout
+    /// just before it (inactive when the features are computed), the trunk everything before.
+    /// </summary>
+    public static (Sequential Trunk, Sequential Head) Cut(Sequential network)
+    {
+        var layers = network.Layers.ToList();
+        int start = layers.FindLastIndex(l => l is Linear);
+        if (start < 0) throw new ArgumentException($"{network.Describe()} has no Linear layer to replace as its head.");
+        while (start > 0 && layers[start - 1] is Dropout) start--;
+        return (new Sequential([.. layers.Take(start)]), new Sequential([.. layers.Skip(start)]));
     }
 }

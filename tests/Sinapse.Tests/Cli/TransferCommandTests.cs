@@ -1,0 +1,90 @@
+using Sinapse.Data;
+using Sinapse.Tensors;
+using Sinapse.Tests.Support;
+
+namespace Sinapse.Tests.Cli;
+
+/// <summary><c>sinapse transfer --base mobilenet_v1|mobilenet_v2</c> on an image folder, run as a user runs it.</summary>
+public class TransferCommandTests
+{
+    /// <summary>An image folder root/train/&lt;class&gt;/*.png and root/test/&lt;class&gt;/*.png of small random colour images.</summary>
+    private static TempDirectory ImageFolder(string[] classes, int train = 2, int test = 1)
+    {
+        var root = new TempDirectory();
+        var rng = new Rng(7);
+        foreach (var (split, count) in new[] { ("train", train), ("test", test) })
+            foreach (var name in classes)
+            {
+                Directory.CreateDirectory(root.File(Path.Combine(split, name)));
+                for (int i = 0; i < count; i++)
+                    Images.SavePng(root.File(Path.Combine(split, name, $"{i}.png")), Tensor.Uniform(new Shape(3, 12, 12), 0f, 255f, rng), 0f, 255f);
+            }
+        return root;
+    }
+
+    [Fact]
+    public void RunsTheThreeMethodsAndWritesTheTableAndCurves()
+    {
+        using var images = ImageFolder(["bag", "boot", "shirt"]);
+        using var output = new TempDirectory();
+        var stdout = CliRunner.Succeed("transfer", "--base", "mobilenet_v1", "--images", images.Path, "--image-size", "32", "--epochs", "1", "--batch-size", "4",
+            "--fine-tune-blocks", "2", "--out", output.Path);
+
+        foreach (var method in new[] { "(a) new head, frozen features", "(b) fine-tune the last 2 blocks", "(c) from scratch" })
+            Assert.Contains(method, stdout);
+        Assert.Contains("test accuracy", stdout);
+        var csv = File.ReadAllLines(output.File("transfer.csv"));
+        Assert.Equal("method,epoch,train_loss,train_accuracy,test_loss,test_accuracy", csv[0]);
+        Assert.Equal(4, csv.Length);                                  // one epoch of each method
+        Assert.True(new FileInfo(output.File("test-accuracy.png")).Length > 1000);
+        Assert.Contains("| (c) from scratch |", File.ReadAllText(output.File("report.md")));
+    }
+
+    [Fact]
+    public void AMissingImageFolderIsNamed()
+    {
+        using var empty = new TempDirectory();
+        var missing = Path.Combine(empty.Path, "nowhere");
+        var line = CliRunner.OneErrorLine("transfer", "--base", "mobilenet_v1", "--images", missing);
+        Assert.Contains(missing, line);
+        Assert.Contains("train/", line);
+    }
+
+    [Fact]
+    public void AnEmptyImageFolderSaysWhatItNeeds()
+    {
+        using var root = new TempDirectory();
+        Directory.CreateDirectory(root.File("train"));
+        Directory.CreateDirectory(root.File("test"));
+        var line = CliRunner.OneErrorLine("transfer", "--base", "mobilenet_v1", "--images", root.Path);
+        Assert.Contains("no class folders", line);
+        Assert.Contains(root.File("train"), line);
+    }
+
+    [Fact]
+    public void OneClassIsNotEnough()
+    {
+        using var images = ImageFolder(["bag"]);
+        var line = CliRunner.OneErrorLine("transfer", "--base", "mobilenet_v1", "--images", images.Path, "--image-size", "16");
+        Assert.Contains("one class folder ('bag')", line);
+        Assert.Contains("at least two", line);
+    }
+
+    [Fact]
+    public void AnUndecodableImageIsNamed()
+    {
+        using var images = ImageFolder(["bag", "boot"]);
+        File.WriteAllText(images.File(Path.Combine("train", "boot", "broken.png")), "this is text, not a PNG");
+        var line = CliRunner.OneErrorLine("transfer", "--base", "mobilenet_v1", "--images", images.Path, "--image-size", "16");
+        Assert.Contains(Path.Combine("boot", "broken.png"), line);
+    }
+
+    [Fact]
+    public void AnUnknownBaseListsTheValidOnes()
+    {
+        var line = CliRunner.OneErrorLine("transfer", "--base", "mobilenet_v9");
+        Assert.Contains("mobilenet_v9", line);
+        Assert.Contains("mobilenet_v2", line);
+        Assert.Contains("mobilenet_v1", line);
+    }
+}
