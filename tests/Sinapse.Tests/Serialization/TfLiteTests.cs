@@ -69,4 +69,35 @@ public class TfLiteTests
         Assert.Contains("not a TFLite model", Assert.Throws<InvalidDataException>(() => TfLiteModel.Load(new byte[64], "zeros.bin")).Message);
         Assert.Throws<FileNotFoundException>(() => TfLiteModel.Load("/nonexistent/model.tflite"));
     }
+
+    [Fact]
+    public void AnUnsupportedOperatorIsNamed()
+    {
+        // MobileNetV1 with its AVERAGE_POOL_2D (builtin 1) turned into MAX_POOL_2D (17), which the importer does not compute.
+        var bytes = V1Bytes();
+        int Int(int at) => BitConverter.ToInt32(bytes, at);
+        int Field(int table, int field)   // a FlatBuffer table's field position, or -1 when absent
+        {
+            int vtable = table - Int(table), slot = 4 + 2 * field;
+            int offset = slot < BitConverter.ToUInt16(bytes, vtable) ? BitConverter.ToUInt16(bytes, vtable + slot) : 0;
+            return offset == 0 ? -1 : table + offset;
+        }
+        int model = Int(0), codes = Field(model, 1) + Int(Field(model, 1)), patched = 0;
+        for (int i = 0; i < Int(codes); i++)
+        {
+            int entry = codes + 4 + 4 * i, code = entry + Int(entry);
+            int deprecated = Field(code, 0), builtin = Field(code, 3);
+            if (Math.Max(deprecated < 0 ? 0 : bytes[deprecated], builtin < 0 ? 0 : Int(builtin)) != 1) continue;
+            if (deprecated >= 0) bytes[deprecated] = 17;
+            if (builtin >= 0) BitConverter.GetBytes(17).CopyTo(bytes, builtin);
+            patched++;
+        }
+        Assert.Equal(1, patched);
+
+        var file = TfLiteModel.Load(bytes, "patched.tflite");
+        Assert.Equal("MAX_POOL_2D", file.Operators[27].Name);
+        var error = Assert.Throws<NotSupportedException>(() => TfLiteImport.Load(file, "patched.tflite"));
+        Assert.Contains("patched.tflite: operator 27 is MAX_POOL_2D", error.Message);
+        Assert.Contains("AVERAGE_POOL_2D", error.Message);   // the supported ones are listed
+    }
 }
