@@ -99,6 +99,19 @@ public class OnnxExportTests
     }
 
     [Fact]
+    public void PretrainedMobileNetV1RunsInOnnxRuntimeWithTheSameLogits()
+    {
+        // The ImageNet weights, on the cat photo and on noise: logits of a trained network, not of a random one.
+        var model = Pretrained.MobileNetV1();
+        var cat = Pretrained.Preprocess(Sinapse.Data.Images.Load(Path.Combine(AppContext.BaseDirectory, "Photos", "cat.png")));
+        var input = Tensor.Uniform(new Shape(2, 3, Pretrained.ImageSize, Pretrained.ImageSize), -1f, 1f, new Rng(5));
+        cat.Span.CopyTo(input.Span);
+        var expected = Run(model, input).ToArray();
+        Assert.Equal(2 * 1001, expected.Length);
+        Close(expected, RunOnnxRuntime(OnnxExport.ToBytes(model, new Shape(3, Pretrained.ImageSize, Pretrained.ImageSize)), input));
+    }
+
+    [Fact]
     public void ChainsImportAsSequentialAndBranchesAsAGraph()
     {
         var (cnn, cnnShape) = Zoo["cnn"]();
