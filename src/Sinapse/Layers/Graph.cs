@@ -4,20 +4,21 @@ using Sinapse.Tensors;
 
 namespace Sinapse.Layers;
 
-/// <summary>What a step of a <see cref="Graph"/> does: run a layer on one value, or add or multiply two values elementwise.</summary>
-public enum GraphOperation { Layer, Add, Multiply }
+/// <summary>What a step of a <see cref="Graph"/> does: run a layer on one value, add or multiply two values elementwise, or join values along an axis.</summary>
+public enum GraphOperation { Layer, Add, Multiply, Concat }
 
 /// <summary>
 /// One step of a <see cref="Graph"/>: <see cref="Operation"/> applied to the named
 /// <see cref="Inputs"/> (the graph's input, earlier steps' outputs or constants), giving the value
-/// named <see cref="Output"/>. A layer step has one input and its <see cref="Layer"/>.
+/// named <see cref="Output"/>. A layer step has one input and its <see cref="Layer"/>; a
+/// concatenation joins one or more inputs along <see cref="Axis"/> (1: channels).
 /// </summary>
-public sealed record GraphStep(GraphOperation Operation, IReadOnlyList<string> Inputs, string Output, Module? Layer = null);
+public sealed record GraphStep(GraphOperation Operation, IReadOnlyList<string> Inputs, string Output, Module? Layer = null, int Axis = 1);
 
 /// <summary>
 /// Layers wired by named values rather than one after another: what an imported ONNX graph
 /// becomes when it is not a plain chain (residual additions, squeeze-and-excitation gates,
-/// a bias added to a matrix product). Steps run in order, each reading values defined before it;
+/// a bias added to a matrix product, channel concatenations). Steps run in order, each reading values defined before it;
 /// layers are children named by their step's position ("3.weight"), constants are buffers
 /// ("constant_0"), so the graph saves and loads like any model.
 /// </summary>
@@ -48,9 +49,9 @@ public sealed class Graph : Module
         }
         foreach (var step in steps)
         {
-            int expected = step.Operation == GraphOperation.Layer ? 1 : 2;
+            int expected = step.Operation switch { GraphOperation.Layer => 1, GraphOperation.Concat => Math.Max(step.Inputs.Count, 1), _ => 2 };
             if (step.Inputs.Count != expected)
-                throw new ArgumentException($"Graph: step {this.steps.Count} ({step.Operation}) needs {expected} input(s), got {step.Inputs.Count}.");
+                throw new ArgumentException($"Graph: step {this.steps.Count} ({step.Operation}) needs {(step.Operation == GraphOperation.Concat ? "at least one input" : $"{expected} input(s)")}, got {step.Inputs.Count}.");
             if ((step.Operation == GraphOperation.Layer) != (step.Layer != null))
                 throw new ArgumentException($"Graph: step {this.steps.Count} ({step.Operation}) {(step.Layer == null ? "has no layer" : "must not have a layer")}.");
             foreach (var name in step.Inputs)
@@ -84,6 +85,7 @@ public sealed class Graph : Module
             values[step.Output] = step.Operation switch
             {
                 GraphOperation.Layer => step.Layer!.Call(values[step.Inputs[0]]),
+                GraphOperation.Concat => F.Concat(step.Inputs.Select(name => values[name]).ToList(), step.Axis),
                 _ => Binary(step.Operation, values[step.Inputs[0]], values[step.Inputs[1]]),
             };
         return values[Output];
@@ -94,9 +96,12 @@ public sealed class Graph : Module
         var shapes = constants.ToDictionary(c => c.Key, c => c.Value.Shape, StringComparer.Ordinal);
         shapes[Input] = input;
         foreach (var step in steps)
-            shapes[step.Output] = step.Operation == GraphOperation.Layer
-                ? step.Layer!.OutputShape(shapes[step.Inputs[0]])
-                : BroadcastShape(shapes[step.Inputs[0]], shapes[step.Inputs[1]], step.Operation.ToString());
+            shapes[step.Output] = step.Operation switch
+            {
+                GraphOperation.Layer => step.Layer!.OutputShape(shapes[step.Inputs[0]]),
+                GraphOperation.Concat => F.ConcatShape(step.Inputs.Select(name => shapes[name]).ToList(), step.Axis),
+                _ => BroadcastShape(shapes[step.Inputs[0]], shapes[step.Inputs[1]], step.Operation.ToString()),
+            };
         return shapes[Output];
     }
 

@@ -164,10 +164,15 @@ public static class ModelSpec
         ["input"] = m.Input, ["output"] = m.Output,
         ["constants"] = new JsonArray(m.ConstantNames.Select(name => (JsonNode)new JsonObject
             { ["name"] = name, ["shape"] = new JsonArray(m.Constant(name).Shape.ToArray().Select(d => (JsonNode)d).ToArray()) }).ToArray()),
-        ["steps"] = new JsonArray(m.Steps.Select(step => (JsonNode)new JsonObject
+        ["steps"] = new JsonArray(m.Steps.Select(step =>
         {
-            ["operation"] = step.Operation.ToString(), ["inputs"] = new JsonArray(step.Inputs.Select(i => (JsonNode)i).ToArray()), ["output"] = step.Output,
-            ["layer"] = step.Layer == null ? null : ToJson(step.Layer),
+            var json = new JsonObject
+            {
+                ["operation"] = step.Operation.ToString(), ["inputs"] = new JsonArray(step.Inputs.Select(i => (JsonNode)i).ToArray()), ["output"] = step.Output,
+                ["layer"] = step.Layer == null ? null : ToJson(step.Layer),
+            };
+            if (step.Operation == GraphOperation.Concat) json["axis"] = step.Axis;
+            return (JsonNode)json;
         }).ToArray()),
     };
 
@@ -181,9 +186,10 @@ public static class ModelSpec
         var steps = r.Array(j, "steps").Select((s, i) =>
         {
             if (s is not JsonObject o) throw r.Error($"steps[{i}] must be an object");
-            var operation = Enum.TryParse<GraphOperation>(Text(o["operation"], $"steps[{i}].operation"), out var op) ? op : throw r.Error($"steps[{i}].operation must be Layer, Add or Multiply");
+            var operation = Enum.TryParse<GraphOperation>(Text(o["operation"], $"steps[{i}].operation"), out var op) && Enum.IsDefined(op) ? op
+                : throw r.Error($"steps[{i}].operation must be one of {string.Join(", ", Enum.GetNames<GraphOperation>())}");
             var inputs = r.Array(o, "inputs").Select((n, k) => Text(n, $"steps[{i}].inputs[{k}]")).ToList();
-            return new GraphStep(operation, inputs, Text(o["output"], $"steps[{i}].output"), o["layer"] is { } layer ? r.Build(layer, $"steps[{i}].layer") : null);
+            return new GraphStep(operation, inputs, Text(o["output"], $"steps[{i}].output"), o["layer"] is { } layer ? r.Build(layer, $"steps[{i}].layer") : null, r.Int(o, "axis", 1));
         }).ToList();
         return new Graph(Text(j["input"], "\"input\""), Text(j["output"], "\"output\""), constants, steps);
     }

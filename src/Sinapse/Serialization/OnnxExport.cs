@@ -273,10 +273,14 @@ public static class OnnxExport
                     values[step.Output] = Emit(step.Layer, name, stepShape);
                     continue;
                 }
-                var (a, aShape) = values[step.Inputs[0]];
-                var (b, bShape) = values[step.Inputs[1]];
-                var op = step.Operation == GraphOperation.Add ? "Add" : "Mul";
-                values[step.Output] = (Node(op, [a, b], graph.Path.Length == 0 ? null : graph.Path), Layers.Graph.BroadcastShape(aShape, bShape, op));
+                var hint = graph.Path.Length == 0 ? null : graph.Path;
+                var inputs = step.Inputs.Select(input => values[input]).ToList();
+                values[step.Output] = step.Operation switch
+                {
+                    GraphOperation.Concat => (Node("Concat", inputs.Select(i => i.Name).ToList(), hint, Int("axis", step.Axis)), F.ConcatShape(inputs.Select(i => i.Shape).ToList(), step.Axis)),
+                    _ => (Node(step.Operation == GraphOperation.Add ? "Add" : "Mul", [inputs[0].Name, inputs[1].Name], hint),
+                        Layers.Graph.BroadcastShape(inputs[0].Shape, inputs[1].Shape, step.Operation.ToString())),
+                };
             }
             return values[graph.Output].Name;
         }

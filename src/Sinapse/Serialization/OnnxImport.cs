@@ -10,12 +10,12 @@ namespace Sinapse.Serialization;
 /// <summary>
 /// Reads an ONNX model into a Sinapse module (in evaluation mode) made of the library's layers:
 /// a <see cref="Sequential"/> when the graph is a chain, otherwise a <see cref="Graph"/> that
-/// runs the same layers wired by name (residual Add, squeeze-and-excitation Mul, constants).
+/// runs the same layers wired by name (residual Add, squeeze-and-excitation Mul, Concat, constants).
 /// Either can be saved as a model directory. The operators are those the library's layers
 /// compute — Conv, ConvTranspose, Gemm, MatMul, MaxPool, AveragePool, GlobalAveragePool,
 /// BatchNormalization, Relu, Clip (as ReLU6 or ReLU), Sigmoid, Tanh, LeakyRelu, Elu, Selu,
 /// HardSigmoid, HardSwish, Softmax, LogSoftmax, Flatten, Reshape, Resize (nearest, integer
-/// scale), Add, Mul, Dropout, Identity and Constant — with weights that must be constants.
+/// scale), Add, Mul, Concat, Dropout, Identity and Constant — with weights that must be constants.
 /// </summary>
 /// <remarks>
 /// Everything is checked before a layer is built, and each error names the file, the node and
@@ -30,7 +30,7 @@ public static class OnnxImport
 
     public static IReadOnlyList<string> SupportedOperators { get; } =
     [
-        "Add", "AveragePool", "BatchNormalization", "Clip", "Constant", "Conv", "ConvTranspose", "Dropout", "Elu", "Flatten", "Gemm", "GlobalAveragePool",
+        "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "ConvTranspose", "Dropout", "Elu", "Flatten", "Gemm", "GlobalAveragePool",
         "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "LogSoftmax", "MatMul", "MaxPool", "Mul", "Relu", "Reshape", "Resize", "Selu", "Sigmoid", "Softmax", "Tanh",
     ];
 
@@ -226,6 +226,7 @@ public static class OnnxImport
                 case "BatchNormalization": ImportBatchNorm(node_); break;
                 case "Add": ImportBinary(node_, GraphOperation.Add); break;
                 case "Mul": ImportBinary(node_, GraphOperation.Multiply); break;
+                case "Concat": ImportConcat(node_); break;
                 case "Resize": ImportResize(node_); break;
                 default:
                     throw new InvalidDataException($"{where} uses the operator '{node.OpType}', which the importer does not support (it supports {string.Join(", ", SupportedOperators)}).");
@@ -592,7 +593,6 @@ public static class OnnxImport
                 shapes[node.Output] = shapes[dynamic];
                 return;
             }
-            Shape ShapeOf(string name) => constants.TryGetValue(name, out var c) ? new Shape(c.Shape) : shapes[name];
             Shape result;
             try
             {
@@ -602,11 +602,38 @@ public static class OnnxImport
             {
                 throw new InvalidDataException($"{node.Where}: {e.Message}");
             }
-            foreach (var name in new[] { a, b }.Where(constants.ContainsKey).Where(n => usedConstants.All(u => u.Name != n)))
+            AddStep(new GraphStep(operation, [a, b], node.Output), result);
+        }
+
+        private void ImportConcat(NodeReader node)
+        {
+            node.Allow("axis");
+            if (node.Count == 0) throw new InvalidDataException($"{node.Where} has no inputs.");
+            var inputs = node.Node.Input.Select(Resolve).ToList();
+            if (inputs.All(constants.ContainsKey)) throw new InvalidDataException($"{node.Where} joins only constants; the importer does not fold constants.");
+            int axis = checked((int)node.Int("axis", 1));
+            Shape result;
+            try
+            {
+                result = F.ConcatShape(inputs.Select(ShapeOf).ToList(), axis);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"{node.Where}: {e.Message}");
+            }
+            AddStep(new GraphStep(GraphOperation.Concat, inputs, node.Output, Axis: axis), result);
+        }
+
+        private Shape ShapeOf(string name) => constants.TryGetValue(name, out var c) ? new Shape(c.Shape) : shapes[name];
+
+        /// <summary>Appends a step that combines values, binding the constants it reads as the graph's buffers.</summary>
+        private void AddStep(GraphStep step, Shape output)
+        {
+            foreach (var name in step.Inputs.Where(constants.ContainsKey).Where(n => usedConstants.All(u => u.Name != n)))
                 usedConstants.Add((name, constants[name].ToTensor()));
-            producers[node.Output] = steps.Count;
-            steps.Add(new GraphStep(operation, [a, b], node.Output));
-            shapes[node.Output] = result;
+            producers[step.Output] = steps.Count;
+            steps.Add(step);
+            shapes[step.Output] = output;
         }
 
         private void AddLayer(NodeReader node, Module layer)

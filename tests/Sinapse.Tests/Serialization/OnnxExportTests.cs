@@ -32,6 +32,7 @@ public class OnnxExportTests
             new AvgPool1d(2, 1, 1), new Flatten(), new Linear(20, 3, rng: new Rng(15))), new Shape(2, 24)),
         ["residual"] = () => (new Sequential(new Conv2d(3, 8, 3, padding: 1, rng: new Rng(16)), new Residual(new Sequential(new Conv2d(8, 8, 3, padding: 1, rng: new Rng(17)), new BatchNorm2d(8), new Relu()),
             new Conv2d(8, 8, 1, rng: new Rng(18))), new MaxPool2d(3, 2, 1), new AvgPool2d(2), new GlobalAvgPool2d(), new Flatten(), new Linear(8, 4, rng: new Rng(19))), new Shape(3, 16, 16)),
+        ["dense-block-concat"] = () => (Ops.ConcatTests.DenseBlock(new Rng(25)), new Shape(3, 8, 8)),
         ["mobilenet_v2"] = () => (MobileNet.V2(10, 0.5f, options: new ConvNormOptions(Rng: new Rng(20))), new Shape(3, 64, 64)),
         ["mobilenet_v3_small"] = () => (MobileNet.V3Small(10, 0.5f, options: new ConvNormOptions(Rng: new Rng(21))), new Shape(3, 64, 64)),
         ["mobilenet_v3_large"] = () => (MobileNet.V3Large(10, 0.35f, options: new ConvNormOptions(Rng: new Rng(22))), new Shape(3, 48, 48)),

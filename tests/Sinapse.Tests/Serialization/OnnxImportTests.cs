@@ -44,6 +44,9 @@ public class OnnxImportTests
         "test_averagepool_1d_default", "test_averagepool_2d_default", "test_averagepool_2d_precomputed_pads_count_include_pad", "test_averagepool_2d_precomputed_strides",
         "test_averagepool_2d_strides", "test_globalaveragepool", "test_globalaveragepool_precomputed",
         "test_batchnorm_epsilon", "test_batchnorm_example", "test_dropout_default", "test_flatten_axis1", "test_flatten_default_axis", "test_reshape_reduced_dims",
+        "test_concat_1d_axis_0", "test_concat_1d_axis_negative_1", "test_concat_2d_axis_0", "test_concat_2d_axis_1", "test_concat_2d_axis_negative_1",
+        "test_concat_2d_axis_negative_2", "test_concat_3d_axis_0", "test_concat_3d_axis_1", "test_concat_3d_axis_2", "test_concat_3d_axis_negative_1",
+        "test_concat_3d_axis_negative_2", "test_concat_3d_axis_negative_3",
     ];
 
     [Theory, MemberData(nameof(Supported))]
