@@ -32,7 +32,7 @@ public static class Elementwise
     public static void HardSigmoidBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) => Map(new HardSigmoidBackwardOperator(), x, dy, dx, "HardSigmoidBackward");
 
     /// <summary>An elementwise function of (x, other): other is the upstream gradient for a backward pass, or x itself.</summary>
-    private interface IOperator
+    internal interface IOperator
     {
         Vector<float> Invoke(Vector<float> x, Vector<float> other);
         float Invoke(float x, float other);
@@ -67,13 +67,13 @@ public static class Elementwise
         public float Invoke(float sign, float value) => sign > 0 ? value * positiveScale : zero ? 0f : value * otherScale;
     }
 
-    private readonly struct HardSwishOperator : IOperator
+    internal readonly struct HardSwishOperator : IOperator
     {
         public Vector<float> Invoke(Vector<float> x, Vector<float> _) => x * Vector.Min(Vector.Max(x + new Vector<float>(3f), Vector<float>.Zero), new Vector<float>(6f)) / new Vector<float>(6f);
         public float Invoke(float x, float _) => x * Math.Clamp(x + 3f, 0f, 6f) / 6f;
     }
 
-    private readonly struct HardSwishBackwardOperator : IOperator
+    internal readonly struct HardSwishBackwardOperator : IOperator
     {
         public Vector<float> Invoke(Vector<float> x, Vector<float> dy)
         {

@@ -1,6 +1,12 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace Sinapse.Kernels;
+
+/// <summary>An activation that <see cref="Normalization"/> applies in the same pass as the
+/// normalisation (and whose slope it applies in the backward passes), saving the activation's
+/// own passes over memory.</summary>
+public enum FusedActivation { None, Relu, HardSwish }
 
 /// <summary>
 /// Batch-normalisation kernels over x viewed as [batch, channels, spatial] (spatial = 1 for
@@ -8,13 +14,14 @@ namespace Sinapse.Kernels;
 /// normalisation, and the two passes of the backward closed form.
 /// </summary>
 /// <remarks>
-/// <para>Numerics: the mean and the variance are two passes (the variance sums squared deviations
-/// from the mean, never E[x²] − E[x]²), accumulated across rows in double; the outputs and the
-/// input gradient are formed from x − mean, so a channel whose mean is large against its spread
-/// loses nothing to cancellation.</para>
+/// <para>Numerics: the variance sums squared deviations from a mean, never E[x²] − E[x]²
+/// (accumulated across rows or runs in double); the outputs and the input gradient are formed
+/// from x − mean, so a channel whose mean is large against its spread loses nothing to
+/// cancellation.</para>
 /// <para>Layout: with spatial > 1 each channel is N contiguous runs of <c>spatial</c> floats,
-/// processed with TensorPrimitives run by run; with spatial = 1 (dense layers) a channel is a
-/// column, so rows are processed whole, vectorised across the channels.</para>
+/// processed run by run in one vectorised loop per pass (each run's two statistics passes read
+/// it from memory once); with spatial = 1 (dense layers) a channel is a column, so rows are
+/// processed whole with TensorPrimitives, vectorised across the channels.</para>
 /// <para>Threads split the channels into fixed contiguous blocks. Every channel is computed by
 /// one thread in the same order whatever the split, so results are bitwise the same for any
 /// thread count.</para>
@@ -53,11 +60,12 @@ public static unsafe class Normalization
         }
     }
 
-    /// <summary>y = (x − center[c])·scale[c] + shift[c].</summary>
+    /// <summary>y = act((x − center[c])·scale[c] + shift[c]), act being the identity unless <paramref name="activation"/> says otherwise.</summary>
     public static void Normalize(ReadOnlySpan<float> x, int batch, int channels, int spatial,
-        ReadOnlySpan<float> center, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> y)
+        ReadOnlySpan<float> center, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> y,
+        FusedActivation activation = FusedActivation.None)
     {
-        Validate("Normalize", x.Length, batch, channels, spatial);
+        Validate("Normalize", x.Length, batch, channels, spatial, activation);
         PerChannel("Normalize", channels, center.Length, scale.Length, shift.Length);
         if (y.Length < x.Length) throw new ArgumentException($"Normalize: the output holds {y.Length} values, the input {x.Length}.");
         fixed (float* px = x)
@@ -66,27 +74,36 @@ public static unsafe class Normalization
         fixed (float* ph = shift)
         fixed (float* py = y)
         {
-            var job = Job.Begin(Kind.Normalize, batch, channels, spatial);
+            var job = Job.Begin(Kind.Normalize, batch, channels, spatial, activation);
             job.X = px; job.Center = pc; job.Scale = ps; job.Shift = ph; job.Y = py;
             job.Run();
         }
     }
 
-    /// <summary>sumGrad[c] = Σ dy and sumGradCentered[c] = Σ dy·(x − center[c]) over each channel.</summary>
+    /// <summary>
+    /// sumGrad[c] = Σ g and sumGradCentered[c] = Σ g·(x − center[c]) over each channel, g being
+    /// gradOutput or, with an <paramref name="activation"/>, gradOutput·act'(y) for the
+    /// y = (x − center)·<paramref name="scale"/> + <paramref name="shift"/> that
+    /// <see cref="Normalize"/> activated (recomputed, never stored).
+    /// </summary>
     public static void GradientSums(ReadOnlySpan<float> x, ReadOnlySpan<float> gradOutput, int batch, int channels, int spatial,
-        ReadOnlySpan<float> center, Span<float> sumGrad, Span<float> sumGradCentered)
+        ReadOnlySpan<float> center, Span<float> sumGrad, Span<float> sumGradCentered,
+        FusedActivation activation = FusedActivation.None, ReadOnlySpan<float> scale = default, ReadOnlySpan<float> shift = default)
     {
-        Validate("GradientSums", x.Length, batch, channels, spatial);
+        Validate("GradientSums", x.Length, batch, channels, spatial, activation);
         PerChannel("GradientSums", channels, center.Length, sumGrad.Length, sumGradCentered.Length);
+        if (activation != FusedActivation.None) PerChannel("GradientSums", channels, scale.Length, shift.Length, shift.Length);
         if (gradOutput.Length < x.Length) throw new ArgumentException($"GradientSums: the output gradient holds {gradOutput.Length} values, the input {x.Length}.");
         fixed (float* px = x)
         fixed (float* pd = gradOutput)
         fixed (float* pc = center)
         fixed (float* ps = sumGrad)
         fixed (float* pk = sumGradCentered)
+        fixed (float* pa = scale)
+        fixed (float* ph = shift)
         {
-            var job = Job.Begin(Kind.GradientSums, batch, channels, spatial);
-            job.X = px; job.Dy = pd; job.Center = pc; job.SumGrad = ps; job.SumGradCentered = pk;
+            var job = Job.Begin(Kind.GradientSums, batch, channels, spatial, activation);
+            job.X = px; job.Dy = pd; job.Center = pc; job.SumGrad = ps; job.SumGradCentered = pk; job.Scale = pa; job.Shift = ph;
             job.Run();
         }
     }
@@ -94,12 +111,15 @@ public static unsafe class Normalization
     /// <summary>
     /// dx = beta·dx + gradScale[c]·dy + (x − center[c])·centeredScale[c] + offset[c]: the closed-form
     /// input gradient, dx = (γ/σ)·(dy − Σdy/M − x̂·Σ(dy·x̂)/M), with its per-channel factors folded.
+    /// With an <paramref name="activation"/>, dy is gradOutput·act'(y) as in <see cref="GradientSums"/>.
     /// </summary>
     public static void InputGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> gradOutput, int batch, int channels, int spatial,
         ReadOnlySpan<float> center, ReadOnlySpan<float> gradScale, ReadOnlySpan<float> centeredScale, ReadOnlySpan<float> offset,
-        float beta, Span<float> gradInput)
+        float beta, Span<float> gradInput,
+        FusedActivation activation = FusedActivation.None, ReadOnlySpan<float> scale = default, ReadOnlySpan<float> shift = default)
     {
-        Validate("InputGradient", x.Length, batch, channels, spatial);
+        Validate("InputGradient", x.Length, batch, channels, spatial, activation);
+        if (activation != FusedActivation.None) PerChannel("InputGradient", channels, scale.Length, shift.Length, shift.Length);
         PerChannel("InputGradient", channels, center.Length, gradScale.Length, centeredScale.Length);
         PerChannel("InputGradient", channels, offset.Length, offset.Length, offset.Length);
         if (gradOutput.Length < x.Length || gradInput.Length < x.Length)
@@ -111,17 +131,22 @@ public static unsafe class Normalization
         fixed (float* pp = centeredScale)
         fixed (float* pq = offset)
         fixed (float* pg = gradInput)
+        fixed (float* pa = scale)
+        fixed (float* ph = shift)
         {
-            var job = Job.Begin(Kind.InputGradient, batch, channels, spatial);
+            var job = Job.Begin(Kind.InputGradient, batch, channels, spatial, activation);
             job.X = px; job.Dy = pd; job.Center = pc; job.GradScale = pk; job.CenteredScale = pp; job.Offset = pq; job.Dx = pg; job.Beta = beta;
+            job.Scale = pa; job.Shift = ph;
             job.Run();
         }
     }
 
-    static void Validate(string op, int length, int batch, int channels, int spatial)
+    static void Validate(string op, int length, int batch, int channels, int spatial, FusedActivation activation = FusedActivation.None)
     {
         if (batch < 0 || channels < 1 || spatial < 1 || length < (long)batch * channels * spatial)
             throw new ArgumentException($"{op}: [{batch}, {channels}, {spatial}] needs {(long)batch * channels * spatial} values (batch >= 0, channels and spatial >= 1), got {length}.");
+        if (activation != FusedActivation.None && spatial == 1)
+            throw new ArgumentException($"{op}: a fused activation needs planes (spatial > 1), got [{batch}, {channels}, 1]; apply the activation separately.");
     }
 
     static void PerChannel(string op, int channels, int a, int b, int c)
@@ -131,6 +156,41 @@ public static unsafe class Normalization
     }
 
     enum Kind { Statistics, Normalize, GradientSums, InputGradient }
+
+    /// <summary>An activation applied in the normalisation's own pass: its value, and its slope
+    /// at y times the incoming gradient.</summary>
+    interface IActivation
+    {
+        Vector<float> Forward(Vector<float> y);
+        float Forward(float y);
+        Vector<float> Backward(Vector<float> y, Vector<float> gradOutput);
+        float Backward(float y, float gradOutput);
+    }
+
+    readonly struct NoActivation : IActivation
+    {
+        public Vector<float> Forward(Vector<float> y) => y;
+        public float Forward(float y) => y;
+        public Vector<float> Backward(Vector<float> y, Vector<float> gradOutput) => gradOutput;
+        public float Backward(float y, float gradOutput) => gradOutput;
+    }
+
+    // Like TensorPrimitives.Max(y, 0): NaN stays NaN, so the anomaly checks still see it.
+    readonly struct ReluActivation : IActivation
+    {
+        public Vector<float> Forward(Vector<float> y) => Vector.ConditionalSelect(Vector.LessThan(y, Vector<float>.Zero), Vector<float>.Zero, y);
+        public float Forward(float y) => y < 0f ? 0f : y;
+        public Vector<float> Backward(Vector<float> y, Vector<float> gradOutput) => Vector.ConditionalSelect(Vector.GreaterThan(y, Vector<float>.Zero), gradOutput, Vector<float>.Zero);
+        public float Backward(float y, float gradOutput) => y > 0f ? gradOutput : 0f;
+    }
+
+    readonly struct HardSwishActivation : IActivation
+    {
+        public Vector<float> Forward(Vector<float> y) => default(Elementwise.HardSwishOperator).Invoke(y, y);
+        public float Forward(float y) => default(Elementwise.HardSwishOperator).Invoke(y, y);
+        public Vector<float> Backward(Vector<float> y, Vector<float> gradOutput) => default(Elementwise.HardSwishBackwardOperator).Invoke(y, gradOutput);
+        public float Backward(float y, float gradOutput) => default(Elementwise.HardSwishBackwardOperator).Invoke(y, gradOutput);
+    }
 
     /// <summary>One call's arguments as raw pointers (pinned by the caller while the threads run),
     /// one instance per calling thread with its delegate made once, so a call allocates nothing.</summary>
@@ -145,13 +205,14 @@ public static unsafe class Normalization
         public float* Center, Residual, Variance, InvStd, Scale, Shift; // per channel
         public float* SumGrad, SumGradCentered, GradScale, CenteredScale, Offset;
         public float Eps, Beta;
+        FusedActivation Activation;
 
         Job() => runTask = RunTask;
 
-        public static Job Begin(Kind kind, int batch, int channels, int spatial)
+        public static Job Begin(Kind kind, int batch, int channels, int spatial, FusedActivation activation = FusedActivation.None)
         {
             var job = current ??= new Job();
-            (job.kind, job.batch, job.channels, job.spatial) = (kind, batch, channels, spatial);
+            (job.kind, job.batch, job.channels, job.spatial, job.Activation) = (kind, batch, channels, spatial, activation);
             long work = (long)batch * channels * spatial;
             job.tasks = work < ParallelThreshold ? 1 : Math.Min(Workers.Count, channels);
             return job;
@@ -186,135 +247,191 @@ public static unsafe class Normalization
                 }
                 return;
             }
+            switch (Activation)
+            {
+                case FusedActivation.None: Planes<NoActivation>(first, end); break;
+                case FusedActivation.Relu: Planes<ReluActivation>(first, end); break;
+                case FusedActivation.HardSwish: Planes<HardSwishActivation>(first, end); break;
+            }
+        }
+
+        // ---- spatial > 1: channel c is the runs (n, c) of `spatial` contiguous floats ----
+
+        void Planes<TActivation>(int first, int end) where TActivation : struct, IActivation
+        {
             for (int c = first; c < end; c++)
             {
                 switch (kind)
                 {
                     case Kind.Statistics: PlaneStatistics(c); break;
-                    case Kind.Normalize: PlaneNormalize(c); break;
-                    case Kind.GradientSums: PlaneGradientSums(c); break;
-                    case Kind.InputGradient: PlaneInputGradient(c); break;
+                    case Kind.Normalize: PlaneNormalize<TActivation>(c); break;
+                    case Kind.GradientSums: PlaneGradientSums<TActivation>(c); break;
+                    case Kind.InputGradient: PlaneInputGradient<TActivation>(c); break;
                 }
             }
         }
 
-        /// <summary>Σ values, each float widened exactly and summed in double, <paramref name="wide"/>.Length at a time.</summary>
-        static double SumInDouble(ReadOnlySpan<float> values, Span<double> wide)
-        {
-            double sum = 0;
-            for (int start = 0; start < values.Length; start += wide.Length)
-            {
-                int length = Math.Min(wide.Length, values.Length - start);
-                TensorPrimitives.ConvertChecked(values.Slice(start, length), wide[..length]);
-                sum += TensorPrimitives.Sum<double>(wide[..length]);
-            }
-            return sum;
-        }
+        float* Run(float* data, int n, int c) => data + ((long)n * channels + c) * spatial;
 
-        ReadOnlySpan<float> ReadRun(float* data, int n, int c) => new(data + ((long)n * channels + c) * spatial, spatial);
-
-        Span<float> WriteRun(float* data, int n, int c) => new(data + ((long)n * channels + c) * spatial, spatial);
-
-        // ---- spatial > 1: channel c is the runs (n, c) of `spatial` contiguous floats ----
-
+        /// <summary>
+        /// One read of the channel from memory: each run's mean (summed in double) and its squared
+        /// deviations (read again while the run is still in cache), merged run by run with Chan,
+        /// Golub and LeVeque's update, M2 += M2ᵣ + δ²·count·countᵣ/(count + countᵣ).
+        /// </summary>
         void PlaneStatistics(int c)
         {
-            Span<double> wide = stackalloc double[Chunk];
-            double sum = 0;
-            for (int n = 0; n < batch; n++) sum += SumInDouble(ReadRun(X, n, c), wide);
-            long count = (long)batch * spatial;
-            double exactMean = count == 0 ? 0 : sum / count;
-            float mean = (float)exactMean;
-            Span<float> deviation = stackalloc float[Chunk];
-            double squares = 0;
+            double count = 0, mean = 0, squares = 0;
             for (int n = 0; n < batch; n++)
             {
-                var run = ReadRun(X, n, c);
-                for (int start = 0; start < spatial; start += Chunk)
-                {
-                    var part = run.Slice(start, Math.Min(Chunk, spatial - start));
-                    var d = deviation[..part.Length];
-                    TensorPrimitives.Subtract(part, mean, d);
-                    squares += TensorPrimitives.SumOfSquares(d);
-                }
+                float* run = Run(X, n, c);
+                double runMean = SumInDouble(run, spatial) / spatial;
+                float runCenter = (float)runMean;
+                double offCenter = runMean - runCenter;
+                // Σ(x − μᵣ)² = Σ(x − m)² − countᵣ·(μᵣ − m)² for the float m near the exact run mean μᵣ.
+                double runSquares = Math.Max(SumOfSquaredDeviations(run, spatial, runCenter) - spatial * offCenter * offCenter, 0);
+                double total = count + spatial, delta = runMean - mean;
+                mean += delta * spatial / total;
+                squares += runSquares + delta * delta * (count * spatial / total);
+                count = total;
             }
-            Center[c] = mean;
-            Residual[c] = (float)(exactMean - mean);
-            // Σ(x − m)² = Σ(x − μ)² + M·(μ − m)² for the float m near the exact mean μ.
-            double variance = count == 0 ? 0 : Math.Max(squares / count - (exactMean - mean) * (exactMean - mean), 0);
+            float center = (float)mean;
+            Center[c] = center;
+            Residual[c] = (float)(mean - center);
+            double variance = squares / count;
             Variance[c] = (float)variance;
             InvStd[c] = (float)(1.0 / Math.Sqrt(variance + Eps));
         }
 
-        void PlaneNormalize(int c)
+        /// <summary>Σ values, each float widened to double (exact) before it is added.</summary>
+        static double SumInDouble(float* values, int length)
         {
+            var low = Vector<double>.Zero;
+            var high = Vector<double>.Zero;
+            int i = 0;
+            for (; i <= length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                Vector.Widen(Vector.Load(values + i), out var lower, out var upper);
+                low += lower;
+                high += upper;
+            }
+            double sum = Vector.Sum(low + high);
+            for (; i < length; i++) sum += values[i];
+            return sum;
+        }
+
+        /// <summary>Σ(x − center)²: float sums over Chunk values (all terms positive, so a float
+        /// sum of a few dozen per lane loses nothing that matters), added up in double.</summary>
+        static double SumOfSquaredDeviations(float* values, int length, float center)
+        {
+            var centers = new Vector<float>(center);
+            double sum = 0;
+            for (int start = 0; start < length; start += Chunk)
+            {
+                int end = Math.Min(length, start + Chunk), i = start;
+                var squares = Vector<float>.Zero;
+                for (; i <= end - Vector<float>.Count; i += Vector<float>.Count)
+                {
+                    var deviation = Vector.Load(values + i) - centers;
+                    squares += deviation * deviation;
+                }
+                float part = Vector.Sum(squares);
+                for (; i < end; i++)
+                {
+                    float deviation = values[i] - center;
+                    part += deviation * deviation;
+                }
+                sum += part;
+            }
+            return sum;
+        }
+
+        // The normalised value y = (x − center)·scale + shift is recomputed in the backward passes
+        // with these same operations (never fused into an FMA), so its activation slope is the one
+        // the forward pass saw, bitwise.
+        (float Center, float Scale, float Shift) Affine<TActivation>(int c) where TActivation : struct, IActivation =>
+            typeof(TActivation) == typeof(NoActivation) ? (Center[c], 0f, 0f) : (Center[c], Scale[c], Shift[c]);
+
+        void PlaneNormalize<TActivation>(int c) where TActivation : struct, IActivation
+        {
+            var activation = default(TActivation);
             float center = Center[c], scale = Scale[c], shift = Shift[c];
-            // Three passes over a chunk that stays in L1 (TensorPrimitives has no a·s + t for scalars s, t).
+            Vector<float> centers = new(center), scales = new(scale), shifts = new(shift);
             for (int n = 0; n < batch; n++)
             {
-                var x = ReadRun(X, n, c);
-                var y = WriteRun(Y, n, c);
-                for (int start = 0; start < spatial; start += Chunk)
-                {
-                    int length = Math.Min(Chunk, spatial - start);
-                    var part = y.Slice(start, length);
-                    TensorPrimitives.Subtract(x.Slice(start, length), center, part);
-                    TensorPrimitives.Multiply(part, scale, part);
-                    TensorPrimitives.Add(part, shift, part);
-                }
+                float* x = Run(X, n, c), y = Run(Y, n, c);
+                int i = 0;
+                for (; i <= spatial - Vector<float>.Count; i += Vector<float>.Count)
+                    activation.Forward((Vector.Load(x + i) - centers) * scales + shifts).Store(y + i);
+                for (; i < spatial; i++) y[i] = activation.Forward((x[i] - center) * scale + shift);
             }
         }
 
-        void PlaneGradientSums(int c)
+        /// <summary>Σ g and Σ g·(x − center) with g = the gradient reaching the normalised value
+        /// (dy, or dy·act'(y) with an activation), as float sums over Chunk values added up in double.</summary>
+        void PlaneGradientSums<TActivation>(int c) where TActivation : struct, IActivation
         {
-            float center = Center[c];
-            Span<float> deviation = stackalloc float[Chunk];
-            Span<double> wide = stackalloc double[Chunk];
+            var activation = default(TActivation);
+            var (center, scale, shift) = Affine<TActivation>(c);
+            Vector<float> centers = new(center), scales = new(scale), shifts = new(shift);
             double sumGrad = 0, sumGradCentered = 0;
             for (int n = 0; n < batch; n++)
             {
-                var x = ReadRun(X, n, c);
-                var dy = ReadRun(Dy, n, c);
-                sumGrad += SumInDouble(dy, wide);
+                float* x = Run(X, n, c), dy = Run(Dy, n, c);
                 for (int start = 0; start < spatial; start += Chunk)
                 {
-                    int length = Math.Min(Chunk, spatial - start);
-                    var d = deviation[..length];
-                    TensorPrimitives.Subtract(x.Slice(start, length), center, d);
-                    sumGradCentered += TensorPrimitives.Dot(dy.Slice(start, length), d);
+                    int end = Math.Min(spatial, start + Chunk), i = start;
+                    var grads = Vector<float>.Zero;
+                    var gradsCentered = Vector<float>.Zero;
+                    for (; i <= end - Vector<float>.Count; i += Vector<float>.Count)
+                    {
+                        var deviation = Vector.Load(x + i) - centers;
+                        var grad = activation.Backward(deviation * scales + shifts, Vector.Load(dy + i));
+                        grads += grad;
+                        gradsCentered += grad * deviation;
+                    }
+                    float partGrad = Vector.Sum(grads), partGradCentered = Vector.Sum(gradsCentered);
+                    for (; i < end; i++)
+                    {
+                        float deviation = x[i] - center;
+                        float grad = activation.Backward(deviation * scale + shift, dy[i]);
+                        partGrad += grad;
+                        partGradCentered += grad * deviation;
+                    }
+                    sumGrad += partGrad;
+                    sumGradCentered += partGradCentered;
                 }
             }
             SumGrad[c] = (float)sumGrad;
             SumGradCentered[c] = (float)sumGradCentered;
         }
 
-        void PlaneInputGradient(int c)
+        void PlaneInputGradient<TActivation>(int c) where TActivation : struct, IActivation
         {
-            float center = Center[c], gradScale = GradScale[c], centeredScale = CenteredScale[c], offset = Offset[c];
-            Span<float> term = stackalloc float[Chunk];
+            var activation = default(TActivation);
+            var (center, scale, shift) = Affine<TActivation>(c);
+            float gradScale = GradScale[c], centeredScale = CenteredScale[c], offset = Offset[c];
+            Vector<float> centers = new(center), scales = new(scale), shifts = new(shift);
+            Vector<float> gradScales = new(gradScale), centeredScales = new(centeredScale), offsets = new(offset);
+            bool accumulate = Beta != 0f;
             for (int n = 0; n < batch; n++)
             {
-                var x = ReadRun(X, n, c);
-                var dy = ReadRun(Dy, n, c);
-                var dx = WriteRun(Dx, n, c);
-                for (int start = 0; start < spatial; start += Chunk)
+                float* x = Run(X, n, c), dy = Run(Dy, n, c), dx = Run(Dx, n, c);
+                int i = 0;
+                for (; i <= spatial - Vector<float>.Count; i += Vector<float>.Count)
                 {
-                    int length = Math.Min(Chunk, spatial - start);
-                    InputGradientChunk(x.Slice(start, length), dy.Slice(start, length), dx.Slice(start, length), term[..length],
-                        center, gradScale, centeredScale, offset);
+                    var deviation = Vector.Load(x + i) - centers;
+                    var grad = activation.Backward(deviation * scales + shifts, Vector.Load(dy + i));
+                    var result = grad * gradScales + deviation * centeredScales + offsets;
+                    (accumulate ? Vector.Load(dx + i) + result : result).Store(dx + i);
+                }
+                for (; i < spatial; i++)
+                {
+                    float deviation = x[i] - center;
+                    float grad = activation.Backward(deviation * scale + shift, dy[i]);
+                    float result = grad * gradScale + deviation * centeredScale + offset;
+                    dx[i] = accumulate ? dx[i] + result : result;
                 }
             }
-        }
-
-        void InputGradientChunk(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, Span<float> term,
-            float center, float gradScale, float centeredScale, float offset)
-        {
-            var target = Beta == 0f ? dx : term;
-            TensorPrimitives.Subtract(x, center, target);
-            TensorPrimitives.Multiply(target, centeredScale, target);
-            TensorPrimitives.MultiplyAdd(dy, gradScale, target, target);
-            TensorPrimitives.Add(target, offset, target);
-            if (Beta != 0f) TensorPrimitives.Add(dx, term, dx);
         }
 
         // ---- spatial = 1: channel c is column c of the [batch, channels] matrix ----

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Sinapse.Kernels;
 using Sinapse.Ops;
 using Sinapse.Tensors;
 
@@ -80,7 +81,11 @@ public abstract class BatchNormBase : Module
         Bias?.Span.Fill(0f);
     }
 
-    public override Tensor Forward(Tensor input)
+    public override Tensor Forward(Tensor input) => Forward(input, FusedActivation.None);
+
+    /// <summary>The forward pass with an activation applied in the same pass (what
+    /// <see cref="Sequential"/> runs for BN followed by ReLU or hard-swish).</summary>
+    internal Tensor Forward(Tensor input, FusedActivation activation)
     {
         CheckInput(input.Shape);
         float factor = Momentum ?? 0f;
@@ -90,7 +95,7 @@ public abstract class BatchNormBase : Module
             if (Momentum == null) factor = 1f / batches;
         }
         // As PyTorch: batch statistics in training, and always when no running statistics are kept.
-        return F.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, training: Training || RunningMean == null, factor, Eps);
+        return F.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, training: Training || RunningMean == null, factor, Eps, activation);
     }
 
     public override Shape OutputShape(Shape input)

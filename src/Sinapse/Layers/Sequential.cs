@@ -1,3 +1,5 @@
+using Sinapse.Autograd;
+using Sinapse.Kernels;
 using Sinapse.Tensors;
 
 namespace Sinapse.Layers;
@@ -53,7 +55,23 @@ public sealed class Sequential : Module
     public override Tensor Forward(Tensor input)
     {
         var x = input;
-        foreach (var layer in layers) x = layer.Call(x);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            // Batch norm and the ReLU or hard-swish after it run as one pass over memory (one op on
+            // the tape), unless anomaly detection is to check each layer's output on its own.
+            var activation = i + 1 < layers.Count && !AnomalyDetection.Enabled ? layers[i + 1] switch
+            {
+                Relu => FusedActivation.Relu,
+                HardSwish => FusedActivation.HardSwish,
+                _ => FusedActivation.None,
+            } : FusedActivation.None;
+            if (layers[i] is BatchNormBase norm && activation != FusedActivation.None)
+            {
+                x = norm.Forward(x, activation);
+                i++;
+            }
+            else x = layers[i].Call(x);
+        }
         return x;
     }
 

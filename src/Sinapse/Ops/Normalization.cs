@@ -19,23 +19,33 @@ public static partial class F
     /// are left unchanged.</para>
     /// <para>One op with a hand-written backward (the closed form
     /// dx = (γ/σ)/M·(M·dy − Σdy − x̂·Σ(dy·x̂)), dγ = Σ dy·x̂, dβ = Σ dy); the running statistics
-    /// are buffers and get no gradient.</para>
+    /// are buffers and get no gradient. With a fused activation, dy there is the gradient reaching
+    /// the normalised value, dz·act'(y), with y recomputed from x.</para>
     /// </remarks>
     /// <param name="runningMean">[C], updated in place in training; null to use batch statistics only (PyTorch's track_running_stats = False).</param>
     /// <param name="runningVar">[C], as <paramref name="runningMean"/>; both or neither.</param>
     /// <param name="weight">γ [C], or null for γ = 1 (affine = False).</param>
     /// <param name="bias">β [C], or null for β = 0.</param>
+    /// <param name="activation">An activation applied to the output in the same pass: the result
+    /// is F.Relu or F.HardSwish of the normalised output, without its own passes over memory.</param>
     public static Tensor BatchNorm(Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias, bool training,
-        float momentum = 0.1f, float eps = 1e-5f)
+        float momentum = 0.1f, float eps = 1e-5f, FusedActivation activation = FusedActivation.None)
     {
         var (batch, channels, spatial) = BatchNormGeometry("BatchNorm", x.Shape, runningMean, runningVar, weight, bias, training);
         if (!(eps >= 0f)) throw new ArgumentOutOfRangeException(nameof(eps), eps, "BatchNorm: eps must be >= 0.");
+        // The kernels fuse only over planes; a column per channel gets the activation as its own op.
+        if (spatial == 1 && activation != FusedActivation.None)
+        {
+            var normalized = BatchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps);
+            return activation == FusedActivation.Relu ? Relu(normalized) : HardSwish(normalized);
+        }
         long count = (long)batch * spatial;
 
         // Per-channel scratch: the float center, its residual (center + residual is the mean to
-        // double precision), 1/σ and the scale γ/σ the output was normalised with, kept for the
-        // backward pass; then the shift and the variance, whose room the backward pass reuses.
-        var perChannel = Tensor.Empty(8 * channels);
+        // double precision), 1/σ, the scale γ/σ and the shift the output was normalised with, kept
+        // for the backward pass; then the variance, whose room the backward pass reuses, and three
+        // vectors for the backward pass.
+        var perChannel = Tensor.Empty(9 * channels);
         var all = perChannel.Span;
         var center = all[..channels];
         var residual = all.Slice(channels, channels);
@@ -77,7 +87,7 @@ public static partial class F
         for (int c = 0; c < channels; c++) shift[c] -= residual[c] * scale[c];
 
         var y = Tensor.Empty(x.Shape);
-        Normalization.Normalize(x.Span, batch, channels, spatial, center, scale, shift, y.Span);
+        Normalization.Normalize(x.Span, batch, channels, spatial, center, scale, shift, y.Span, activation);
 
         if (Tape.NeedsGrad(x, weight, bias))
             Tape.Record("BatchNorm", y, gradOutput =>
@@ -87,14 +97,15 @@ public static partial class F
                 var residual = all.Slice(channels, channels);
                 var invStd = all.Slice(2 * channels, channels);
                 var scale = all.Slice(3 * channels, channels);
-                var sumGrad = all.Slice(4 * channels, channels);
-                var sumGradCentered = all.Slice(5 * channels, channels);
+                var shift = all.Slice(4 * channels, channels);
+                var sumGrad = all.Slice(5 * channels, channels);
+                var sumGradCentered = all.Slice(8 * channels, channels);
                 var dy = gradOutput.Span;
                 bool weightGrad = weight != null && weight.RequiresGrad, biasGrad = bias != null && bias.RequiresGrad;
                 // Frozen γ and β in evaluation mode (fine-tuning around a frozen BN) need no sums: dx = (γ/σ)·dy.
                 if (training || weightGrad || biasGrad)
                 {
-                    Normalization.GradientSums(x.Span, dy, batch, channels, spatial, center, sumGrad, sumGradCentered);
+                    Normalization.GradientSums(x.Span, dy, batch, channels, spatial, center, sumGrad, sumGradCentered, activation, scale, shift);
                     // Σ dy·(x − μ) = Σ dy·(x − center) − residual·Σ dy
                     for (int c = 0; c < channels; c++) sumGradCentered[c] -= residual[c] * sumGrad[c];
                 }
@@ -126,7 +137,7 @@ public static partial class F
                     else centeredScale[c] = offset[c] = 0f;
                 }
                 var dx = Tape.GradientTarget(x, out float betaX);
-                Normalization.InputGradient(x.Span, dy, batch, channels, spatial, center, scale, centeredScale, offset, betaX, dx);
+                Normalization.InputGradient(x.Span, dy, batch, channels, spatial, center, scale, centeredScale, offset, betaX, dx, activation, scale, shift);
             }, x, weight, bias);
         return y;
     }

@@ -98,6 +98,56 @@ public class NormalizationTests
         }
     }
 
+    // Odd planes leave a scalar tail after the vectors; values straddle hard-swish's kinks at ±3.
+    [Theory]
+    [InlineData(FusedActivation.Relu, 3, 5, 7)]
+    [InlineData(FusedActivation.HardSwish, 3, 5, 7)]
+    [InlineData(FusedActivation.HardSwish, 4, 6, 49)]
+    [InlineData(FusedActivation.Relu, 4, 8, 1100)]
+    [InlineData(FusedActivation.HardSwish, 16, 32, 64)]
+    public void AFusedActivationIsBitwiseTheNormalisationThenTheActivation(FusedActivation activation, int batch, int channels, int spatial)
+    {
+        int length = batch * channels * spatial;
+        var x = Expect.Random([length], 11, -3f, 5f).ToArray();
+        var gradOutput = Expect.Random([length], 12).ToArray();
+        float[] center = Expect.Random([channels], 13, 0f, 1f).ToArray(), scale = Expect.Random([channels], 14, 0.5f, 4f).ToArray();
+        float[] shift = Expect.Random([channels], 15).ToArray(), p = Expect.Random([channels], 16).ToArray(), q = Expect.Random([channels], 17).ToArray();
+
+        // The reference: normalise, then the activation's own kernels.
+        var normalized = new float[length];
+        Normalization.Normalize(x, batch, channels, spatial, center, scale, shift, normalized);
+        float[] expectedY = new float[length], gradNormalized = new float[length];
+        if (activation == FusedActivation.Relu)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Max(normalized, 0f, expectedY);
+            Elementwise.ScaleBySign(normalized, gradOutput, 1f, 0f, gradNormalized);
+        }
+        else
+        {
+            Elementwise.HardSwish(normalized, expectedY);
+            Elementwise.HardSwishBackward(normalized, gradOutput, gradNormalized);
+        }
+
+        var y = new float[length];
+        Normalization.Normalize(x, batch, channels, spatial, center, scale, shift, y, activation);
+        Assert.Equal(expectedY, y);
+
+        float[] expectedSums = new float[channels], expectedSumsCentered = new float[channels], sums = new float[channels], sumsCentered = new float[channels];
+        Normalization.GradientSums(x, gradNormalized, batch, channels, spatial, center, expectedSums, expectedSumsCentered);
+        Normalization.GradientSums(x, gradOutput, batch, channels, spatial, center, sums, sumsCentered, activation, scale, shift);
+        Assert.Equal(expectedSums, sums);
+        Assert.Equal(expectedSumsCentered, sumsCentered);
+
+        foreach (float beta in new[] { 0f, 1f })
+        {
+            var expectedDx = Expect.Random([length], 18).ToArray();
+            var dx = (float[])expectedDx.Clone();
+            Normalization.InputGradient(x, gradNormalized, batch, channels, spatial, center, scale, p, q, beta, expectedDx);
+            Normalization.InputGradient(x, gradOutput, batch, channels, spatial, center, scale, p, q, beta, dx, activation, scale, shift);
+            Assert.Equal(expectedDx, dx);
+        }
+    }
+
     [Fact]
     public void RejectsInconsistentSizes()
     {
@@ -105,5 +155,8 @@ public class NormalizationTests
         Assert.Throws<ArgumentException>(() => Normalization.Statistics(new float[10], 2, 3, 2, 1e-5f, perChannel, perChannel, perChannel, perChannel));
         Assert.Throws<ArgumentException>(() => Normalization.Statistics(new float[12], 2, 3, 2, 1e-5f, new float[2], perChannel, perChannel, perChannel));
         Assert.Throws<ArgumentException>(() => Normalization.Normalize(new float[12], 2, 3, 2, perChannel, perChannel, perChannel, new float[11]));
+        // Fused activations run over planes only.
+        Assert.Throws<ArgumentException>(() => Normalization.Normalize(new float[6], 2, 3, 1, perChannel, perChannel, perChannel, new float[6], FusedActivation.Relu));
+        Assert.Throws<ArgumentException>(() => Normalization.GradientSums(new float[12], new float[12], 2, 3, 2, perChannel, perChannel, perChannel, FusedActivation.Relu));
     }
 }

@@ -1,3 +1,4 @@
+using Sinapse.Autograd;
 using Sinapse.Layers;
 using Sinapse.Tensors;
 
@@ -42,5 +43,28 @@ public class SequentialTests
         var error = Assert.Throws<ArgumentException>(() => model.OutputShape(new Shape(2, 12)));
         Assert.Contains("Linear(6 -> 3)", error.Message);
         Assert.Contains("[2, 5]", error.Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BatchNormThenAnActivationGivesWhatTheLayersGiveOneByOne(bool training)
+    {
+        // Sequential fuses BN with the ReLU or hard-swish after it, except under anomaly detection.
+        Tensor[] Run(bool fused)
+        {
+            var model = new Sequential(new Conv2d(2, 3, 3, padding: new Padding(1), rng: new Rng(1)), new BatchNorm2d(3), new HardSwish(),
+                new Conv2d(3, 3, 1, rng: new Rng(2)), new BatchNorm2d(3), new Relu());
+            if (!training) model.Eval();
+            var x = Tensor.Uniform(new Shape(2, 2, 5, 5), -2f, 2f, new Rng(3));
+            x.RequiresGrad = true;
+            using var anomalies = fused ? default : AnomalyDetection.Enable();
+            var y = model.Call(x);
+            Sinapse.Ops.F.Sum(Sinapse.Ops.F.Multiply(y, Tensor.Uniform(y.Shape, -1f, 1f, new Rng(4)))).Backward();
+            return [y, x.Grad!, .. model.Parameters().Select(p => p.Grad!)];
+        }
+        var (expected, actual) = (Run(false), Run(true));
+        Assert.Equal(expected[0].ToArray(), actual[0].ToArray());
+        for (int i = 1; i < expected.Length; i++) Assert.Equal(expected[i].ToArray(), actual[i].ToArray());
     }
 }

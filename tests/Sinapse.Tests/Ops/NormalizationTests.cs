@@ -1,4 +1,5 @@
 using Sinapse.Autograd;
+using Sinapse.Kernels;
 using Sinapse.Ops;
 using Sinapse.Tensors;
 using Sinapse.Tests.Support;
@@ -65,6 +66,37 @@ public class NormalizationTests
     public void GradientAccumulatesForPlanesToo() =>
         Expect.GradientsMatch(x => F.Add(F.BatchNorm(x[0], null, null, x[1], x[2], training: true), F.Multiply(x[0], 0.5f)),
             Expect.Random([2, 3, 2, 2], 12), Expect.Random([3], 13, 0.5f, 1.5f), Expect.Random([3], 14));
+
+    // [N, C] takes the unfused route (the kernels fuse over planes only); [2, 3, 1, 1] is planes of one.
+    [Theory]
+    [InlineData(FusedActivation.HardSwish, true, new[] { 2, 3, 3, 5 })]
+    [InlineData(FusedActivation.Relu, true, new[] { 3, 2, 1, 1 })]
+    [InlineData(FusedActivation.HardSwish, false, new[] { 2, 3, 2, 3 })]
+    [InlineData(FusedActivation.Relu, true, new[] { 5, 3 })]
+    public void AFusedActivationMatchesTheActivationOfTheOutput(FusedActivation activation, bool training, int[] shape)
+    {
+        int c = shape[1];
+        Func<Tensor, Tensor> act = activation == FusedActivation.Relu ? F.Relu : F.HardSwish;
+        var inputs = new[] { Expect.Random(shape, 30, -3f, 3f), Expect.Random([c], 31, 0.5f, 3f), Expect.Random([c], 32) };
+        var runningMean = Expect.Random([c], 33, -0.5f, 0.5f);
+        var runningVar = Expect.Random([c], 34, 0.5f, 2f);
+        Tensor[] Run(bool fused)
+        {
+            var x = inputs.Select(t => { var p = t.Clone(); p.RequiresGrad = true; return p; }).ToArray();
+            var y = fused ? F.BatchNorm(x[0], runningMean.Clone(), runningVar.Clone(), x[1], x[2], training, activation: activation)
+                : act(F.BatchNorm(x[0], runningMean.Clone(), runningVar.Clone(), x[1], x[2], training));
+            F.Sum(F.Multiply(y, Expect.Random(shape, 35))).Backward();
+            return [y, x[0].Grad!, x[1].Grad!, x[2].Grad!];
+        }
+        var (expected, actual) = (Run(false), Run(true));
+        Assert.Equal(expected[0].ToArray(), actual[0].ToArray());
+        for (int i = 1; i < expected.Length; i++) Expect.Close(expected[i].Span, actual[i].Span, 1e-5, $"gradient {i}");
+    }
+
+    [Fact]
+    public void GradientWithAFusedHardSwish() =>
+        Expect.GradientsMatch(x => F.BatchNorm(x[0], null, null, x[1], x[2], training: true, activation: FusedActivation.HardSwish),
+            Expect.Random([2, 3, 2, 3], 36), Expect.Random([3], 37, 0.5f, 1.5f), Expect.Random([3], 38));
 
     [Fact]
     public void WeightAndBiasGetGradientsWhenTheInputDoesNot()
