@@ -701,18 +701,20 @@ internal static unsafe class DepthwiseConvolution
             {
                 float* row = padded + (nint)(ih + g.PadTop) * strideW * phaseLength;
                 float* sourceRow = source + (nint)ih * width;
-                if (strideW == 1)
-                {
-                    new ReadOnlySpan<float>(sourceRow, width).CopyTo(new Span<float>(row + g.PadLeft, width));
-                    continue;
-                }
-                for (int iw = 0; iw < width; iw++)
-                {
-                    int column = iw + g.PadLeft;
-                    row[(column % strideW) * phaseLength + column / strideW] = sourceRow[iw];
-                }
+                if (strideW == 1) new ReadOnlySpan<float>(sourceRow, width).CopyTo(new Span<float>(row + g.PadLeft, width));
+                else
+                    for (int r = 0; r < strideW; r++)
+                    {
+                        int first = FirstColumnOfPhase(r, g.PadLeft, strideW);
+                        float* phase = row + r * phaseLength + (first + g.PadLeft) / strideW;
+                        for (int iw = first; iw < width; iw += strideW) *phase++ = sourceRow[iw];
+                    }
             }
         }
+
+        /// <summary>The first input column iw ≥ 0 whose padded column iw + padLeft is at phase r
+        /// (the next ones are every stride columns: walking them needs no division per pixel).</summary>
+        static int FirstColumnOfPhase(int r, int padLeft, int stride) => FloorModulo(r - padLeft, stride);
 
         void ForwardPlane(int plane, float* padded)
         {
@@ -802,11 +804,12 @@ internal static unsafe class DepthwiseConvolution
                         else TensorPrimitives.Add(target, values, target);
                         continue;
                     }
-                    for (int iw = 0; iw < width; iw++)
+                    bool accumulate = DXBeta != 0f;
+                    for (int r = 0; r < strideW; r++)
                     {
-                        int column = iw + g.PadLeft;
-                        float value = phaseRows[(column % strideW) * phaseLength + column / strideW];
-                        dxRow[iw] = DXBeta == 0f ? value : dxRow[iw] + value;
+                        int first = FirstColumnOfPhase(r, g.PadLeft, strideW);
+                        float* phase = phaseRows + r * phaseLength + (first + g.PadLeft) / strideW;
+                        for (int iw = first; iw < width; iw += strideW, phase++) dxRow[iw] = accumulate ? dxRow[iw] + *phase : *phase;
                     }
                 }
             }
