@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Sinapse.Kernels;
@@ -69,13 +70,13 @@ public static class Elementwise
 
     internal readonly struct HardSwishOperator : IOperator
     {
-        public Vector<float> Invoke(Vector<float> x, Vector<float> _) => x * Vector.Min(Vector.Max(x + new Vector<float>(3f), Vector<float>.Zero), new Vector<float>(6f)) / new Vector<float>(6f);
-        public float Invoke(float x, float _) => x * Math.Clamp(x + 3f, 0f, 6f) / 6f;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector<float> Invoke(Vector<float> x, Vector<float> _) => x * Vector.Min(Vector.Max(x + new Vector<float>(3f), Vector<float>.Zero), new Vector<float>(6f)) / new Vector<float>(6f);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x, float _) => x * Math.Clamp(x + 3f, 0f, 6f) / 6f;
     }
 
     internal readonly struct HardSwishBackwardOperator : IOperator
     {
-        public Vector<float> Invoke(Vector<float> x, Vector<float> dy)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector<float> Invoke(Vector<float> x, Vector<float> dy)
         {
             var middle = dy * (x / new Vector<float>(3f) + new Vector<float>(0.5f));
             var inside = Vector.ConditionalSelect(Vector.LessThanOrEqual(x, new Vector<float>(3f)), middle, dy);

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Sinapse.Kernels;
 
@@ -141,6 +142,84 @@ public static unsafe class Normalization
         }
     }
 
+    /// <summary>
+    /// The whole forward pass, channel by channel (so a channel's second read comes from cache
+    /// rather than memory): with <paramref name="batchStatistics"/>, <see cref="Statistics"/> into
+    /// mean, meanResidual, variance and invStd; else those (variance aside) are given, e.g. from the
+    /// running statistics. Then scale[c] = γ[c]·invStd[c] and shift[c] = β[c] − meanResidual[c]·scale[c]
+    /// (γ = 1 and β = 0 where <paramref name="weight"/> or <paramref name="bias"/> is empty) and
+    /// y = act((x − mean[c])·scale[c] + shift[c]) as <see cref="Normalize"/>.
+    /// </summary>
+    public static void Forward(ReadOnlySpan<float> x, int batch, int channels, int spatial, float eps, bool batchStatistics,
+        ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> mean, Span<float> meanResidual, Span<float> variance,
+        Span<float> invStd, Span<float> scale, Span<float> shift, Span<float> y, FusedActivation activation = FusedActivation.None)
+    {
+        Validate("Forward", x.Length, batch, channels, spatial, activation);
+        PerChannel("Forward", channels, mean.Length, meanResidual.Length, variance.Length);
+        PerChannel("Forward", channels, invStd.Length, scale.Length, shift.Length);
+        PerChannel("Forward", channels, weight.IsEmpty ? channels : weight.Length, bias.IsEmpty ? channels : bias.Length, channels);
+        if (y.Length < x.Length) throw new ArgumentException($"Forward: the output holds {y.Length} values, the input {x.Length}.");
+        fixed (float* px = x)
+        fixed (float* pw = weight)
+        fixed (float* pb = bias)
+        fixed (float* pm = mean)
+        fixed (float* pr = meanResidual)
+        fixed (float* pv = variance)
+        fixed (float* pi = invStd)
+        fixed (float* ps = scale)
+        fixed (float* ph = shift)
+        fixed (float* py = y)
+        {
+            var job = Job.Begin(Kind.Forward, batch, channels, spatial, activation);
+            job.X = px; job.Weight = weight.IsEmpty ? null : pw; job.Bias = bias.IsEmpty ? null : pb;
+            job.Center = pm; job.Residual = pr; job.Variance = pv; job.InvStd = pi; job.Scale = ps; job.Shift = ph; job.Y = py;
+            job.Eps = eps; job.BatchStatistics = batchStatistics;
+            job.Run();
+        }
+    }
+
+    /// <summary>
+    /// The whole backward pass of <see cref="Forward"/>, channel by channel: g = gradOutput (times
+    /// act'(y) with an activation), sumGrad[c] = Σ g and sumGradCentered[c] = Σ g·(x − μ) with
+    /// μ = mean + meanResidual (both skipped when empty, allowed without batch statistics), then
+    /// dx = beta·dx + scale·g + (x − mean)·centeredScale + offset (skipped when gradInput is empty):
+    /// the closed form dx = (γ/σ)·(g − Σg/M − x̂·Σ(g·x̂)/M) with batch statistics (which depend on x),
+    /// dx = (γ/σ)·g without. The per-channel factors are written to centeredScale and offset.
+    /// </summary>
+    public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> gradOutput, int batch, int channels, int spatial, bool batchStatistics,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> meanResidual, ReadOnlySpan<float> invStd, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
+        Span<float> sumGrad, Span<float> sumGradCentered, Span<float> centeredScale, Span<float> offset, float beta, Span<float> gradInput,
+        FusedActivation activation = FusedActivation.None)
+    {
+        Validate("Backward", x.Length, batch, channels, spatial, activation);
+        PerChannel("Backward", channels, mean.Length, meanResidual.Length, invStd.Length);
+        PerChannel("Backward", channels, scale.Length, shift.Length, Math.Min(centeredScale.Length, offset.Length));
+        bool sums = !sumGrad.IsEmpty || !sumGradCentered.IsEmpty;
+        if (sums) PerChannel("Backward", channels, sumGrad.Length, sumGradCentered.Length, channels);
+        else if (batchStatistics && !gradInput.IsEmpty) throw new ArgumentException("Backward: the input gradient with batch statistics needs the gradient sums.");
+        if (gradOutput.Length < x.Length || (!gradInput.IsEmpty && gradInput.Length < x.Length))
+            throw new ArgumentException($"Backward: the gradients hold {gradOutput.Length} and {gradInput.Length} values, the input {x.Length}.");
+        fixed (float* px = x)
+        fixed (float* pd = gradOutput)
+        fixed (float* pm = mean)
+        fixed (float* pr = meanResidual)
+        fixed (float* pi = invStd)
+        fixed (float* pa = scale)
+        fixed (float* ph = shift)
+        fixed (float* ps = sumGrad)
+        fixed (float* pk = sumGradCentered)
+        fixed (float* pp = centeredScale)
+        fixed (float* pq = offset)
+        fixed (float* pg = gradInput)
+        {
+            var job = Job.Begin(Kind.Backward, batch, channels, spatial, activation);
+            job.X = px; job.Dy = pd; job.Center = pm; job.Residual = pr; job.InvStd = pi; job.Scale = pa; job.GradScale = pa; job.Shift = ph;
+            job.SumGrad = sums ? ps : null; job.SumGradCentered = pk; job.CenteredScale = pp; job.Offset = pq;
+            job.Dx = gradInput.IsEmpty ? null : pg; job.Beta = beta; job.BatchStatistics = batchStatistics;
+            job.Run();
+        }
+    }
+
     static void Validate(string op, int length, int batch, int channels, int spatial, FusedActivation activation = FusedActivation.None)
     {
         if (batch < 0 || channels < 1 || spatial < 1 || length < (long)batch * channels * spatial)
@@ -155,7 +234,7 @@ public static unsafe class Normalization
             throw new ArgumentException($"{op}: every per-channel vector needs {channels} values, got {a}, {b} and {c}.");
     }
 
-    enum Kind { Statistics, Normalize, GradientSums, InputGradient }
+    enum Kind { Statistics, Normalize, GradientSums, InputGradient, Forward, Backward }
 
     /// <summary>An activation applied in the normalisation's own pass: its value, and its slope
     /// at y times the incoming gradient.</summary>
@@ -169,27 +248,27 @@ public static unsafe class Normalization
 
     readonly struct NoActivation : IActivation
     {
-        public Vector<float> Forward(Vector<float> y) => y;
-        public float Forward(float y) => y;
-        public Vector<float> Backward(Vector<float> y, Vector<float> gradOutput) => gradOutput;
-        public float Backward(float y, float gradOutput) => gradOutput;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector<float> Forward(Vector<float> y) => y;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Forward(float y) => y;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector<float> Backward(Vector<float> y, Vector<float> gradOutput) => gradOutput;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Backward(float y, float gradOutput) => gradOutput;
     }
 
     // Like TensorPrimitives.Max(y, 0): NaN stays NaN, so the anomaly checks still see it.
     readonly struct ReluActivation : IActivation
     {
-        public Vector<float> Forward(Vector<float> y) => Vector.ConditionalSelect(Vector.LessThan(y, Vector<float>.Zero), Vector<float>.Zero, y);
-        public float Forward(float y) => y < 0f ? 0f : y;
-        public Vector<float> Backward(Vector<float> y, Vector<float> gradOutput) => Vector.ConditionalSelect(Vector.GreaterThan(y, Vector<float>.Zero), gradOutput, Vector<float>.Zero);
-        public float Backward(float y, float gradOutput) => y > 0f ? gradOutput : 0f;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector<float> Forward(Vector<float> y) => Vector.ConditionalSelect(Vector.LessThan(y, Vector<float>.Zero), Vector<float>.Zero, y);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Forward(float y) => y < 0f ? 0f : y;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector<float> Backward(Vector<float> y, Vector<float> gradOutput) => Vector.ConditionalSelect(Vector.GreaterThan(y, Vector<float>.Zero), gradOutput, Vector<float>.Zero);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Backward(float y, float gradOutput) => y > 0f ? gradOutput : 0f;
     }
 
     readonly struct HardSwishActivation : IActivation
     {
-        public Vector<float> Forward(Vector<float> y) => default(Elementwise.HardSwishOperator).Invoke(y, y);
-        public float Forward(float y) => default(Elementwise.HardSwishOperator).Invoke(y, y);
-        public Vector<float> Backward(Vector<float> y, Vector<float> gradOutput) => default(Elementwise.HardSwishBackwardOperator).Invoke(y, gradOutput);
-        public float Backward(float y, float gradOutput) => default(Elementwise.HardSwishBackwardOperator).Invoke(y, gradOutput);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector<float> Forward(Vector<float> y) => default(Elementwise.HardSwishOperator).Invoke(y, y);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Forward(float y) => default(Elementwise.HardSwishOperator).Invoke(y, y);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector<float> Backward(Vector<float> y, Vector<float> gradOutput) => default(Elementwise.HardSwishBackwardOperator).Invoke(y, gradOutput);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Backward(float y, float gradOutput) => default(Elementwise.HardSwishBackwardOperator).Invoke(y, gradOutput);
     }
 
     /// <summary>One call's arguments as raw pointers (pinned by the caller while the threads run),
@@ -203,8 +282,9 @@ public static unsafe class Normalization
         int batch, channels, spatial, tasks;
         public float* X, Y, Dy, Dx;                                   // [batch, channels, spatial]
         public float* Center, Residual, Variance, InvStd, Scale, Shift; // per channel
-        public float* SumGrad, SumGradCentered, GradScale, CenteredScale, Offset;
+        public float* SumGrad, SumGradCentered, GradScale, CenteredScale, Offset, Weight, Bias;
         public float Eps, Beta;
+        public bool BatchStatistics;
         FusedActivation Activation;
 
         Job() => runTask = RunTask;
@@ -227,7 +307,7 @@ public static unsafe class Normalization
             }
             finally
             {
-                X = Y = Dy = Dx = Center = Residual = Variance = InvStd = Scale = Shift = SumGrad = SumGradCentered = GradScale = CenteredScale = Offset = null;
+                X = Y = Dy = Dx = Center = Residual = Variance = InvStd = Scale = Shift = SumGrad = SumGradCentered = GradScale = CenteredScale = Offset = Weight = Bias = null;
             }
         }
 
@@ -244,6 +324,16 @@ public static unsafe class Normalization
                     case Kind.Normalize: RowNormalize(first, end); break;
                     case Kind.GradientSums: RowGradientSums(first, end); break;
                     case Kind.InputGradient: RowInputGradient(first, end); break;
+                    case Kind.Forward:
+                        if (BatchStatistics) RowStatistics(first, end);
+                        for (int c = first; c < end; c++) Affine(c);
+                        RowNormalize(first, end);
+                        break;
+                    case Kind.Backward:
+                        if (SumGrad != null) RowGradientSums(first, end);
+                        for (int c = first; c < end; c++) InputGradientFactors(c);
+                        if (Dx != null) RowInputGradient(first, end);
+                        break;
                 }
                 return;
             }
@@ -267,8 +357,45 @@ public static unsafe class Normalization
                     case Kind.Normalize: PlaneNormalize<TActivation>(c); break;
                     case Kind.GradientSums: PlaneGradientSums<TActivation>(c); break;
                     case Kind.InputGradient: PlaneInputGradient<TActivation>(c); break;
+                    case Kind.Forward:
+                        if (BatchStatistics) PlaneStatistics(c);
+                        Affine(c);
+                        PlaneNormalize<TActivation>(c);
+                        break;
+                    case Kind.Backward:
+                        if (SumGrad != null) PlaneGradientSums<TActivation>(c);
+                        InputGradientFactors(c);
+                        if (Dx != null) PlaneInputGradient<TActivation>(c);
+                        break;
                 }
             }
+        }
+
+        /// <summary>scale = γ/σ and shift = β − residual·scale: (x − μ)·γ/σ + β = (x − center)·scale + shift.</summary>
+        void Affine(int c)
+        {
+            float scale = (Weight != null ? Weight[c] : 1f) * InvStd[c];
+            Scale[c] = scale;
+            Shift[c] = (Bias != null ? Bias[c] : 0f) - Residual[c] * scale;
+        }
+
+        /// <summary>
+        /// Σ g·(x − μ) from the sum about the float center, then dx's factors: with k = γ/σ,
+        /// p = −k·Σ(g·x̂)/(M·σ) and q = −k·Σg/M with batch statistics, p = q = 0 without;
+        /// (x − μ)·p + q = (x − center)·p + (q − residual·p).
+        /// </summary>
+        void InputGradientFactors(int c)
+        {
+            if (SumGrad != null) SumGradCentered[c] -= Residual[c] * SumGrad[c];
+            if (!BatchStatistics)
+            {
+                CenteredScale[c] = Offset[c] = 0f;
+                return;
+            }
+            double count = (double)batch * spatial, k = Scale[c], s = InvStd[c];
+            double p = -k * SumGradCentered[c] * s * s / count;
+            CenteredScale[c] = (float)p;
+            Offset[c] = (float)(-k * SumGrad[c] / count - Residual[c] * p);
         }
 
         float* Run(float* data, int n, int c) => data + ((long)n * channels + c) * spatial;

@@ -43,34 +43,15 @@ public static partial class F
 
         // Per-channel scratch: the float center, its residual (center + residual is the mean to
         // double precision), 1/σ, the scale γ/σ and the shift the output was normalised with, kept
-        // for the backward pass; then the variance, whose room the backward pass reuses, and three
-        // vectors for the backward pass.
+        // for the backward pass; then the variance, whose room the backward pass reuses, and the
+        // backward pass's sums and factors.
         var perChannel = Tensor.Empty(9 * channels);
         var all = perChannel.Span;
         var center = all[..channels];
         var residual = all.Slice(channels, channels);
         var invStd = all.Slice(2 * channels, channels);
-        var scale = all.Slice(3 * channels, channels);
-        var shift = all.Slice(4 * channels, channels);
         var variance = all.Slice(5 * channels, channels);
-
-        if (training)
-        {
-            Normalization.Statistics(x.Span, batch, channels, spatial, eps, center, residual, variance, invStd);
-            if (runningMean != null && runningVar != null)
-            {
-                // PyTorch's update: the unbiased variance feeds running_var.
-                double unbiased = (double)count / (count - 1);
-                var meanValues = runningMean.Span;
-                var varValues = runningVar.Span;
-                for (int c = 0; c < channels; c++)
-                {
-                    meanValues[c] = (float)((1.0 - momentum) * meanValues[c] + momentum * ((double)center[c] + residual[c]));
-                    varValues[c] = (float)((1.0 - momentum) * varValues[c] + momentum * (variance[c] * unbiased));
-                }
-            }
-        }
-        else
+        if (!training)
         {
             // A copy, so a later training step that moves the running statistics cannot change
             // what this output's backward pass uses.
@@ -79,37 +60,38 @@ public static partial class F
             var varValues = runningVar!.Span;
             for (int c = 0; c < channels; c++) invStd[c] = (float)(1.0 / Math.Sqrt(varValues[c] + (double)eps));
         }
-        if (weight != null) TensorPrimitives.Multiply(weight.Span, invStd, scale);
-        else invStd.CopyTo(scale);
-        if (bias != null) bias.Span.CopyTo(shift);
-        else shift.Clear();
-        // (x − μ)·scale + β = (x − center)·scale + (β − residual·scale)
-        for (int c = 0; c < channels; c++) shift[c] -= residual[c] * scale[c];
-
         var y = Tensor.Empty(x.Shape);
-        Normalization.Normalize(x.Span, batch, channels, spatial, center, scale, shift, y.Span, activation);
+        Normalization.Forward(x.Span, batch, channels, spatial, eps, training, weight != null ? weight.Span : default, bias != null ? bias.Span : default,
+            center, residual, variance, invStd, all.Slice(3 * channels, channels), all.Slice(4 * channels, channels), y.Span, activation);
+        if (training && runningMean != null && runningVar != null)
+        {
+            // PyTorch's update: the unbiased variance feeds running_var.
+            double unbiased = (double)count / (count - 1);
+            var meanValues = runningMean.Span;
+            var varValues = runningVar.Span;
+            for (int c = 0; c < channels; c++)
+            {
+                meanValues[c] = (float)((1.0 - momentum) * meanValues[c] + momentum * ((double)center[c] + residual[c]));
+                varValues[c] = (float)((1.0 - momentum) * varValues[c] + momentum * (variance[c] * unbiased));
+            }
+        }
 
         if (Tape.NeedsGrad(x, weight, bias))
             Tape.Record("BatchNorm", y, gradOutput =>
             {
                 var all = perChannel.Span;
-                var center = all[..channels];
-                var residual = all.Slice(channels, channels);
                 var invStd = all.Slice(2 * channels, channels);
-                var scale = all.Slice(3 * channels, channels);
-                var shift = all.Slice(4 * channels, channels);
                 var sumGrad = all.Slice(5 * channels, channels);
                 var sumGradCentered = all.Slice(8 * channels, channels);
-                var dy = gradOutput.Span;
                 bool weightGrad = weight != null && weight.RequiresGrad, biasGrad = bias != null && bias.RequiresGrad;
                 // Frozen γ and β in evaluation mode (fine-tuning around a frozen BN) need no sums: dx = (γ/σ)·dy.
-                if (training || weightGrad || biasGrad)
-                {
-                    Normalization.GradientSums(x.Span, dy, batch, channels, spatial, center, sumGrad, sumGradCentered, activation, scale, shift);
-                    // Σ dy·(x − μ) = Σ dy·(x − center) − residual·Σ dy
-                    for (int c = 0; c < channels; c++) sumGradCentered[c] -= residual[c] * sumGrad[c];
-                }
-
+                bool sums = training || weightGrad || biasGrad;
+                float betaX = 0f;
+                var dx = x.RequiresGrad ? Tape.GradientTarget(x, out betaX) : default;
+                Normalization.Backward(x.Span, gradOutput.Span, batch, channels, spatial, training,
+                    all[..channels], all.Slice(channels, channels), invStd, all.Slice(3 * channels, channels), all.Slice(4 * channels, channels),
+                    sums ? sumGrad : default, sums ? sumGradCentered : default, all.Slice(6 * channels, channels), all.Slice(7 * channels, channels),
+                    betaX, dx, activation);
                 if (weightGrad)
                 {
                     // dγ = Σ dy·x̂ = Σ dy·(x − μ) / σ
@@ -118,26 +100,6 @@ public static partial class F
                     else TensorPrimitives.MultiplyAdd(sumGradCentered, invStd, dWeight, dWeight);
                 }
                 if (biasGrad) Tape.Accumulate(bias!, sumGrad);
-                if (!x.RequiresGrad) return;
-
-                // dx = k·dy + (x − μ)·p + q with k = γ/σ; in training p = −k·Σ(dy·x̂)/(M·σ) and
-                // q = −k·Σdy/M (the batch statistics depend on x); in evaluation p = q = 0.
-                var centeredScale = all.Slice(6 * channels, channels);
-                var offset = all.Slice(7 * channels, channels);
-                for (int c = 0; c < channels; c++)
-                {
-                    if (training)
-                    {
-                        double k = scale[c], s = invStd[c];
-                        double p = -k * sumGradCentered[c] * s * s / count;
-                        centeredScale[c] = (float)p;
-                        // (x − μ)·p + q = (x − center)·p + (q − residual·p)
-                        offset[c] = (float)(-k * sumGrad[c] / count - residual[c] * p);
-                    }
-                    else centeredScale[c] = offset[c] = 0f;
-                }
-                var dx = Tape.GradientTarget(x, out float betaX);
-                Normalization.InputGradient(x.Span, dy, batch, channels, spatial, center, scale, centeredScale, offset, betaX, dx, activation, scale, shift);
             }, x, weight, bias);
         return y;
     }

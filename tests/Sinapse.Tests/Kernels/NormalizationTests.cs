@@ -148,6 +148,75 @@ public class NormalizationTests
         }
     }
 
+    // Rows and planes, with and without batch statistics, affine or not, beta 0 and 1.
+    [Theory]
+    [InlineData(FusedActivation.None, 64, 700, 1, true, true)]
+    [InlineData(FusedActivation.None, 3, 5, 7, false, true)]
+    [InlineData(FusedActivation.HardSwish, 4, 6, 49, true, true)]
+    [InlineData(FusedActivation.Relu, 4, 8, 1100, true, false)]
+    [InlineData(FusedActivation.HardSwish, 16, 32, 64, false, false)]
+    public void ForwardAndBackwardAreBitwiseTheirSteps(FusedActivation activation, int batch, int channels, int spatial, bool batchStatistics, bool affine)
+    {
+        int length = batch * channels * spatial;
+        var x = Expect.Random([length], 21, -3f, 5f).ToArray();
+        var gradOutput = Expect.Random([length], 22).ToArray();
+        float[] weight = affine ? Expect.Random([channels], 23, 0.5f, 2f).ToArray() : [], bias = affine ? Expect.Random([channels], 24).ToArray() : [];
+
+        // The steps: statistics (or given ones), the affine factors, normalise.
+        float[] mean = Expect.Random([channels], 25).ToArray(), residual = new float[channels], variance = new float[channels];
+        float[] invStd = Expect.Random([channels], 26, 0.5f, 2f).ToArray();
+        if (batchStatistics) Normalization.Statistics(x, batch, channels, spatial, 1e-3f, mean, residual, variance, invStd);
+        float[] scale = new float[channels], shift = new float[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            scale[c] = (affine ? weight[c] : 1f) * invStd[c];
+            shift[c] = (affine ? bias[c] : 0f) - residual[c] * scale[c];
+        }
+        var expectedY = new float[length];
+        Normalization.Normalize(x, batch, channels, spatial, mean, scale, shift, expectedY, activation);
+
+        float[] actualMean = batchStatistics ? new float[channels] : mean, actualResidual = new float[channels], actualVariance = new float[channels];
+        float[] actualInvStd = batchStatistics ? new float[channels] : invStd, actualScale = new float[channels], actualShift = new float[channels];
+        var y = new float[length];
+        Normalization.Forward(x, batch, channels, spatial, 1e-3f, batchStatistics, weight, bias, actualMean, actualResidual, actualVariance, actualInvStd,
+            actualScale, actualShift, y, activation);
+        Assert.Equal(mean, actualMean);
+        Assert.Equal(residual, actualResidual);
+        Assert.Equal(invStd, actualInvStd);
+        Assert.Equal(scale, actualScale);
+        Assert.Equal(shift, actualShift);
+        Assert.Equal(expectedY, y);
+        if (batchStatistics) Assert.Equal(variance, actualVariance);
+
+        // Backward: the sums about the center corrected to the mean, the factors, the input gradient.
+        float[] sums = new float[channels], sumsCentered = new float[channels], p = new float[channels], q = new float[channels];
+        bool fused = activation != FusedActivation.None;
+        Normalization.GradientSums(x, gradOutput, batch, channels, spatial, mean, sums, sumsCentered, activation, fused ? scale : default, fused ? shift : default);
+        double count = (double)batch * spatial;
+        for (int c = 0; c < channels; c++)
+        {
+            sumsCentered[c] -= residual[c] * sums[c];
+            if (!batchStatistics) continue;
+            double pc = -(double)scale[c] * sumsCentered[c] * invStd[c] * invStd[c] / count;
+            p[c] = (float)pc;
+            q[c] = (float)(-(double)scale[c] * sums[c] / count - residual[c] * pc);
+        }
+        foreach (float beta in new[] { 0f, 1f })
+        {
+            var expectedDx = Expect.Random([length], 27).ToArray();
+            var dx = (float[])expectedDx.Clone();
+            Normalization.InputGradient(x, gradOutput, batch, channels, spatial, mean, scale, p, q, beta, expectedDx, activation, fused ? scale : default, fused ? shift : default);
+            float[] actualSums = new float[channels], actualSumsCentered = new float[channels], actualP = new float[channels], actualQ = new float[channels];
+            Normalization.Backward(x, gradOutput, batch, channels, spatial, batchStatistics, mean, residual, invStd, scale, shift,
+                actualSums, actualSumsCentered, actualP, actualQ, beta, dx, activation);
+            Assert.Equal(sums, actualSums);
+            Assert.Equal(sumsCentered, actualSumsCentered);
+            Assert.Equal(p, actualP);
+            Assert.Equal(q, actualQ);
+            Assert.Equal(expectedDx, dx);
+        }
+    }
+
     [Fact]
     public void RejectsInconsistentSizes()
     {
