@@ -1,4 +1,5 @@
 using Sinapse.Data;
+using Sinapse.Diagnostics;
 using Sinapse.Kernels;
 using Sinapse.Layers;
 using Sinapse.Losses;
@@ -47,6 +48,16 @@ public class TrainerTests
         Assert.Equal(2 * updatesPerEpoch, trainer.Optimizer.StepCount);
         Assert.Equal(updatesPerEpoch, history.Epochs[0].Updates);
         Assert.Equal(2 * updatesPerEpoch, history.StepLosses.Count);
+    }
+
+    [Fact]
+    public void TheDefaultInferenceBatchKeepsLargeModelsWithinTheMemoryBudget()
+    {
+        Assert.Equal(1000, Trainer.InferenceBatch(Cnn.Course(1, 28, 28, 10), new Shape(1, 28, 28)));
+        int mobileNet = Trainer.InferenceBatch(MobileNet.V2(), new Shape(3, 224, 224));
+        long perImage = ModelSummary.Of(MobileNet.V2(), new Shape(1, 3, 224, 224)).Layers.Sum(l => (long)l.OutputShape.Size) * sizeof(float);
+        Assert.InRange(mobileNet, 1, 999);
+        Assert.True(mobileNet * perImage <= Trainer.InferenceMemory && (mobileNet + 1) * perImage > Trainer.InferenceMemory, $"batch {mobileNet} of {perImage:N0} bytes per image");
     }
 
     [Fact]
