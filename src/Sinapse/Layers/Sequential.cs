@@ -57,6 +57,7 @@ public sealed class Sequential : Module
         var x = input;
         for (int i = 0; i < layers.Count; i++)
         {
+            var previous = x;
             // Batch norm and the ReLU or hard-swish after it run as one pass over memory (one op on
             // the tape), unless anomaly detection is to check each layer's output on its own.
             var activation = i + 1 < layers.Count && !AnomalyDetection.Enabled ? layers[i + 1] switch
@@ -71,6 +72,10 @@ public sealed class Sequential : Module
                 i++;
             }
             else x = layers[i].Call(x);
+            // Inference keeps no inputs for a backward pass, so a layer's input is garbage once the
+            // next layer has run: its buffer goes back to the pool at once, and a deep network's
+            // batch needs the memory of a few layers rather than of all of them.
+            if (!GradMode.Enabled && !ReferenceEquals(previous, input) && !previous.SharesStorageWith(x)) TensorScope.ReleaseEarly(previous);
         }
         return x;
     }

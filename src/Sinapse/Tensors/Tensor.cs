@@ -68,6 +68,9 @@ public sealed partial class Tensor
 
     internal int Offset => offset;
 
+    /// <summary>Whether the two are views of one buffer (a reshape, a slice, the tensor itself).</summary>
+    internal bool SharesStorageWith(Tensor other) => ReferenceEquals(viewOf ?? this, other.viewOf ?? other);
+
     internal void Release()
     {
         if (buffer != null) TensorPool.Return(buffer);

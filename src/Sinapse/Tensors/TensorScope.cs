@@ -44,6 +44,21 @@ public sealed class TensorScope : IDisposable
         return tensor;
     }
 
+    /// <summary>
+    /// Returns <paramref name="tensor"/>'s buffer to the pool now rather than when the current
+    /// scope ends, if the scope owns it; false (and nothing happens) otherwise. For a value nothing
+    /// can read any more: an intermediate of inference, where no recorded op keeps its inputs.
+    /// </summary>
+    internal static bool ReleaseEarly(Tensor tensor)
+    {
+        if (current == null) return false;
+        int index = current.owned.LastIndexOf(tensor);
+        if (index < 0) return false;
+        current.owned.RemoveAt(index);
+        tensor.Release();
+        return true;
+    }
+
     public void Dispose()
     {
         if (disposed) return;

@@ -6,6 +6,38 @@ namespace Sinapse.Tests.Layers;
 
 public class SequentialTests
 {
+    /// <summary>Passes its input through, remembering it, to see what became of a layer's input afterwards.</summary>
+    private sealed class Witness : Module
+    {
+        public Tensor? Seen { get; private set; }
+        public override Tensor Forward(Tensor input) => Seen = input;
+        public override Shape OutputShape(Shape input) => input;
+    }
+
+    [Fact]
+    public void InferenceReturnsEachIntermediateToThePoolOnceTheNextLayerHasRun()
+    {
+        var witness = new Witness();
+        var model = new Sequential(new Linear(4, 6, rng: new Rng(1)), witness, new Relu(), new Flatten(), new Dropout(0.5f), new Linear(6, 2, rng: new Rng(2)));
+        model.Eval();
+        var input = Tensor.Uniform(new Shape(3, 4), -1, 1, new Rng(3));
+        var expected = model.Call(input);
+        using (GradMode.NoGrad())
+        using (TensorScope.Begin())
+        {
+            var output = model.Call(input);
+            Assert.Equal(expected.ToArray(), output.ToArray());
+            // The first Linear's output (what the witness saw) is gone; the input and the output are not.
+            Assert.Throws<ObjectDisposedException>(() => witness.Seen!.Span.Length);
+            Assert.Equal(12, input.Span.Length);
+        }
+        using (TensorScope.Begin())
+        {
+            model.Call(input);
+            Assert.Equal(18, witness.Seen!.Span.Length);   // recording gradients: intermediates live to the scope's end
+        }
+    }
+
     [Fact]
     public void ParametersAreNamedByPositionAsInPyTorch()
     {
