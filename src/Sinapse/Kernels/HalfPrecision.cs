@@ -39,6 +39,26 @@ public static class HalfPrecision
         for (; i < bits.Length; i++) destination[i] = ToBFloat16(bits[i]);
     }
 
+    /// <summary>
+    /// Rounds each float to the nearest bfloat16 and stores it widened back to float32: in one pass,
+    /// what <see cref="ToBFloat16(ReadOnlySpan{float}, Span{ushort})"/> then <see cref="FromBFloat16"/>
+    /// give. <paramref name="destination"/> may be <paramref name="source"/>.
+    /// </summary>
+    public static void RoundToBFloat16(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        CheckLengths(source.Length, destination.Length);
+        var from = MemoryMarshal.Cast<float, uint>(source);
+        var to = MemoryMarshal.Cast<float, uint>(destination);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + Vector512<uint>.Count <= from.Length; i += Vector512<uint>.Count)
+                (RoundBFloat16(Vector512.Create(from.Slice(i, Vector512<uint>.Count))) << 16).CopyTo(to.Slice(i));
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + Vector256<uint>.Count <= from.Length; i += Vector256<uint>.Count)
+                (RoundBFloat16(Vector256.Create(from.Slice(i, Vector256<uint>.Count))) << 16).CopyTo(to.Slice(i));
+        for (; i < from.Length; i++) to[i] = (uint)ToBFloat16(from[i]) << 16;
+    }
+
     /// <summary>Widens bfloat16 to float32 (exact: a 16-bit shift).</summary>
     public static void FromBFloat16(ReadOnlySpan<ushort> source, Span<float> destination)
     {

@@ -53,8 +53,8 @@ public static partial class F
             Span<float> roundedBias = default;
             if (bias != null)
             {
-                roundedBias = bias.Clone().Span;
-                MixedPrecision.Round(precision, roundedBias);
+                roundedBias = Tensor.Empty(bias.Shape).Span;
+                MixedPrecision.Round(precision, bias.Span, roundedBias);
             }
             forward(input16.Widen().Span, weight16.Widen().Span, roundedBias, output.Span);
         }
@@ -65,8 +65,8 @@ public static partial class F
             {
                 var targets = new GradientTargets(input, weight, bias);
                 using var scratch = TensorScope.Begin();
-                var gradient = gradOutput.Clone().Span;
-                MixedPrecision.Round(precision, gradient);
+                var gradient = Tensor.Empty(gradOutput.Shape).Span;
+                MixedPrecision.Round(precision, gradOutput.Span, gradient);
                 // Each gradient is made alone (beta 0) so that it can be rounded before it joins any already there.
                 var dx = Alone(targets.Input, targets.InputBeta);
                 var dw = Alone(targets.Weight, targets.WeightBeta);

@@ -76,15 +76,27 @@ public static class MixedPrecision
     }
 
     /// <summary>Rounds float32 values in place to the nearest value the 16-bit <paramref name="precision"/> holds.</summary>
-    public static void Round(Precision precision, Span<float> values)
+    public static void Round(Precision precision, Span<float> values) => Round(precision, values, values);
+
+    /// <summary>
+    /// The values of <paramref name="source"/> rounded to the 16-bit <paramref name="precision"/>,
+    /// as float32, into <paramref name="destination"/> (which may be the source).
+    /// </summary>
+    public static void Round(Precision precision, ReadOnlySpan<float> source, Span<float> destination)
     {
-        Span<ushort> chunk = stackalloc ushort[1024];
-        for (int start = 0; start < values.Length; start += chunk.Length)
+        if (precision == Precision.BFloat16)
         {
-            var part = values.Slice(start, Math.Min(chunk.Length, values.Length - start));
-            var bits = chunk[..part.Length];
-            Narrow(precision, part, bits);
-            Widen(precision, bits, part);
+            HalfPrecision.RoundToBFloat16(source, destination);
+            return;
+        }
+        if (source.Length != destination.Length) throw new ArgumentException($"Rounding {source.Length} values needs a destination of {source.Length}, got {destination.Length}.");
+        Span<ushort> chunk = stackalloc ushort[1024];
+        for (int start = 0; start < source.Length; start += chunk.Length)
+        {
+            int length = Math.Min(chunk.Length, source.Length - start);
+            var bits = chunk[..length];
+            Narrow(precision, source.Slice(start, length), bits);
+            Widen(precision, bits, destination.Slice(start, length));
         }
     }
 }

@@ -135,6 +135,22 @@ public class HalfPrecisionTests
     }
 
     [Fact]
+    public void RoundingToBFloat16InOnePassEqualsNarrowingThenWidening()
+    {
+        var values = FixtureInputs().Select(BitConverter.UInt32BitsToSingle).ToArray();
+        var bits = new ushort[values.Length];
+        var expected = new float[values.Length];
+        HalfPrecision.ToBFloat16(values, bits);
+        HalfPrecision.FromBFloat16(bits, expected);
+        for (int offset = 0; offset < 40; offset++)
+        {
+            var rounded = values[offset..];
+            HalfPrecision.RoundToBFloat16(rounded, rounded);   // in place
+            Assert.Equal(expected[offset..].Select(BitConverter.SingleToUInt32Bits), rounded.Select(BitConverter.SingleToUInt32Bits));
+        }
+    }
+
+    [Fact]
     public void MismatchedLengthsAreRejected()
     {
         var error = Assert.Throws<ArgumentException>(() => HalfPrecision.ToBFloat16(new float[3], new ushort[2]));
