@@ -60,6 +60,7 @@ internal static class ExperimentCatalog
         new ResumeExperiment(),
         new ReceptiveFieldExperiment(),
         new AutoencoderExperiment(),
+        new PrecisionExperiment(),
     ];
 
     public static string Names => string.Join(", ", All.Select(e => e.Name)) + " or all";

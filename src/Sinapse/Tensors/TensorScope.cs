@@ -59,6 +59,16 @@ public sealed class TensorScope : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// The most bytes of pooled tensor storage in use at once since <see cref="ResetPeakBytes"/>,
+    /// like torch.cuda.max_memory_allocated: in a training loop, a step's working memory
+    /// (activations, their gradients, saved 16-bit copies, kernel scratch), without the
+    /// parameters and optimizer state, which live outside any scope.
+    /// </summary>
+    public static long PeakBytes => TensorPool.PeakBytes;
+
+    public static void ResetPeakBytes() => TensorPool.ResetPeak();
+
     public void Dispose()
     {
         if (disposed) return;
@@ -72,9 +82,15 @@ public sealed class TensorScope : IDisposable
     }
 }
 
-/// <summary>Buffers keyed by exact length: a training step asks for the same sizes every time.</summary>
+/// <summary>
+/// Buffers keyed by exact length: a training step asks for the same sizes every time. It also
+/// counts the bytes rented out, whose peak is a training step's working memory (activations,
+/// their gradients, saved 16-bit copies and kernel scratch; not parameters or optimizer state).
+/// </summary>
 internal static class TensorPool
 {
+    private static long rentedBytes, peakBytes;
+
     public static float[] Rent(int length) => Pool<float>.Rent(length);
 
     public static void Return(float[] buffer) => Pool<float>.Return(buffer);
@@ -84,24 +100,26 @@ internal static class TensorPool
 
     public static void Return(ushort[] buffer) => Pool<ushort>.Return(buffer);
 
-    /// <summary>The bytes the pool holds (free buffers, not those rented out).</summary>
-    public static long FreeBytes => Pool<float>.FreeElements * sizeof(float) + Pool<ushort>.FreeElements * sizeof(ushort);
+    /// <summary>The most bytes rented out at once since <see cref="ResetPeak"/>.</summary>
+    public static long PeakBytes => Volatile.Read(ref peakBytes);
 
-    private static class Pool<T>
+    /// <summary>Starts a new peak from the bytes rented out now.</summary>
+    public static void ResetPeak() => Volatile.Write(ref peakBytes, Volatile.Read(ref rentedBytes));
+
+    private static void Count(long bytes)
+    {
+        long now = Interlocked.Add(ref rentedBytes, bytes), seen;
+        while (now > (seen = Volatile.Read(ref peakBytes)) && Interlocked.CompareExchange(ref peakBytes, now, seen) != seen) { }
+    }
+
+    private static class Pool<T> where T : unmanaged
     {
         private static readonly Dictionary<int, Stack<T[]>> free = [];
         private static readonly Lock gate = new();
 
-        public static long FreeElements
+        public static unsafe T[] Rent(int length)
         {
-            get
-            {
-                lock (gate) return free.Sum(pair => (long)pair.Key * pair.Value.Count);
-            }
-        }
-
-        public static T[] Rent(int length)
-        {
+            Count((long)length * sizeof(T));
             lock (gate)
             {
                 if (free.TryGetValue(length, out var stack) && stack.Count > 0) return stack.Pop();
@@ -109,8 +127,9 @@ internal static class TensorPool
             return GC.AllocateUninitializedArray<T>(length);
         }
 
-        public static void Return(T[] buffer)
+        public static unsafe void Return(T[] buffer)
         {
+            Count(-(long)buffer.Length * sizeof(T));
             lock (gate)
             {
                 if (!free.TryGetValue(buffer.Length, out var stack)) free[buffer.Length] = stack = new Stack<T[]>();

@@ -65,6 +65,12 @@ public class ExperimentTests
                 Assert.Contains("SPEC writes 2, the computed value is 1.5", markdown);
                 Assert.Equal(5, report.Figures["stacked.receptive_field"]);
                 break;
+            case "precision":
+                Assert.True(report.Figures["bf16.saved_bytes"] < 0.6 * report.Figures["fp32.saved_bytes"]);
+                Assert.Equal(report.Figures["bf16.saved_bytes"], report.Figures["fp16.saved_bytes"]);
+                foreach (var key in new[] { "fp32", "bf16", "fp16" }) Assert.True(report.Figures[$"{key}.accuracy"] > 0.5, $"{key}: {report.Figures[$"{key}.accuracy"]}");
+                Assert.True(report.Figures["fp16.unscaled.lost_fraction"] > report.Figures["fp16.scaled.lost_fraction"]);
+                break;
             case "regularization":
                 Assert.True(report.Figures["l1.near_zero"] > report.Figures["none.near_zero"]);
                 break;
