@@ -46,18 +46,12 @@ public static partial class F
             return output;
         }
 
-        var input16 = new Tensor16(input, precision);
-        var weight16 = new Tensor16(weight, precision);
+        // Only a recorded op keeps 16-bit copies; inference rounds straight into scratch.
+        Tensor16? input16 = record ? new Tensor16(input, precision) : null;
+        Tensor16? weight16 = record ? new Tensor16(weight, precision) : null;
         using (TensorScope.Begin())
-        {
-            Span<float> roundedBias = default;
-            if (bias != null)
-            {
-                roundedBias = Tensor.Empty(bias.Shape).Span;
-                MixedPrecision.Round(precision, bias.Span, roundedBias);
-            }
-            forward(input16.Widen().Span, weight16.Widen().Span, roundedBias, output.Span);
-        }
+            forward(Rounded(input, input16, precision), Rounded(weight, weight16, precision),
+                bias != null ? Rounded(bias, null, precision) : default, output.Span);
         MixedPrecision.Round(precision, output.Span);
         if (record)
         {
@@ -71,14 +65,23 @@ public static partial class F
                 var dx = Alone(targets.Input, targets.InputBeta);
                 var dw = Alone(targets.Weight, targets.WeightBeta);
                 var db = Alone(targets.Bias, targets.BiasBeta);
-                backward(input16.Widen().Span, weight16.Widen().Span, gradient, dx, 0f, dw, 0f, db, 0f);
+                backward(input16!.Widen().Span, weight16!.Widen().Span, gradient, dx, 0f, dw, 0f, db, 0f);
                 RoundInto(precision, dx, targets.Input, targets.InputBeta);
                 RoundInto(precision, dw, targets.Weight, targets.WeightBeta);
                 RoundInto(precision, db, targets.Bias, targets.BiasBeta);
             }, input, weight, bias);
-            output.Node!.SavedBytes = input16.Bytes + weight16.Bytes;
+            output.Node!.SavedBytes = input16!.Bytes + weight16!.Bytes;
         }
         return output;
+    }
+
+    /// <summary>The tensor's values rounded to the 16-bit format, as float32 scratch of the current scope: widened from its saved copy when there is one.</summary>
+    private static Span<float> Rounded(Tensor tensor, Tensor16? copy, Precision precision)
+    {
+        if (copy != null) return copy.Widen().Span;
+        var rounded = Tensor.Empty(tensor.Shape).Span;
+        MixedPrecision.Round(precision, tensor.Span, rounded);
+        return rounded;
     }
 
     private static Span<float> Alone(Span<float> target, float beta) =>

@@ -143,6 +143,20 @@ public class WeightedTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Ops))]
+    public void InferenceRoundsAsTrainingDoes(string name)
+    {
+        var (x, w, b, _) = Inputs(name);
+        foreach (var precision in new[] { Precision.BFloat16, Precision.Float16 })
+        {
+            using var autocast = MixedPrecision.Autocast(precision);
+            var recorded = Case(name).Op(x, w, b).ToArray();
+            using var noGrad = Sinapse.Autograd.GradMode.NoGrad();
+            Assert.Equal(recorded, Case(name).Op(x, w, b).ToArray());
+        }
+    }
+
     [Fact]
     public void WithoutGradientsNothingIsRecorded()
     {
