@@ -41,14 +41,16 @@ public class TrainResumeTests
 
     private static byte[] Weights(string run) => File.ReadAllBytes(Path.Combine(run, "model", SavedModel.WeightsFile));
 
-    [Fact]
-    public void ThreePlusThreeEpochsInTwoProcessesEqualSixInOne()
+    [Theory]
+    [InlineData("fp32")]
+    [InlineData("fp16")]   // the resumed session must train in fp16 again (the scaler's state: CheckpointTests)
+    public void ThreePlusThreeEpochsInTwoProcessesEqualSixInOne(string precision)
     {
         using var data = SyntheticIdx(600);
         using var runs = new TempDirectory();
         string whole = runs.File("whole"), split = runs.File("split");
-        CliRunner.Succeed(Options(data.Path, whole, 6));
-        CliRunner.Succeed(Options(data.Path, split, 6, "--save-every", "3", "--stop-after", "3"));
+        CliRunner.Succeed(Options(data.Path, whole, 6, "--precision", precision));
+        CliRunner.Succeed(Options(data.Path, split, 6, "--precision", precision, "--save-every", "3", "--stop-after", "3"));
         Assert.Equal([3], Checkpoint.List(Path.Combine(split, "checkpoints")).Select(c => c.Epoch));
         var output = CliRunner.Succeed("train", "--resume", split);
         Assert.Contains("Resuming", output);
