@@ -13,6 +13,7 @@ public static partial class F
     /// backward pass of the Conv2d that maps [N, C_out, H_out, W_out] back to the input's size, so
     /// it runs on the convolution kernels: forward = that Conv2d's input gradient, input gradient =
     /// that Conv2d's forward, weight gradient = that Conv2d's weight gradient with the roles swapped.
+    /// Under <see cref="MixedPrecision.Autocast"/> it runs in 16 bits as Conv2d does.
     /// </summary>
     public static Tensor ConvTranspose2d(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int outputPadding = 0, int dilation = 1, int groups = 1)
     {
@@ -39,38 +40,30 @@ public static partial class F
         var geometry = new ConvGeometry(input.Shape[0], outChannels, input.Shape[1], groups, height, width, weight.Shape[2], weight.Shape[3],
             stride, stride, padding, padding, padding, padding, dilation, dilation);
         geometry.Validate(op, input.Shape.ToString(), weight.Shape.ToString());
-        var output = Tensor.Empty(input.Shape[0], outChannels, height, width);
-        // The conv's input gradient is the only one wanted, so the input span it checks is never read.
-        Convolution.Backward(geometry, output.Span, weight.Span, input.Span, output.Span, 0f, default, 0f, default, 0f);
-        if (bias != null) AddChannelBias(output, bias);
-
-        if (Tape.NeedsGrad(input, weight, bias))
-            Tape.Record(op, output, gradOutput =>
+        int batch = input.Shape[0], plane = height * width;
+        return Weighted(op, input, weight, bias, new Shape(batch, outChannels, height, width),
+            (x, w, b, y) =>
             {
-                if (input.RequiresGrad)
+                // The conv's input gradient is the only one wanted, so the input span it checks is never read.
+                Convolution.Backward(geometry, y, w, x, y, 0f, default, 0f, default, 0f);
+                if (!b.IsEmpty) AddChannelBias(y, b, batch, plane);
+            },
+            (x, w, dy, dx, betaX, dw, betaW, db, betaB) =>
+            {
+                if (!dx.IsEmpty)
                 {
-                    var dx = Tape.GradientTarget(input, out float beta);
-                    if (beta == 0f) Convolution.Forward(geometry, gradOutput.Span, weight.Span, default, dx);
+                    if (betaX == 0f) Convolution.Forward(geometry, dy, w, default, dx);
                     else
                     {
                         using var scratch = TensorScope.Begin();
-                        var partial = Tensor.Empty(input.Shape);
-                        Convolution.Forward(geometry, gradOutput.Span, weight.Span, default, partial.Span);
-                        System.Numerics.Tensors.TensorPrimitives.Add(dx, partial.Span, dx);
+                        var partial = Tensor.Empty(dx.Length).Span;
+                        Convolution.Forward(geometry, dy, w, default, partial);
+                        System.Numerics.Tensors.TensorPrimitives.Add(dx, partial, dx);
                     }
                 }
-                if (weight.RequiresGrad)
-                {
-                    var dw = Tape.GradientTarget(weight, out float beta);
-                    Convolution.Backward(geometry, gradOutput.Span, weight.Span, input.Span, default, 0f, dw, beta, default, 0f);
-                }
-                if (bias != null && bias.RequiresGrad)
-                {
-                    var db = Tape.GradientTarget(bias, out float beta);
-                    SumPerChannel(gradOutput, db, beta);
-                }
-            }, input, weight, bias);
-        return output;
+                if (!dw.IsEmpty) Convolution.Backward(geometry, dy, w, x, default, 0f, dw, betaW, default, 0f);
+                if (!db.IsEmpty) SumPerChannel(dy, db, betaB, batch, plane);
+            });
     }
 
     /// <summary>
@@ -118,24 +111,22 @@ public static partial class F
         return output;
     }
 
-    private static void AddChannelBias(Tensor output, Tensor bias)
+    private static void AddChannelBias(Span<float> output, ReadOnlySpan<float> bias, int batch, int plane)
     {
-        int channels = output.Shape[1], plane = output.Shape[2] * output.Shape[3];
-        var y = output.Span;
-        var b = bias.Span;
-        for (int n = 0; n < output.Shape[0]; n++)
-            for (int c = 0; c < channels; c++)
-                System.Numerics.Tensors.TensorPrimitives.Add(y.Slice((n * channels + c) * plane, plane), b[c], y.Slice((n * channels + c) * plane, plane));
+        for (int n = 0; n < batch; n++)
+            for (int c = 0; c < bias.Length; c++)
+            {
+                var slice = output.Slice((n * bias.Length + c) * plane, plane);
+                System.Numerics.Tensors.TensorPrimitives.Add(slice, bias[c], slice);
+            }
     }
 
-    private static void SumPerChannel(Tensor gradOutput, Span<float> db, float beta)
+    private static void SumPerChannel(ReadOnlySpan<float> gradOutput, Span<float> db, float beta, int batch, int plane)
     {
-        int channels = gradOutput.Shape[1], plane = gradOutput.Shape[2] * gradOutput.Shape[3];
-        var dy = gradOutput.Span;
-        for (int c = 0; c < channels; c++)
+        for (int c = 0; c < db.Length; c++)
         {
             double sum = 0;
-            for (int n = 0; n < gradOutput.Shape[0]; n++) sum += System.Numerics.Tensors.TensorPrimitives.Sum(dy.Slice((n * channels + c) * plane, plane));
+            for (int n = 0; n < batch; n++) sum += System.Numerics.Tensors.TensorPrimitives.Sum(gradOutput.Slice((n * db.Length + c) * plane, plane));
             db[c] = beta == 0f ? (float)sum : db[c] + (float)sum;
         }
     }

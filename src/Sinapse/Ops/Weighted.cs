@@ -14,7 +14,7 @@ internal delegate void WeightedBackward(ReadOnlySpan<float> input, ReadOnlySpan<
 public static partial class F
 {
     /// <summary>
-    /// Runs a weighted op (linear, convolution) and records its backward pass. In float32 it works
+    /// Runs a weighted op (linear, convolution, transposed convolution) and records its backward pass. In float32 it works
     /// on the tensors themselves and keeps the input for the weight gradient. Under
     /// <see cref="MixedPrecision.Autocast"/> it is torch.autocast's recipe: input, weight and bias
     /// rounded to the 16-bit format, products accumulated in float32 (the float32 kernels run on

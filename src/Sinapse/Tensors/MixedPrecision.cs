@@ -16,7 +16,7 @@ public enum Precision
 
 /// <summary>
 /// Automatic mixed precision, as torch.autocast: inside <c>using (MixedPrecision.Autocast(Precision.BFloat16)) { ... }</c>
-/// <see cref="Ops.F.Linear"/> and the convolutions round their input, weight and bias to the
+/// <see cref="Ops.F.Linear"/> and the convolutions (transposed ones too) round their input, weight and bias to the
 /// 16-bit format, multiply them with float32 accumulation, round their output to the format
 /// and keep their input and weight for backward as 16-bit copies (half the bytes of float32);
 /// the gradients they pass back are rounded to the format as well, as PyTorch's are. Everything

@@ -6,11 +6,11 @@ using Sinapse.Tests.Support;
 
 namespace Sinapse.Tests.Ops;
 
-/// <summary>Linear and convolution under <see cref="MixedPrecision.Autocast"/>.</summary>
+/// <summary>Linear, convolution and transposed convolution under <see cref="MixedPrecision.Autocast"/>.</summary>
 public class WeightedTests
 {
     /// <summary>A weighted op with its inputs: (name, shapes of input, weight, bias, function).</summary>
-    public static TheoryData<string> Ops => ["linear", "conv2d", "conv2d strided grouped", "depthwise", "conv1d"];
+    public static TheoryData<string> Ops => ["linear", "conv2d", "conv2d strided grouped", "depthwise", "conv1d", "conv transpose"];
 
     private static (int[] Input, int[] Weight, int Bias, Func<Tensor, Tensor, Tensor, Tensor> Op) Case(string name) => name switch
     {
@@ -19,6 +19,7 @@ public class WeightedTests
         "conv2d strided grouped" => ([2, 4, 7, 7], [6, 2, 3, 3], 6, (x, w, b) => F.Conv2d(x, w, b, stride: 2, padding: 1, groups: 2)),
         "depthwise" => ([2, 4, 6, 6], [4, 1, 3, 3], 4, (x, w, b) => F.Conv2d(x, w, b, padding: 1, groups: 4)),
         "conv1d" => ([2, 3, 9], [5, 3, 3], 5, (x, w, b) => F.Conv1d(x, w, b, stride: 2)),
+        "conv transpose" => ([2, 3, 4, 4], [3, 2, 3, 3], 2, (x, w, b) => F.ConvTranspose2d(x, w, b, stride: 2, padding: 1, outputPadding: 1)),
         _ => throw new ArgumentException(name),
     };
 
