@@ -71,6 +71,8 @@ public class ConvolutionKernelTests
         yield return [G(1, 1, 1, 1, 4, 4, 2, 2)];
         yield return [G(3, 2, 3, 1, 7, 5, 3, 3, pad: 1)];
         yield return [G(3, 3, 4, 1, 9, 8, 3, 2, stride: 2)];
+        // A first layer's stride-2 rows, wide enough for whole vectors of even columns and a tail.
+        yield return [G(2, 3, 4, 1, 5, 71, 3, 3, stride: 2, pad: 1)];
         yield return [G(1, 2, 2, 1, 10, 11, 3, 3, stride: 3, pad: 2)];
         yield return [G(3, 2, 5, 1, 9, 9, 3, 3, pad: 2, dilation: 2)];
         yield return [G(3, 4, 2, 1, 8, 7, 2, 3, stride: 2, pad: 1, dilation: 2)];
