@@ -25,8 +25,8 @@ namespace Sinapse.Kernels;
 /// interleaved into one padded buffer of vectors across planes (8×8 register transposes), each
 /// output pixel of the group is one register of k² FMAs — the same operations in the same order
 /// as the row loop, so bitwise the same result — and the results are transposed back. The input
-/// gradient of such planes runs the same loop: a stride-1 correlation of dY, zero-inserted for the
-/// stride, with the flipped kernel (see <c>PrepareSmallGradient</c>); their weight gradient is per
+/// gradient of such planes runs the same loop once per stride phase of dX: a stride-1 correlation
+/// of dY with the taps that reach that phase (see <c>PrepareSmallGradient</c>); their weight gradient is per
 /// tap one vector dot product of the interleaved dY and X over the plane (16 planes at once).</para>
 /// <para>Input gradient, as a gather too: dX at padded position (ih, iw) sums w[kh, kw]·dY over
 /// the taps with ih − kh·dH and iw − kw·dW divisible by the stride. The m dY planes of an input
@@ -111,7 +111,10 @@ internal static unsafe class DepthwiseConvolution
         bool smallPlanes;
         int[] smallOffsets = [], smallPositions = [];
         bool smallGradient, smallWeights;
-        int[] gradientOffsets = [], gradientPositions = [];
+        int[] gradientPositions = [];
+        // Per stride phase of dX: its taps (indices into the kernel), their offsets into the
+        // margined dY buffer, and (rows, columns, tap count).
+        int[] phaseTaps = [], phaseOffsets = [], phaseColumnShifts = [], phaseShape = [];
         int gradientHeight, gradientWidth;
 
         // The padded, phase-split input plane: rows of the padded image, each as StrideWidth
@@ -289,25 +292,58 @@ internal static unsafe class DepthwiseConvolution
                     smallPositions[ih * g.InputWidth + iw] = ((ih + g.PadTop) * paddedWidth + iw + g.PadLeft) * lanes;
         }
 
-        /// <summary>The input gradient as a stride-1 correlation with the flipped kernel over dY
-        /// with zeros inserted between its pixels (for the stride) and margins of the effective
-        /// kernel size: dX[ih, iw] = Σ w[k−1−a, k−1−b]·Z[ih + padTop + a·dH, iw + padLeft + b·dW].</summary>
+        /// <summary>
+        /// The input gradient split by stride phase: the dX pixels (ih, iw) with ih ≡ a (mod sH)
+        /// and iw ≡ b (mod sW) form a grid that only the taps (kh, kw) with a + padTop − kh·dH and
+        /// b + padLeft − kw·dW divisible by the strides reach, each as a stride-1 correlation over
+        /// dY: dX[a + sH·i, b + sW·j] = Σ w[kh, kw]·dY[i + eₕ, j + e_w] with eₕ = (a + padTop − kh·dH)/sH.
+        /// No zeros are inserted between dY's pixels, so no multiply-add is spent on them
+        /// (stride 2 would waste three in four). dY sits in a buffer with zero margins wide enough
+        /// for every tap of every phase.
+        /// </summary>
         void PrepareSmallGradient()
         {
-            int lanes = Lanes;
-            int marginTop = (g.KernelHeight - 1) * g.DilationHeight, marginLeft = (g.KernelWidth - 1) * g.DilationWidth;
-            gradientHeight = g.InputHeight + g.PadTop + g.PadBottom + marginTop;
-            gradientWidth = g.InputWidth + g.PadLeft + g.PadRight + marginLeft;
-            if (gradientOffsets.Length < taps) gradientOffsets = new int[taps];
-            for (int a = 0; a < g.KernelHeight; a++)
-                for (int b = 0; b < g.KernelWidth; b++)
-                    gradientOffsets[a * g.KernelWidth + b] = ((a * g.DilationHeight + g.PadTop) * gradientWidth + b * g.DilationWidth + g.PadLeft) * lanes;
+            int lanes = Lanes, strideH = g.StrideHeight, strideW = g.StrideWidth, phases = strideH * strideW;
+            if (phaseTaps.Length < phases * taps) { phaseTaps = new int[phases * taps]; phaseOffsets = new int[phases * taps]; phaseColumnShifts = new int[phases * taps]; }
+            if (phaseShape.Length < 3 * phases) phaseShape = new int[3 * phases];
+            // First the shifts (eₕ, e_w) of each phase's taps, to size the margins.
+            int lowRow = 0, highRow = g.OutputHeight - 1, lowColumn = 0, highColumn = g.OutputWidth - 1;
+            for (int a = 0; a < strideH; a++)
+                for (int b = 0; b < strideW; b++)
+                {
+                    int phase = a * strideW + b, count = 0;
+                    int rows = Convolution.CeilDivide(g.InputHeight - a, strideH), columns = Convolution.CeilDivide(g.InputWidth - b, strideW);
+                    for (int kh = 0; kh < g.KernelHeight; kh++)
+                        for (int kw = 0; kw < g.KernelWidth; kw++)
+                        {
+                            int rowShift = a + g.PadTop - kh * g.DilationHeight, columnShift = b + g.PadLeft - kw * g.DilationWidth;
+                            if (FloorModulo(rowShift, strideH) != 0 || FloorModulo(columnShift, strideW) != 0) continue;
+                            int e = FloorDivide(rowShift, strideH), f = FloorDivide(columnShift, strideW);
+                            if (rows > 0 && columns > 0)
+                            {
+                                lowRow = Math.Min(lowRow, e); highRow = Math.Max(highRow, rows - 1 + e);
+                                lowColumn = Math.Min(lowColumn, f); highColumn = Math.Max(highColumn, columns - 1 + f);
+                            }
+                            phaseTaps[phase * taps + count] = kh * g.KernelWidth + kw;
+                            phaseOffsets[phase * taps + count] = e;
+                            phaseColumnShifts[phase * taps + count] = f;
+                            count++;
+                        }
+                    (phaseShape[3 * phase], phaseShape[3 * phase + 1], phaseShape[3 * phase + 2]) = (rows, columns, count);
+                }
+            gradientHeight = highRow - lowRow + 1;
+            gradientWidth = highColumn - lowColumn + 1;
+            for (int phase = 0; phase < phases; phase++)
+                for (int t = phase * taps; t < phase * taps + phaseShape[3 * phase + 2]; t++)
+                    phaseOffsets[t] = ((phaseOffsets[t] - lowRow) * gradientWidth + phaseColumnShifts[t] - lowColumn) * lanes;
             int outPixels = g.OutputHeight * g.OutputWidth;
             if (gradientPositions.Length < outPixels) gradientPositions = new int[outPixels];
             for (int oh = 0; oh < g.OutputHeight; oh++)
                 for (int ow = 0; ow < g.OutputWidth; ow++)
-                    gradientPositions[oh * g.OutputWidth + ow] = ((oh * g.StrideHeight + marginTop) * gradientWidth + ow * g.StrideWidth + marginLeft) * lanes;
+                    gradientPositions[oh * g.OutputWidth + ow] = ((oh - lowRow) * gradientWidth + ow - lowColumn) * lanes;
         }
+
+        static int FloorDivide(int a, int b) => (a - FloorModulo(a, b)) / b;
 
         /// <summary>Weight gradient of planes with narrow rows: X and dY interleaved as in the
         /// forward pass, then per tap one vector dot product over the output pixels (two
@@ -420,15 +456,17 @@ internal static unsafe class DepthwiseConvolution
             int lanes = Lanes, taps = this.taps;
             int height = g.InputHeight, width = g.InputWidth, inPixels = height * width;
             int outPixels = g.OutputHeight * g.OutputWidth, channels = g.InChannels;
+            int strideH = g.StrideHeight, strideW = g.StrideWidth, phases = strideH * strideW;
+            int phasePixels = Convolution.CeilDivide(height, strideH) * Convolution.CeilDivide(width, strideW);
             float* stack = ThreadScratch.Get(1, gradientHeight * gradientWidth * lanes);
             float* result = ThreadScratch.Get(3, inPixels * lanes);
-            float* weights = ThreadScratch.Get(2, (taps + 1) * lanes);
-            float* bias = weights + taps * lanes;
+            float* weights = ThreadScratch.Get(2, (2 * taps + 1 + phasePixels) * lanes);
+            float* bias = weights + taps * lanes, phaseWeights = bias + lanes, phaseResult = phaseWeights + taps * lanes;
             new Span<float>(stack, gradientHeight * gradientWidth * lanes).Clear();
             new Span<float>(bias, lanes).Clear();
             bool transposeIn = Avx.IsSupported && outPixels >= 8, transposeOut = Avx.IsSupported && inPixels >= 8;
             float** planes = stackalloc float*[16];
-            fixed (int* offsets = gradientOffsets)
+            fixed (int* offsets = phaseOffsets)
             fixed (int* positions = gradientPositions)
             {
                 for (int start = first; start < last; start += lanes)
@@ -439,7 +477,7 @@ internal static unsafe class DepthwiseConvolution
                         float* laneWeights = weights + lane;
                         if (lane >= count) { for (int t = 0; t < taps; t++) laneWeights[t * lanes] = 0f; continue; }
                         float* source = W + (nint)((start + lane) % channels) * taps;
-                        for (int t = 0; t < taps; t++) laneWeights[t * lanes] = source[taps - 1 - t];
+                        for (int t = 0; t < taps; t++) laneWeights[t * lanes] = source[t];
                         if (transposeIn) continue;
                         float* plane = DY + (nint)(start + lane) * outPixels;
                         for (int i = 0; i < outPixels; i++) stack[positions[i] + lane] = plane[i];
@@ -462,8 +500,28 @@ internal static unsafe class DepthwiseConvolution
                                 if (i == outPixels - 8) break;
                             }
                     }
-                    if (lanes == 16) Interleaved512(stack, gradientWidth, offsets, weights, bias, result, height, width, 1, 1);
-                    else Interleaved256(stack, gradientWidth, offsets, weights, bias, result, height, width, 1, 1);
+                    for (int phase = 0; phase < phases; phase++)
+                    {
+                        int rows = phaseShape[3 * phase], columns = phaseShape[3 * phase + 1], phaseTapCount = phaseShape[3 * phase + 2];
+                        if (rows <= 0 || columns <= 0) continue;
+                        // Stride 1 is one phase with every tap in kernel order: the weights as they are, dX directly.
+                        float* tapWeights = weights, target = result;
+                        if (phases > 1)
+                        {
+                            tapWeights = phaseWeights;
+                            target = phaseResult;
+                            for (int t = 0; t < phaseTapCount; t++)
+                                new ReadOnlySpan<float>(weights + phaseTaps[phase * taps + t] * lanes, lanes).CopyTo(new Span<float>(phaseWeights + t * lanes, lanes));
+                        }
+                        if (lanes == 16) Interleaved512(stack, gradientWidth, offsets + phase * taps, tapWeights, phaseTapCount, bias, target, rows, columns, 1, 1);
+                        else Interleaved256(stack, gradientWidth, offsets + phase * taps, tapWeights, phaseTapCount, bias, target, rows, columns, 1, 1);
+                        if (phases == 1) continue;
+                        int a = phase / strideW, b = phase % strideW;
+                        for (int i = 0; i < rows; i++)
+                            for (int j = 0; j < columns; j++)
+                                new ReadOnlySpan<float>(phaseResult + (nint)(i * columns + j) * lanes, lanes)
+                                    .CopyTo(new Span<float>(result + (nint)((a + strideH * i) * width + b + strideW * j) * lanes, lanes));
+                    }
                     if (transposeOut && DXBeta == 0f)
                     {
                         for (int half = 0; half < count; half += 8)
@@ -567,8 +625,8 @@ internal static unsafe class DepthwiseConvolution
                             for (int iw = 0; iw < width; iw++) target[iw * lanes] = row[iw];
                         }
                     }
-                    if (lanes == 16) Interleaved512(padded, paddedWidth, offsets, weights, bias, result, outHeight, outWidth, g.StrideHeight, g.StrideWidth);
-                    else Interleaved256(padded, paddedWidth, offsets, weights, bias, result, outHeight, outWidth, g.StrideHeight, g.StrideWidth);
+                    if (lanes == 16) Interleaved512(padded, paddedWidth, offsets, weights, taps, bias, result, outHeight, outWidth, g.StrideHeight, g.StrideWidth);
+                    else Interleaved256(padded, paddedWidth, offsets, weights, taps, bias, result, outHeight, outWidth, g.StrideHeight, g.StrideWidth);
                     if (transposeOut)
                     {
                         for (int half = 0; half < count; half += 8)
@@ -603,10 +661,9 @@ internal static unsafe class DepthwiseConvolution
             }
         }
 
-        void Interleaved512(float* padded, int paddedWidth, int* offsets, float* weights, float* bias, float* result,
+        static void Interleaved512(float* padded, int paddedWidth, int* offsets, float* weights, int taps, float* bias, float* result,
             int outHeight, int outWidth, int strideHeight, int strideWidth)
         {
-            int taps = this.taps;
             nint step = (nint)strideWidth * 16;
             var b = Vector512.Load(bias);
             for (int oh = 0; oh < outHeight; oh++)
@@ -647,10 +704,9 @@ internal static unsafe class DepthwiseConvolution
             }
         }
 
-        void Interleaved256(float* padded, int paddedWidth, int* offsets, float* weights, float* bias, float* result,
+        static void Interleaved256(float* padded, int paddedWidth, int* offsets, float* weights, int taps, float* bias, float* result,
             int outHeight, int outWidth, int strideHeight, int strideWidth)
         {
-            int taps = this.taps;
             nint step = (nint)strideWidth * 8;
             var b = Vector256.Load(bias);
             for (int oh = 0; oh < outHeight; oh++)
