@@ -73,3 +73,27 @@ public class TensorScopeTests
         outer.Dispose();   // a second Dispose is harmless
     }
 }
+
+/// <summary>The pool's byte counts are process-wide: these run alone, so the figures are their own.</summary>
+[Collection(Sinapse.Tests.Support.WorkerPoolCollection.Name)]
+public class TensorScopePeakBytesTests
+{
+    [Fact]
+    public void PeakBytesCountWhatScopesHoldAtOnce()
+    {
+        TensorScope.ResetPeakBytes();
+        long start = TensorScope.PeakBytes;
+        using (TensorScope.Begin())
+        {
+            Tensor.Empty(1000);
+            TensorScope.Rent16(500);
+            using (TensorScope.Begin()) Tensor.Empty(250);
+            Assert.Equal(start + 1000 * 4 + 500 * 2 + 250 * 4, TensorScope.PeakBytes);
+        }
+        // Everything went back: a new peak starts from where it started.
+        TensorScope.ResetPeakBytes();
+        Assert.Equal(start, TensorScope.PeakBytes);
+        using (TensorScope.Begin()) Tensor.Empty(10);
+        Assert.Equal(start + 40, TensorScope.PeakBytes);
+    }
+}
