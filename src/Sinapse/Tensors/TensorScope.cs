@@ -14,6 +14,7 @@ public sealed class TensorScope : IDisposable
     private readonly List<Tensor> owned = [];
     private readonly List<ushort[]> owned16 = [];
     private bool disposed;
+    private long heldBytes;
 
     private TensorScope()
     {
@@ -25,7 +26,20 @@ public sealed class TensorScope : IDisposable
 
     internal static TensorScope? Current => current;
 
-    internal void Adopt(Tensor tensor) => owned.Add(tensor);
+    internal void Adopt(Tensor tensor)
+    {
+        owned.Add(tensor);
+        Hold(tensor.Length * (long)sizeof(float));
+    }
+
+    /// <summary>The most bytes this scope's own storage held at once (not its inner scopes'): what one pass inside it needed.</summary>
+    internal long PeakHeldBytes { get; private set; }
+
+    private void Hold(long bytes)
+    {
+        heldBytes += bytes;
+        PeakHeldBytes = Math.Max(PeakHeldBytes, heldBytes);
+    }
 
     /// <summary>16-bit storage (mixed precision's saved copies): from the pool inside a scope, else a new array.</summary>
     internal static ushort[] Rent16(int length)
@@ -33,6 +47,7 @@ public sealed class TensorScope : IDisposable
         if (current == null) return new ushort[length];
         var buffer = TensorPool.Rent16(length);
         current.owned16.Add(buffer);
+        current.Hold(length * (long)sizeof(ushort));
         return buffer;
     }
 
@@ -40,7 +55,11 @@ public sealed class TensorScope : IDisposable
     public static Tensor Keep(Tensor tensor)
     {
         for (var scope = current; scope != null; scope = scope.outer)
-            if (scope.owned.Remove(tensor)) break;
+            if (scope.owned.Remove(tensor))
+            {
+                scope.heldBytes -= tensor.Length * (long)sizeof(float);
+                break;
+            }
         return tensor;
     }
 
@@ -55,6 +74,7 @@ public sealed class TensorScope : IDisposable
         int index = current.owned.LastIndexOf(tensor);
         if (index < 0) return false;
         current.owned.RemoveAt(index);
+        current.heldBytes -= tensor.Length * (long)sizeof(float);
         tensor.Release();
         return true;
     }
