@@ -81,15 +81,25 @@ internal static class TransferComparison
     public static List<TransferResult> Compare(string pretrained, Dataset train, Dataset test, TransferBudget budget, ulong seed)
     {
         var reference = Pretrained.Load(pretrained);
+        int blocks = reference.Features.Layers.Count(block => block.ParameterCount() > 0);
+        if (budget.FineTuneLayers > blocks)
+            throw new ArgumentException($"{pretrained} has {blocks} blocks to fine-tune; the last {budget.FineTuneLayers} were asked for.");
+        int classes = train.ClassCount;
+        return Compare(() => Layers(Pretrained.Load(pretrained)), rng => Untrained(reference, classes, rng), classes, train, test, test, budget, seed);
+    }
+
+    /// <summary>
+    /// The architecture of the pretrained <paramref name="reference"/> with <paramref name="classes"/>
+    /// outputs and random weights, with batch norm after every convolution as it was trained.
+    /// </summary>
+    public static MobileNet Untrained(MobileNet reference, int classes, Rng rng)
+    {
         // The stem has 32·α channels in both architectures, as the importer reads the width.
         float width = reference.Features.NamedModules().Select(m => m.Module).OfType<Conv2d>().First().OutChannels / 32f;
-        int classes = train.ClassCount;
-        Module Scratch(Rng rng)
-        {
-            var options = new ConvNormOptions(TensorFlowPadding: true, Rng: rng);
-            return reference.Architecture == "MobileNetV1" ? MobileNet.V1(classes, width, options: options) : MobileNet.V2(classes, width, options: options);
-        }
-        return Compare(() => Layers(Pretrained.Load(pretrained)), Scratch, classes, train, test, test, budget, seed);
+        // PyTorch's batch-norm momentum 0.1 for both: V1's default 0.01 (Keras's 0.99) suits long ImageNet runs, but over a few
+        // hundred steps its running statistics lag the moving weights so far that the network predicts one class in eval mode.
+        var options = new ConvNormOptions(BatchNormMomentum: 0.1f, TensorFlowPadding: true, Rng: rng);
+        return reference.Architecture == "MobileNetV1" ? MobileNet.V1(classes, width, options: options) : MobileNet.V2(classes, width, options: options);
     }
 
     /// <summary>A MobileNet's layers in one Sequential — trunk, pooling, flattening, classifier — which <see cref="Cut"/> splits before the classifier.</summary>

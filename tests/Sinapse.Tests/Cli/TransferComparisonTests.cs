@@ -67,4 +67,27 @@ public class TransferComparisonTests
         Assert.Equal(256 * 3 + 3, results[0].TrainableParameters);
         Assert.True(results[1].TrainableParameters > results[0].TrainableParameters && results[1].TrainableParameters < results[2].TrainableParameters);
     }
+
+    [Fact]
+    public void MoreBlocksToFineTuneThanTheNetworkHasAreRefused()
+    {
+        var images = Images(1, 4);
+        var error = Assert.Throws<ArgumentException>(() => TransferComparison.Compare("mobilenet_v1", images, images, new TransferBudget(1, 3, 1e-3f, 1e-4f, FineTuneLayers: 15), seed: 1));
+        Assert.Contains("mobilenet_v1 has 14 blocks to fine-tune; the last 15 were asked for", error.Message);
+    }
+
+    [Theory]
+    [InlineData("mobilenet_v1")]
+    [InlineData("mobilenet_v2")]
+    public void FromScratchIsThePretrainedArchitectureWithBatchNorm(string name)
+    {
+        var pretrained = Pretrained.Load(name);
+        var scratch = TransferComparison.Untrained(pretrained, 4, new Rng(1));
+        static List<Shape> Convolutions(MobileNet model) => model.Features.NamedModules().Select(m => m.Module).OfType<Conv2d>().Select(c => c.Weight.Shape).ToList();
+        Assert.Equal(Convolutions(pretrained), Convolutions(scratch));
+        var norms = scratch.NamedModules().Select(m => m.Module).OfType<BatchNormBase>().ToList();
+        Assert.Equal(Convolutions(scratch).Count, norms.Count);
+        Assert.All(norms, norm => Assert.Equal(0.1f, norm.Momentum));   // V1's own 0.01 left scratch predicting one class after 8 short epochs
+        Assert.Equal(new Shape(1, 4), scratch.OutputShape(new Shape(1, 3, 32, 32)));
+    }
 }
