@@ -64,12 +64,12 @@ internal static class TransferCommand
             if (imageNet)
             {
                 if (Given(source, target, sourceClasses, targetClasses, examples, saveBase, pretrainEpochs) is { Length: > 0 } digitOptions)
-                    throw new ArgumentException($"{digitOptions} do not apply with the pretrained --base {baseName}, whose target task is the image folder of --images.");
+                    throw new ArgumentException($"{digitOptions}: not with the pretrained --base {baseName}, whose target task is the image folder of --images.");
                 var budget = new TransferBudget(epochCount, batch, lr, lowLr, parse.GetValue(fineTuneBlocks));
                 return TransferImages(baseName!, parse.GetValue(images), parse.GetValue(imageSize), budget, parse.GetValue(output)!, baseSeed, clock);
             }
             if (Given(images, imageSize, fineTuneBlocks, output) is { Length: > 0 } imageOptions)
-                throw new ArgumentException($"{imageOptions} only apply with an ImageNet-pretrained --base ({string.Join(" or ", BaseNames)}).");
+                throw new ArgumentException($"{imageOptions}: only with an ImageNet-pretrained --base ({string.Join(" or ", BaseNames)}).");
             var sourceDirectory = parse.GetValue(source) ?? Mnist.FindBundledDirectory();
             var targetDirectory = parse.GetValue(target) ?? sourceDirectory;
             var toSource = ParseClasses(parse.GetValue(sourceClasses)!, "--source-classes");
@@ -162,12 +162,14 @@ internal static class TransferCommand
                     $"(a) replaces the 1001-class head by a {train.ClassCount}-class one and trains only that, on the frozen trunk's features computed once (so without augmentation); " +
                     string.Create(CultureInfo.InvariantCulture, $"(b) also fine-tunes the last {blocks} blocks of the trunk at lr {budget.FineTuneRate}, with random flips and shifts; ") +
                     $"(c) trains the same architecture (with batch norm, which the pretrained file has folded away) from random weights, with the same augmentation. " +
-                    "Test accuracy is measured on the test images after every epoch; the final figure is the whole network, trunk and head together, on the test images.");
+                    "Test accuracy is measured on the test images after every epoch, for the curves only: the table gives the last epoch's, not the best one, " +
+                    "measured with the whole network, trunk and head together, on the test images.");
         var results = TransferComparison.Compare(baseName, train, test, budget, seed);
 
         report.Table(Header, results.Select(Row));
         double scratch = results[^1].Test.Accuracy ?? double.NaN;
-        report.Text(string.Join("; ", results.SkipLast(1).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Method} − (c): {100 * ((r.Test.Accuracy ?? double.NaN) - scratch):+0.0;−0.0} points"))) + ".");
+        report.Text(string.Join("; ", results.SkipLast(1).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Method} − (c): {100 * ((r.Test.Accuracy ?? double.NaN) - scratch):+0.0;−0.0} points"))) +
+                    ". After the first epoch: " + string.Join(", ", results.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Method} {r.History.Epochs[0].ValidationAccuracy:P1}"))) + ".");
         Plots.Lines(report.PathOf("test-accuracy.png"), "Test accuracy per epoch", "epoch", "test accuracy",
             results.Select(r => new Series(r.Method, r.History.Epochs.Select(e => (double)e.Epoch).ToArray(), r.History.Epochs.Select(e => e.ValidationAccuracy ?? double.NaN).ToArray())),
             markers: true, legend: ScottPlot.Alignment.LowerRight);

@@ -87,4 +87,11 @@ public class TransferCommandTests
         Assert.Contains("mobilenet_v2", line);
         Assert.Contains("mobilenet_v1", line);
     }
+
+    [Fact]
+    public void ImageOptionsNeedAPretrainedBase()
+    {
+        var line = CliRunner.OneErrorLine("transfer", "--images", "data/fashion-photos", "--image-size", "32");
+        Assert.Contains("--images, --image-size: only with an ImageNet-pretrained --base (mobilenet_v2 or mobilenet_v1)", line);
+    }
 }
