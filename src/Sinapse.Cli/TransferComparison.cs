@@ -162,8 +162,9 @@ internal static class TransferComparison
     /// <summary>
     /// Evaluates the model on <paramref name="data"/> after every epoch and records the figures as
     /// the epoch's validation loss and accuracy — what <see cref="Trainer.Fit(DataLoader, int, Dataset?, CancellationToken)"/>
-    /// does with validation data, but in batches of <see cref="EvaluationBatch"/>: its batches of
-    /// 1,000 MobileNet images would hold gigabytes of activations at once.
+    /// does with validation data, but in batches of <see cref="EvaluationBatch"/>. Its default batch
+    /// (<see cref="Trainer.InferenceBatch"/>) counts each block's output but not the expanded tensors
+    /// inside MobileNetV2's blocks, so at 64×64 it takes 1,000 images, and the run held 6.1 GB instead of 1.5 GB.
     /// </summary>
     private sealed class EpochEvaluation(Dataset data) : Callback
     {
