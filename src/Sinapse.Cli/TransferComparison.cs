@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Sinapse.Cli.Experiments;
 using Sinapse.Data;
 using Sinapse.Layers;
 using Sinapse.Losses;
@@ -158,6 +159,14 @@ internal static class TransferComparison
             trainer => trainer.Evaluate(test, EvaluationBatch), Stopwatch.StartNew());
         return results;
     }
+
+    /// <summary>A result's validation accuracy after every epoch, as a curve for <see cref="Plots.Lines"/>.</summary>
+    public static Series AccuracyCurve(TransferResult result) =>
+        new(result.Method, result.History.Epochs.Select(e => (double)e.Epoch).ToArray(), result.History.Epochs.Select(e => e.ValidationAccuracy ?? double.NaN).ToArray());
+
+    /// <summary>A result's epochs as CSV rows: method, epoch, training loss and accuracy, validation loss and accuracy.</summary>
+    public static IEnumerable<object?[]> CsvRows(TransferResult result) =>
+        result.History.Epochs.Select(e => new object?[] { result.Method, e.Epoch, e.TrainLoss, e.TrainAccuracy, e.ValidationLoss, e.ValidationAccuracy });
 
     /// <summary>
     /// Evaluates the model on <paramref name="data"/> after every epoch and records the figures as

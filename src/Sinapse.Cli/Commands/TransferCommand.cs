@@ -171,11 +171,10 @@ internal static class TransferCommand
         report.Text(string.Join("; ", results.SkipLast(1).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Method} − (c): {100 * ((r.Test.Accuracy ?? double.NaN) - scratch):+0.0;−0.0} points"))) +
                     ". After the first epoch: " + string.Join(", ", results.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Method} {r.History.Epochs[0].ValidationAccuracy:P1}"))) + ".");
         Plots.Lines(report.PathOf("test-accuracy.png"), "Test accuracy per epoch", "epoch", "test accuracy",
-            results.Select(r => new Series(r.Method, r.History.Epochs.Select(e => (double)e.Epoch).ToArray(), r.History.Epochs.Select(e => e.ValidationAccuracy ?? double.NaN).ToArray())),
-            markers: true, legend: ScottPlot.Alignment.LowerRight);
+            results.Select(TransferComparison.AccuracyCurve), markers: true, legend: ScottPlot.Alignment.LowerRight);
         report.Image("test-accuracy.png", "Test accuracy per epoch, three methods");
         report.Csv("transfer.csv", "method,epoch,train_loss,train_accuracy,test_loss,test_accuracy",
-            results.SelectMany(r => r.History.Epochs.Select(e => new object?[] { r.Method, e.Epoch, e.TrainLoss, e.TrainAccuracy, e.ValidationLoss, e.ValidationAccuracy })));
+            results.SelectMany(TransferComparison.CsvRows));
         report.Save();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"total time: {clock.Elapsed.TotalSeconds:F1} s"));
         return 0;

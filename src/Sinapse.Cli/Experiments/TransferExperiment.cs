@@ -45,10 +45,9 @@ internal sealed class TransferExperiment : Experiment
         foreach (var result in results)
         {
             var epochs = result.History.Epochs;
-            var x = epochs.Select(e => (double)e.Epoch).ToArray();
-            curves.Add(new Series(result.Method, x, epochs.Select(e => e.ValidationAccuracy ?? double.NaN).ToArray()));
-            losses.Add(new Series(result.Method, x, epochs.Select(e => e.TrainLoss).ToArray()));
-            foreach (var e in epochs) csv.Add([result.Method, e.Epoch, e.TrainLoss, e.TrainAccuracy, e.ValidationLoss, e.ValidationAccuracy]);
+            curves.Add(TransferComparison.AccuracyCurve(result));
+            losses.Add(new Series(result.Method, epochs.Select(e => (double)e.Epoch).ToArray(), epochs.Select(e => e.TrainLoss).ToArray()));
+            csv.AddRange(TransferComparison.CsvRows(result));
             var best = epochs.MaxBy(e => e.ValidationAccuracy ?? 0)!;
             string key = Key(result.Method);
             report.Figures[$"{key}.accuracy"] = result.Test.Accuracy ?? double.NaN;
