@@ -74,6 +74,37 @@ public class ConcatTests
         Assert.Throws<ArgumentException>(() => F.Concat([], 0));
     }
 
+    /// <summary>The guide's example of a network written as code (docs/guide.md, "Layers and models").</summary>
+    private sealed class DenseBlockModule : Module
+    {
+        private readonly Conv2d first, second;
+
+        public DenseBlockModule(int channels, int growth, Rng rng)
+        {
+            first = RegisterModule("first", new Conv2d(channels, growth, 3, padding: 1, rng: rng));
+            second = RegisterModule("second", new Conv2d(channels + growth, growth, 3, padding: 1, rng: rng));
+        }
+
+        public override Tensor Forward(Tensor x)
+        {
+            var a = F.Relu(first.Call(x));
+            var b = F.Relu(second.Call(F.Concat([x, a], axis: 1)));
+            return F.Concat([x, a, b], axis: 1);
+        }
+
+        public override Shape OutputShape(Shape input) => new(input[0], input[1] + 2 * first.OutChannels, input[2], input[3]);
+    }
+
+    [Fact]
+    public void TheGuidesDenseBlockRunsAndBackpropagates()
+    {
+        var block = new DenseBlockModule(3, 4, new Rng(8));
+        var input = Expect.Random(2, 3, 4, 4);
+        Assert.Equal(new Shape(2, 11, 4, 4), block.OutputShape(input.Shape));
+        Assert.Equal(["first.weight", "first.bias", "second.weight", "second.bias"], block.NamedParameters().Select(p => p.Name));
+        Expect.GradientsMatch(x => block.Call(x[0]), input);
+    }
+
     /// <summary>A DenseNet-style block built in code: each convolution sees the input and every earlier output, joined on the channels.</summary>
     public static Graph DenseBlock(Rng rng) => new("x", "y", [],
     [
