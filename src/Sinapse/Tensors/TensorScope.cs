@@ -14,7 +14,8 @@ public sealed class TensorScope : IDisposable
     private readonly List<Tensor> owned = [];
     private readonly List<ushort[]> owned16 = [];
     private bool disposed;
-    private long heldBytes;
+    // Lengths of the buffers this scope gave back early, for its later tensors of those lengths.
+    private readonly Dictionary<int, int> returnedLengths = [];
 
     private TensorScope()
     {
@@ -29,17 +30,17 @@ public sealed class TensorScope : IDisposable
     internal void Adopt(Tensor tensor)
     {
         owned.Add(tensor);
-        Hold(tensor.Length * (long)sizeof(float));
+        if (returnedLengths.TryGetValue(tensor.Length, out int returned) && returned > 0) returnedLengths[tensor.Length] = returned - 1;
+        else SuppliedBytes += tensor.Length * (long)sizeof(float);
     }
 
-    /// <summary>The most bytes this scope's own storage held at once (not its inner scopes'): what one pass inside it needed.</summary>
-    internal long PeakHeldBytes { get; private set; }
-
-    private void Hold(long bytes)
-    {
-        heldBytes += bytes;
-        PeakHeldBytes = Math.Max(PeakHeldBytes, heldBytes);
-    }
+    /// <summary>
+    /// The bytes of storage the pool supplies for this scope's own tensors (not its inner
+    /// scopes'), counting a buffer given back early as taken again by the scope's next tensor of
+    /// its length, as the pool hands it out: what one pass inside the scope leaves the pool
+    /// holding, since the pool keeps every buffer for the next pass.
+    /// </summary>
+    internal long SuppliedBytes { get; private set; }
 
     /// <summary>16-bit storage (mixed precision's saved copies): from the pool inside a scope, else a new array.</summary>
     internal static ushort[] Rent16(int length)
@@ -47,7 +48,7 @@ public sealed class TensorScope : IDisposable
         if (current == null) return new ushort[length];
         var buffer = TensorPool.Rent16(length);
         current.owned16.Add(buffer);
-        current.Hold(length * (long)sizeof(ushort));
+        current.SuppliedBytes += length * (long)sizeof(ushort);
         return buffer;
     }
 
@@ -55,11 +56,7 @@ public sealed class TensorScope : IDisposable
     public static Tensor Keep(Tensor tensor)
     {
         for (var scope = current; scope != null; scope = scope.outer)
-            if (scope.owned.Remove(tensor))
-            {
-                scope.heldBytes -= tensor.Length * (long)sizeof(float);
-                break;
-            }
+            if (scope.owned.Remove(tensor)) break;
         return tensor;
     }
 
@@ -74,7 +71,7 @@ public sealed class TensorScope : IDisposable
         int index = current.owned.LastIndexOf(tensor);
         if (index < 0) return false;
         current.owned.RemoveAt(index);
-        current.heldBytes -= tensor.Length * (long)sizeof(float);
+        current.returnedLengths[tensor.Length] = current.returnedLengths.GetValueOrDefault(tensor.Length) + 1;
         tensor.Release();
         return true;
     }

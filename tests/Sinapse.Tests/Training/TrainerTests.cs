@@ -64,7 +64,7 @@ public class TrainerTests
             using var scope = TensorScope.Begin();
             model.Call(Tensor.Zeros(count, 3, 160, 160));
             model.Train();
-            return scope.PeakHeldBytes;
+            return scope.SuppliedBytes;
         }
         Assert.InRange(Held(batch), Trainer.InferenceMemory / 2, Trainer.InferenceMemory);
     }
