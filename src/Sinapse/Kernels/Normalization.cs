@@ -472,10 +472,10 @@ public static unsafe class Normalization
             return sum;
         }
 
-        // The normalised value y = (x − center)·scale + shift is recomputed in the backward passes
-        // with these same operations (never fused into an FMA), so its activation slope is the one
-        // the forward pass saw, bitwise.
-        (float Center, float Scale, float Shift) Affine<TActivation>(int c) where TActivation : struct, IActivation =>
+        // The backward passes recompute y = (x − center)·scale + shift for the activation's slope
+        // with the forward pass's operations (never fused into an FMA), so the slope is the one the
+        // forward pass saw, bitwise. Without an activation y is not needed (scale and shift may be absent).
+        (float Center, float Scale, float Shift) Recomputed<TActivation>(int c) where TActivation : struct, IActivation =>
             typeof(TActivation) == typeof(NoActivation) ? (Center[c], 0f, 0f) : (Center[c], Scale[c], Shift[c]);
 
         void PlaneNormalize<TActivation>(int c) where TActivation : struct, IActivation
@@ -498,7 +498,7 @@ public static unsafe class Normalization
         void PlaneGradientSums<TActivation>(int c) where TActivation : struct, IActivation
         {
             var activation = default(TActivation);
-            var (center, scale, shift) = Affine<TActivation>(c);
+            var (center, scale, shift) = Recomputed<TActivation>(c);
             Vector<float> centers = new(center), scales = new(scale), shifts = new(shift);
             double sumGrad = 0, sumGradCentered = 0;
             for (int n = 0; n < batch; n++)
@@ -535,7 +535,7 @@ public static unsafe class Normalization
         void PlaneInputGradient<TActivation>(int c) where TActivation : struct, IActivation
         {
             var activation = default(TActivation);
-            var (center, scale, shift) = Affine<TActivation>(c);
+            var (center, scale, shift) = Recomputed<TActivation>(c);
             float gradScale = GradScale[c], centeredScale = CenteredScale[c], offset = Offset[c];
             Vector<float> centers = new(center), scales = new(scale), shifts = new(shift);
             Vector<float> gradScales = new(gradScale), centeredScales = new(centeredScale), offsets = new(offset);
