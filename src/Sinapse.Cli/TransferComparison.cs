@@ -171,9 +171,9 @@ internal static class TransferComparison
     /// <summary>
     /// Evaluates the model on <paramref name="data"/> after every epoch and records the figures as
     /// the epoch's validation loss and accuracy — what <see cref="Trainer.Fit(DataLoader, int, Dataset?, CancellationToken)"/>
-    /// does with validation data, but in batches of <see cref="EvaluationBatch"/>. Its default batch
-    /// (<see cref="Trainer.InferenceBatch"/>) counts each block's output but not the expanded tensors
-    /// inside MobileNetV2's blocks, so at 64×64 it takes 1,000 images, and the run held 6.1 GB instead of 1.5 GB.
+    /// does with validation data, but in batches of <see cref="EvaluationBatch"/>: with the trainer's
+    /// default batch (595 MobileNetV2 images at 64×64) the default run's resident memory reached
+    /// 7.0 GB, with batches of 100 it stays at 1.3 GB.
     /// </summary>
     private sealed class EpochEvaluation(Dataset data) : Callback
     {
