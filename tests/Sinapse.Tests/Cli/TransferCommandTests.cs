@@ -94,4 +94,16 @@ public class TransferCommandTests
         var line = CliRunner.OneErrorLine("transfer", "--images", "data/fashion-photos", "--image-size", "32");
         Assert.Contains("--images, --image-size: only with an ImageNet-pretrained --base (mobilenet_v2 or mobilenet_v1)", line);
     }
+
+    [Fact]
+    public void TheBundledPhotosAreTenClassesOf200TrainingAnd100TestImages()
+    {
+        var root = Path.Combine(Path.GetDirectoryName(Mnist.FindBundledDirectory())!, "fashion-photos");
+        foreach (var (split, perClass) in new[] { ("train", 200), ("test", 100) })
+        {
+            var (classes, files) = Sinapse.Data.ImageFolder.Find(Path.Combine(root, split));
+            Assert.Equal(["0-t-shirt-top", "1-trouser", "2-pullover", "3-dress", "4-coat", "5-sandal", "6-shirt", "7-sneaker", "8-bag", "9-ankle-boot"], classes);
+            Assert.All(files.GroupBy(f => f.Label), group => Assert.Equal(perClass, group.Count()));
+        }
+    }
 }
