@@ -123,12 +123,12 @@ internal static class TransferComparison
         TransferBudget budget, ulong seed)
     {
         var results = new List<TransferResult>();
-        void Run(string method, Module model, Optimizer optimizer, Dataset data, Dataset? checks, Action<Tensor, Rng>? augmentation, Func<Trainer, Evaluation> evaluate, Stopwatch watch)
+        // The test evaluation is the trainer's model on the test set unless evaluate says otherwise.
+        void Run(string method, Module model, Optimizer optimizer, Dataset data, Dataset? checks, Action<Tensor, Rng>? augmentation, Stopwatch watch, Func<Trainer, Evaluation>? evaluate = null)
         {
             var trainer = new Trainer(model, new CrossEntropyLoss(), optimizer);
-            if (checks != null) trainer.Callbacks.Add(new EpochEvaluation(checks));
-            var history = trainer.Fit(new DataLoader(data, budget.BatchSize, rng: new Rng(seed + 4)) { Augmentation = augmentation }, budget.Epochs);
-            results.Add(new TransferResult(method, model.ParameterCount(trainableOnly: true), history, evaluate(trainer), watch.Elapsed.TotalSeconds));
+            var history = trainer.Fit(new DataLoader(data, budget.BatchSize, rng: new Rng(seed + 4)) { Augmentation = augmentation }, budget.Epochs, checks);
+            results.Add(new TransferResult(method, model.ParameterCount(trainableOnly: true), history, evaluate?.Invoke(trainer) ?? trainer.Evaluate(test), watch.Elapsed.TotalSeconds));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{method}: test accuracy {results[^1].Test.Accuracy:F4} ({results[^1].Seconds:F1} s)"));
         }
 
@@ -137,11 +137,11 @@ internal static class TransferComparison
         trunk.Freeze();
         head.Freeze();
         head.ReplaceHead(classes, new Rng(seed + 3));
-        Dataset Features(Dataset images) => new(Trainer.Predict(trunk, images.Features, EvaluationBatch), images.Targets, images.ClassCount, images.ClassNames);
+        Dataset Features(Dataset images) => new(Trainer.Predict(trunk, images.Features), images.Targets, images.ClassCount, images.ClassNames);
         var trainFeatures = Features(train);
         var validationFeatures = validation == null ? null : Features(validation);
-        Run(Frozen, head, new Adam(head.Parameters().Where(p => p.RequiresGrad), budget.LearningRate), trainFeatures, validationFeatures, null,
-            trainer => new Trainer(new Sequential(trunk, head), trainer.Loss, trainer.Optimizer).Evaluate(test, EvaluationBatch), frozenClock);
+        Run(Frozen, head, new Adam(head.Parameters().Where(p => p.RequiresGrad), budget.LearningRate), trainFeatures, validationFeatures, null, frozenClock,
+            trainer => new Trainer(new Sequential(trunk, head), trainer.Loss, trainer.Optimizer).Evaluate(test));
 
         (trunk, head) = Cut(pretrained());
         trunk.Freeze();
@@ -152,11 +152,10 @@ internal static class TransferComparison
         Run(budget.FineTuneLayers is int count ? $"(b) fine-tune the last {count} blocks" : FineTuned, tuned,
             new Adam([new ParameterGroup(tuned.Parameters().Where(p => p.RequiresGrad && !headParameters.Contains(p)), budget.FineTuneRate),
                       new ParameterGroup(newHead.Parameters(), budget.LearningRate)]),
-            train, validation, budget.Augmentation, trainer => trainer.Evaluate(test, EvaluationBatch), Stopwatch.StartNew());
+            train, validation, budget.Augmentation, Stopwatch.StartNew());
 
         var fresh = scratch(new Rng(seed + 5));
-        Run(Scratch, fresh, new Adam(fresh.Parameters(), budget.LearningRate), train, validation, budget.Augmentation,
-            trainer => trainer.Evaluate(test, EvaluationBatch), Stopwatch.StartNew());
+        Run(Scratch, fresh, new Adam(fresh.Parameters(), budget.LearningRate), train, validation, budget.Augmentation, Stopwatch.StartNew());
         return results;
     }
 
@@ -167,25 +166,6 @@ internal static class TransferComparison
     /// <summary>A result's epochs as CSV rows: method, epoch, training loss and accuracy, validation loss and accuracy.</summary>
     public static IEnumerable<object?[]> CsvRows(TransferResult result) =>
         result.History.Epochs.Select(e => new object?[] { result.Method, e.Epoch, e.TrainLoss, e.TrainAccuracy, e.ValidationLoss, e.ValidationAccuracy });
-
-    /// <summary>
-    /// Evaluates the model on <paramref name="data"/> after every epoch and records the figures as
-    /// the epoch's validation loss and accuracy — what <see cref="Trainer.Fit(DataLoader, int, Dataset?, CancellationToken)"/>
-    /// does with validation data, but in batches of <see cref="EvaluationBatch"/>: with the trainer's
-    /// default batch (595 MobileNetV2 images at 64×64) the default run's resident memory reached
-    /// 7.0 GB, with batches of 100 it stays at 1.3 GB.
-    /// </summary>
-    private sealed class EpochEvaluation(Dataset data) : Callback
-    {
-        public override void OnEpochEnd(Trainer trainer, EpochRecord record)
-        {
-            var result = trainer.Evaluate(data, EvaluationBatch);
-            trainer.History.Epochs[^1] = record with { ValidationLoss = result.Loss, ValidationAccuracy = result.Accuracy };
-        }
-    }
-
-    /// <summary>Images per forward pass when evaluating or computing features: small enough that a MobileNet's activations at 224×224 stay in a few hundred MB.</summary>
-    private const int EvaluationBatch = 100;
 
     /// <summary>
     /// A network cut where its classifier starts: the head is the last Linear layer and any Dropout
