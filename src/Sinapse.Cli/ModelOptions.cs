@@ -63,6 +63,12 @@ internal sealed class ModelOptions
         var options = new BlockOptions(parse.GetValue(Activation) ?? (name == "lenet5" ? "tanh" : "relu"), init, parse.GetValue(BatchNorm), dropout, rng);
         if (name != "mlp" && IsArchitecture(name) && exampleShape.Rank != 3)
             throw new ArgumentException($"--model {name} needs images [channels, height, width], the data has examples of shape {exampleShape}.");
+        bool isMobileNet = MobileNets.ContainsKey(name);
+        var ignored = new (Option Option, bool Applies)[] { (Hidden, name == "mlp"), (Width, isMobileNet), (Activation, !isMobileNet), (Init, !isMobileNet), (BatchNorm, !isMobileNet) }
+            .Where(o => !o.Applies && parse.GetResult(o.Option) is { Implicit: false }).Select(o => o.Option.Name).ToList();
+        if (ignored.Count > 0 && IsArchitecture(name))
+            throw new ArgumentException($"{string.Join(", ", ignored)} do{(ignored.Count == 1 ? "es" : "")} not apply to --model {name} "
+                + "(--hidden is the MLP's, --width a MobileNet's, --activation, --init and --batch-norm the MLP's and the CNNs').");
         if (MobileNets.TryGetValue(name, out var mobileNet))
         {
             float? headDropout = parse.GetResult(Dropout) is { Implicit: false } ? dropout : null;

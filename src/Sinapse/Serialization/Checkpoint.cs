@@ -30,8 +30,9 @@ public sealed class Checkpoint
     public const string Format = "sinapse-checkpoint";
 
     private Checkpoint(string directory, SavedModel model, int epoch, OptimizerState optimizer, long? schedulePosition,
-        Dictionary<string, ulong[]> rngStates, History history, JsonObject? extra, LossScalerState? lossScaler)
+        Dictionary<string, ulong[]> rngStates, History history, JsonObject? extra, Precision precision, LossScalerState? lossScaler)
     {
+        Precision = precision;
         LossScaler = lossScaler;
         Directory = directory;
         Model = model;
@@ -51,6 +52,9 @@ public sealed class Checkpoint
     public IReadOnlyDictionary<string, ulong[]> RngStates { get; }
     public History History { get; }
     public JsonObject? Extra { get; }
+
+    /// <summary>The precision the run trained in: resuming in another would not continue the same run.</summary>
+    public Precision Precision { get; }
 
     /// <summary>The dynamic loss scaler's state, when the run used one (float16).</summary>
     public LossScalerState? LossScaler { get; }
@@ -95,6 +99,7 @@ public sealed class Checkpoint
                     ["parameters"] = new JsonArray(parameterNames.Select(n => (JsonNode)n).ToArray()),
                 },
                 ["schedulePosition"] = trainer.Scheduler?.Position,
+                ["precision"] = MixedPrecision.ShortName(trainer.Precision),
                 ["lossScaler"] = trainer.LossScaler?.StateDict() is { } scaler ? new JsonObject
                 {
                     ["scale"] = scaler.Scale, ["growthTracker"] = scaler.GrowthTracker, ["skippedSteps"] = scaler.SkippedSteps,
@@ -193,9 +198,10 @@ public sealed class Checkpoint
                     s["growthFactor"]!.GetValue<float>(), s["backoffFactor"]!.GetValue<float>(), s["growthInterval"]!.GetValue<int>())
                 : null;
             return new Checkpoint(directory, model, manifest["epoch"]!.GetValue<int>(), state, manifest["schedulePosition"]?.GetValue<long>(), rngs,
-                HistoryFromJson(manifest["history"]!.AsObject()), manifest["extra"]?.DeepClone().AsObject(), scaler);
+                HistoryFromJson(manifest["history"]!.AsObject()), manifest["extra"]?.DeepClone().AsObject(),
+                manifest["precision"] is { } precision ? MixedPrecision.Parse(precision.GetValue<string>(), "precision") : Precision.Float32, scaler);
         }
-        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException or KeyNotFoundException or OverflowException)
+        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException or KeyNotFoundException or OverflowException or ArgumentException)
         {
             throw new InvalidDataException($"{manifestPath} is malformed: {e.Message}");
         }
@@ -213,6 +219,8 @@ public sealed class Checkpoint
         var saved = new JsonArray();
         if (Optimizer.Parameters.Count != names.Count)
             throw new InvalidDataException($"{Directory}: the checkpoint's optimizer has {Optimizer.Parameters.Count} parameters, this run's has {names.Count}: the model or the optimizer differs.");
+        if (Precision != trainer.Precision)
+            throw new InvalidDataException($"{Directory}: the checkpoint was trained in {MixedPrecision.ShortName(Precision)}, this run trains in {MixedPrecision.ShortName(trainer.Precision)}: give the same --precision.");
         if ((LossScaler == null) != (trainer.LossScaler == null))
             throw new InvalidDataException($"{Directory}: the checkpoint was saved {(LossScaler == null ? "without" : "with")} loss scaling, this run trains {(trainer.LossScaler == null ? "without" : "with")} it: give the same --precision.");
         foreach (var (name, rng) in rngs)

@@ -90,6 +90,11 @@ public static class MixedPrecision
             return;
         }
         if (source.Length != destination.Length) throw new ArgumentException($"Rounding {source.Length} values needs a destination of {source.Length}, got {destination.Length}.");
+        if (precision == Precision.Float32)
+        {
+            source.CopyTo(destination);   // float32 values are their own rounding
+            return;
+        }
         Span<ushort> chunk = stackalloc ushort[1024];
         for (int start = 0; start < source.Length; start += chunk.Length)
         {

@@ -58,7 +58,7 @@ public sealed partial class Tensor
         get
         {
             var root = viewOf ?? this;
-            if (root.buffer == null) throw new ObjectDisposedException(nameof(Tensor), $"This tensor {Shape} was released when its TensorScope ended; keep it with TensorScope.Keep to use it afterwards.");
+            if (root.buffer == null) throw new ObjectDisposedException(nameof(Tensor), $"This tensor {Shape} went back to the pool: its TensorScope ended, or, in inference, the Sequential that made it had run the next layer. Keep it with TensorScope.Keep to use it afterwards.");
             return root.buffer.AsSpan(offset, Length);
         }
     }

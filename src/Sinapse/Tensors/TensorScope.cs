@@ -14,33 +14,28 @@ public sealed class TensorScope : IDisposable
     private readonly List<Tensor> owned = [];
     private readonly List<ushort[]> owned16 = [];
     private bool disposed;
-    // Lengths of the buffers this scope gave back early, for its later tensors of those lengths.
-    private readonly Dictionary<int, int> returnedLengths = [];
+    // Set inside a measuring scope (and the scopes within it): what the pool supplies for them.
+    private readonly PoolDemand? demand;
 
-    private TensorScope()
+    private TensorScope(PoolDemand? measure = null)
     {
         outer = current;
         current = this;
+        demand = measure ?? outer?.demand;
     }
 
     public static TensorScope Begin() => new();
+
+    /// <summary>A scope that adds up, in <paramref name="demand"/>, the storage the pool supplies for everything made inside it.</summary>
+    internal static TensorScope Measure(out PoolDemand demand) => new(demand = new PoolDemand());
 
     internal static TensorScope? Current => current;
 
     internal void Adopt(Tensor tensor)
     {
         owned.Add(tensor);
-        if (returnedLengths.TryGetValue(tensor.Length, out int returned) && returned > 0) returnedLengths[tensor.Length] = returned - 1;
-        else SuppliedBytes += tensor.Length * (long)sizeof(float);
+        demand?.Take(tensor.Length);
     }
-
-    /// <summary>
-    /// The bytes of storage the pool supplies for this scope's own tensors (not its inner
-    /// scopes'), counting a buffer given back early as taken again by the scope's next tensor of
-    /// its length, as the pool hands it out: what one pass inside the scope leaves the pool
-    /// holding, since the pool keeps every buffer for the next pass.
-    /// </summary>
-    internal long SuppliedBytes { get; private set; }
 
     /// <summary>16-bit storage (mixed precision's saved copies): from the pool inside a scope, else a new array.</summary>
     internal static ushort[] Rent16(int length)
@@ -48,7 +43,7 @@ public sealed class TensorScope : IDisposable
         if (current == null) return new ushort[length];
         var buffer = TensorPool.Rent16(length);
         current.owned16.Add(buffer);
-        current.SuppliedBytes += length * (long)sizeof(ushort);
+        current.demand?.Take16(length);
         return buffer;
     }
 
@@ -56,7 +51,11 @@ public sealed class TensorScope : IDisposable
     public static Tensor Keep(Tensor tensor)
     {
         for (var scope = current; scope != null; scope = scope.outer)
-            if (scope.owned.Remove(tensor)) break;
+            if (scope.owned.Remove(tensor))
+            {
+                TensorPool.Forget(tensor.Buffer);
+                break;
+            }
         return tensor;
     }
 
@@ -71,7 +70,7 @@ public sealed class TensorScope : IDisposable
         int index = current.owned.LastIndexOf(tensor);
         if (index < 0) return false;
         current.owned.RemoveAt(index);
-        current.returnedLengths[tensor.Length] = current.returnedLengths.GetValueOrDefault(tensor.Length) + 1;
+        current.demand?.Give(tensor.Length);
         tensor.Release();
         return true;
     }
@@ -92,11 +91,38 @@ public sealed class TensorScope : IDisposable
         disposed = true;
         if (current != this) throw new InvalidOperationException("TensorScopes must end in the reverse order they began.");
         current = outer;
-        foreach (var tensor in owned) tensor.Release();
+        foreach (var tensor in owned)
+        {
+            demand?.Give(tensor.Length);
+            tensor.Release();
+        }
         owned.Clear();
         foreach (var buffer in owned16) TensorPool.Return(buffer);
         owned16.Clear();
     }
+}
+
+/// <summary>
+/// The storage the pool supplies for a pass, which it then keeps for the next one: a buffer given
+/// back (early, or when an inner scope ends) is taken again by the next tensor of its length, as
+/// the pool hands it out; any other tensor needs a buffer of its own.
+/// </summary>
+internal sealed class PoolDemand
+{
+    private readonly Dictionary<int, int> returned = [];
+
+    public long Bytes { get; private set; }
+
+    public void Take(int length)
+    {
+        if (returned.TryGetValue(length, out int count) && count > 0) returned[length] = count - 1;
+        else Bytes += length * (long)sizeof(float);
+    }
+
+    /// <summary>16-bit storage, counted without reuse (a bound from above).</summary>
+    public void Take16(int length) => Bytes += length * (long)sizeof(ushort);
+
+    public void Give(int length) => returned[length] = returned.GetValueOrDefault(length) + 1;
 }
 
 /// <summary>
@@ -116,6 +142,9 @@ internal static class TensorPool
     public static ushort[] Rent16(int length) => Pool<ushort>.Rent(length);
 
     public static void Return(ushort[] buffer) => Pool<ushort>.Return(buffer);
+
+    /// <summary>A kept buffer leaves the pool for good: it no longer counts as rented out.</summary>
+    public static void Forget(float[] buffer) => Count(-(long)buffer.Length * sizeof(float));
 
     /// <summary>The most bytes rented out at once since <see cref="ResetPeak"/>.</summary>
     public static long PeakBytes => Volatile.Read(ref peakBytes);

@@ -245,21 +245,26 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
     /// <summary>
     /// The batch that evaluation and prediction use when none is given: 1,000 examples, or fewer
     /// when that many would need more than <see cref="InferenceMemory"/> bytes of activations.
-    /// The need is measured: one zero example goes through the model in eval mode without a
-    /// tape, and the storage the tensor pool supplies for it (and keeps for the next batch) scales
-    /// with the batch. The course CNN on MNIST takes the 1,000; MobileNetV2 on 224×224 photos
-    /// 16, on 64×64 ones 167.
+    /// The need is measured: two zero examples (batch statistics need more than one) go through
+    /// the model in eval mode without a tape, under <paramref name="precision"/>, and the storage
+    /// the tensor pool supplies for them — and keeps for the next batch — scales with the batch.
+    /// The course CNN on MNIST takes the 1,000; MobileNetV2 on 224×224 photos 16, on 64×64 ones 185.
     /// </summary>
-    public static int InferenceBatch(Module model, Shape exampleShape)
+    public static int InferenceBatch(Module model, Shape exampleShape, Precision precision = Precision.Float32)
     {
         bool wasTraining = model.Training;
         model.Eval();
         try
         {
             using var noGrad = GradMode.NoGrad();
-            using var scope = TensorScope.Begin();
-            model.Call(Tensor.Zeros(new Shape([1, .. exampleShape.Dimensions])));
-            return (int)Math.Clamp(InferenceMemory / Math.Max(scope.SuppliedBytes, 1), 1, 1000);
+            using var autocast = MixedPrecision.Autocast(precision);
+            using var scope = TensorScope.Measure(out var demand);
+            model.Call(Tensor.Zeros(new Shape([2, .. exampleShape.Dimensions])));
+            return (int)Math.Clamp(2 * InferenceMemory / Math.Max(demand.Bytes, 1), 1, 1000);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"Measuring the memory of a default inference batch, two examples of {exampleShape} failed ({e.Message}); pass a batch size.", e);
         }
         finally
         {
@@ -277,7 +282,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
     public Evaluation Evaluate(Dataset data, int? batchSize = null)
     {
         CheckCompatible(data, "evaluation");
-        int batch = batchSize ?? InferenceBatch(Model, data.FeatureShape);
+        int batch = batchSize ?? InferenceBatch(Model, data.FeatureShape, Precision);
         bool wasTraining = Model.Training;
         Model.Eval();
         try

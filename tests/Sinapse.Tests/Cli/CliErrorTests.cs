@@ -88,6 +88,17 @@ public class CliErrorTests
         Assert.Contains(named, line, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Theory]
+    [InlineData("mobilenet_v3_small", "--activation", "tanh", "--activation does not apply to --model mobilenet_v3_small")]
+    [InlineData("mobilenet_v2", "--batch-norm", null, "--batch-norm does not apply")]
+    [InlineData("cnn", "--width", "0.5", "--width does not apply to --model cnn")]
+    [InlineData("cnn", "--hidden", "64", "--hidden does not apply to --model cnn")]
+    public void OptionsThatDoNotApplyToTheModelAreNamed(string model, string option, string? value, string expected)
+    {
+        var line = CliRunner.OneErrorLine(value == null ? ["summary", "--model", model, option] : ["summary", "--model", model, option, value]);
+        Assert.Contains(expected, line);
+    }
+
     [Fact]
     public void SummaryPrintsEveryLayerAndTheTotals()
     {

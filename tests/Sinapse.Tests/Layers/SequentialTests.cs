@@ -28,7 +28,7 @@ public class SequentialTests
             var output = model.Call(input);
             Assert.Equal(expected.ToArray(), output.ToArray());
             // The first Linear's output (what the witness saw) is gone; the input and the output are not.
-            Assert.Throws<ObjectDisposedException>(() => witness.Seen!.Span.Length);
+            Assert.Contains("the Sequential that made it", Assert.Throws<ObjectDisposedException>(() => witness.Seen!.Span.Length).Message);
             Assert.Equal(12, input.Span.Length);
         }
         using (TensorScope.Begin())

@@ -62,14 +62,20 @@ public class CheckpointTests
     }
 
     [Fact]
-    public void ACheckpointWithLossScalingNeedsARunWithIt()
+    public void ACheckpointResumesOnlyInItsPrecisionAndWithItsLossScaling()
     {
         using var directory = new TempDirectory();
         var (first, loader, rng) = Run(float16: true);
         first.Callbacks.Add(new CheckpointCallback(directory.Path, 1, new Dictionary<string, Rng> { ["run"] = rng }, new Shape(6)));
         first.Fit(loader, 1);
-        var error = Assert.Throws<InvalidDataException>(() => Checkpoint.FindLatest(directory.Path).Restore(Run().Trainer, new Dictionary<string, Rng> { ["run"] = rng }));
-        Assert.Contains("with loss scaling", error.Message);
+        var checkpoint = Checkpoint.FindLatest(directory.Path);
+        Assert.Equal(Precision.Float16, checkpoint.Precision);
+        var rngs = new Dictionary<string, Rng> { ["run"] = rng };
+        var error = Assert.Throws<InvalidDataException>(() => checkpoint.Restore(Run().Trainer, rngs));
+        Assert.Contains("trained in fp16, this run trains in fp32", error.Message);
+        var unscaled = Run(float16: true).Trainer;
+        unscaled.LossScaler = null;
+        Assert.Contains("with loss scaling", Assert.Throws<InvalidDataException>(() => checkpoint.Restore(unscaled, rngs)).Message);
     }
 
     private sealed class StopAt(int epoch) : Callback

@@ -52,5 +52,8 @@ public class MixedPrecisionTests
         Assert.Equal([1f + 1f / 512, 3000f, 0f, float.PositiveInfinity], half);
         Assert.Throws<ArgumentException>(() => MixedPrecision.Round(Precision.Float16, values, new float[3]));
         Assert.Throws<ArgumentException>(() => MixedPrecision.Narrow(Precision.Float32, values, new ushort[4]));
+        var same = new float[values.Length];
+        MixedPrecision.Round(Precision.Float32, values, same);
+        Assert.Equal(values, same);
     }
 }

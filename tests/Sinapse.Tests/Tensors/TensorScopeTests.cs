@@ -96,4 +96,30 @@ public class TensorScopePeakBytesTests
         using (TensorScope.Begin()) Tensor.Empty(10);
         Assert.Equal(start + 40, TensorScope.PeakBytes);
     }
+
+    [Fact]
+    public void AKeptTensorLeavesThePoolsCount()
+    {
+        TensorScope.ResetPeakBytes();
+        long start = TensorScope.PeakBytes;
+        Tensor kept;
+        using (TensorScope.Begin()) kept = TensorScope.Keep(Tensor.Empty(1000));
+        TensorScope.ResetPeakBytes();
+        Assert.Equal(start, TensorScope.PeakBytes);
+        Assert.Equal(1000, kept.Span.Length);
+    }
+
+    [Fact]
+    public void AMeasuringScopeCountsWhatThePoolSuppliesWithReuse()
+    {
+        using var scope = TensorScope.Measure(out var demand);
+        var a = Tensor.Empty(100);
+        TensorScope.ReleaseEarly(a);
+        Tensor.Empty(100);                                 // takes a's buffer again
+        using (TensorScope.Begin()) Tensor.Empty(30);      // an inner scope's buffer, given back when it ends
+        Tensor.Empty(30);
+        Tensor.Empty(50);
+        TensorScope.Rent16(8);
+        Assert.Equal(100 * 4 + 30 * 4 + 50 * 4 + 8 * 2, demand.Bytes);
+    }
 }
