@@ -77,16 +77,16 @@ internal static class TransferComparison
     /// fine-tunes the trunk's last <see cref="TransferBudget.FineTuneLayers"/> blocks, and (c) trains
     /// the same architecture from random weights — with batch norm, which the pretrained file has
     /// folded into its convolutions, because without it a network this deep barely trains.
-    /// <paramref name="test"/> is also evaluated after every epoch, for the curves.
+    /// <paramref name="validation"/> is evaluated after every epoch, for the curves; <paramref name="test"/> once per method, at the end.
     /// </summary>
-    public static List<TransferResult> Compare(string pretrained, Dataset train, Dataset test, TransferBudget budget, ulong seed)
+    public static List<TransferResult> Compare(string pretrained, Dataset train, Dataset validation, Dataset test, TransferBudget budget, ulong seed)
     {
         var reference = Pretrained.Load(pretrained);
         int blocks = reference.Features.Layers.Count(block => block.ParameterCount() > 0);
         if (budget.FineTuneLayers > blocks)
             throw new ArgumentException($"{pretrained} has {blocks} blocks to fine-tune; the last {budget.FineTuneLayers} were asked for.");
         int classes = train.ClassCount;
-        return Compare(() => Layers(Pretrained.Load(pretrained)), rng => Untrained(reference, classes, rng), classes, train, test, test, budget, seed);
+        return Compare(() => Layers(Pretrained.Load(pretrained)), rng => Untrained(reference, classes, rng), classes, train, validation, test, budget, seed);
     }
 
     /// <summary>
@@ -107,9 +107,10 @@ internal static class TransferComparison
     public static Sequential Layers(MobileNet model) => new([.. model.Features.Layers, model.Pool, new Flatten(), .. model.Classifier.Layers]);
 
     /// <summary>
-    /// Learns the target task three ways on the same budget and the same batch order; each result is
-    /// evaluated on <paramref name="test"/>, and on <paramref name="validation"/> after every epoch when
-    /// given. <paramref name="pretrained"/> gives a fresh copy of the pretrained network each time it is
+    /// Learns the target task three ways on the same budget (the same epochs and batches of the same
+    /// shuffled examples; (a) draws no augmentation, so its shuffles part from the others' after the
+    /// first epoch); each result is evaluated on <paramref name="test"/> once, at the end, and on
+    /// <paramref name="validation"/> after every epoch when given. <paramref name="pretrained"/> gives a fresh copy of the pretrained network each time it is
     /// called; <paramref name="scratch"/> builds the untrained network from an Rng.
     /// </summary>
     /// <remarks>

@@ -129,6 +129,9 @@ internal static class TransferCommand
 
     private const int DefaultEpochs = 30, DefaultImageEpochs = 8, DefaultImageSize = 64, DefaultFineTuneBlocks = 3;
 
+    /// <summary>The share of train/ held out to draw the curves, so that the test images are used once, for the table.</summary>
+    private const double ValidationShare = 0.1;
+
     /// <summary>The pretrained networks --base names, in the short form the help shows.</summary>
     private static readonly string[] BaseNames = ["mobilenet_v2", "mobilenet_v1"];
 
@@ -146,34 +149,36 @@ internal static class TransferCommand
         foreach (var split in new[] { "train", "test" })
             if (!Directory.Exists(Path.Combine(root, split)))
                 throw new DirectoryNotFoundException($"--images {root} has no {split}/ folder; it needs train/ and test/, each with one sub-folder of images per class.");
-        var train = Read("train");
+        var (train, validation) = Read("train").Split(1 - ValidationShare, seed);
         var test = Read("test");
         if (train.ClassCount < 2) throw new InvalidDataException($"{Path.Combine(root, "train")} has one class folder ('{train.ClassNames![0]}'); telling classes apart needs at least two.");
         if (!train.ClassNames!.SequenceEqual(test.ClassNames!))
             throw new InvalidDataException($"{root}: train/ has the classes {string.Join(", ", train.ClassNames!)} but test/ has {string.Join(", ", test.ClassNames!)}; they must be the same.");
+        if (validation.Count == 0)
+            throw new InvalidDataException($"{Path.Combine(root, "train")} has {train.Count} images: too few to hold a tenth out for validation.");
         int blocks = budget.FineTuneLayers!.Value;
         // Flips and shifts of up to an eighth of the side; a shifted crop is filled with black (−1 after scaling), the photos' background.
         budget = budget with { Augmentation = Augmentation.Compose(Augmentation.HorizontalFlip(), Augmentation.RandomCrop(Math.Max(1, size / 8), fill: -1f)) };
 
         var report = new Report(output, $"Transfer learning from the ImageNet-pretrained {baseName} to {Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)))}");
-        report.Text($"Images: {root}, {train.ClassCount} classes ({string.Join(", ", train.ClassNames!)}), {train.Count} for training and {test.Count} for testing, " +
+        report.Text($"Images: {root}, {train.ClassCount} classes ({string.Join(", ", train.ClassNames!)}), {train.Count} for training, {validation.Count} of train/ held out for validation and {test.Count} for testing, " +
                     $"resized to {size}×{size} as RGB (a grey image as three equal channels) and scaled to [−1, 1] as the pretrained network expects. " +
-                    string.Create(CultureInfo.InvariantCulture, $"Each method gets {budget.Epochs} epochs of batch {budget.BatchSize} in the same order, Adam lr {budget.LearningRate} for new weights and for training from scratch. ") +
+                    string.Create(CultureInfo.InvariantCulture, $"Each method gets {budget.Epochs} epochs of batch {budget.BatchSize} (the same shuffles, but for (a), which draws no augmentation, after the first epoch), Adam lr {budget.LearningRate} for new weights and for training from scratch. ") +
                     $"(a) replaces the 1001-class head by a {train.ClassCount}-class one and trains only that, on the frozen trunk's features computed once (so without augmentation); " +
                     string.Create(CultureInfo.InvariantCulture, $"(b) also fine-tunes the last {blocks} blocks of the trunk at lr {budget.FineTuneRate}, with random flips and shifts; ") +
                     $"(c) trains the same architecture (with batch norm, which the pretrained file has folded away) from random weights, with the same augmentation. " +
-                    "Test accuracy is measured on the test images after every epoch, for the curves only: the table gives the last epoch's, not the best one, " +
-                    "measured with the whole network, trunk and head together, on the test images.");
-        var results = TransferComparison.Compare(baseName, train, test, budget, seed);
+                    "The curves are the validation images' accuracy after every epoch; the test images are used once per method, at the end: the table gives the last epoch's network, " +
+                    "trunk and head together, not the best one.");
+        var results = TransferComparison.Compare(baseName, train, validation, test, budget, seed);
 
         report.Table(Header, results.Select(Row));
         double scratch = results[^1].Test.Accuracy ?? double.NaN;
         report.Text(string.Join("; ", results.SkipLast(1).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Method} − (c): {100 * ((r.Test.Accuracy ?? double.NaN) - scratch):+0.0;−0.0} points"))) +
-                    ". After the first epoch: " + string.Join(", ", results.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Method} {r.History.Epochs[0].ValidationAccuracy:P1}"))) + ".");
-        Plots.Lines(report.PathOf("test-accuracy.png"), "Test accuracy per epoch", "epoch", "test accuracy",
+                    ". Validation accuracy after the first epoch: " + string.Join(", ", results.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Method} {r.History.Epochs[0].ValidationAccuracy:P1}"))) + ".");
+        Plots.Lines(report.PathOf("validation-accuracy.png"), "Validation accuracy per epoch", "epoch", "validation accuracy",
             results.Select(TransferComparison.AccuracyCurve), markers: true, legend: ScottPlot.Alignment.LowerRight);
-        report.Image("test-accuracy.png", "Test accuracy per epoch, three methods");
-        report.Csv("transfer.csv", "method,epoch,train_loss,train_accuracy,test_loss,test_accuracy",
+        report.Image("validation-accuracy.png", "Validation accuracy per epoch, three methods");
+        report.Csv("transfer.csv", "method,epoch,train_loss,train_accuracy,validation_loss,validation_accuracy",
             results.SelectMany(TransferComparison.CsvRows));
         report.Save();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"total time: {clock.Elapsed.TotalSeconds:F1} s"));

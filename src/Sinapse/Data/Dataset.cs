@@ -190,7 +190,7 @@ public sealed class Dataset
     static void RequireFinite(Tensor tensor, string what)
     {
         var values = tensor.Span;
-        if (TensorPrimitives.IsFiniteAll<float>(values)) return;
+        if (values.IsEmpty || TensorPrimitives.IsFiniteAll<float>(values)) return;   // IsFiniteAll says false for no values
         int index = TensorPrimitives.IndexOfMax(values); // NaN wins IndexOfMax; +Inf does too when there is no NaN
         if (float.IsFinite(values[index])) index = TensorPrimitives.IndexOfMin(values); // only -Inf is left
         int rowLength = tensor.Length / tensor.Shape[0];

@@ -25,7 +25,7 @@ public class TransferCommandTests
     [Fact]
     public void RunsTheThreeMethodsAndWritesTheTableAndCurves()
     {
-        using var images = ImageFolder(["bag", "boot", "shirt"]);
+        using var images = ImageFolder(["bag", "boot", "shirt"], train: 3);   // 8 to train on, 1 held out for validation
         using var output = new TempDirectory();
         var stdout = CliRunner.Succeed("transfer", "--base", "mobilenet_v1", "--images", images.Path, "--image-size", "32", "--epochs", "1", "--batch-size", "4",
             "--fine-tune-blocks", "2", "--out", output.Path);
@@ -34,10 +34,18 @@ public class TransferCommandTests
             Assert.Contains(method, stdout);
         Assert.Contains("test accuracy", stdout);
         var csv = File.ReadAllLines(output.File("transfer.csv"));
-        Assert.Equal("method,epoch,train_loss,train_accuracy,test_loss,test_accuracy", csv[0]);
+        Assert.Equal("method,epoch,train_loss,train_accuracy,validation_loss,validation_accuracy", csv[0]);
         Assert.Equal(4, csv.Length);                                  // one epoch of each method
-        Assert.True(new FileInfo(output.File("test-accuracy.png")).Length > 1000);
+        Assert.True(new FileInfo(output.File("validation-accuracy.png")).Length > 1000);
         Assert.Contains("| (c) from scratch |", File.ReadAllText(output.File("report.md")));
+    }
+
+    [Fact]
+    public void TooFewTrainingImagesToHoldSomeOutAreNamed()
+    {
+        using var images = ImageFolder(["bag", "boot"]);
+        var line = CliRunner.OneErrorLine("transfer", "--base", "mobilenet_v1", "--images", images.Path, "--image-size", "32");
+        Assert.Contains("too few to hold a tenth out for validation", line);
     }
 
     [Fact]

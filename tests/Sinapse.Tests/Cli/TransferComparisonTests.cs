@@ -72,7 +72,7 @@ public class TransferComparisonTests
     public void MoreBlocksToFineTuneThanTheNetworkHasAreRefused()
     {
         var images = Images(1, 4);
-        var error = Assert.Throws<ArgumentException>(() => TransferComparison.Compare("mobilenet_v1", images, images, new TransferBudget(1, 3, 1e-3f, 1e-4f, FineTuneLayers: 15), seed: 1));
+        var error = Assert.Throws<ArgumentException>(() => TransferComparison.Compare("mobilenet_v1", images, images, images, new TransferBudget(1, 3, 1e-3f, 1e-4f, FineTuneLayers: 15), seed: 1));
         Assert.Contains("mobilenet_v1 has 14 blocks to fine-tune; the last 15 were asked for", error.Message);
     }
 

@@ -82,6 +82,15 @@ public class DatasetTests
     }
 
     [Fact]
+    public void ASplitOfFewExamplesMayLeaveAPartEmpty()
+    {
+        var (first, second) = Numbered(2, classes: 2).Split(0.9, seed: 1);
+        Assert.Equal(2, first.Count);
+        Assert.Equal(0, second.Count);
+        Assert.Equal(2, second.ClassCount);
+    }
+
+    [Fact]
     public void FilterClassesRelabelsInTheGivenOrder()
     {
         var data = Numbered(10, classes: 5); // labels 0..4, 0..4
