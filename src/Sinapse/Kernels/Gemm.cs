@@ -293,17 +293,7 @@ public static unsafe class Gemm
                             int rows = Math.Min(mr, mcBlock - ir);
                             float* aPanel = packedA + (nint)ir * kcBlock;
                             float* cTile = p.C + (nint)(ic + ir) * p.Ldc + jc + jr;
-                            if (rows == mr && columns == nr)
-                            {
-                                RunKernel(kernel, narrow, kcBlock, aPanel, bPanel, cTile, p.Ldc, p.Alpha, beta);
-                            }
-                            else
-                            {
-                                // Edge tile: compute the whole padded tile into a scratch tile,
-                                // then write back only the part inside C.
-                                RunKernel(kernel, narrow, kcBlock, aPanel, bPanel, edge, nr, 1f, 0f);
-                                WriteBack(edge, nr, rows, columns, cTile, p.Ldc, p.Alpha, beta);
-                            }
+                            RunTile(kernel, narrow, rows, columns, kcBlock, aPanel, bPanel, cTile, p.Ldc, p.Alpha, beta, edge);
                         }
                     }
                 }
@@ -354,26 +344,45 @@ public static unsafe class Gemm
                         int rows = Math.Min(mr, mcBlock - ir);
                         float* aPanel = packedA + (nint)ir * kcBlock;
                         float* cTile = c + (nint)(ic + ir) * ldc + jr;
-                        if (rows == mr && columns == nr)
-                        {
-                            RunKernel(kernel, narrow, kcBlock, aPanel, bPanel, cTile, ldc, alpha, blockBeta);
-                        }
-                        else
-                        {
-                            RunKernel(kernel, narrow, kcBlock, aPanel, bPanel, edge, nr, 1f, 0f);
-                            WriteBack(edge, nr, rows, columns, cTile, ldc, alpha, blockBeta);
-                        }
+                        RunTile(kernel, narrow, rows, columns, kcBlock, aPanel, bPanel, cTile, ldc, alpha, blockBeta, edge);
                     }
                 }
             }
         }
     }
 
+    /// <summary>
+    /// One tile of C (<paramref name="rows"/> × <paramref name="columns"/>, at most MR × nr) from an
+    /// Ã and a B̃ panel. A tile the kernel covers exactly is computed in place; an edge tile into a
+    /// scratch tile, of which only the part inside C is written back. The 32-wide AVX-512 kernel
+    /// computes only the first 4 or 8 rows when no more are needed (the last tile of M = 64 has 4).
+    /// Every element gets the same operations whichever way, so results do not depend on the tiling.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void RunKernel(GemmKernel kernel, bool narrow, int depth, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    static void RunTile(GemmKernel kernel, bool narrow, int rows, int columns, int depth, float* a, float* b,
+        float* c, int ldc, float alpha, float beta, float* edge)
+    {
+        int nr = narrow ? NarrowWidth : NR;
+        int kernelRows = kernel == GemmKernel.Vector512 && !narrow ? (rows <= 4 ? 4 : rows <= 8 ? 8 : MR) : MR;
+        if (rows == kernelRows && columns == nr)
+        {
+            RunKernel(kernel, narrow, kernelRows, depth, a, b, c, ldc, alpha, beta);
+            return;
+        }
+        RunKernel(kernel, narrow, kernelRows, depth, a, b, edge, nr, 1f, 0f);
+        WriteBack(edge, nr, rows, columns, c, ldc, alpha, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void RunKernel(GemmKernel kernel, bool narrow, int rows, int depth, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
         if (narrow) GemmMicroKernels.Kernel512Narrow(depth, a, b, c, ldc, alpha, beta);
-        else if (kernel == GemmKernel.Vector512) GemmMicroKernels.Kernel512(depth, a, b, c, ldc, alpha, beta);
+        else if (kernel == GemmKernel.Vector512)
+        {
+            if (rows == 4) GemmMicroKernels.Kernel512<Rows4>(depth, a, b, c, ldc, alpha, beta);
+            else if (rows == 8) GemmMicroKernels.Kernel512<Rows8>(depth, a, b, c, ldc, alpha, beta);
+            else GemmMicroKernels.Kernel512<Rows12>(depth, a, b, c, ldc, alpha, beta);
+        }
         else if (kernel == GemmKernel.Vector256) GemmMicroKernels.Kernel256(depth, a, b, c, ldc, alpha, beta);
         else GemmMicroKernels.KernelScalar4x4(depth, a, b, c, ldc, alpha, beta);
     }

@@ -21,9 +21,14 @@ static unsafe class GemmMicroKernels
 {
     /// <summary>AVX-512, 12×32: 24 zmm accumulators + 2 B̃ vectors + 1 broadcast of the 32 zmm registers.
     /// On Zen 4/5 (two 512-bit FMA pipes, 4-cycle latency) 24 independent chains hide the FMA latency,
-    /// and each depth step is 14 loads for 24 FMAs, under the two loads per cycle the core sustains.</summary>
+    /// and each depth step is 14 loads for 24 FMAs, under the two loads per cycle the core sustains.
+    /// <typeparamref name="TRows"/> = <see cref="Rows8"/> or <see cref="Rows4"/> computes only the first 8
+    /// or 4 rows of the tile (the Ã panel still 12 wide), for the last tile of an M that is not a
+    /// multiple of 12 (M = 64 is 5 tiles and 4 rows): the full kernel spent as long there as on a
+    /// whole tile. Each instantiation is compiled separately, so the guards cost nothing.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Kernel512(int depth, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    public static void Kernel512<TRows>(int depth, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+        where TRows : struct, IRowCount
     {
         Vector512<float> c00 = default; Vector512<float> c01 = default;
         Vector512<float> c10 = default; Vector512<float> c11 = default;
@@ -43,14 +48,20 @@ static unsafe class GemmMicroKernels
         Sse.Prefetch0(c + 1 * ldc + 0); Sse.Prefetch0(c + 1 * ldc + 16);
         Sse.Prefetch0(c + 2 * ldc + 0); Sse.Prefetch0(c + 2 * ldc + 16);
         Sse.Prefetch0(c + 3 * ldc + 0); Sse.Prefetch0(c + 3 * ldc + 16);
-        Sse.Prefetch0(c + 4 * ldc + 0); Sse.Prefetch0(c + 4 * ldc + 16);
-        Sse.Prefetch0(c + 5 * ldc + 0); Sse.Prefetch0(c + 5 * ldc + 16);
-        Sse.Prefetch0(c + 6 * ldc + 0); Sse.Prefetch0(c + 6 * ldc + 16);
-        Sse.Prefetch0(c + 7 * ldc + 0); Sse.Prefetch0(c + 7 * ldc + 16);
-        Sse.Prefetch0(c + 8 * ldc + 0); Sse.Prefetch0(c + 8 * ldc + 16);
-        Sse.Prefetch0(c + 9 * ldc + 0); Sse.Prefetch0(c + 9 * ldc + 16);
-        Sse.Prefetch0(c + 10 * ldc + 0); Sse.Prefetch0(c + 10 * ldc + 16);
-        Sse.Prefetch0(c + 11 * ldc + 0); Sse.Prefetch0(c + 11 * ldc + 16);
+        if (TRows.Count > 4)
+        {
+            Sse.Prefetch0(c + 4 * ldc + 0); Sse.Prefetch0(c + 4 * ldc + 16);
+            Sse.Prefetch0(c + 5 * ldc + 0); Sse.Prefetch0(c + 5 * ldc + 16);
+            Sse.Prefetch0(c + 6 * ldc + 0); Sse.Prefetch0(c + 6 * ldc + 16);
+            Sse.Prefetch0(c + 7 * ldc + 0); Sse.Prefetch0(c + 7 * ldc + 16);
+        }
+        if (TRows.Count > 8)
+        {
+            Sse.Prefetch0(c + 8 * ldc + 0); Sse.Prefetch0(c + 8 * ldc + 16);
+            Sse.Prefetch0(c + 9 * ldc + 0); Sse.Prefetch0(c + 9 * ldc + 16);
+            Sse.Prefetch0(c + 10 * ldc + 0); Sse.Prefetch0(c + 10 * ldc + 16);
+            Sse.Prefetch0(c + 11 * ldc + 0); Sse.Prefetch0(c + 11 * ldc + 16);
+        }
         for (int p = 0; p < depth; p++)
         {
             var b0 = Vector512.Load(b + 0);
@@ -63,22 +74,28 @@ static unsafe class GemmMicroKernels
             c20 = Vector512.FusedMultiplyAdd(a2, b0, c20); c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
             var a3 = Vector512.Create(a[3]);
             c30 = Vector512.FusedMultiplyAdd(a3, b0, c30); c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
-            var a4 = Vector512.Create(a[4]);
-            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40); c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
-            var a5 = Vector512.Create(a[5]);
-            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50); c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
-            var a6 = Vector512.Create(a[6]);
-            c60 = Vector512.FusedMultiplyAdd(a6, b0, c60); c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
-            var a7 = Vector512.Create(a[7]);
-            c70 = Vector512.FusedMultiplyAdd(a7, b0, c70); c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
-            var a8 = Vector512.Create(a[8]);
-            c80 = Vector512.FusedMultiplyAdd(a8, b0, c80); c81 = Vector512.FusedMultiplyAdd(a8, b1, c81);
-            var a9 = Vector512.Create(a[9]);
-            c90 = Vector512.FusedMultiplyAdd(a9, b0, c90); c91 = Vector512.FusedMultiplyAdd(a9, b1, c91);
-            var a10 = Vector512.Create(a[10]);
-            c100 = Vector512.FusedMultiplyAdd(a10, b0, c100); c101 = Vector512.FusedMultiplyAdd(a10, b1, c101);
-            var a11 = Vector512.Create(a[11]);
-            c110 = Vector512.FusedMultiplyAdd(a11, b0, c110); c111 = Vector512.FusedMultiplyAdd(a11, b1, c111);
+            if (TRows.Count > 4)
+            {
+                var a4 = Vector512.Create(a[4]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40); c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                var a5 = Vector512.Create(a[5]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50); c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+                var a6 = Vector512.Create(a[6]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60); c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+                var a7 = Vector512.Create(a[7]);
+                c70 = Vector512.FusedMultiplyAdd(a7, b0, c70); c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+            }
+            if (TRows.Count > 8)
+            {
+                var a8 = Vector512.Create(a[8]);
+                c80 = Vector512.FusedMultiplyAdd(a8, b0, c80); c81 = Vector512.FusedMultiplyAdd(a8, b1, c81);
+                var a9 = Vector512.Create(a[9]);
+                c90 = Vector512.FusedMultiplyAdd(a9, b0, c90); c91 = Vector512.FusedMultiplyAdd(a9, b1, c91);
+                var a10 = Vector512.Create(a[10]);
+                c100 = Vector512.FusedMultiplyAdd(a10, b0, c100); c101 = Vector512.FusedMultiplyAdd(a10, b1, c101);
+                var a11 = Vector512.Create(a[11]);
+                c110 = Vector512.FusedMultiplyAdd(a11, b0, c110); c111 = Vector512.FusedMultiplyAdd(a11, b1, c111);
+            }
             a += 12;
             b += 32;
         }
@@ -90,14 +107,20 @@ static unsafe class GemmMicroKernels
             (c10 * alphaV).Store(c + 1 * ldc + 0); (c11 * alphaV).Store(c + 1 * ldc + 16);
             (c20 * alphaV).Store(c + 2 * ldc + 0); (c21 * alphaV).Store(c + 2 * ldc + 16);
             (c30 * alphaV).Store(c + 3 * ldc + 0); (c31 * alphaV).Store(c + 3 * ldc + 16);
-            (c40 * alphaV).Store(c + 4 * ldc + 0); (c41 * alphaV).Store(c + 4 * ldc + 16);
-            (c50 * alphaV).Store(c + 5 * ldc + 0); (c51 * alphaV).Store(c + 5 * ldc + 16);
-            (c60 * alphaV).Store(c + 6 * ldc + 0); (c61 * alphaV).Store(c + 6 * ldc + 16);
-            (c70 * alphaV).Store(c + 7 * ldc + 0); (c71 * alphaV).Store(c + 7 * ldc + 16);
-            (c80 * alphaV).Store(c + 8 * ldc + 0); (c81 * alphaV).Store(c + 8 * ldc + 16);
-            (c90 * alphaV).Store(c + 9 * ldc + 0); (c91 * alphaV).Store(c + 9 * ldc + 16);
-            (c100 * alphaV).Store(c + 10 * ldc + 0); (c101 * alphaV).Store(c + 10 * ldc + 16);
-            (c110 * alphaV).Store(c + 11 * ldc + 0); (c111 * alphaV).Store(c + 11 * ldc + 16);
+            if (TRows.Count > 4)
+            {
+                (c40 * alphaV).Store(c + 4 * ldc + 0); (c41 * alphaV).Store(c + 4 * ldc + 16);
+                (c50 * alphaV).Store(c + 5 * ldc + 0); (c51 * alphaV).Store(c + 5 * ldc + 16);
+                (c60 * alphaV).Store(c + 6 * ldc + 0); (c61 * alphaV).Store(c + 6 * ldc + 16);
+                (c70 * alphaV).Store(c + 7 * ldc + 0); (c71 * alphaV).Store(c + 7 * ldc + 16);
+            }
+            if (TRows.Count > 8)
+            {
+                (c80 * alphaV).Store(c + 8 * ldc + 0); (c81 * alphaV).Store(c + 8 * ldc + 16);
+                (c90 * alphaV).Store(c + 9 * ldc + 0); (c91 * alphaV).Store(c + 9 * ldc + 16);
+                (c100 * alphaV).Store(c + 10 * ldc + 0); (c101 * alphaV).Store(c + 10 * ldc + 16);
+                (c110 * alphaV).Store(c + 11 * ldc + 0); (c111 * alphaV).Store(c + 11 * ldc + 16);
+            }
         }
         else
         {
@@ -110,22 +133,28 @@ static unsafe class GemmMicroKernels
             Update(c21, c + 2 * ldc + 16, alphaV, betaV);
             Update(c30, c + 3 * ldc + 0, alphaV, betaV);
             Update(c31, c + 3 * ldc + 16, alphaV, betaV);
-            Update(c40, c + 4 * ldc + 0, alphaV, betaV);
-            Update(c41, c + 4 * ldc + 16, alphaV, betaV);
-            Update(c50, c + 5 * ldc + 0, alphaV, betaV);
-            Update(c51, c + 5 * ldc + 16, alphaV, betaV);
-            Update(c60, c + 6 * ldc + 0, alphaV, betaV);
-            Update(c61, c + 6 * ldc + 16, alphaV, betaV);
-            Update(c70, c + 7 * ldc + 0, alphaV, betaV);
-            Update(c71, c + 7 * ldc + 16, alphaV, betaV);
-            Update(c80, c + 8 * ldc + 0, alphaV, betaV);
-            Update(c81, c + 8 * ldc + 16, alphaV, betaV);
-            Update(c90, c + 9 * ldc + 0, alphaV, betaV);
-            Update(c91, c + 9 * ldc + 16, alphaV, betaV);
-            Update(c100, c + 10 * ldc + 0, alphaV, betaV);
-            Update(c101, c + 10 * ldc + 16, alphaV, betaV);
-            Update(c110, c + 11 * ldc + 0, alphaV, betaV);
-            Update(c111, c + 11 * ldc + 16, alphaV, betaV);
+            if (TRows.Count > 4)
+            {
+                Update(c40, c + 4 * ldc + 0, alphaV, betaV);
+                Update(c41, c + 4 * ldc + 16, alphaV, betaV);
+                Update(c50, c + 5 * ldc + 0, alphaV, betaV);
+                Update(c51, c + 5 * ldc + 16, alphaV, betaV);
+                Update(c60, c + 6 * ldc + 0, alphaV, betaV);
+                Update(c61, c + 6 * ldc + 16, alphaV, betaV);
+                Update(c70, c + 7 * ldc + 0, alphaV, betaV);
+                Update(c71, c + 7 * ldc + 16, alphaV, betaV);
+            }
+            if (TRows.Count > 8)
+            {
+                Update(c80, c + 8 * ldc + 0, alphaV, betaV);
+                Update(c81, c + 8 * ldc + 16, alphaV, betaV);
+                Update(c90, c + 9 * ldc + 0, alphaV, betaV);
+                Update(c91, c + 9 * ldc + 16, alphaV, betaV);
+                Update(c100, c + 10 * ldc + 0, alphaV, betaV);
+                Update(c101, c + 10 * ldc + 16, alphaV, betaV);
+                Update(c110, c + 11 * ldc + 0, alphaV, betaV);
+                Update(c111, c + 11 * ldc + 16, alphaV, betaV);
+            }
         }
     }
 
@@ -336,3 +365,10 @@ static unsafe class GemmMicroKernels
         }
     }
 }
+
+/// <summary>How many rows of a tile a micro-kernel computes (a compile-time constant per type).</summary>
+interface IRowCount { static abstract int Count { get; } }
+
+struct Rows4 : IRowCount { public static int Count => 4; }
+struct Rows8 : IRowCount { public static int Count => 8; }
+struct Rows12 : IRowCount { public static int Count => 12; }

@@ -73,7 +73,7 @@ public class GemmTests
     {
         { 1, 1, 1 }, { 7, 13, 31 }, { 13, 7, 97 }, { 31, 97, 13 }, { 97, 31, 257 },
         { 257, 13, 7 }, { 25, 65, 300 }, { 1, 97, 31 }, { 97, 1, 31 }, { 31, 97, 1 },
-        { 2, 3, 1 }, { 12, 32, 256 }, { 130, 70, 520 },
+        { 2, 3, 1 }, { 12, 32, 256 }, { 130, 70, 520 }, { 64, 96, 300 }, { 68, 64, 40 },
     };
 
     [Theory]
@@ -145,6 +145,35 @@ public class GemmTests
         {
             Gemm.Kernel = saved;
         }
+    }
+
+    [Fact]
+    public void EdgeRowsGiveBitwiseTheRowsOfWholeTiles()
+    {
+        // The last rows of C when M is not a multiple of the tile height run a 4- or 8-row kernel
+        // (in place, or into scratch when columns are ragged too) or a whole tile into scratch; every
+        // element must get the operations it gets inside a whole tile. 24 rows are two whole tiles
+        // for every kernel; depth 400 is two depth blocks (the second accumulates).
+        const int full = 24, k = 400;
+        foreach (bool transposeA in new[] { false, true })
+            foreach (bool transposeB in new[] { false, true })
+                foreach (int n in new[] { 64, 45 })
+                    foreach (float beta in new[] { 0f, 1f })
+                    {
+                        int lda = transposeA ? full : k, ldb = transposeB ? k : n;
+                        var a = Random(full * k, 1);
+                        var b = Random(k * n, 2);
+                        var initial = Random(full * n, 3);
+                        var whole = (float[])initial.Clone();
+                        Gemm.Multiply(transposeA, transposeB, full, n, k, 1.5f, a, lda, b, ldb, beta, whole, n);
+                        for (int m = 2; m < full; m++)   // (one row is a vector-matrix product, another path)
+                        {
+                            var c = initial.AsSpan(0, m * n).ToArray();
+                            Gemm.Multiply(transposeA, transposeB, m, n, k, 1.5f, a, lda, b, ldb, beta, c, n);
+                            Assert.True(c.AsSpan().SequenceEqual(whole.AsSpan(0, m * n)),
+                                $"m={m} n={n} transposeA={transposeA} transposeB={transposeB} beta={beta}: rows differ from those of the {full}-row product");
+                        }
+                    }
     }
 
     [Fact]
