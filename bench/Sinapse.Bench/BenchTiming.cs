@@ -37,17 +37,31 @@ public static class BenchTiming
             // Alternate which side goes first so neither always runs on a warmer (or throttled) core.
             if (rep % 2 == 0)
             {
-                sinapseSamples[rep] = Sample(sinapse, sinapseCalls);
-                torchSamples[rep] = Sample(torch, torchCalls);
+                sinapseSamples[rep] = Isolated(sinapse, sinapseCalls);
+                torchSamples[rep] = Isolated(torch, torchCalls);
             }
             else
             {
-                torchSamples[rep] = Sample(torch, torchCalls);
-                sinapseSamples[rep] = Sample(sinapse, sinapseCalls);
+                torchSamples[rep] = Isolated(torch, torchCalls);
+                sinapseSamples[rep] = Isolated(sinapse, sinapseCalls);
             }
         }
         return (Median(sinapseSamples), Median(torchSamples));
     }
+
+    /// <summary>
+    /// A sample after a pause long enough for the other side's idle threads to stop spinning:
+    /// libtorch's OpenMP workers spin for up to 200 ms after a parallel region, and on two cores
+    /// they took the cores from the next sample's threads (the 32→64 convolution measured
+    /// 3.6–3.9 ms right after a torch sample, 3.4 ms after a pause; torch's time did not move).
+    /// </summary>
+    static double Isolated(Action action, int calls)
+    {
+        Thread.Sleep(SidePause);
+        return Sample(action, calls);
+    }
+
+    const int SidePause = 300;
 
     /// <summary>Median milliseconds per call of a single action (for suites with one side only).</summary>
     public static double Measure(BenchOptions options, Action action)
