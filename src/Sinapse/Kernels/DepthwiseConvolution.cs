@@ -431,7 +431,7 @@ internal static unsafe class DepthwiseConvolution
                 {
                     if (i > pixels - 8) i = pixels - 8;
                     float** p = planes + half;
-                    Transpose8x8(Vector256.Load(p[0] + i), Vector256.Load(p[1] + i), Vector256.Load(p[2] + i), Vector256.Load(p[3] + i),
+                    GemmPacking.Transpose8x8(Vector256.Load(p[0] + i), Vector256.Load(p[1] + i), Vector256.Load(p[2] + i), Vector256.Load(p[3] + i),
                         Vector256.Load(p[4] + i), Vector256.Load(p[5] + i), Vector256.Load(p[6] + i), Vector256.Load(p[7] + i),
                         out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
                     float* t = target + half;
@@ -490,7 +490,7 @@ internal static unsafe class DepthwiseConvolution
                             {
                                 if (i > outPixels - 8) i = outPixels - 8;
                                 float** p = planes + half;
-                                Transpose8x8(Vector256.Load(p[0] + i), Vector256.Load(p[1] + i), Vector256.Load(p[2] + i), Vector256.Load(p[3] + i),
+                                GemmPacking.Transpose8x8(Vector256.Load(p[0] + i), Vector256.Load(p[1] + i), Vector256.Load(p[2] + i), Vector256.Load(p[3] + i),
                                     Vector256.Load(p[4] + i), Vector256.Load(p[5] + i), Vector256.Load(p[6] + i), Vector256.Load(p[7] + i),
                                     out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
                                 float* target = stack + half;
@@ -529,7 +529,7 @@ internal static unsafe class DepthwiseConvolution
                             {
                                 if (i > inPixels - 8) i = inPixels - 8;
                                 float* r = result + (nint)i * lanes + half;
-                                Transpose8x8(Vector256.Load(r), Vector256.Load(r + lanes), Vector256.Load(r + 2 * lanes), Vector256.Load(r + 3 * lanes),
+                                GemmPacking.Transpose8x8(Vector256.Load(r), Vector256.Load(r + lanes), Vector256.Load(r + 2 * lanes), Vector256.Load(r + 3 * lanes),
                                     Vector256.Load(r + 4 * lanes), Vector256.Load(r + 5 * lanes), Vector256.Load(r + 6 * lanes), Vector256.Load(r + 7 * lanes),
                                     out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
                                 float* target = DX + (nint)(start + half) * inPixels + i;
@@ -593,7 +593,7 @@ internal static unsafe class DepthwiseConvolution
                             {
                                 if (i > inPixels - 8) i = inPixels - 8;
                                 float** p = planes + half;
-                                Transpose8x8(Vector256.Load(p[0] + i), Vector256.Load(p[1] + i), Vector256.Load(p[2] + i), Vector256.Load(p[3] + i),
+                                GemmPacking.Transpose8x8(Vector256.Load(p[0] + i), Vector256.Load(p[1] + i), Vector256.Load(p[2] + i), Vector256.Load(p[3] + i),
                                     Vector256.Load(p[4] + i), Vector256.Load(p[5] + i), Vector256.Load(p[6] + i), Vector256.Load(p[7] + i),
                                     out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
                                 float* target = padded + half;
@@ -634,7 +634,7 @@ internal static unsafe class DepthwiseConvolution
                             {
                                 if (i > outPixels - 8) i = outPixels - 8;
                                 float* r = result + (nint)i * lanes + half;
-                                Transpose8x8(Vector256.Load(r), Vector256.Load(r + lanes), Vector256.Load(r + 2 * lanes), Vector256.Load(r + 3 * lanes),
+                                GemmPacking.Transpose8x8(Vector256.Load(r), Vector256.Load(r + lanes), Vector256.Load(r + 2 * lanes), Vector256.Load(r + 3 * lanes),
                                     Vector256.Load(r + 4 * lanes), Vector256.Load(r + 5 * lanes), Vector256.Load(r + 6 * lanes), Vector256.Load(r + 7 * lanes),
                                     out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
                                 float* target = Y + (nint)(start + half) * outPixels + i;
@@ -870,27 +870,6 @@ internal static unsafe class DepthwiseConvolution
                 }
             }
         }
-    }
-
-    /// <summary>o_j[i] = r_i[j]: the standard AVX 8×8 transpose (unpack, shuffle, swap 128-bit halves).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
-        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7,
-        out Vector256<float> o0, out Vector256<float> o1, out Vector256<float> o2, out Vector256<float> o3,
-        out Vector256<float> o4, out Vector256<float> o5, out Vector256<float> o6, out Vector256<float> o7)
-    {
-        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
-        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        o0 = Avx.Permute2x128(u0, u4, 0x20); o1 = Avx.Permute2x128(u1, u5, 0x20);
-        o2 = Avx.Permute2x128(u2, u6, 0x20); o3 = Avx.Permute2x128(u3, u7, 0x20);
-        o4 = Avx.Permute2x128(u0, u4, 0x31); o5 = Avx.Permute2x128(u1, u5, 0x31);
-        o6 = Avx.Permute2x128(u2, u6, 0x31); o7 = Avx.Permute2x128(u3, u7, 0x31);
     }
 
     /// <summary>destination[i] = bias + Σ_t weights[t]·source[offsets[t] + i] for i in [0, width):

@@ -105,15 +105,27 @@ static unsafe class GemmPacking
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Transpose8x8(float* source, nint sourceStride, float* destination, nint destinationStride)
     {
-        var r0 = Avx.LoadVector256(source);
-        var r1 = Avx.LoadVector256(source + sourceStride);
-        var r2 = Avx.LoadVector256(source + 2 * sourceStride);
-        var r3 = Avx.LoadVector256(source + 3 * sourceStride);
-        var r4 = Avx.LoadVector256(source + 4 * sourceStride);
-        var r5 = Avx.LoadVector256(source + 5 * sourceStride);
-        var r6 = Avx.LoadVector256(source + 6 * sourceStride);
-        var r7 = Avx.LoadVector256(source + 7 * sourceStride);
-        // Interleave pairs of rows, then pairs of pairs, then swap 128-bit halves.
+        Transpose8x8(Avx.LoadVector256(source), Avx.LoadVector256(source + sourceStride), Avx.LoadVector256(source + 2 * sourceStride),
+            Avx.LoadVector256(source + 3 * sourceStride), Avx.LoadVector256(source + 4 * sourceStride), Avx.LoadVector256(source + 5 * sourceStride),
+            Avx.LoadVector256(source + 6 * sourceStride), Avx.LoadVector256(source + 7 * sourceStride),
+            out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
+        Avx.Store(destination, o0);
+        Avx.Store(destination + destinationStride, o1);
+        Avx.Store(destination + 2 * destinationStride, o2);
+        Avx.Store(destination + 3 * destinationStride, o3);
+        Avx.Store(destination + 4 * destinationStride, o4);
+        Avx.Store(destination + 5 * destinationStride, o5);
+        Avx.Store(destination + 6 * destinationStride, o6);
+        Avx.Store(destination + 7 * destinationStride, o7);
+    }
+
+    /// <summary>o_j[i] = r_i[j]: the standard AVX 8×8 transpose (interleave pairs of rows, then pairs of pairs, then swap 128-bit halves).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7,
+        out Vector256<float> o0, out Vector256<float> o1, out Vector256<float> o2, out Vector256<float> o3,
+        out Vector256<float> o4, out Vector256<float> o5, out Vector256<float> o6, out Vector256<float> o7)
+    {
         var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
         var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
         var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
@@ -122,14 +134,10 @@ static unsafe class GemmPacking
         var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
         var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
         var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Store(destination, Avx.Permute2x128(u0, u4, 0x20));
-        Avx.Store(destination + destinationStride, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(destination + 2 * destinationStride, Avx.Permute2x128(u2, u6, 0x20));
-        Avx.Store(destination + 3 * destinationStride, Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(destination + 4 * destinationStride, Avx.Permute2x128(u0, u4, 0x31));
-        Avx.Store(destination + 5 * destinationStride, Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(destination + 6 * destinationStride, Avx.Permute2x128(u2, u6, 0x31));
-        Avx.Store(destination + 7 * destinationStride, Avx.Permute2x128(u3, u7, 0x31));
+        o0 = Avx.Permute2x128(u0, u4, 0x20); o1 = Avx.Permute2x128(u1, u5, 0x20);
+        o2 = Avx.Permute2x128(u2, u6, 0x20); o3 = Avx.Permute2x128(u3, u7, 0x20);
+        o4 = Avx.Permute2x128(u0, u4, 0x31); o5 = Avx.Permute2x128(u1, u5, 0x31);
+        o6 = Avx.Permute2x128(u2, u6, 0x31); o7 = Avx.Permute2x128(u3, u7, 0x31);
     }
 
     /// <summary>Zeroes lanes [filled, width) of every depth step of a panel.</summary>
