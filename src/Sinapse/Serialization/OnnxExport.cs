@@ -279,7 +279,7 @@ public static class OnnxExport
                 {
                     GraphOperation.Concat => (Node("Concat", inputs.Select(i => i.Name).ToList(), hint, Int("axis", step.Axis)), F.ConcatShape(inputs.Select(i => i.Shape).ToList(), step.Axis)),
                     _ => (Node(step.Operation == GraphOperation.Add ? "Add" : "Mul", [inputs[0].Name, inputs[1].Name], hint),
-                        Layers.Graph.BroadcastShape(inputs[0].Shape, inputs[1].Shape, step.Operation.ToString())),
+                        Shape.Broadcast(inputs[0].Shape, inputs[1].Shape, step.Operation.ToString())),
                 };
             }
             return values[graph.Output].Name;

@@ -596,7 +596,7 @@ public static class OnnxImport
             Shape result;
             try
             {
-                result = Graph.BroadcastShape(ShapeOf(a), ShapeOf(b), node.Node.OpType);
+                result = Shape.Broadcast(ShapeOf(a), ShapeOf(b), node.Node.OpType);
             }
             catch (ArgumentException e)
             {
