@@ -182,11 +182,14 @@ public static partial class F
     /// <summary>op(a, b) broadcast, outside the tape.</summary>
     private static Tensor Compute<TOperator>(string op, Tensor a, Tensor b) where TOperator : IBinaryOperator
     {
-        var shape = Shape.Broadcast(a.Shape, b.Shape, op);
-        var y = Tensor.Empty(shape);
-        Broadcast.Binary<TOperator>(new BroadcastLoop(shape, a.Shape, b.Shape), a.Buffer, a.Offset, b.Buffer, b.Offset, y.Buffer, y.Offset);
+        var y = Tensor.Empty(Shape.Broadcast(a.Shape, b.Shape, op));
+        ComputeInto<TOperator>(a, b, y);
         return y;
     }
+
+    /// <summary>destination = op(a, b), a and b broadcasting to the destination's shape.</summary>
+    private static void ComputeInto<TOperator>(Tensor a, Tensor b, Tensor destination) where TOperator : IBinaryOperator =>
+        Broadcast.Binary<TOperator>(new BroadcastLoop(destination.Shape, a.Shape, b.Shape), a.Buffer, a.Offset, b.Buffer, b.Offset, destination.Buffer, destination.Offset);
 
     /// <summary>
     /// Adds <paramref name="gradient"/> (shaped like the op's output) into <paramref name="operand"/>'s
@@ -196,28 +199,43 @@ public static partial class F
     /// </summary>
     private static void AccumulateSummed(Tensor operand, Tensor gradient, bool owned)
     {
-        if (operand.Shape == gradient.Shape)
+        if (operand.Shape != gradient.Shape)
         {
-            if (owned && operand.Grad == null && !operand.IsLeaf) operand.Grad = gradient;
-            else Tape.Accumulate(operand, gradient.Span);
-            return;
+            Tape.GradientTarget(operand, out float beta);
+            Reductions.SumTo(gradient.Buffer, gradient.Offset, gradient.Shape, operand.Grad!.Buffer, operand.Grad.Offset, operand.Shape, beta);
         }
-        Tape.GradientTarget(operand, out float beta);
-        Reductions.SumTo(gradient.Buffer, gradient.Offset, gradient.Shape, operand.Grad!.Buffer, operand.Grad.Offset, operand.Shape, beta);
+        else if (operand.Grad != null) ComputeInto<AddOperator>(operand.Grad, gradient, operand.Grad);
+        else if (owned && !operand.IsLeaf) operand.Grad = gradient;
+        else AccumulateComputed(operand, destination => ComputeInto<MultiplyOperator>(gradient, One, destination));
     }
 
-    /// <summary>operand's gradient += op(dy, other), summed to the operand's shape; written straight into a new gradient buffer when no sum is needed.</summary>
-    private static void AccumulateProduct<TOperator>(Tensor operand, Tensor dy, Tensor other) where TOperator : IBinaryOperator
+    /// <summary>
+    /// Adds the gradient <paramref name="compute"/> writes (shaped like the operand) into the
+    /// operand's gradient: straight into a new gradient buffer when there is none yet, else
+    /// through scratch.
+    /// </summary>
+    private static void AccumulateComputed(Tensor operand, Action<Tensor> compute)
     {
-        if (operand.Shape == dy.Shape && operand.Grad == null)
+        if (operand.Grad == null)
         {
             Tape.GradientTarget(operand, out _);
-            var grad = operand.Grad!;
-            Broadcast.Binary<TOperator>(new BroadcastLoop(dy.Shape, dy.Shape, other.Shape), dy.Buffer, dy.Offset, other.Buffer, other.Offset, grad.Buffer, grad.Offset);
+            compute(operand.Grad!);
             return;
         }
-        AccumulateSummed(operand, Compute<TOperator>("Gradient", dy, other), owned: true);
+        var scratch = Tensor.Empty(operand.Shape);
+        compute(scratch);
+        ComputeInto<AddOperator>(operand.Grad, scratch, operand.Grad);
     }
+
+    /// <summary>operand's gradient += op(dy, other), summed to the operand's shape.</summary>
+    private static void AccumulateProduct<TOperator>(Tensor operand, Tensor dy, Tensor other) where TOperator : IBinaryOperator
+    {
+        if (operand.Shape == dy.Shape) AccumulateComputed(operand, destination => ComputeInto<TOperator>(dy, other, destination));
+        else AccumulateSummed(operand, Compute<TOperator>("Gradient", dy, other), owned: true);
+    }
+
+    /// <summary>The factor of a copy made by multiplying (which keeps −0, ∞ and NaN as they are).</summary>
+    private static readonly Tensor One = Tensor.Scalar(1f);
 
     /// <summary>The gradients of Maximum or Minimum: the selected operand gets dy, ties split it in half.</summary>
     private static void SelectionGradient(Tensor a, Tensor b, Tensor dy, Func<float, float, bool> selects)

@@ -32,7 +32,8 @@ public static partial class F
     public static Tensor BroadcastTo(Tensor x, params int[] shape)
     {
         var target = ExpandedShape(x.Shape, shape);
-        var y = Repeated(x, target, 1f);
+        var y = Tensor.Empty(target);
+        ComputeInto<MultiplyOperator>(x, One, y);
         if (Tape.NeedsGrad(x)) Tape.Record("BroadcastTo", y, dy => AccumulateSummed(x, dy, owned: false), x);
         return y;
     }
@@ -62,7 +63,7 @@ public static partial class F
         Reductions.SumTo(x.Buffer, x.Offset, x.Shape, y.Buffer, y.Offset, kept, 0f);
         if (mean) y = Scaled(y, scale);
         if (Tape.NeedsGrad(x))
-            Tape.Record(op, y, dy => AccumulateSummed(x, Repeated(dy.View(kept), x.Shape, scale), owned: true), x);
+            Tape.Record(op, y, dy => AccumulateComputed(x, destination => ComputeInto<MultiplyOperator>(dy.View(kept), Tensor.Scalar(scale), destination)), x);
         return keepDim ? y : Reshaped(y, RemovedAxes(x.Shape, reduced));
     }
 
@@ -70,15 +71,6 @@ public static partial class F
     private static Tensor Scaled(Tensor y, float scale)
     {
         System.Numerics.Tensors.TensorPrimitives.Multiply(y.Span, scale, y.Span);
-        return y;
-    }
-
-    /// <summary>x·scale broadcast up to <paramref name="shape"/>, outside the tape.</summary>
-    private static Tensor Repeated(Tensor x, Shape shape, float scale)
-    {
-        var y = Tensor.Empty(shape);
-        var factor = Tensor.Scalar(scale);
-        Broadcast.Binary<MultiplyOperator>(new BroadcastLoop(shape, x.Shape, factor.Shape), x.Buffer, x.Offset, factor.Buffer, 0, y.Buffer, y.Offset);
         return y;
     }
 

@@ -117,7 +117,7 @@ public static class ModelSpec
                 r.Int(j, "outputPadding", 0), r.Int(j, "dilation", 1), r.Int(j, "groups", 1), r.Bool(j, "bias", true), rng: r.Rng));
         Register<Upsample>("Upsample", m => new JsonObject { ["scale"] = m.Scale }, (j, r) => new Upsample(r.Int(j, "scale", 2)));
         Register<Unflatten>("Unflatten", m => new JsonObject { ["dimensions"] = new JsonArray(m.Dimensions.Select(d => (JsonNode)d).ToArray()) },
-            (j, r) => new Unflatten(r.Array(j, "dimensions").Select(n => n is JsonValue v && v.TryGetValue<int>(out var d) ? d : throw r.Error("\"dimensions\" must hold whole numbers")).ToArray()));
+            (j, r) => new Unflatten(r.Ints(j, "dimensions")));
         Register<SqueezeExcitation>("SqueezeExcitation", m => new JsonObject { ["channels"] = m.Channels, ["squeezeChannels"] = m.SqueezeChannels },
             (j, r) => new SqueezeExcitation(r.Int(j, "channels"), r.Int(j, "squeezeChannels"), new ConvNormOptions(Rng: r.Rng)));
         Register<InvertedResidual>("InvertedResidual", m => new JsonObject
@@ -127,6 +127,11 @@ public static class ModelSpec
             (j, r) => new InvertedResidual(r.Sequential(j, "body"), r.Int(j, "inChannels"), r.Int(j, "outChannels"), r.Int(j, "stride"), j.ContainsKey("bodyName") ? r.Text(j, "bodyName") : "block"));
         Register<LeakyRelu>("LeakyRelu", m => new JsonObject { ["negativeSlope"] = m.NegativeSlope }, (j, r) => new LeakyRelu(r.Float(j, "negativeSlope", 0.01f)));
         Register<Elu>("Elu", m => new JsonObject { ["alpha"] = m.Alpha }, (j, r) => new Elu(r.Float(j, "alpha", 1f)));
+        Register<LayerNorm>("LayerNorm",
+            m => new JsonObject { ["normalizedShape"] = new JsonArray(m.NormalizedShape.Select(d => (JsonNode)d).ToArray()), ["eps"] = m.Eps, ["elementwiseAffine"] = m.ElementwiseAffine },
+            (j, r) => new LayerNorm(r.Ints(j, "normalizedShape"), r.Float(j, "eps", 1e-5f), r.Bool(j, "elementwiseAffine", true)));
+        Register<Embedding>("Embedding", m => new JsonObject { ["numEmbeddings"] = m.NumEmbeddings, ["embeddingDim"] = m.EmbeddingDim, ["paddingIndex"] = m.PaddingIndex },
+            (j, r) => new Embedding(r.Int(j, "numEmbeddings"), r.Int(j, "embeddingDim"), j["paddingIndex"] is null ? null : r.Int(j, "paddingIndex"), r.Rng));
         Register<Graph>("Graph", GraphToJson, GraphFromJson);
         Register<MobileNet>("MobileNet",
             m => new JsonObject { ["architecture"] = m.Architecture, ["features"] = ToJson(m.Features), ["classifier"] = ToJson(m.Classifier) },
@@ -253,6 +258,9 @@ public sealed class ModelSpecReader
 
     public JsonArray Array(JsonObject json, string key) =>
         json[key] as JsonArray ?? throw Error($"\"{key}\" must be an array, got {Describe(json[key])}");
+
+    public int[] Ints(JsonObject json, string key) =>
+        Array(json, key).Select(n => n is JsonValue v && v.TryGetValue<int>(out var d) ? d : throw Error($"\"{key}\" must hold whole numbers")).ToArray();
 
     public int Int(JsonObject json, string key, int? fallback = null)
     {
