@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Sinapse.Autograd;
 
 namespace Sinapse.Tensors;
@@ -171,41 +169,4 @@ public sealed partial class Tensor
         GatherRows(rows, result);
         return result;
     }
-
-    public override string ToString()
-    {
-        var text = new StringBuilder($"Tensor {Shape}");
-        if (buffer == null && viewOf == null) return text.Append(" (released)").ToString();
-        if (RequiresGrad) text.Append(" requires_grad");
-        text.Append('\n');
-        AppendValues(text, Span, 0, 0);
-        return text.ToString();
-    }
-
-    private const int PreviewEdge = 3;
-
-    private void AppendValues(StringBuilder text, ReadOnlySpan<float> values, int axis, int start)
-    {
-        if (Rank == 0) { text.Append(Format(values[0])); return; }
-        int size = Shape[axis];
-        int stride = 1;
-        for (int a = axis + 1; a < Rank; a++) stride *= Shape[a];
-        text.Append('[');
-        for (int i = 0; i < size; i++)
-        {
-            if (size > 2 * PreviewEdge && i == PreviewEdge)
-            {
-                text.Append("...");
-                i = size - PreviewEdge - 1;
-                text.Append(axis == Rank - 1 ? ", " : ",\n" + new string(' ', axis + 1));
-                continue;
-            }
-            if (axis == Rank - 1) text.Append(Format(values[start + i]));
-            else AppendValues(text, values, axis + 1, start + i * stride);
-            if (i < size - 1) text.Append(axis == Rank - 1 ? ", " : ",\n" + new string(' ', axis + 1));
-        }
-        text.Append(']');
-    }
-
-    private static string Format(float v) => v.ToString("G5", CultureInfo.InvariantCulture);
 }
