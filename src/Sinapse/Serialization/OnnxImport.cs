@@ -20,8 +20,7 @@ namespace Sinapse.Serialization;
 /// <remarks>
 /// Everything is checked before a layer is built, and each error names the file, the node and
 /// the operator: a truncated or non-ONNX file, an operator or an attribute value the layers cannot
-/// compute (auto_pad SAME_LOWER, ceil_mode = 1, a transposed Gemm input, padding that differs
-/// between sides…), and initializers whose shapes do not fit their node or its input.
+/// compute (auto_pad SAME_LOWER, a transposed Gemm input, padding that differs between sides…), and initializers whose shapes do not fit their node or its input.
 /// </remarks>
 public static class OnnxImport
 {
@@ -333,26 +332,38 @@ public static class OnnxImport
         private void ImportPool(NodeReader node)
         {
             bool max = node.Node.OpType == "MaxPool";
-            node.Allow(max ? ["kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "dilations", "storage_order"] : ["kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "count_include_pad"]);
+            node.Allow(max ? ["kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "dilations", "storage_order"] : ["kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "count_include_pad", "dilations"]);
             var shape = shapes[node.Dynamic(0)];
             var kernel = node.Ints("kernel_shape") ?? throw new InvalidDataException($"{node.Where} has no kernel_shape.");
             int axes = kernel.Length;
             if (axes is not (1 or 2) || shape.Rank != axes + 2)
                 throw new InvalidDataException($"{node.Where} pools {axes} axes of the input {shape}; the importer supports 1-D ([N, C, L]) and 2-D ([N, C, H, W]) pooling.");
             var strides = node.Ints("strides") ?? Enumerable.Repeat(1L, axes).ToArray();
-            if (node.Int("ceil_mode", 0) != 0) throw new InvalidDataException($"{node.Where} has ceil_mode = 1, which is not supported (Sinapse's pooling rounds the output size down).");
-            if (max && (node.Ints("dilations") ?? []).Any(d => d != 1)) throw new InvalidDataException($"{node.Where} has dilations [{string.Join(", ", node.Ints("dilations")!)}], which pooling does not support.");
+            var dilations = node.Ints("dilations") ?? Enumerable.Repeat(1L, axes).ToArray();
+            if (strides.Length != axes || dilations.Length != axes) throw new InvalidDataException($"{node.Where} has strides or dilations for another number of axes than {axes}.");
+            if (!max && dilations.Any(d => d != 1)) throw new InvalidDataException($"{node.Where} has dilations [{string.Join(", ", dilations)}]; Sinapse's average pooling, as PyTorch's, has none.");
             if (max && node.Int("storage_order", 0) != 0) throw new InvalidDataException($"{node.Where} has storage_order = 1, which is not supported.");
-            var pads = Pads(node, shape, kernel, strides, Enumerable.Repeat(1L, axes).ToArray(), allowTensorFlowSame: false).Explicit!;
-            if (!max && node.Int("count_include_pad", 0) == 0 && pads.Any(p => p != 0))
-                throw new InvalidDataException($"{node.Where} has count_include_pad = 0 with padding; Sinapse's average pooling counts the padding (count_include_pad = 1).");
+            bool ceilMode = node.Int("ceil_mode", 0) != 0;
+            // ONNX's default is to leave the padding out of the average (PyTorch's is to count it).
+            bool countIncludePad = node.Int("count_include_pad", 0) != 0;
+            var pads = Pads(node, shape, kernel, strides, dilations, allowTensorFlowSame: false).Explicit!;
             if (Enumerable.Range(0, axes).Any(a => pads[a] != pads[a + axes]))
                 throw new InvalidDataException($"{node.Where} has pads [{string.Join(", ", pads)}]; Sinapse's pooling pads both ends of an axis alike.");
             int I(long v) => checked((int)v);
-            Module layer = axes == 2
-                ? max ? new MaxPool2d((I(kernel[0]), I(kernel[1])), (I(strides[0]), I(strides[1])), (I(pads[0]), I(pads[1])))
-                      : new AvgPool2d((I(kernel[0]), I(kernel[1])), (I(strides[0]), I(strides[1])), (I(pads[0]), I(pads[1])))
-                : max ? new MaxPool1d(I(kernel[0]), I(strides[0]), I(pads[0])) : new AvgPool1d(I(kernel[0]), I(strides[0]), I(pads[0]));
+            Module layer;
+            try
+            {
+                layer = axes == 2
+                    ? max ? new MaxPool2d((I(kernel[0]), I(kernel[1])), (I(strides[0]), I(strides[1])), (I(pads[0]), I(pads[1])), (I(dilations[0]), I(dilations[1])), ceilMode)
+                          : new AvgPool2d((I(kernel[0]), I(kernel[1])), (I(strides[0]), I(strides[1])), (I(pads[0]), I(pads[1])), ceilMode, countIncludePad)
+                    : max ? new MaxPool1d(I(kernel[0]), I(strides[0]), I(pads[0]), I(dilations[0]), ceilMode)
+                          : new AvgPool1d(I(kernel[0]), I(strides[0]), I(pads[0]), ceilMode, countIncludePad);
+            }
+            catch (ArgumentException e)
+            {
+                // Settings PyTorch's pooling refuses too, such as padding over half the kernel.
+                throw new InvalidDataException($"{node.Where}: {e.Message}");
+            }
             AddLayer(node, layer);
         }
 
