@@ -12,15 +12,21 @@ namespace Sinapse.Serialization;
 /// a <see cref="Sequential"/> when the graph is a chain, otherwise a <see cref="Graph"/> that
 /// runs the same layers wired by name (residual Add, squeeze-and-excitation Mul, Concat, constants).
 /// Either can be saved as a model directory. The operators are those the library's layers
-/// compute — Conv, ConvTranspose, Gemm, MatMul, MaxPool, AveragePool, GlobalAveragePool,
-/// BatchNormalization, Relu, Clip (as ReLU6 or ReLU), Sigmoid, Tanh, LeakyRelu, Elu, Selu,
-/// HardSigmoid, HardSwish, Softmax, LogSoftmax, Flatten, Reshape, Resize (nearest, integer
-/// scale), Add, Mul, Concat, Dropout, Identity and Constant — with weights that must be constants.
+/// compute — Conv, ConvTranspose, Gemm, MatMul, MaxPool and AveragePool (with ceil_mode,
+/// count_include_pad and max-pooling dilations), GlobalAveragePool, BatchNormalization, Relu,
+/// Clip (as ReLU6 or ReLU), Sigmoid, Tanh, LeakyRelu, Elu, Selu, HardSigmoid, HardSwish, Softmax,
+/// LogSoftmax, Flatten, Reshape, Resize (nearest, integer scale), Add, Mul, Concat, Dropout and
+/// Identity — with weights that must be constants, and the <see cref="FoldedOperators"/>, which
+/// the importer computes itself where they read only constants and shapes (files written by
+/// torch.onnx.export hold Identity over deduplicated initializers, Constant nodes, and shape
+/// arithmetic for x.view(x.size(0), −1)).
 /// </summary>
 /// <remarks>
 /// Everything is checked before a layer is built, and each error names the file, the node and
-/// the operator: a truncated or non-ONNX file, an operator or an attribute value the layers cannot
-/// compute (auto_pad SAME_LOWER, a transposed Gemm input, padding that differs between sides…), and initializers whose shapes do not fit their node or its input.
+/// the operator: a truncated or non-ONNX file, operators the library does not implement (all of
+/// them, in one error), an attribute value the layers cannot compute (auto_pad SAME_LOWER, a
+/// transposed Gemm input, padding that differs between sides…), and initializers whose shapes
+/// do not fit their node or its input.
 /// </remarks>
 public static partial class OnnxImport
 {
