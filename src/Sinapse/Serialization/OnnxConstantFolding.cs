@@ -44,7 +44,9 @@ public static partial class OnnxImport
                 return true;
             }
             var inputs = proto.Input.Select(name => name.Length == 0 ? "" : Resolve(name)).ToList();
-            if (inputs.Count == 0 || inputs.Any(name => name.Length > 0 && !constants.ContainsKey(name))) return false;
+            // Only Slice's and (Un)Squeeze's later inputs may be left out (an empty name).
+            bool optional = proto.OpType is "Slice" or "Squeeze" or "Unsqueeze";
+            if (inputs.Count == 0 || inputs.Select((name, i) => name.Length > 0 ? constants.ContainsKey(name) : optional && i > 0).Contains(false)) return false;
             switch (proto.OpType)
             {
                 case "Identity":
@@ -202,6 +204,8 @@ public static partial class OnnxImport
             if (axis < 0 || axis >= rank) throw new InvalidDataException($"{node.Where} gathers along axis {node.Int("axis", 0)} of {data.ShapeText}.");
             long size = data.Dims[axis];
             long inner = data.Dims[(int)(axis + 1)..].Aggregate(1L, (a, b) => a * b), outer = data.Dims[..(int)axis].Aggregate(1L, (a, b) => a * b);
+            long[] dims = [.. data.Dims[..(int)axis], .. indices.Dims, .. data.Dims[(int)(axis + 1)..]];
+            CheckSize(node, dims);
             var from = new List<int>();
             for (long o = 0; o < outer; o++)
                 foreach (var index in at)
@@ -210,7 +214,6 @@ public static partial class OnnxImport
                     if (i < 0 || i >= size) throw new InvalidDataException($"{node.Where}: the index {index} is outside axis {axis} of {data.ShapeText}.");
                     for (long j = 0; j < inner; j++) from.Add((int)((o * size + i) * inner + j));
                 }
-            long[] dims = [.. data.Dims[..(int)axis], .. indices.Dims, .. data.Dims[(int)(axis + 1)..]];
             var (value, batch) = Take([inputs[0]], dims, from);
             Fold(node, value, batch);
         }
@@ -254,6 +257,7 @@ public static partial class OnnxImport
                 (first[axis], step[axis]) = (begin, by);
                 dims[axis] = Math.Max(0, by > 0 ? (end - begin + by - 1) / by : (begin - end - by - 1) / -by);
             }
+            CheckSize(node, dims);
             var from = new List<int>();
             var strides = Strides(data.Dims);
             var position = new long[rank];
@@ -314,6 +318,7 @@ public static partial class OnnxImport
                 if (da != db && da != 1 && db != 1) throw new InvalidDataException($"{node.Where}: the shapes {a.ShapeText} and {b.ShapeText} do not broadcast.");
                 dims[axis] = da == 1 ? db : da;
             }
+            CheckSize(node, dims);
             var (fromA, fromB) = (Broadcast(a.Dims, dims), Broadcast(b.Dims, dims));
             var op = node.Node.OpType;
             OnnxConstant result;
@@ -340,6 +345,16 @@ public static partial class OnnxImport
                 }).ToArray(), null);
             }
             Fold(node, result, null);
+        }
+
+        /// <summary>Folding builds shapes, indices and small weights; a result this large is a mistake in the file, refused before it is allocated.</summary>
+        private static void CheckSize(NodeReader node, long[] dims)
+        {
+            const long limit = 1L << 26;
+            long count = 1;
+            foreach (var d in dims)
+                if ((count *= Math.Max(d, 0)) > limit)
+                    throw new InvalidDataException($"{node.Where} would compute a constant of shape [{string.Join(", ", dims)}]; the importer computes constants of up to {limit} values.");
         }
 
         private static string Expect(NodeReader node, List<string> inputs, int index, string role) =>

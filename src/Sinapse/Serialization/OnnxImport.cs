@@ -251,8 +251,9 @@ public static partial class OnnxImport
                 case "Resize": ImportResize(node_); break;
                 default:
                     // What is left of the folded operators: those that read a computed value.
-                    var computed = node.Input.First(name => name.Length > 0 && !constants.ContainsKey(Resolve(name)));
-                    throw new InvalidDataException($"{where} reads '{computed}', computed from the model's input; the importer computes {node.OpType} only on constants and shapes.");
+                    var computed = node.Input.FirstOrDefault(name => name.Length > 0 && !constants.ContainsKey(Resolve(name)));
+                    throw new InvalidDataException(computed == null ? $"{where} lacks an input it needs."
+                        : $"{where} reads '{computed}', computed from the model's input; the importer computes {node.OpType} only on constants and shapes.");
             }
         }
 

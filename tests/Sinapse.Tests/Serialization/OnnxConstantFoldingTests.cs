@@ -134,6 +134,16 @@ public class OnnxConstantFoldingTests
     }
 
     [Fact]
+    public void AConstantTooLargeToFoldIsRefusedBeforeItIsAllocated()
+    {
+        // [8192, 1] + [1, 16384] broadcasts to 2^27 values.
+        NodeProto[] nodes = [Node("Add", ["a", "b"], "ab"), Node("Add", ["x", "ab"], "y")];
+        var model = Model([null, 8192, 16384], "y", nodes, Floats("a", [8192, 1], new float[8192]), Floats("b", [1, 16384], new float[16384]));
+        var error = Assert.Throws<InvalidDataException>(() => OnnxImport.Load(model, "huge.onnx"));
+        Assert.Contains("node 0 'ab' (Add) would compute a constant of shape [8192, 16384]", error.Message);
+    }
+
+    [Fact]
     public void AFoldedOperatorOnAComputedValueIsNamed()
     {
         var model = Model([null, 4], "y", [Node("Gather", ["x", "index"], "y", Int("axis", 1))], Integers("index", [1], 2));
