@@ -89,14 +89,15 @@ public static class ModelSpec
         Register<Conv1d>("Conv1d", m => Convolution(m.InChannels, m.OutChannels, m.KernelSize, m.Stride, m.Padding, m.Dilation, m.Groups, m.Bias != null),
             (j, r) => new Conv1d(r.Int(j, "inChannels"), r.Int(j, "outChannels"), r.Int(j, "kernelSize"), r.Int(j, "stride", 1), r.Padding(j),
                 r.Int(j, "dilation", 1), r.Int(j, "groups", 1), r.Bool(j, "bias", true), rng: r.Rng));
-        Register<MaxPool2d>("MaxPool2d", m => Pool2d(m.KernelSize, m.Stride, m.Padding),
-            (j, r) => new MaxPool2d(r.Pair(j, "kernelSize"), r.Pair(j, "stride"), r.Pair(j, "padding", (0, 0))));
-        Register<AvgPool2d>("AvgPool2d", m => Pool2d(m.KernelSize, m.Stride, m.Padding),
-            (j, r) => new AvgPool2d(r.Pair(j, "kernelSize"), r.Pair(j, "stride"), r.Pair(j, "padding", (0, 0))));
-        Register<MaxPool1d>("MaxPool1d", m => new JsonObject { ["kernelSize"] = m.KernelSize, ["stride"] = m.Stride, ["padding"] = m.Padding },
-            (j, r) => new MaxPool1d(r.Int(j, "kernelSize"), r.Int(j, "stride"), r.Int(j, "padding", 0)));
-        Register<AvgPool1d>("AvgPool1d", m => new JsonObject { ["kernelSize"] = m.KernelSize, ["stride"] = m.Stride, ["padding"] = m.Padding },
-            (j, r) => new AvgPool1d(r.Int(j, "kernelSize"), r.Int(j, "stride"), r.Int(j, "padding", 0)));
+        Register<MaxPool2d>("MaxPool2d", m => Pool(Pair(m.KernelSize), Pair(m.Stride), Pair(m.Padding), Pair(m.Dilation), m.CeilMode, countIncludePad: null),
+            (j, r) => new MaxPool2d(r.Pair(j, "kernelSize"), r.Pair(j, "stride"), r.Pair(j, "padding", (0, 0)), r.Pair(j, "dilation", (1, 1)), r.Bool(j, "ceilMode", false)));
+        Register<AvgPool2d>("AvgPool2d", m => Pool(Pair(m.KernelSize), Pair(m.Stride), Pair(m.Padding), dilation: null, m.CeilMode, m.CountIncludePad),
+            (j, r) => new AvgPool2d(r.Pair(j, "kernelSize"), r.Pair(j, "stride"), r.Pair(j, "padding", (0, 0)), r.Bool(j, "ceilMode", false), r.Bool(j, "countIncludePad", true)));
+        Register<MaxPool1d>("MaxPool1d", m => Pool(m.KernelSize, m.Stride, m.Padding, m.Dilation, m.CeilMode, countIncludePad: null),
+            (j, r) => new MaxPool1d(r.Int(j, "kernelSize"), r.Int(j, "stride"), r.Int(j, "padding", 0), r.Int(j, "dilation", 1), r.Bool(j, "ceilMode", false)));
+        Register<AvgPool1d>("AvgPool1d", m => Pool(m.KernelSize, m.Stride, m.Padding, dilation: null, m.CeilMode, m.CountIncludePad),
+            (j, r) => new AvgPool1d(r.Int(j, "kernelSize"), r.Int(j, "stride"), r.Int(j, "padding", 0), r.Bool(j, "ceilMode", false), r.Bool(j, "countIncludePad", true)));
+        Register<AdaptiveAvgPool2d>("AdaptiveAvgPool2d", m => new JsonObject { ["outputSize"] = Pair(m.OutputSize) }, (j, r) => new AdaptiveAvgPool2d(r.Pair(j, "outputSize")));
         Register<GlobalAvgPool2d>("GlobalAvgPool2d", _ => [], (_, _) => new GlobalAvgPool2d());
         Register<Flatten>("Flatten", _ => [], (_, _) => new Flatten());
         Register<BatchNorm1d>("BatchNorm1d", BatchNorm,
@@ -159,10 +160,17 @@ public static class ModelSpec
         ["padding"] = padding.IsTensorFlowSame ? "tf_same" : padding.IsSame ? "same" : padding.Value, ["dilation"] = dilation, ["groups"] = groups, ["bias"] = bias,
     };
 
-    private static JsonObject Pool2d((int Height, int Width) kernel, (int Height, int Width) stride, (int Height, int Width) padding) => new()
+    /// <summary>A pooling layer's settings; max pooling has a dilation, average pooling count_include_pad (null: the layer has no such setting).</summary>
+    private static JsonObject Pool(JsonNode kernel, JsonNode stride, JsonNode padding, JsonNode? dilation, bool ceilMode, bool? countIncludePad)
     {
-        ["kernelSize"] = new JsonArray(kernel.Height, kernel.Width), ["stride"] = new JsonArray(stride.Height, stride.Width), ["padding"] = new JsonArray(padding.Height, padding.Width),
-    };
+        var json = new JsonObject { ["kernelSize"] = kernel, ["stride"] = stride, ["padding"] = padding };
+        if (dilation != null) json["dilation"] = dilation;
+        json["ceilMode"] = ceilMode;
+        if (countIncludePad is bool include) json["countIncludePad"] = include;
+        return json;
+    }
+
+    private static JsonArray Pair((int Height, int Width) size) => new(size.Height, size.Width);
 
     private static JsonObject GraphToJson(Graph m) => new()
     {

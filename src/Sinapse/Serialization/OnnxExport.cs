@@ -205,17 +205,30 @@ public static class OnnxExport
                         Ints("pads", conv.Padding, conv.Padding, conv.Padding, conv.Padding), Ints("output_padding", conv.OutputPadding, conv.OutputPadding)), output);
                 case MaxPool2d pool:
                     return (Unary("MaxPool", Ints("kernel_shape", pool.KernelSize.Height, pool.KernelSize.Width), Ints("strides", pool.Stride.Height, pool.Stride.Width),
-                        Ints("pads", pool.Padding.Height, pool.Padding.Width, pool.Padding.Height, pool.Padding.Width)), output);
+                        Ints("pads", pool.Padding.Height, pool.Padding.Width, pool.Padding.Height, pool.Padding.Width),
+                        Ints("dilations", pool.Dilation.Height, pool.Dilation.Width), Int("ceil_mode", pool.CeilMode ? 1 : 0)), output);
                 case AvgPool2d pool:
                     return (Unary("AveragePool", Ints("kernel_shape", pool.KernelSize.Height, pool.KernelSize.Width), Ints("strides", pool.Stride.Height, pool.Stride.Width),
-                        Ints("pads", pool.Padding.Height, pool.Padding.Width, pool.Padding.Height, pool.Padding.Width), Int("count_include_pad", 1)), output);
+                        Ints("pads", pool.Padding.Height, pool.Padding.Width, pool.Padding.Height, pool.Padding.Width),
+                        Int("ceil_mode", pool.CeilMode ? 1 : 0), Int("count_include_pad", pool.CountIncludePad ? 1 : 0)), output);
                 case MaxPool1d pool:
-                    return (Unary("MaxPool", Ints("kernel_shape", pool.KernelSize), Ints("strides", pool.Stride), Ints("pads", pool.Padding, pool.Padding)), output);
+                    return (Unary("MaxPool", Ints("kernel_shape", pool.KernelSize), Ints("strides", pool.Stride), Ints("pads", pool.Padding, pool.Padding),
+                        Ints("dilations", pool.Dilation), Int("ceil_mode", pool.CeilMode ? 1 : 0)), output);
                 case AvgPool1d pool:
                     return (Unary("AveragePool", Ints("kernel_shape", pool.KernelSize), Ints("strides", pool.Stride), Ints("pads", pool.Padding, pool.Padding),
-                        Int("count_include_pad", 1)), output);
+                        Int("ceil_mode", pool.CeilMode ? 1 : 0), Int("count_include_pad", pool.CountIncludePad ? 1 : 0)), output);
                 case GlobalAvgPool2d:
+                case AdaptiveAvgPool2d { OutputSize: (1, 1) }:
                     return (Unary("GlobalAveragePool"), output);
+                case AdaptiveAvgPool2d adaptive:
+                {
+                    // ONNX has no adaptive pooling; when the output divides the input its windows are a plain average pooling's, as PyTorch's exporter writes it.
+                    var (height, width) = adaptive.OutputSize;
+                    if (shape[2] % height != 0 || shape[3] % width != 0)
+                        throw Unsupported(m, $"its {height}x{width} windows over the input {shape} have different sizes, which ONNX's AveragePool cannot express (it can when the output size divides the input's)");
+                    int kernelHeight = shape[2] / height, kernelWidth = shape[3] / width;
+                    return (Unary("AveragePool", Ints("kernel_shape", kernelHeight, kernelWidth), Ints("strides", kernelHeight, kernelWidth)), output);
+                }
                 case Flatten:
                     return (Unary("Flatten", Int("axis", 1)), output);
                 case Unflatten unflatten:

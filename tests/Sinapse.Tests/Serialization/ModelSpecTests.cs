@@ -19,8 +19,12 @@ public class ModelSpecTests
             new Dropout2d(0.1f), new AvgPool2d((2, 2), (1, 1), (1, 1)), new Conv2d(8, 4, 1, stride: 2, rng: rng), new Gelu(), new GlobalAvgPool2d(), new Flatten(),
             new Linear(4, 6, rng: rng), new BatchNorm1d(6, eps: 1e-3f, affine: false), new Selu(), new Dropout(0.3f), new Tanh(), new Sigmoid(), new HardSwish(),
             new HardSigmoid(), new Relu6(), new Relu(), new Identity(), new Linear(6, 5, useBias: false, rng: rng), new LogSoftmax(), new Softmax());
-        var sequence = new Sequential(new Conv1d(2, 4, 3, dilation: 2, rng: rng), new MaxPool1d(2), new AvgPool1d(2, 1, 1), new Flatten());
-        foreach (var original in new Module[] { model, sequence })
+        var sequence = new Sequential(new Conv1d(2, 4, 3, dilation: 2, rng: rng), new MaxPool1d(2), new AvgPool1d(2, 1, 1),
+            new MaxPool1d(2, 2, 1, dilation: 2, ceilMode: true), new AvgPool1d(2, 1, 1, ceilMode: true, countIncludePad: false), new Flatten());
+        var pooling = new Sequential(new MaxPool2d(3, 2, 1, dilation: 2, ceilMode: true), new AvgPool2d((3, 2), (2, 1), (1, 1), ceilMode: true, countIncludePad: false),
+            new AdaptiveAvgPool2d((2, 3)));
+        var inputs = new Dictionary<Module, Shape> { [model] = new(2, 3, 8, 8), [sequence] = new(2, 2, 12), [pooling] = new(2, 3, 11, 12) };
+        foreach (var (original, shape) in inputs)
         {
             var json = ModelSpec.ToJson(original);
             var text = json.ToJsonString();
@@ -29,7 +33,7 @@ public class ModelSpecTests
             Assert.Equal(original.Describe(), rebuilt.Describe());
             Assert.Equal(original.NamedModules().Select(m => m.Module.Describe()), rebuilt.NamedModules().Select(m => m.Module.Describe()));
             StateDict.Copy(original, rebuilt);
-            var input = original == model ? Tensor.Uniform(new Shape(2, 3, 8, 8), -1, 1, new Rng(1)) : Tensor.Uniform(new Shape(2, 2, 12), -1, 1, new Rng(1));
+            var input = Tensor.Uniform(shape, -1, 1, new Rng(1));
             Assert.Equal(Trainer.Predict(original, input).ToArray(), Trainer.Predict(rebuilt, input).ToArray());
         }
     }
