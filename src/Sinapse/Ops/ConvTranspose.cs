@@ -83,17 +83,21 @@ public static partial class F
     /// make ⌊outputPadding/stride⌋ outputs too many (outputPadding may reach the stride when the
     /// dilation is larger). No input reaches the last outputPadding positions of the padded output
     /// (the last one reached is (size − 1)·stride + dilation·(k − 1)), so the kernels' geometry pads
-    /// the end by padding − outputPadding instead, and when that is negative runs on the
-    /// <see cref="Reached"/> positions alone: the ones after them hold only the bias.
+    /// the end by stride·⌊outputPadding/stride⌋ fewer, which removes exactly the extra outputs, and
+    /// when that is negative runs on the <see cref="Reached"/> positions alone: the ones after them
+    /// hold only the bias. Below the stride (PyTorch's usual case) nothing changes.
     /// </summary>
     private readonly record struct TransposedAxis(int Size, int Kernel, int Stride, int Padding, int OutputPadding, int Dilation)
     {
         public int Output => (Size - 1) * Stride - 2 * Padding + Dilation * (Kernel - 1) + OutputPadding + 1;
 
-        /// <summary>The output positions the kernels compute: all but the last outputPadding − padding when that is positive. May be ≤ 0: then no input reaches the output.</summary>
-        public int Reached => Output - Math.Max(OutputPadding - Padding, 0);
+        /// <summary>How much less the end is padded (past the padding, cropped): stride·⌊outputPadding/stride⌋ ≤ outputPadding, so only unreached positions go.</summary>
+        private int Excess => OutputPadding / Stride * Stride;
 
-        public int PadEnd => Math.Max(Padding - OutputPadding, 0);
+        /// <summary>The output positions the kernels compute: all but the last Excess − padding when that is positive. May be ≤ 0: then no input reaches the output.</summary>
+        public int Reached => Output - Math.Max(Excess - Padding, 0);
+
+        public int PadEnd => Math.Max(Padding - Excess, 0);
 
         public override string ToString() => $"stride {Stride}, padding {Padding}, output padding {OutputPadding}, dilation {Dilation}";
     }
