@@ -111,11 +111,12 @@ public static class ModelSpec
             (j, r) => new Residual(r.Build(j["body"], "body"), j["shortcut"] is { } shortcut ? r.Build(shortcut, "shortcut") : null, r.Float(j, "dropPath", 0f), r.Rng));
         Register<ConvTranspose2d>("ConvTranspose2d", m => new JsonObject
             {
-                ["inChannels"] = m.InChannels, ["outChannels"] = m.OutChannels, ["kernelSize"] = m.KernelSize, ["stride"] = m.Stride, ["padding"] = m.Padding,
-                ["outputPadding"] = m.OutputPadding, ["dilation"] = m.Dilation, ["groups"] = m.Groups, ["bias"] = m.Bias != null,
+                ["inChannels"] = m.InChannels, ["outChannels"] = m.OutChannels, ["kernelSize"] = PairOrNumber(m.KernelSize), ["stride"] = PairOrNumber(m.Stride),
+                ["padding"] = PairOrNumber((m.Padding.Height, m.Padding.Width)), ["outputPadding"] = PairOrNumber(m.OutputPadding), ["dilation"] = PairOrNumber(m.Dilation),
+                ["groups"] = m.Groups, ["bias"] = m.Bias != null,
             },
-            (j, r) => new ConvTranspose2d(r.Int(j, "inChannels"), r.Int(j, "outChannels"), r.Int(j, "kernelSize"), r.Int(j, "stride", 1), r.Int(j, "padding", 0),
-                r.Int(j, "outputPadding", 0), r.Int(j, "dilation", 1), r.Int(j, "groups", 1), r.Bool(j, "bias", true), rng: r.Rng));
+            (j, r) => new ConvTranspose2d(r.Int(j, "inChannels"), r.Int(j, "outChannels"), r.Pair(j, "kernelSize"), r.Pair(j, "stride", (1, 1)), r.Pair(j, "padding", (0, 0)),
+                r.Pair(j, "outputPadding", (0, 0)), r.Pair(j, "dilation", (1, 1)), r.Int(j, "groups", 1), r.Bool(j, "bias", true), rng: r.Rng));
         Register<Upsample>("Upsample", m => new JsonObject { ["scale"] = m.Scale }, (j, r) => new Upsample(r.Int(j, "scale", 2)));
         Register<Unflatten>("Unflatten", m => new JsonObject { ["dimensions"] = new JsonArray(m.Dimensions.Select(d => (JsonNode)d).ToArray()) },
             (j, r) => new Unflatten(r.Ints(j, "dimensions")));
@@ -159,6 +160,9 @@ public static class ModelSpec
         ["inChannels"] = inChannels, ["outChannels"] = outChannels, ["kernelSize"] = kernel, ["stride"] = stride,
         ["padding"] = padding.IsTensorFlowSame ? "tf_same" : padding.IsSame ? "same" : padding.Value, ["dilation"] = dilation, ["groups"] = groups, ["bias"] = bias,
     };
+
+    /// <summary>A (height, width) pair as one number when both agree, else [h, w] (<see cref="ModelSpecReader.Pair"/> reads both).</summary>
+    private static JsonNode PairOrNumber((int Height, int Width) value) => value.Height == value.Width ? value.Height : new JsonArray(value.Height, value.Width);
 
     /// <summary>A pooling layer's settings; max pooling has a dilation, average pooling count_include_pad (null: the layer has no such setting).</summary>
     private static JsonObject Pool(JsonNode kernel, JsonNode stride, JsonNode padding, JsonNode? dilation, bool ceilMode, bool? countIncludePad)

@@ -200,9 +200,13 @@ public static class OnnxExport
                         Ints("dilations", conv.Dilation), Int("group", conv.Groups), Ints("pads", begin, end)), output);
                 }
                 case ConvTranspose2d conv:
-                    return (Node("ConvTranspose", ConvInputs(x, m, conv.Weight, conv.Bias), hint, Ints("kernel_shape", conv.KernelSize, conv.KernelSize),
-                        Ints("strides", conv.Stride, conv.Stride), Ints("dilations", conv.Dilation, conv.Dilation), Int("group", conv.Groups),
-                        Ints("pads", conv.Padding, conv.Padding, conv.Padding, conv.Padding), Ints("output_padding", conv.OutputPadding, conv.OutputPadding)), output);
+                {
+                    var (bottom, extraHeight) = TransposedEnd(m, conv.Padding.Height, conv.OutputPadding.Height, conv.Stride.Height);
+                    var (right, extraWidth) = TransposedEnd(m, conv.Padding.Width, conv.OutputPadding.Width, conv.Stride.Width);
+                    return (Node("ConvTranspose", ConvInputs(x, m, conv.Weight, conv.Bias), hint, Ints("kernel_shape", conv.KernelSize.Height, conv.KernelSize.Width),
+                        Ints("strides", conv.Stride.Height, conv.Stride.Width), Ints("dilations", conv.Dilation.Height, conv.Dilation.Width), Int("group", conv.Groups),
+                        Ints("pads", conv.Padding.Height, conv.Padding.Width, bottom, right), Ints("output_padding", extraHeight, extraWidth)), output);
+                }
                 case MaxPool2d pool:
                     return (Unary("MaxPool", Ints("kernel_shape", pool.KernelSize.Height, pool.KernelSize.Width), Ints("strides", pool.Stride.Height, pool.Stride.Width),
                         Ints("pads", pool.Padding.Height, pool.Padding.Width, pool.Padding.Height, pool.Padding.Width),
@@ -296,6 +300,20 @@ public static class OnnxExport
                 };
             }
             return values[graph.Output].Name;
+        }
+
+        /// <summary>
+        /// The end padding and output padding of one axis of a ConvTranspose node. ONNX Runtime refuses
+        /// an output padding at or above the stride, which PyTorch allows below the dilation; since no
+        /// input reaches the positions output padding adds, cropping that many fewer at the end is the
+        /// same output: pads end p − op and no output padding, or, when op > p, none and op − p.
+        /// </summary>
+        private static (int PadEnd, int OutputPadding) TransposedEnd(Module m, int padding, int outputPadding, int stride)
+        {
+            if (outputPadding < stride) return (padding, outputPadding);
+            if (outputPadding <= padding) return (padding - outputPadding, 0);
+            if (outputPadding - padding < stride) return (0, outputPadding - padding);
+            throw Unsupported(m, $"its output padding {outputPadding} exceeds its padding {padding} by the stride {stride} or more, which ONNX Runtime's ConvTranspose refuses");
         }
 
         private static NotSupportedException Unsupported(Module m, string why) =>

@@ -486,22 +486,43 @@ public static partial class OnnxImport
                 throw new InvalidDataException($"{node.Where}: the weight {weight.ShapeText} and the input {shape}: the importer supports 2-D transposed convolutions.");
             if (node.Ints("output_shape") != null) throw new InvalidDataException($"{node.Where} has output_shape, which is not supported (give pads and output_padding).");
             if (node.Text("auto_pad", "NOTSET") is not ("NOTSET" or "")) throw new InvalidDataException($"{node.Where} has auto_pad = {node.Text("auto_pad", "")}, which is not supported for ConvTranspose.");
-            long[] Uniform(string name, int count, long fallback)
+            var kernel = weight.Dims[2..];
+            if (node.Ints("kernel_shape") is { } declared && !declared.SequenceEqual(kernel))
+                throw new InvalidDataException($"{node.Where} has kernel_shape [{string.Join(", ", declared)}] but its weight is {weight.ShapeText}.");
+            long[] PerAxis(string name, long fallback)
             {
-                var values = node.Ints(name) ?? Enumerable.Repeat(fallback, count).ToArray();
-                if (values.Length != count || values.Distinct().Count() != 1)
-                    throw new InvalidDataException($"{node.Where} has {name} [{string.Join(", ", values)}]; Sinapse's ConvTranspose2d takes one value for every axis (and side).");
+                var values = node.Ints(name) ?? [fallback, fallback];
+                if (values.Length != 2) throw new InvalidDataException($"{node.Where} has {name} [{string.Join(", ", values)}]; a 2-D transposed convolution needs one value per axis.");
                 return values;
             }
-            var kernel = weight.Dims[2..];
-            if (kernel[0] != kernel[1]) throw new InvalidDataException($"{node.Where} has a non-square kernel {weight.ShapeText}.");
-            int stride = (int)Uniform("strides", 2, 1)[0], pad = (int)Uniform("pads", 4, 0)[0], outputPadding = (int)Uniform("output_padding", 2, 0)[0], dilation = (int)Uniform("dilations", 2, 1)[0];
+            var (strides, dilations, outputPadding) = (PerAxis("strides", 1), PerAxis("dilations", 1), PerAxis("output_padding", 0));
+            var pads = node.Ints("pads") ?? new long[4];
+            if (pads.Length != 4) throw new InvalidDataException($"{node.Where} has pads [{string.Join(", ", pads)}]; a 2-D transposed convolution needs [top, left, bottom, right].");
+            // ONNX crops pads[begin] and pads[end] - output_padding at the ends; PyTorch crops p at the
+            // start and p - output_padding at the end, so p = pads[begin] and the output padding takes the difference.
+            for (int a = 0; a < 2; a++)
+            {
+                outputPadding[a] += pads[a] - pads[a + 2];
+                if (outputPadding[a] < 0)
+                    throw new InvalidDataException($"{node.Where} has pads [{string.Join(", ", pads)}] and output_padding [{string.Join(", ", node.Ints("output_padding") ?? [0, 0])}]: " +
+                        "it crops more at the end of an axis than at its start, which Sinapse's ConvTranspose2d (as PyTorch's) cannot.");
+            }
             long group = node.Int("group", 1);
             if (group < 1 || weight.Dims[0] % group != 0 || shape[1] != weight.Dims[0])
                 throw new InvalidDataException($"{node.Where}: the weight '{node.Node.Input[1]}' {weight.ShapeText} with group = {group} does not fit the input {shape} (it needs {weight.Dims[0]} input channels).");
             long outChannels = weight.Dims[1] * group;
             CheckBias(node, bias, outChannels, "B");
-            var layer = new ConvTranspose2d((int)weight.Dims[0], (int)outChannels, (int)kernel[0], stride, pad, outputPadding, dilation, (int)group, useBias: bias != null);
+            int I(long v) => checked((int)v);
+            ConvTranspose2d layer;
+            try
+            {
+                layer = new ConvTranspose2d(I(weight.Dims[0]), I(outChannels), (I(kernel[0]), I(kernel[1])), (I(strides[0]), I(strides[1])), (I(pads[0]), I(pads[1])),
+                    (I(outputPadding[0]), I(outputPadding[1])), (I(dilations[0]), I(dilations[1])), I(group), useBias: bias != null);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"{node.Where}: {e.Message}");
+            }
             weight.AsFloats().CopyTo(layer.Weight.Span);
             bias?.AsFloats().CopyTo(layer.Bias!.Span);
             AddLayer(node, layer);

@@ -46,9 +46,11 @@ public class ModelSpecTests
             new Conv2d(3, 16, 3, stride: 2, padding: Padding.TensorFlowSame, rng: rng),
             InvertedResidual.MobileNetV3(16, 3, 32, 16, true, "hard_swish", 1),
             new SqueezeExcitation(16, 8), new ConvTranspose2d(16, 4, 3, stride: 2, padding: 1, outputPadding: 1, rng: rng), new Upsample(2),
-            new Flatten(), new Unflatten(4, 32, 32), new GlobalAvgPool2d(), new Flatten());
+            new ConvTranspose2d(4, 4, (3, 2), stride: (1, 2), padding: (2, 0), outputPadding: (1, 1), dilation: (2, 1), groups: 2, useBias: false, rng: rng),
+            new Flatten(), new Unflatten(4, 33, 65), new GlobalAvgPool2d(), new Flatten());
         var text = ModelSpec.ToJson(model).ToJsonString();
         Assert.Contains("tf_same", text);
+        Assert.Contains("\"kernelSize\":[3,2],\"stride\":[1,2],\"padding\":[2,0],\"outputPadding\":1,\"dilation\":[2,1]", text);
         var rebuilt = ModelSpec.FromJson(JsonNode.Parse(text), new Rng(1));
         Assert.Equal(text, ModelSpec.ToJson(rebuilt).ToJsonString());
         Assert.Equal(StateDict.Of(model).Select(p => p.Name), StateDict.Of(rebuilt).Select(p => p.Name));

@@ -46,6 +46,10 @@ public class OnnxExportTests
         ["autoencoder_dense"] = () => (Autoencoder.Dense(new Shape(1, 12, 12), [32], 8, rng: new Rng(24)), new Shape(1, 12, 12)),
         ["autoencoder_conv"] = () => (Autoencoder.Convolutional(1, 16, 16, 8, rng: new Rng(25)), new Shape(1, 16, 16)),
         ["autoencoder_nearest"] = () => (Autoencoder.Convolutional(1, 16, 16, 8, DecoderUpsampling.Nearest, rng: new Rng(26)), new Shape(1, 16, 16)),
+        // Per-axis hyper-parameters and output padding at or above the stride (allowed below the dilation), which ONNX
+        // Runtime takes as less cropping at the end: up to the padding, then as an output padding below the stride.
+        ["conv_transpose_per_axis"] = () => (new Sequential(new ConvTranspose2d(2, 4, (3, 2), stride: (2, 1), padding: (1, 2), outputPadding: (1, 2), dilation: (1, 3), rng: new Rng(27)),
+            new Relu(), new ConvTranspose2d(4, 2, 3, stride: 2, padding: 1, outputPadding: 2, dilation: 3, groups: 2, rng: new Rng(28))), new Shape(2, 5, 4)),
     };
 
     /// <summary>Batch norm with its initial statistics (mean 0, variance 1, γ = 1, β = 0) is the identity: give it some to check.</summary>
@@ -155,6 +159,16 @@ public class OnnxExportTests
         var error = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(model, new Shape(4)));
         Assert.Contains("'1'", error.Message);
         Assert.Contains("Gelu", error.Message);
+    }
+
+    [Fact]
+    public void AnOutputPaddingOnnxRuntimeCannotTakeIsNamed()
+    {
+        // Output padding 2 with padding 0 and stride 1: 2 more positions at the end than the padding crops, at or above the stride.
+        var model = new Sequential(new ConvTranspose2d(2, 2, 3, stride: 1, outputPadding: 2, dilation: 3));
+        var error = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(model, new Shape(2, 4, 4)));
+        Assert.Contains("'0'", error.Message);
+        Assert.Contains("output padding 2 exceeds its padding 0 by the stride 1 or more", error.Message);
     }
 
     [Fact]
