@@ -57,10 +57,10 @@ public static partial class F
     public static Tensor Argmin(Tensor x) => IndexOfExtreme<Smallest>(x, "Argmin");
 
     /// <summary>The index of the largest value along <paramref name="dim"/>; no gradient.</summary>
-    public static Tensor Argmax(Tensor x, int dim, bool keepDim = false) => IndexAlong<Largest>(x, dim, keepDim, "Argmax");
+    public static Tensor Argmax(Tensor x, int dim, bool keepDim = false) => SelectAlong<Largest>(x, dim, keepDim, "Argmax", differentiable: false).Indices;
 
     /// <summary>The index of the smallest value along <paramref name="dim"/>; no gradient.</summary>
-    public static Tensor Argmin(Tensor x, int dim, bool keepDim = false) => IndexAlong<Smallest>(x, dim, keepDim, "Argmin");
+    public static Tensor Argmin(Tensor x, int dim, bool keepDim = false) => SelectAlong<Smallest>(x, dim, keepDim, "Argmin", differentiable: false).Indices;
 
     private static Tensor Extreme<TSelection>(Tensor x, string op) where TSelection : ISelection
     {
@@ -71,43 +71,31 @@ public static partial class F
             {
                 float value = y.Span[0];
                 bool nan = float.IsNaN(value);
+                bool Ties(float v) => v == value || (nan && float.IsNaN(v));
                 var values = x.Span;
                 int ties = 0;
-                foreach (var v in values) if (v == value || (nan && float.IsNaN(v))) ties++;
+                foreach (var v in values) if (Ties(v)) ties++;
                 float share = dy.Span[0] / ties;
                 var dx = Tape.GradientTarget(x, out float beta);
-                for (int i = 0; i < dx.Length; i++)
-                {
-                    float gradient = values[i] == value || (nan && float.IsNaN(values[i])) ? share : 0f;
-                    dx[i] = beta == 0f ? gradient : dx[i] + gradient;
-                }
+                for (int i = 0; i < dx.Length; i++) dx[i] = (beta == 0f ? 0f : dx[i]) + (Ties(values[i]) ? share : 0f);
             }, x);
         return y;
     }
 
-    private static (Tensor Values, Tensor Indices) SelectAlong<TSelection>(Tensor x, int dim, bool keepDim, string op) where TSelection : ISelection
+    /// <summary>The values and indices along one axis; the values' gradient goes to the indices when <paramref name="differentiable"/>.</summary>
+    private static (Tensor Values, Tensor Indices) SelectAlong<TSelection>(Tensor x, int dim, bool keepDim, string op, bool differentiable = true) where TSelection : ISelection
     {
         var (layout, kept, removed) = SelectionAxis(x, dim, op);
         var values = Tensor.Empty(kept);
         var indices = Tensor.Empty(kept);
         Reductions.Select<TSelection>(x.Buffer, x.Offset, layout, values.Buffer, values.Offset, indices.Buffer, indices.Offset);
-        if (Tape.NeedsGrad(x))
+        if (differentiable && Tape.NeedsGrad(x))
             Tape.Record(op, values, dy =>
             {
                 Tape.GradientTarget(x, out float beta);
                 Reductions.ScatterAlong(dy.Buffer, dy.Offset, indices.Buffer, indices.Offset, layout, x.Grad!.Buffer, x.Grad.Offset, beta);
             }, x);
         return keepDim ? (values, indices) : (Reshaped(values, removed), indices.View(removed));
-    }
-
-    private static Tensor IndexAlong<TSelection>(Tensor x, int dim, bool keepDim, string op) where TSelection : ISelection
-    {
-        var (layout, kept, removed) = SelectionAxis(x, dim, op);
-        var indices = Tensor.Empty(kept);
-        // The values are scratch, needed by the kernel only.
-        var values = new float[indices.Length];
-        Reductions.Select<TSelection>(x.Buffer, x.Offset, layout, values, 0, indices.Buffer, indices.Offset);
-        return keepDim ? indices : indices.View(removed);
     }
 
     private static Tensor IndexOfExtreme<TSelection>(Tensor x, string op) where TSelection : ISelection
@@ -133,7 +121,7 @@ public static partial class F
 
     private static void RequireExactIndices(int length, string op, string found)
     {
-        if (length > MaxExactIndex) throw new ArgumentException($"{op}: indices are float32, exact only up to 2^24 = {MaxExactIndex}, but {found}.");
+        if (length > MaxExactIndex) throw new ArgumentException($"{op}: indices are float32, which hold whole numbers exactly only up to 2^24 = {MaxExactIndex}, but {found}.");
     }
 
     /// <summary>A max or min of no elements has no value (no identity): PyTorch refuses a reduced axis of size 0, and so do these.</summary>
