@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Sinapse.Autograd;
 using Sinapse.Kernels;
 using Sinapse.Tensors;
@@ -56,9 +57,7 @@ public static partial class F
     {
         var reduced = ReducedAxes(x.Shape, dims, op);
         var kept = KeptShape(x.Shape, reduced);
-        int count = 1;
-        for (int axis = 0; axis < x.Rank; axis++) if (reduced[axis]) count *= x.Shape[axis];
-        float scale = mean ? 1f / count : 1f;
+        float scale = mean ? 1f / ReducedCount(x.Shape, reduced) : 1f;
         var y = Tensor.Empty(kept);
         Reductions.SumTo(x.Buffer, x.Offset, x.Shape, y.Buffer, y.Offset, kept, 0f);
         if (mean) y = Scaled(y, scale);
@@ -70,7 +69,7 @@ public static partial class F
     /// <summary>y·scale in place on a tensor no graph holds yet (mean of zero elements: 0·∞ gives NaN, as it should).</summary>
     private static Tensor Scaled(Tensor y, float scale)
     {
-        System.Numerics.Tensors.TensorPrimitives.Multiply(y.Span, scale, y.Span);
+        TensorPrimitives.Multiply(y.Span, scale, y.Span);
         return y;
     }
 
@@ -103,6 +102,14 @@ public static partial class F
         int rank = Math.Max(shape.Rank, 1);
         if (dim < -rank || dim >= rank) throw new ArgumentException($"{op}: axis {dim} is out of range for shape {shape} (expected {-rank} to {rank - 1}).");
         return dim < 0 ? dim + rank : dim;
+    }
+
+    /// <summary>How many elements each reduced slice holds: the product of the reduced axes' sizes.</summary>
+    private static int ReducedCount(Shape shape, bool[] reduced)
+    {
+        int count = 1;
+        for (int axis = 0; axis < shape.Rank; axis++) if (reduced[axis]) count *= shape[axis];
+        return count;
     }
 
     /// <summary>The shape with reduced axes set to 1.</summary>
