@@ -50,17 +50,18 @@ public static partial class F
     public static Tensor Pow(Tensor a, Tensor b) => Binary<PowOperator>("Pow", a, b, (dy, y) =>
     {
         if (a.RequiresGrad) AccumulateSummed(a, Map(dy, a, b, (g, x, e) => e == 0f ? 0f : g * e * MathF.Pow(x, e - 1f)), owned: true);
-        if (b.RequiresGrad) AccumulateSummed(b, Map(dy, a, y, (g, x, p) => x == 0f ? 0f : g * p * MathF.Log(x)), owned: true);
+        // 0^b is finite exactly where b ≥ 0, PyTorch's condition for a zero gradient at a = 0 (for b < 0 it is ∞·ln 0 = −∞).
+        if (b.RequiresGrad) AccumulateSummed(b, Map(dy, a, y, (g, x, p) => x == 0f && float.IsFinite(p) ? 0f : g * p * MathF.Log(x)), owned: true);
     });
 
     /// <summary>
     /// The larger of a and b elementwise, broadcasting; NaN if either is NaN. Where they tie, each
     /// gets half the gradient (PyTorch's choice).
     /// </summary>
-    public static Tensor Maximum(Tensor a, Tensor b) => Binary<MaximumOperator>("Maximum", a, b, (dy, y) => SelectionGradient(a, b, dy, (x, z) => x > z));
+    public static Tensor Maximum(Tensor a, Tensor b) => Binary<MaximumOperator>("Maximum", a, b, (dy, y) => SelectionGradient(a, b, dy, (x, z) => x < z));
 
     /// <summary>The smaller of a and b elementwise, broadcasting; NaN if either is NaN. Ties split the gradient.</summary>
-    public static Tensor Minimum(Tensor a, Tensor b) => Binary<MinimumOperator>("Minimum", a, b, (dy, y) => SelectionGradient(a, b, dy, (x, z) => x < z));
+    public static Tensor Minimum(Tensor a, Tensor b) => Binary<MinimumOperator>("Minimum", a, b, (dy, y) => SelectionGradient(a, b, dy, (x, z) => x > z));
 
     /// <summary>
     /// a where the mask is nonzero, else b, all three broadcasting together (torch.where). The mask
@@ -219,11 +220,15 @@ public static partial class F
         AccumulateSummed(operand, Compute<TOperator>("Gradient", dy, other), owned: true);
     }
 
-    /// <summary>The gradients of Maximum or Minimum: the selected operand gets dy, ties split it in half.</summary>
-    private static void SelectionGradient(Tensor a, Tensor b, Tensor dy, Func<float, float, bool> selects)
+    /// <summary>
+    /// The gradients of Maximum or Minimum: an operand gets dy unless it <paramref name="loses"/> to
+    /// the other; ties split it in half. Asking "does it lose" rather than "is it selected" is
+    /// PyTorch's rule: where either side is NaN nothing loses, so both get dy.
+    /// </summary>
+    private static void SelectionGradient(Tensor a, Tensor b, Tensor dy, Func<float, float, bool> loses)
     {
-        if (a.RequiresGrad) AccumulateSummed(a, Map(dy, a, b, (g, x, z) => x == z ? g / 2f : selects(x, z) ? g : 0f), owned: true);
-        if (b.RequiresGrad) AccumulateSummed(b, Map(dy, b, a, (g, x, z) => x == z ? g / 2f : selects(x, z) ? g : 0f), owned: true);
+        if (a.RequiresGrad) AccumulateSummed(a, Map(dy, a, b, (g, x, z) => x == z ? g / 2f : loses(x, z) ? 0f : g), owned: true);
+        if (b.RequiresGrad) AccumulateSummed(b, Map(dy, b, a, (g, x, z) => x == z ? g / 2f : loses(x, z) ? 0f : g), owned: true);
     }
 
     private static Tensor Compare(Tensor a, Tensor b, Func<float, float, bool> holds) =>
