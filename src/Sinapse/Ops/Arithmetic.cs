@@ -39,8 +39,9 @@ public static partial class F
     public static Tensor Divide(Tensor a, Tensor b) => Binary<DivideOperator>("Divide", a, b, (dy, y) =>
     {
         if (a.RequiresGrad) AccumulateProduct<DivideOperator>(a, dy, b);
-        // d(a/b)/db = −a/b²
-        if (b.RequiresGrad) AccumulateSummed(b, Map(dy, a, b, (g, x, z) => -g * x / (z * z)), owned: true);
+        // d(a/b)/db = −(a/b)/b, as PyTorch computes it: −a/b² would square b first, which underflows
+        // for |b| < 1e-19 (and overflows above 1e19) where the quotient itself is fine.
+        if (b.RequiresGrad) AccumulateSummed(b, Map(dy, y, b, (g, q, z) => -g * (q / z)), owned: true);
     });
 
     /// <summary>
