@@ -102,22 +102,22 @@ public static partial class F
     }
 
     /// <summary>1 where a &gt; b, else 0 (broadcasting; a mask, without gradient).</summary>
-    public static Tensor Gt(Tensor a, Tensor b) => Compare(a, b, (x, z) => x > z);
+    public static Tensor Gt(Tensor a, Tensor b) => Compare("Gt", a, b, (x, z) => x > z);
 
     /// <summary>1 where a ≥ b, else 0.</summary>
-    public static Tensor Ge(Tensor a, Tensor b) => Compare(a, b, (x, z) => x >= z);
+    public static Tensor Ge(Tensor a, Tensor b) => Compare("Ge", a, b, (x, z) => x >= z);
 
     /// <summary>1 where a &lt; b, else 0.</summary>
-    public static Tensor Lt(Tensor a, Tensor b) => Compare(a, b, (x, z) => x < z);
+    public static Tensor Lt(Tensor a, Tensor b) => Compare("Lt", a, b, (x, z) => x < z);
 
     /// <summary>1 where a ≤ b, else 0.</summary>
-    public static Tensor Le(Tensor a, Tensor b) => Compare(a, b, (x, z) => x <= z);
+    public static Tensor Le(Tensor a, Tensor b) => Compare("Le", a, b, (x, z) => x <= z);
 
     /// <summary>1 where a = b, else 0 (NaN equals nothing).</summary>
-    public static Tensor Eq(Tensor a, Tensor b) => Compare(a, b, (x, z) => x == z);
+    public static Tensor Eq(Tensor a, Tensor b) => Compare("Eq", a, b, (x, z) => x == z);
 
     /// <summary>1 where a ≠ b, else 0.</summary>
-    public static Tensor Ne(Tensor a, Tensor b) => Compare(a, b, (x, z) => x != z);
+    public static Tensor Ne(Tensor a, Tensor b) => Compare("Ne", a, b, (x, z) => x != z);
 
     /// <summary>a + c for a constant c.</summary>
     public static Tensor Add(Tensor a, float constant) => Add(a, Tensor.Scalar(constant));
@@ -232,8 +232,8 @@ public static partial class F
         if (b.RequiresGrad) AccumulateSummed(b, Map(dy, b, a, (g, x, z) => x == z ? g / 2f : loses(x, z) ? 0f : g), owned: true);
     }
 
-    private static Tensor Compare(Tensor a, Tensor b, Func<float, float, bool> holds) =>
-        Zip(Shape.Broadcast(a.Shape, b.Shape, "Compare"), a, b, a, (x, z, _) => holds(x, z) ? 1f : 0f);
+    private static Tensor Compare(string op, Tensor a, Tensor b, Func<float, float, bool> holds) =>
+        Zip(Shape.Broadcast(a.Shape, b.Shape, op), a, b, a, (x, z, _) => holds(x, z) ? 1f : 0f);
 
     /// <summary>f(dy) elementwise, shaped like dy.</summary>
     private static Tensor Map(Tensor dy, Func<float, float> f) => Zip(dy.Shape, dy, dy, dy, (g, _, _) => f(g));
