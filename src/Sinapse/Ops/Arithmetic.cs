@@ -39,8 +39,9 @@ public static partial class F
     public static Tensor Divide(Tensor a, Tensor b) => Binary<DivideOperator>("Divide", a, b, (dy, y) =>
     {
         if (a.RequiresGrad) AccumulateProduct<DivideOperator>(a, dy, b);
-        // d(a/b)/db = −a/b²
-        if (b.RequiresGrad) AccumulateSummed(b, Map(dy, a, b, (g, x, z) => -g * x / (z * z)), owned: true);
+        // d(a/b)/db = −(a/b)/b, as PyTorch computes it: −a/b² would square b first, which underflows
+        // for |b| < 1e-19 (and overflows above 1e19) where the quotient itself is fine.
+        if (b.RequiresGrad) AccumulateSummed(b, Map(dy, y, b, (g, q, z) => -g * (q / z)), owned: true);
     });
 
     /// <summary>
@@ -50,17 +51,18 @@ public static partial class F
     public static Tensor Pow(Tensor a, Tensor b) => Binary<PowOperator>("Pow", a, b, (dy, y) =>
     {
         if (a.RequiresGrad) AccumulateSummed(a, Map(dy, a, b, (g, x, e) => e == 0f ? 0f : g * e * MathF.Pow(x, e - 1f)), owned: true);
-        if (b.RequiresGrad) AccumulateSummed(b, Map(dy, a, y, (g, x, p) => x == 0f ? 0f : g * p * MathF.Log(x)), owned: true);
+        // 0^b is finite exactly where b ≥ 0, PyTorch's condition for a zero gradient at a = 0 (for b < 0 it is ∞·ln 0 = −∞).
+        if (b.RequiresGrad) AccumulateSummed(b, Map(dy, a, y, (g, x, p) => x == 0f && float.IsFinite(p) ? 0f : g * p * MathF.Log(x)), owned: true);
     });
 
     /// <summary>
     /// The larger of a and b elementwise, broadcasting; NaN if either is NaN. Where they tie, each
     /// gets half the gradient (PyTorch's choice).
     /// </summary>
-    public static Tensor Maximum(Tensor a, Tensor b) => Binary<MaximumOperator>("Maximum", a, b, (dy, y) => SelectionGradient(a, b, dy, (x, z) => x > z));
+    public static Tensor Maximum(Tensor a, Tensor b) => Binary<MaximumOperator>("Maximum", a, b, (dy, y) => SelectionGradient(a, b, dy, (x, z) => x < z));
 
     /// <summary>The smaller of a and b elementwise, broadcasting; NaN if either is NaN. Ties split the gradient.</summary>
-    public static Tensor Minimum(Tensor a, Tensor b) => Binary<MinimumOperator>("Minimum", a, b, (dy, y) => SelectionGradient(a, b, dy, (x, z) => x < z));
+    public static Tensor Minimum(Tensor a, Tensor b) => Binary<MinimumOperator>("Minimum", a, b, (dy, y) => SelectionGradient(a, b, dy, (x, z) => x > z));
 
     /// <summary>
     /// a where the mask is nonzero, else b, all three broadcasting together (torch.where). The mask
@@ -100,22 +102,22 @@ public static partial class F
     }
 
     /// <summary>1 where a &gt; b, else 0 (broadcasting; a mask, without gradient).</summary>
-    public static Tensor Gt(Tensor a, Tensor b) => Compare(a, b, (x, z) => x > z);
+    public static Tensor Gt(Tensor a, Tensor b) => Compare("Gt", a, b, (x, z) => x > z);
 
     /// <summary>1 where a ≥ b, else 0.</summary>
-    public static Tensor Ge(Tensor a, Tensor b) => Compare(a, b, (x, z) => x >= z);
+    public static Tensor Ge(Tensor a, Tensor b) => Compare("Ge", a, b, (x, z) => x >= z);
 
     /// <summary>1 where a &lt; b, else 0.</summary>
-    public static Tensor Lt(Tensor a, Tensor b) => Compare(a, b, (x, z) => x < z);
+    public static Tensor Lt(Tensor a, Tensor b) => Compare("Lt", a, b, (x, z) => x < z);
 
     /// <summary>1 where a ≤ b, else 0.</summary>
-    public static Tensor Le(Tensor a, Tensor b) => Compare(a, b, (x, z) => x <= z);
+    public static Tensor Le(Tensor a, Tensor b) => Compare("Le", a, b, (x, z) => x <= z);
 
     /// <summary>1 where a = b, else 0 (NaN equals nothing).</summary>
-    public static Tensor Eq(Tensor a, Tensor b) => Compare(a, b, (x, z) => x == z);
+    public static Tensor Eq(Tensor a, Tensor b) => Compare("Eq", a, b, (x, z) => x == z);
 
     /// <summary>1 where a ≠ b, else 0.</summary>
-    public static Tensor Ne(Tensor a, Tensor b) => Compare(a, b, (x, z) => x != z);
+    public static Tensor Ne(Tensor a, Tensor b) => Compare("Ne", a, b, (x, z) => x != z);
 
     /// <summary>a + c for a constant c.</summary>
     public static Tensor Add(Tensor a, float constant) => Add(a, Tensor.Scalar(constant));
@@ -237,15 +239,19 @@ public static partial class F
     /// <summary>The factor of a copy made by multiplying (which keeps −0, ∞ and NaN as they are).</summary>
     private static readonly Tensor One = Tensor.Scalar(1f);
 
-    /// <summary>The gradients of Maximum or Minimum: the selected operand gets dy, ties split it in half.</summary>
-    private static void SelectionGradient(Tensor a, Tensor b, Tensor dy, Func<float, float, bool> selects)
+    /// <summary>
+    /// The gradients of Maximum or Minimum: an operand gets dy unless it <paramref name="loses"/> to
+    /// the other; ties split it in half. Asking "does it lose" rather than "is it selected" is
+    /// PyTorch's rule: where either side is NaN nothing loses, so both get dy.
+    /// </summary>
+    private static void SelectionGradient(Tensor a, Tensor b, Tensor dy, Func<float, float, bool> loses)
     {
-        if (a.RequiresGrad) AccumulateSummed(a, Map(dy, a, b, (g, x, z) => x == z ? g / 2f : selects(x, z) ? g : 0f), owned: true);
-        if (b.RequiresGrad) AccumulateSummed(b, Map(dy, b, a, (g, x, z) => x == z ? g / 2f : selects(x, z) ? g : 0f), owned: true);
+        if (a.RequiresGrad) AccumulateSummed(a, Map(dy, a, b, (g, x, z) => x == z ? g / 2f : loses(x, z) ? 0f : g), owned: true);
+        if (b.RequiresGrad) AccumulateSummed(b, Map(dy, b, a, (g, x, z) => x == z ? g / 2f : loses(x, z) ? 0f : g), owned: true);
     }
 
-    private static Tensor Compare(Tensor a, Tensor b, Func<float, float, bool> holds) =>
-        Zip(Shape.Broadcast(a.Shape, b.Shape, "Compare"), a, b, a, (x, z, _) => holds(x, z) ? 1f : 0f);
+    private static Tensor Compare(string op, Tensor a, Tensor b, Func<float, float, bool> holds) =>
+        Zip(Shape.Broadcast(a.Shape, b.Shape, op), a, b, a, (x, z, _) => holds(x, z) ? 1f : 0f);
 
     /// <summary>f(dy) elementwise, shaped like dy.</summary>
     private static Tensor Map(Tensor dy, Func<float, float> f) => Zip(dy.Shape, dy, dy, dy, (g, _, _) => f(g));

@@ -91,4 +91,30 @@ public class SoftmaxTests
             Expect.GradientsMatch(x => F.Add(F.Softmax(x[0], dim), F.LogSoftmax(x[0], dim)), Expect.Random(2, 3, 4));
         }
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(-2)]
+    public void EveryAxisOfA4DTensorMatchesFiniteDifferences(int dim)
+    {
+        Expect.GradientsMatch(x => F.Softmax(x[0], dim), Expect.Random(2, 3, 2, 3));
+        Expect.GradientsMatch(x => F.LogSoftmax(x[0], dim), Expect.Random(2, 3, 2, 3));
+        // The axis of size 1: softmax is 1 there whatever x is, so its gradient is 0.
+        int[] single = [2, 3, 2, 3];
+        single[dim < 0 ? dim + 4 : dim] = 1;
+        Expect.GradientsMatch(x => F.Softmax(x[0], dim), Expect.Random(single, 86));
+        Expect.GradientsMatch(x => F.LogSoftmax(x[0], dim), Expect.Random(single, 87));
+    }
+
+    [Fact]
+    public void AnAxisOutOfRangeIsNamed()
+    {
+        var error = Assert.Throws<ArgumentException>(() => F.Softmax(Tensor.Zeros(2, 3, 4), 3));
+        Assert.Contains("axis 3", error.Message);
+        Assert.Contains("[2, 3, 4]", error.Message);
+        Assert.Throws<ArgumentException>(() => F.LogSoftmax(Tensor.Zeros(2, 3, 4), -4));
+    }
 }
