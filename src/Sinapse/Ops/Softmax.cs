@@ -88,16 +88,15 @@ public static partial class F
 
         [ThreadStatic] static float[]? lines;
 
-        int outer, size, inner;
+        readonly int outer, size, inner;
+
+        SoftmaxSlices(AxisLayout layout) => (outer, size, inner) = (layout.Outer, layout.Size, layout.Inner);
 
         public static SoftmaxSlices Of(Tensor x, int dim, string op)
         {
             if (x.Rank == 0) throw new ArgumentException($"{op} needs at least one axis, got a scalar.");
             int axis = NormalizedAxis(dim, x.Shape, op);
-            int inner = 1;
-            for (int a = axis + 1; a < x.Rank; a++) inner *= x.Shape[a];
-            int size = x.Shape[axis];
-            return new SoftmaxSlices { size = size, inner = inner, outer = size * inner == 0 ? 0 : x.Length / (size * inner) };
+            return new SoftmaxSlices(AxisLayout.Of(x.Shape, axis, axis + 1));
         }
 
         /// <summary>x's gradient from the kernel's (y, dy) → dx, accumulated when x already has one.</summary>
@@ -110,7 +109,7 @@ public static partial class F
         /// <summary>result = kernel(a, b) slice by slice (result += when <paramref name="accumulate"/>).</summary>
         public void Run(Tensor a, Tensor b, Tensor result, bool accumulate, SliceKernel kernel)
         {
-            if (size == 0 || outer == 0) return;
+            if (outer * size * inner == 0) return;
             int parts = (long)outer * size * inner >= ParallelThreshold && outer > 1 ? Workers.Available : 1;
             if (parts == 1) RunRows(0, outer, a, b, result, accumulate, kernel);
             else Workers.For(parts, part =>
