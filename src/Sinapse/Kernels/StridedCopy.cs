@@ -25,9 +25,10 @@ namespace Sinapse.Kernels;
 /// </remarks>
 internal static unsafe class StridedCopy
 {
-    /// <summary>A transpose walks 64×64 tiles (16 KB each side, inside a 48 KB L1): 64 source and 64
-    /// destination rows at a time, few pages for the TLB. A row of tiles is the unit threads share.</summary>
-    const int Tile = 64;
+    /// <summary>A transpose walks 32×32 tiles: 32 source and 32 destination rows at a time, as many
+    /// pages as the L1 TLB holds (measured on [2048, 2048]: 5% faster than 64, 15% than 128). A row
+    /// of tiles is the unit threads share.</summary>
+    const int Tile = 32;
 
     /// <summary>Below this many elements a copy runs on the calling thread: waking the workers
     /// costs a few microseconds, as much as copying 256 KB.</summary>
