@@ -19,6 +19,16 @@ What it writes, into tests/Sinapse.Tests/Fixtures/ (small JSON files, a few KB e
                   PyTorch's defaults) with varied kernel, stride and padding, and
                   adaptive_avg_pool2d to 1x1: "op", "parameters" {kernel, stride, padding} (per
                   axis for 2-D), input, upstream g, output y and the input gradient.
+    pooling_options.json
+                  the pooling options, on random configurations: 30 cases each of max_pool2d and
+                  max_pool1d (random dilation and ceil_mode), avg_pool2d and avg_pool1d (random
+                  ceil_mode and count_include_pad) with random kernel, stride, padding (at most
+                  half the kernel, PyTorch's limit) and input sizes, and adaptive_avg_pool2d to
+                  random output sizes (smaller, equal and larger than the input, dividing it or
+                  not). Same fields as pooling.json; "parameters" adds dilation, ceil_mode and
+                  count_include_pad, or holds output_size [OH, OW]. Configurations PyTorch refuses
+                  (output size under 1) and max windows whose dilated taps all miss the input
+                  (PyTorch returns -inf there; Sinapse refuses them) are drawn again.
 
 Every input is drawn from a fixed seed as float32 (so the C# side holds exactly the same numbers)
 and every reference is computed in float64. Numbers are written with 9 significant digits, enough
@@ -27,6 +37,8 @@ to round-trip a float32. Max-pooling inputs are continuous random values, so no 
 The C# tests that read these files: tests/Sinapse.Tests/Ops/{ConvolutionFixtureTests,PoolingFixtureTests}.cs.
 (tools/make_fixtures.py writes the loss, activation, linear and optimizer fixtures.)
 """
+
+import random
 
 import torch
 import torch.nn.functional as F
@@ -138,8 +150,81 @@ def pooling():
     write("pooling.json", {**header(__file__), "cases": cases})
 
 
+def backward_case(generator, name, op, parameters, x, function):
+    """One forward and backward of a pooling op: y = function(x), upstream g, and dL/dx of sum(g * y)."""
+    x.requires_grad_(True)
+    y = function(x)
+    g = randn(generator, *y.shape)
+    (y * g).sum().backward()
+    return {
+        "name": name,
+        "op": op,
+        "parameters": parameters,
+        "input_shape": list(x.shape),
+        "output_shape": list(y.shape),
+        "input": rounded(x),
+        "upstream": rounded(g),
+        "output": rounded(y),
+        "grad_input": rounded(x.grad),
+    }
+
+
+def random_pool_case(rng, generator, op, index):
+    """A random valid configuration of op (drawn again until PyTorch accepts it and every max window has a finite maximum)."""
+    two_d = op.endswith("2d")
+    is_max = op.startswith("max")
+    while True:
+        axes = 2 if two_d else 1
+        kernel = [rng.randint(1, 4) for _ in range(axes)]
+        stride = [rng.randint(1, 3) for _ in range(axes)]
+        padding = [rng.randint(0, k // 2) for k in kernel]
+        dilation = [rng.randint(1, 3) if is_max else 1 for _ in range(axes)]
+        ceil_mode = rng.random() < 0.6
+        count_include_pad = rng.random() < 0.5
+        sizes = [rng.randint(1, 9) for _ in range(axes)]
+        shape = [rng.randint(1, 2), rng.randint(1, 2)] + sizes
+        x = randn(generator, *shape)
+        k, s, p, d = (v if two_d else v[0] for v in (kernel, stride, padding, dilation))
+        if is_max:
+            parameters = {"kernel": k, "stride": s, "padding": p, "dilation": d, "ceil_mode": ceil_mode}
+            function = (F.max_pool2d if two_d else F.max_pool1d)
+            call = lambda t: function(t, k, s, p, d, ceil_mode)
+        else:
+            parameters = {"kernel": k, "stride": s, "padding": p, "ceil_mode": ceil_mode, "count_include_pad": count_include_pad}
+            function = (F.avg_pool2d if two_d else F.avg_pool1d)
+            call = lambda t: function(t, k, s, p, ceil_mode, count_include_pad)
+        try:
+            y = call(x)
+        except RuntimeError:
+            continue
+        if y.numel() == 0 or not torch.isfinite(y).all():
+            continue
+        name = f"{op} #{index} " + " ".join(f"{key}={value}" for key, value in parameters.items()) + f" on {shape}"
+        return backward_case(generator, name, op, parameters, x, call)
+
+
+def random_adaptive_case(rng, generator, index):
+    size = [rng.randint(1, 12), rng.randint(1, 12)]
+    output_size = [rng.randint(1, 10), rng.randint(1, 10)]
+    shape = [rng.randint(1, 2), rng.randint(1, 2)] + size
+    x = randn(generator, *shape)
+    return backward_case(generator, f"adaptive_avg_pool2d #{index} to {output_size} on {shape}", "adaptive_avg_pool2d",
+                         {"output_size": output_size}, x, lambda t: F.adaptive_avg_pool2d(t, output_size))
+
+
+def pooling_options(per_family=30):
+    rng = random.Random(1913)
+    g = torch.Generator().manual_seed(1913)
+    cases = []
+    for op in ("max_pool2d", "max_pool1d", "avg_pool2d", "avg_pool1d"):
+        cases += [random_pool_case(rng, g, op, i) for i in range(per_family)]
+    cases += [random_adaptive_case(rng, g, i) for i in range(per_family)]
+    write("pooling_options.json", {**header(__file__), "cases": cases})
+
+
 if __name__ == "__main__":
     torch.set_default_dtype(torch.float64)
     conv2d()
     conv1d()
     pooling()
+    pooling_options()

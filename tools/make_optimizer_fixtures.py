@@ -11,10 +11,13 @@ What it writes, into tests/Sinapse.Tests/Fixtures/ (small JSON files, a few KB e
     optimizer_trajectories.json
         torch.optim.Adagrad (plain, lr_decay, weight_decay, initial_accumulator_value, all
         together), torch.optim.RMSprop (plain, alpha/eps, weight decay, momentum, centered,
-        centered with momentum and weight decay) and torch.optim.SGD with momentum under a
+        centered with momentum and weight decay), torch.optim.SGD with momentum under a
         learning rate that changes mid-run (where the course's velocity form and PyTorch's
-        buffer form part ways): the initial parameters, the gradient fed at each step, the
-        learning rate of each step and the parameters after each step.
+        buffer form part ways) and with dampening, torch.optim.Adam and AdamW with amsgrad
+        (with a small beta2, so that the second moment estimate falls and its running maximum
+        matters) and AdamW with its default weight decay (0.01, absent from "parameters"): the
+        initial parameters, the gradient fed at each step, the learning rate of each step and
+        the parameters after each step; amsgrad cases also give the final "max_exp_avg_sq".
         (Plain SGD, momentum and Nesterov with weight decay, Adam and AdamW are in
         optimizers.json, written by tools/make_fixtures.py.)
     gradient_clipping.json
@@ -68,6 +71,19 @@ def trajectories():
         ("sgd", {"lr": 0.1, "momentum": 0.9}, changing, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)),
         ("sgd", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.05}, changing,
          lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.05)),
+        ("sgd", {"lr": 0.1, "momentum": 0.9, "dampening": 0.5}, changing, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.5)),
+        ("sgd", {"lr": 0.05, "momentum": 0.8, "dampening": 0.3, "weight_decay": 0.05}, constant,
+         lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.8, dampening=0.3, weight_decay=0.05)),
+        ("sgd", {"lr": 0.1, "momentum": 0.9, "dampening": 1.0}, constant, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=1.0)),
+        ("adam", {"lr": 0.01, "betas": [0.9, 0.5], "amsgrad": True}, constant,
+         lambda p: torch.optim.Adam(p, lr=0.01, betas=(0.9, 0.5), amsgrad=True)),
+        ("adam", {"lr": 0.01, "betas": [0.8, 0.6], "eps": 1e-6, "weight_decay": 0.1, "amsgrad": True}, changing,
+         lambda p: torch.optim.Adam(p, lr=0.01, betas=(0.8, 0.6), eps=1e-6, weight_decay=0.1, amsgrad=True)),
+        ("adamw", {"lr": 0.01}, constant, lambda p: torch.optim.AdamW(p, lr=0.01)),
+        ("adamw", {"lr": 0.01, "betas": [0.9, 0.5], "amsgrad": True}, constant,
+         lambda p: torch.optim.AdamW(p, lr=0.01, betas=(0.9, 0.5), amsgrad=True)),
+        ("adamw", {"lr": 0.05, "betas": [0.9, 0.6], "weight_decay": 0.2, "amsgrad": True}, changing,
+         lambda p: torch.optim.AdamW(p, lr=0.05, betas=(0.9, 0.6), weight_decay=0.2, amsgrad=True)),
     ]
     cases = []
     for name, parameters, rates, make in specs:
@@ -82,7 +98,10 @@ def trajectories():
             p.grad = gradient.clone()
             optimizer.step()
             trajectory.append(rounded(p))
-        cases.append({"name": name, "parameters": parameters, "rates": used, "trajectory": trajectory})
+        case = {"name": name, "parameters": parameters, "rates": used, "trajectory": trajectory}
+        if parameters.get("amsgrad"):
+            case["max_exp_avg_sq"] = rounded(optimizer.state[p]["max_exp_avg_sq"])
+        cases.append(case)
     write("optimizer_trajectories.json", {**header(__file__),
                                           "initial": rounded(initial), "gradients": [rounded(x) for x in gradients],
                                           "cases": cases})

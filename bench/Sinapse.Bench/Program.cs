@@ -11,6 +11,7 @@ var suites = new Dictionary<string, Func<BenchOptions, IEnumerable<BenchRecord>>
     ["conv"] = ConvSuite.Run,
     ["cnn"] = CnnSuite.Run,
     ["mobilenet"] = MobileNetSuite.Run,
+    ["ops"] = OpsSuite.Run,
 };
 
 var names = new List<string>();

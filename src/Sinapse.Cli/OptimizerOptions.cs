@@ -12,7 +12,9 @@ internal sealed class OptimizerOptions
     public Option<string> Optimizer { get; } = new("--optimizer") { Description = "sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw.", DefaultValueFactory = _ => "adam" };
     public Option<float?> LearningRate { get; } = new("--lr") { Description = "Learning rate (default: 0.001 for adam/adamw/rmsprop, 0.01 otherwise)." };
     public Option<float?> Momentum { get; } = new("--momentum") { Description = "Momentum μ of the momentum and nesterov optimizers (default 0.9) and of rmsprop (default 0)." };
-    public Option<float> WeightDecay { get; } = new("--weight-decay") { Description = "Weight decay: added to the gradient (L2) for sgd/adagrad/rmsprop/adam, decoupled for adamw.", DefaultValueFactory = _ => 0f };
+    public Option<float?> WeightDecay { get; } = new("--weight-decay") { Description = "Weight decay: added to the gradient (L2) for sgd/momentum/nesterov/adagrad/rmsprop/adam (default 0), decoupled for adamw (default 0.01, as PyTorch's AdamW)." };
+    public Option<float?> Dampening { get; } = new("--dampening") { Description = "Dampening d of the momentum optimizer: every gradient after the first enters the momentum as (1 - d)·g (default 0; nesterov needs 0)." };
+    public Option<bool> Amsgrad { get; } = new("--amsgrad") { Description = "AMSGrad for adam and adamw: divide by the largest second-moment estimate so far, so the step never grows back." };
     public Option<float?> ClipValue { get; } = new("--clip-value") { Description = "Clip every gradient component to [-c, c] (the course's example: 1)." };
     public Option<float?> ClipNorm { get; } = new("--clip-norm") { Description = "Rescale the gradients when their global L2 norm exceeds this." };
     public Option<float> L1 { get; } = new("--l1") { Description = "L1 penalty λ·Σ|w| on the weights (drives weights to zero).", DefaultValueFactory = _ => 0f };
@@ -20,7 +22,7 @@ internal sealed class OptimizerOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Optimizer, LearningRate, Momentum, WeightDecay, ClipValue, ClipNorm, L1, L2 }) command.Options.Add(option);
+        foreach (var option in new Option[] { Optimizer, LearningRate, Momentum, WeightDecay, Dampening, Amsgrad, ClipValue, ClipNorm, L1, L2 }) command.Options.Add(option);
     }
 
     public string Name(ParseResult parse) => parse.GetValue(Optimizer)!.Trim().ToLowerInvariant();
@@ -32,22 +34,31 @@ internal sealed class OptimizerOptions
         return rate;
     }
 
+    /// <summary>The optimizer the options ask for. Without --weight-decay each takes PyTorch's default (0.01 for adamw, 0 for the others).</summary>
     public Optimizer Build(ParseResult parse, IEnumerable<Tensor> parameters)
     {
-        float rate = Rate(parse), decay = parse.GetValue(WeightDecay);
-        float? momentum = parse.GetValue(Momentum);
-        return Name(parse) switch
+        float rate = Rate(parse);
+        float? decay = parse.GetValue(WeightDecay), momentum = parse.GetValue(Momentum), dampening = parse.GetValue(Dampening);
+        bool amsgrad = parse.GetValue(Amsgrad);
+        string name = Name(parse);
+        if (dampening != null && name is not ("momentum" or "nesterov"))
+            throw new ArgumentException($"--dampening damps the momentum of the momentum and nesterov optimizers; --optimizer {name} has none.");
+        if (amsgrad && name is not ("adam" or "adamw")) throw new ArgumentException($"--amsgrad is a variant of adam and adamw, not of --optimizer {name}.");
+        return name switch
         {
-            "sgd" => new Sgd(parameters, rate, weightDecay: decay),
-            "momentum" => new Sgd(parameters, rate, momentum ?? 0.9f, weightDecay: decay),
-            "nesterov" => new Sgd(parameters, rate, momentum ?? 0.9f, nesterov: true, weightDecay: decay),
-            "adagrad" => new AdaGrad(parameters, rate, weightDecay: decay),
-            "rmsprop" => new RmsProp(parameters, rate, weightDecay: decay, momentum: momentum ?? 0f),
-            "adam" => new Adam(parameters, rate, weightDecay: decay),
-            "adamw" => new Adam(parameters, rate, weightDecay: decay, decoupled: true),
-            var other => throw new ArgumentException($"Unknown --optimizer '{other}'. Expected sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw."),
+            "sgd" => new Sgd(parameters, rate, weightDecay: decay ?? 0f),
+            "momentum" => new Sgd(parameters, rate, momentum ?? 0.9f, weightDecay: decay ?? 0f, dampening: dampening ?? 0f),
+            "nesterov" => new Sgd(parameters, rate, momentum ?? 0.9f, nesterov: true, weightDecay: decay ?? 0f, dampening: dampening ?? 0f),
+            "adagrad" => new AdaGrad(parameters, rate, weightDecay: decay ?? 0f),
+            "rmsprop" => new RmsProp(parameters, rate, weightDecay: decay ?? 0f, momentum: momentum ?? 0f),
+            "adam" => new Adam(parameters, rate, weightDecay: decay, amsgrad: amsgrad),
+            "adamw" => new Adam(parameters, rate, weightDecay: decay, decoupled: true, amsgrad: amsgrad),
+            _ => throw new ArgumentException($"Unknown --optimizer '{name}'. Expected sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw."),
         };
     }
+
+    /// <summary>Every optimizer option's error, before any data is loaded: builds the optimizer for no parameters.</summary>
+    public void Validate(ParseResult parse) => Build(parse, []);
 
     /// <summary>Sets the trainer's clipping and regularisation from the options.</summary>
     public void Configure(ParseResult parse, Trainer trainer)
@@ -61,9 +72,12 @@ internal sealed class OptimizerOptions
         if (l1 > 0 || l2 > 0) trainer.Regularization = new Regularization(l1, l2);
     }
 
-    /// <summary>What the run uses, for the header line.</summary>
+    /// <summary>What the run uses, for the header line: the optimizer's own weight decay, dampening and AMSGrad, defaults included.</summary>
     public string Describe(ParseResult parse, Trainer trainer) => string.Create(CultureInfo.InvariantCulture,
-        $"{Name(parse)} lr {Rate(parse)}") + (trainer.Clipping is { } clip ? $", clip {clip.Mode.ToString().ToLowerInvariant()} {clip.Limit}" : "")
+        $"{Name(parse)} lr {Rate(parse)}") + (trainer.Optimizer.Groups[0].WeightDecay is > 0f and var decay ? string.Create(CultureInfo.InvariantCulture, $", weight decay {decay}") : "")
+        + (trainer.Optimizer is Sgd { Dampening: not 0f } sgd ? string.Create(CultureInfo.InvariantCulture, $", dampening {sgd.Dampening}") : "")
+        + (trainer.Optimizer is Adam { Amsgrad: true } ? ", amsgrad" : "")
+        + (trainer.Clipping is { } clip ? $", clip {clip.Mode.ToString().ToLowerInvariant()} {clip.Limit}" : "")
         + (trainer.Regularization != null ? string.Create(CultureInfo.InvariantCulture, $", l1 {parse.GetValue(L1)} l2 {parse.GetValue(L2)}") : "");
 
     private static float Positive(float value, string option) =>

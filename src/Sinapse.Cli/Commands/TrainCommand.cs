@@ -64,7 +64,7 @@ internal static class TrainCommand
             if (resumed != null && resumed.Epoch >= epochCount)
                 throw new ArgumentException($"{resumed.Directory} is already at epoch {resumed.Epoch} of {epochCount}; give a larger --epochs to train on.");
             var precision = MixedPrecision.Parse(parse.GetValue(precisionOption)!);
-            optimizer.Rate(parse);
+            optimizer.Validate(parse);
             ThreadsOption.Apply(parse, threads);
 
             if (table == null && parse.GetValue(target) != null) throw new ArgumentException("--target names a column of the --csv table; give --csv FILE too.");

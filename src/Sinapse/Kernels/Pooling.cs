@@ -6,16 +6,22 @@ namespace Sinapse.Kernels;
 
 /// <summary>
 /// The geometry of 2-D pooling over planes of <see cref="Height"/>×<see cref="Width"/> (1-D
-/// pooling is the case Height = 1, kernel height 1): a window of the kernel's size, moved by the
-/// stride over the input padded on each side. PyTorch's ceil_mode = false: a window never starts
-/// in the bottom/right padding, so it always covers the full kernel of the padded input.
+/// pooling is the case Height = 1, kernel height 1): a window of the kernel's size, its taps
+/// <see cref="DilationHeight"/>/<see cref="DilationWidth"/> apart (max pooling only), moved by
+/// the stride over the input padded on each side. PyTorch's semantics: with
+/// <see cref="CeilMode"/> false a window never starts in the bottom/right padding; with it true
+/// the output size rounds up, so a last window may hang past the padded input, but it must
+/// still start inside the input or the top/left padding. <see cref="CountIncludePad"/> (average
+/// pooling) divides by the window's extent within the padded input rather than by the number of
+/// input elements it covers.
 /// </summary>
 public readonly record struct PoolWindow(int Height, int Width, int KernelHeight, int KernelWidth,
-    int StrideHeight, int StrideWidth, int PaddingHeight, int PaddingWidth)
+    int StrideHeight, int StrideWidth, int PaddingHeight, int PaddingWidth,
+    int DilationHeight = 1, int DilationWidth = 1, bool CeilMode = false, bool CountIncludePad = true)
 {
-    public int OutputHeight => OutputSize(Height, KernelHeight, StrideHeight, PaddingHeight);
+    public int OutputHeight => OutputSize(Height, KernelHeight, StrideHeight, PaddingHeight, DilationHeight, CeilMode);
 
-    public int OutputWidth => OutputSize(Width, KernelWidth, StrideWidth, PaddingWidth);
+    public int OutputWidth => OutputSize(Width, KernelWidth, StrideWidth, PaddingWidth, DilationWidth, CeilMode);
 
     public int InputPlane => Height * Width;
 
@@ -23,27 +29,52 @@ public readonly record struct PoolWindow(int Height, int Width, int KernelHeight
 
     /// <summary>
     /// floor((w − f + 2b) / p) + 1 for input size w, window f, padding b, stride p (with dilation
-    /// d the window spans d·(f − 1) + 1). Zero or less when the window does not fit the padded input.
+    /// d the window spans d·(f − 1) + 1); with <paramref name="ceilMode"/> the division rounds up,
+    /// less one window if the last would start in the bottom/right padding (PyTorch's
+    /// pooling_output_shape). Zero or less when the window does not fit the padded input.
     /// </summary>
-    public static int OutputSize(int size, int kernel, int stride, int padding, int dilation = 1)
+    public static int OutputSize(int size, int kernel, int stride, int padding, int dilation = 1, bool ceilMode = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(stride, 1);
         long span = (long)dilation * (kernel - 1) + 1;
-        return (int)Math.Floor((double)(size + 2L * padding - span) / stride) + 1;
+        long reach = size + 2L * padding - span + (ceilMode ? stride - 1 : 0);
+        long output = (reach >= 0 ? reach / stride : -((-reach + stride - 1) / stride)) + 1;
+        if (ceilMode && output > 0 && (output - 1) * stride >= size + (long)padding) output--;
+        return (int)Math.Clamp(output, int.MinValue, int.MaxValue);
     }
 }
 
 /// <summary>
-/// NCHW max, average and global average pooling, forward and backward, over whole planes
-/// ([N·C] planes of H×W, contiguous). Planes are independent, so threads split them into fixed
-/// contiguous ranges and every result is the same for any thread count.
+/// The geometry of adaptive average pooling of <see cref="Height"/>×<see cref="Width"/> planes to
+/// <see cref="OutputHeight"/>×<see cref="OutputWidth"/>: output row i averages input rows
+/// floor(i·H / OH) to ceil((i + 1)·H / OH) − 1 (PyTorch's windows, which overlap when OH does
+/// not divide H), and likewise for columns.
+/// </summary>
+public readonly record struct AdaptivePoolWindow(int Height, int Width, int OutputHeight, int OutputWidth)
+{
+    public int InputPlane => Height * Width;
+
+    public int OutputPlane => OutputHeight * OutputWidth;
+
+    /// <summary>The first input index of output <paramref name="index"/>'s window: floor(index · size / outputSize).</summary>
+    public static int Start(int index, int outputSize, int size) => (int)((long)index * size / outputSize);
+
+    /// <summary>One past the last input index of the window: ceil((index + 1) · size / outputSize).</summary>
+    public static int End(int index, int outputSize, int size) => (int)(((long)(index + 1) * size + outputSize - 1) / outputSize);
+}
+
+/// <summary>
+/// NCHW max, average, adaptive average and global average pooling, forward and backward, over
+/// whole planes ([N·C] planes of H×W, contiguous). Planes are independent, so threads split them
+/// into fixed contiguous ranges and every result is the same for any thread count.
 /// </summary>
 /// <remarks>
 /// Max pooling follows PyTorch's CPU kernel exactly: padding is −∞ (it never wins), the first
 /// maximum in row-major window order wins ties, and a NaN wins over any number. The arg-max of
 /// each output is stored as its index within the input plane, in a float (exact below 2^24),
-/// so it can live in a pooled tensor. Average pooling divides by the full kernel area, padding
-/// included (count_include_pad = true).
+/// so it can live in a pooled tensor. Average pooling divides as PyTorch's does: by the
+/// window's extent clipped to the padded input (count_include_pad = true) or by the input
+/// elements it covers (false); a window that covers no input element gives 0.
 /// </remarks>
 public static unsafe class Pooling
 {
@@ -67,7 +98,7 @@ public static unsafe class Pooling
         fixed (float* x = input)
         fixed (float* y = output)
         fixed (float* indices = argmax)
-            Run(Kind.MaxForward, x, y, argmax.IsEmpty ? null : indices, 0f, planes, window, 0);
+            Run(Kind.MaxForward, x, y, argmax.IsEmpty ? null : indices, 0f, planes, new PlaneGeometry(window));
     }
 
     /// <summary>gradInput = beta·gradInput + the output gradient scattered to each window's arg-max.</summary>
@@ -79,25 +110,45 @@ public static unsafe class Pooling
         fixed (float* dy = gradOutput)
         fixed (float* dx = gradInput)
         fixed (float* indices = argmax)
-            Run(Kind.MaxBackward, dx, dy, indices, beta, planes, window, 0);
+            Run(Kind.MaxBackward, dx, dy, indices, beta, planes, new PlaneGeometry(window));
     }
 
-    /// <summary>output[p, o] = the window's sum / kernel area (padding counts as zeros).</summary>
+    /// <summary>output[p, o] = the window's sum / its divisor (see <see cref="PoolWindow.CountIncludePad"/>).</summary>
     public static void AvgPool2d(ReadOnlySpan<float> input, Span<float> output, int planes, PoolWindow window)
     {
         Validate("AvgPool2d", input.Length, output.Length, planes, window);
+        ValidateAverage("AvgPool2d", window);
         fixed (float* x = input)
         fixed (float* y = output)
-            Run(Kind.AvgForward, x, y, null, 0f, planes, window, 0);
+            Run(Kind.AvgForward, x, y, null, 0f, planes, new PlaneGeometry(window));
     }
 
-    /// <summary>gradInput = beta·gradInput + each output gradient / kernel area spread over its window.</summary>
+    /// <summary>gradInput = beta·gradInput + each output gradient / its window's divisor spread over the window.</summary>
     public static void AvgPool2dBackward(ReadOnlySpan<float> gradOutput, float beta, Span<float> gradInput, int planes, PoolWindow window)
     {
         Validate("AvgPool2dBackward", gradInput.Length, gradOutput.Length, planes, window);
+        ValidateAverage("AvgPool2dBackward", window);
         fixed (float* dy = gradOutput)
         fixed (float* dx = gradInput)
-            Run(Kind.AvgBackward, dx, dy, null, beta, planes, window, 0);
+            Run(Kind.AvgBackward, dx, dy, null, beta, planes, new PlaneGeometry(window));
+    }
+
+    /// <summary>output[p, i, j] = the mean of the adaptive window (i, j) of plane p.</summary>
+    public static void AdaptiveAvgPool2d(ReadOnlySpan<float> input, Span<float> output, int planes, AdaptivePoolWindow window)
+    {
+        ValidateAdaptive("AdaptiveAvgPool2d", input.Length, output.Length, planes, window);
+        fixed (float* x = input)
+        fixed (float* y = output)
+            Run(Kind.AdaptiveForward, x, y, null, 0f, planes, new PlaneGeometry(window));
+    }
+
+    /// <summary>gradInput = beta·gradInput + each output gradient / its window's area spread over the window (windows may overlap).</summary>
+    public static void AdaptiveAvgPool2dBackward(ReadOnlySpan<float> gradOutput, float beta, Span<float> gradInput, int planes, AdaptivePoolWindow window)
+    {
+        ValidateAdaptive("AdaptiveAvgPool2dBackward", gradInput.Length, gradOutput.Length, planes, window);
+        fixed (float* dy = gradOutput)
+        fixed (float* dx = gradInput)
+            Run(Kind.AdaptiveBackward, dx, dy, null, beta, planes, new PlaneGeometry(window));
     }
 
     /// <summary>output[p] = the mean of plane p (global average pooling, adaptive pooling to 1×1).</summary>
@@ -106,7 +157,7 @@ public static unsafe class Pooling
         ValidateGlobal("GlobalAvgPool", input.Length, output.Length, planes, planeSize);
         fixed (float* x = input)
         fixed (float* y = output)
-            Run(Kind.GlobalForward, x, y, null, 0f, planes, default, planeSize);
+            Run(Kind.GlobalForward, x, y, null, 0f, planes, new PlaneGeometry(planeSize));
     }
 
     /// <summary>gradInput[p, i] = beta·gradInput[p, i] + gradOutput[p] / planeSize.</summary>
@@ -115,20 +166,41 @@ public static unsafe class Pooling
         ValidateGlobal("GlobalAvgPoolBackward", gradInput.Length, gradOutput.Length, planes, planeSize);
         fixed (float* dy = gradOutput)
         fixed (float* dx = gradInput)
-            Run(Kind.GlobalBackward, dx, dy, null, beta, planes, default, planeSize);
+            Run(Kind.GlobalBackward, dx, dy, null, beta, planes, new PlaneGeometry(planeSize));
     }
 
     static void Validate(string op, int inputLength, int outputLength, int planes, PoolWindow w)
     {
         if (planes < 0 || w.Height < 1 || w.Width < 1 || w.KernelHeight < 1 || w.KernelWidth < 1 || w.StrideHeight < 1 || w.StrideWidth < 1
+            || w.DilationHeight < 1 || w.DilationWidth < 1
             || w.PaddingHeight < 0 || w.PaddingWidth < 0 || 2 * w.PaddingHeight > w.KernelHeight || 2 * w.PaddingWidth > w.KernelWidth
             || w.OutputHeight < 1 || w.OutputWidth < 1)
             throw new ArgumentException($"{op}: invalid geometry for {planes} planes of {w.Height}x{w.Width}: kernel {w.KernelHeight}x{w.KernelWidth}, "
-                + $"stride {w.StrideHeight}x{w.StrideWidth}, padding {w.PaddingHeight}x{w.PaddingWidth} (kernel and stride at least 1, padding at most half the kernel, the window inside the padded input).");
-        if ((long)w.Height * w.Width > MaxPlaneSize)
-            throw new ArgumentException($"{op}: planes of {w.Height}x{w.Width} are larger than {MaxPlaneSize} elements, beyond what a float index holds exactly.");
-        if (inputLength < (long)planes * w.InputPlane || outputLength < (long)planes * w.OutputPlane)
-            throw new ArgumentException($"{op}: {planes} planes of {w.Height}x{w.Width} -> {w.OutputHeight}x{w.OutputWidth} need {(long)planes * w.InputPlane} input and {(long)planes * w.OutputPlane} output values, got {inputLength} and {outputLength}.");
+                + $"stride {w.StrideHeight}x{w.StrideWidth}, padding {w.PaddingHeight}x{w.PaddingWidth}, dilation {w.DilationHeight}x{w.DilationWidth}{(w.CeilMode ? ", ceil mode" : "")} "
+                + "(kernel, stride and dilation at least 1, padding at most half the kernel, the window inside the padded input).");
+        CheckSizes(op, inputLength, outputLength, planes, w.Height, w.Width, w.OutputHeight, w.OutputWidth);
+    }
+
+    static void ValidateAverage(string op, PoolWindow w)
+    {
+        if (w.DilationHeight != 1 || w.DilationWidth != 1)
+            throw new ArgumentException($"{op}: average pooling has no dilation, got {w.DilationHeight}x{w.DilationWidth}.");
+    }
+
+    static void ValidateAdaptive(string op, int inputLength, int outputLength, int planes, AdaptivePoolWindow w)
+    {
+        if (planes < 0 || w.Height < 1 || w.Width < 1 || w.OutputHeight < 1 || w.OutputWidth < 1)
+            throw new ArgumentException($"{op}: invalid geometry for {planes} planes of {w.Height}x{w.Width} to {w.OutputHeight}x{w.OutputWidth} (every size at least 1).");
+        CheckSizes(op, inputLength, outputLength, planes, w.Height, w.Width, w.OutputHeight, w.OutputWidth);
+    }
+
+    static void CheckSizes(string op, int inputLength, int outputLength, int planes, int height, int width, int outputHeight, int outputWidth)
+    {
+        if ((long)height * width > MaxPlaneSize)
+            throw new ArgumentException($"{op}: planes of {height}x{width} are larger than {MaxPlaneSize} elements, beyond what a float index holds exactly.");
+        long inputs = (long)planes * height * width, outputs = (long)planes * outputHeight * outputWidth;
+        if (inputLength < inputs || outputLength < outputs)
+            throw new ArgumentException($"{op}: {planes} planes of {height}x{width} -> {outputHeight}x{outputWidth} need {inputs} input and {outputs} output values, got {inputLength} and {outputLength}.");
     }
 
     static void ValidateGlobal(string op, int inputLength, int outputLength, int planes, int planeSize)
@@ -137,13 +209,13 @@ public static unsafe class Pooling
             throw new ArgumentException($"{op}: {planes} planes of {planeSize} values need {(long)planes * planeSize} input and {planes} output values, got {inputLength} and {outputLength}.");
     }
 
-    enum Kind { MaxForward, MaxBackward, AvgForward, AvgBackward, GlobalForward, GlobalBackward }
+    enum Kind { MaxForward, MaxBackward, AvgForward, AvgBackward, AdaptiveForward, AdaptiveBackward, GlobalForward, GlobalBackward }
 
     /// <summary>
     /// Splits the planes into fixed ranges, one per thread. <paramref name="big"/> is the input
     /// side (x or dx), <paramref name="small"/> the output side (y or dy).
     /// </summary>
-    static void Run(Kind kind, float* big, float* small, float* indices, float beta, int planes, PoolWindow window, int planeSize)
+    static void Run(Kind kind, float* big, float* small, float* indices, float beta, int planes, in PlaneGeometry geometry)
     {
         if (planes == 0) return;
         var job = Job.ForThisThread();
@@ -153,11 +225,8 @@ public static unsafe class Pooling
         job.Indices = indices;
         job.Beta = beta;
         job.Planes = planes;
-        job.Window = window;
-        job.PlaneSize = planeSize;
-        long work = kind is Kind.GlobalForward or Kind.GlobalBackward
-            ? (long)planes * planeSize
-            : (long)planes * (window.InputPlane + (long)window.OutputPlane * window.KernelHeight * window.KernelWidth);
+        job.Geometry = geometry;
+        long work = (long)planes * (geometry.InputPlane + (long)geometry.OutputPlane * geometry.KernelHeight * geometry.KernelWidth);
         job.Tasks = work < ParallelThreshold ? 1 : (int)Math.Min(Workers.Count, planes);
         try
         {
@@ -182,8 +251,8 @@ public static unsafe class Pooling
         public Kind Kind;
         public float* Big, Small, Indices;
         public float Beta;
-        public int Planes, Tasks, PlaneSize;
-        public PoolWindow Window;
+        public int Planes, Tasks;
+        public PlaneGeometry Geometry;
 
         Job() => RunTaskDelegate = RunTask;
 
@@ -191,12 +260,8 @@ public static unsafe class Pooling
         {
             int first = (int)((long)Planes * task / Tasks);
             int end = (int)((long)Planes * (task + 1) / Tasks);
-            // The plane sizes once per task: OutputSize is a floating-point division, which cost
-            // more than pooling a small plane when it was evaluated per plane (4096 planes 12×12
-            // took 0.6 ms).
-            bool global = Kind is Kind.GlobalForward or Kind.GlobalBackward;
-            var w = global ? new PlaneGeometry(PlaneSize) : new PlaneGeometry(Window);
-            bool twoByTwo = !global && IsTwoByTwo(Window);
+            var w = Geometry;
+            bool twoByTwo = Kind is Kind.MaxForward or Kind.MaxBackward && IsTwoByTwo(w);
             for (int p = first; p < end; p++)
             {
                 float* big = Big + (long)p * w.InputPlane, small = Small + (long)p * w.OutputPlane;
@@ -217,12 +282,18 @@ public static unsafe class Pooling
                     case Kind.AvgBackward:
                         AvgBackwardPlane(big, small, Beta, w);
                         break;
+                    case Kind.AdaptiveForward:
+                        AdaptivePlane(big, small, w);
+                        break;
+                    case Kind.AdaptiveBackward:
+                        AdaptiveBackwardPlane(big, small, Beta, w);
+                        break;
                     case Kind.GlobalForward:
-                        *small = TensorPrimitives.Sum(new ReadOnlySpan<float>(big, PlaneSize)) / PlaneSize;
+                        *small = TensorPrimitives.Sum(new ReadOnlySpan<float>(big, w.InputPlane)) / w.InputPlane;
                         break;
                     case Kind.GlobalBackward:
-                        var dx = new Span<float>(big, PlaneSize);
-                        float share = *small / PlaneSize;
+                        var dx = new Span<float>(big, w.InputPlane);
+                        float share = *small / w.InputPlane;
                         if (Beta == 0f) dx.Fill(share);
                         else TensorPrimitives.Add(dx, share, dx);
                         break;
@@ -231,17 +302,30 @@ public static unsafe class Pooling
         }
     }
 
-    /// <summary>A <see cref="PoolWindow"/> with its output sizes computed once.</summary>
+    /// <summary>
+    /// A call's geometry with its output sizes computed once per call (they were once a
+    /// floating-point division per plane, which cost more than pooling a small plane).
+    /// </summary>
     readonly struct PlaneGeometry
     {
         public readonly int Height, Width, KernelHeight, KernelWidth, StrideHeight, StrideWidth, PaddingHeight, PaddingWidth,
-            OutputHeight, OutputWidth, InputPlane, OutputPlane;
+            DilationHeight, DilationWidth, OutputHeight, OutputWidth, InputPlane, OutputPlane;
+        public readonly bool CountIncludePad;
 
         public PlaneGeometry(PoolWindow w)
         {
             (Height, Width, KernelHeight, KernelWidth) = (w.Height, w.Width, w.KernelHeight, w.KernelWidth);
             (StrideHeight, StrideWidth, PaddingHeight, PaddingWidth) = (w.StrideHeight, w.StrideWidth, w.PaddingHeight, w.PaddingWidth);
+            (DilationHeight, DilationWidth, CountIncludePad) = (w.DilationHeight, w.DilationWidth, w.CountIncludePad);
             (OutputHeight, OutputWidth) = (w.OutputHeight, w.OutputWidth);
+            (InputPlane, OutputPlane) = (Height * Width, OutputHeight * OutputWidth);
+        }
+
+        /// <summary>Adaptive pooling: the kernel is the largest window, for the cost estimate only.</summary>
+        public PlaneGeometry(AdaptivePoolWindow w)
+        {
+            (Height, Width, OutputHeight, OutputWidth) = (w.Height, w.Width, w.OutputHeight, w.OutputWidth);
+            (KernelHeight, KernelWidth) = (Height / OutputHeight + 2, Width / OutputWidth + 2);
             (InputPlane, OutputPlane) = (Height * Width, OutputHeight * OutputWidth);
         }
 
@@ -249,9 +333,13 @@ public static unsafe class Pooling
         public PlaneGeometry(int planeSize) => (InputPlane, OutputPlane) = (planeSize, 1);
     }
 
-    /// <summary>The course CNN's MaxPool2d(2, 2): no padding, no bounds checks, four loads per output.</summary>
-    static bool IsTwoByTwo(PoolWindow w) =>
-        w.KernelHeight == 2 && w.KernelWidth == 2 && w.StrideHeight == 2 && w.StrideWidth == 2 && w.PaddingHeight == 0 && w.PaddingWidth == 0;
+    /// <summary>
+    /// The course CNN's MaxPool2d(2, 2): no padding, no dilation, every window inside the input
+    /// (ceil mode adds a partial window on odd sizes), no bounds checks, four loads per output.
+    /// </summary>
+    static bool IsTwoByTwo(in PlaneGeometry w) =>
+        w.KernelHeight == 2 && w.KernelWidth == 2 && w.StrideHeight == 2 && w.StrideWidth == 2 && w.PaddingHeight == 0 && w.PaddingWidth == 0
+        && w.DilationHeight == 1 && w.DilationWidth == 1 && 2 * w.OutputHeight <= w.Height && 2 * w.OutputWidth <= w.Width;
 
     static void MaxPlane2x2(float* x, float* y, float* indices, in PlaneGeometry w)
     {
@@ -374,24 +462,20 @@ public static unsafe class Pooling
 
     static void MaxPlane(float* x, float* y, float* indices, in PlaneGeometry w)
     {
-        int height = w.Height, width = w.Width;
+        int width = w.Width;
         for (int oh = 0, o = 0; oh < w.OutputHeight; oh++)
         {
-            int h0 = oh * w.StrideHeight - w.PaddingHeight;
-            int h1 = Math.Min(h0 + w.KernelHeight, height);
-            h0 = Math.Max(h0, 0);
+            var (h0, h1) = MaxRange(oh, w.StrideHeight, w.PaddingHeight, w.KernelHeight, w.DilationHeight, w.Height);
             for (int ow = 0; ow < w.OutputWidth; ow++, o++)
             {
-                int w0 = ow * w.StrideWidth - w.PaddingWidth;
-                int w1 = Math.Min(w0 + w.KernelWidth, width);
-                w0 = Math.Max(w0, 0);
-                // Padding is −∞: only the part of the window inside the input competes.
+                var (w0, w1) = MaxRange(ow, w.StrideWidth, w.PaddingWidth, w.KernelWidth, w.DilationWidth, width);
+                // Padding is −∞: only the taps inside the input compete.
                 int at = h0 * width + w0;
                 float best = float.NegativeInfinity;
-                for (int ih = h0; ih < h1; ih++)
+                for (int ih = h0; ih < h1; ih += w.DilationHeight)
                 {
                     float* row = x + ih * width;
-                    for (int iw = w0; iw < w1; iw++)
+                    for (int iw = w0; iw < w1; iw += w.DilationWidth)
                     {
                         float v = row[iw];
                         if (v > best || float.IsNaN(v)) { best = v; at = ih * width + iw; }
@@ -401,6 +485,15 @@ public static unsafe class Pooling
                 if (indices != null) indices[o] = at;
             }
         }
+    }
+
+    /// <summary>The taps of max-pooling window <paramref name="index"/> along one axis: from its first tap inside the input, up to (not including) the end, every dilation-th.</summary>
+    static (int Begin, int End) MaxRange(int index, int stride, int padding, int kernel, int dilation, int size)
+    {
+        int begin = index * stride - padding;
+        int end = Math.Min(begin + dilation * (kernel - 1) + 1, size);
+        while (begin < 0) begin += dilation;
+        return (begin, end);
     }
 
     /// <summary>
@@ -480,51 +573,95 @@ public static unsafe class Pooling
         }
     }
 
+    /// <summary>
+    /// Average-pooling window <paramref name="index"/> along one axis: its input elements
+    /// [Begin, End) and its extent within the padded input (what count_include_pad divides by;
+    /// in ceil mode the last window may reach past the padding, and that part never counts).
+    /// </summary>
+    static (int Begin, int End, int Padded) AvgRange(int index, int stride, int padding, int kernel, int size)
+    {
+        int begin = index * stride - padding;
+        int end = Math.Min(begin + kernel, size + padding);
+        return (Math.Max(begin, 0), Math.Min(end, size), end - begin);
+    }
+
     static void AvgPlane(float* x, float* y, in PlaneGeometry w)
     {
-        int height = w.Height, width = w.Width;
-        float area = w.KernelHeight * w.KernelWidth;
+        int width = w.Width;
         for (int oh = 0, o = 0; oh < w.OutputHeight; oh++)
         {
-            int h0 = oh * w.StrideHeight - w.PaddingHeight;
-            int h1 = Math.Min(h0 + w.KernelHeight, height);
-            h0 = Math.Max(h0, 0);
+            var (h0, h1, paddedHeight) = AvgRange(oh, w.StrideHeight, w.PaddingHeight, w.KernelHeight, w.Height);
             for (int ow = 0; ow < w.OutputWidth; ow++, o++)
             {
-                int w0 = ow * w.StrideWidth - w.PaddingWidth;
-                int w1 = Math.Min(w0 + w.KernelWidth, width);
-                w0 = Math.Max(w0, 0);
+                var (w0, w1, paddedWidth) = AvgRange(ow, w.StrideWidth, w.PaddingWidth, w.KernelWidth, width);
+                if (h0 >= h1 || w0 >= w1)
+                {
+                    y[o] = 0f;
+                    continue;
+                }
                 float sum = 0f;
                 for (int ih = h0; ih < h1; ih++)
                 {
                     float* row = x + ih * width;
                     for (int iw = w0; iw < w1; iw++) sum += row[iw];
                 }
-                y[o] = sum / area;
+                y[o] = sum / (w.CountIncludePad ? paddedHeight * paddedWidth : (h1 - h0) * (w1 - w0));
             }
         }
     }
 
     static void AvgBackwardPlane(float* dx, float* dy, float beta, in PlaneGeometry w)
     {
-        int height = w.Height, width = w.Width;
-        float area = w.KernelHeight * w.KernelWidth;
+        int width = w.Width;
         if (beta == 0f) new Span<float>(dx, w.InputPlane).Clear();
         for (int oh = 0, o = 0; oh < w.OutputHeight; oh++)
         {
-            int h0 = oh * w.StrideHeight - w.PaddingHeight;
-            int h1 = Math.Min(h0 + w.KernelHeight, height);
-            h0 = Math.Max(h0, 0);
+            var (h0, h1, paddedHeight) = AvgRange(oh, w.StrideHeight, w.PaddingHeight, w.KernelHeight, w.Height);
             for (int ow = 0; ow < w.OutputWidth; ow++, o++)
             {
-                int w0 = ow * w.StrideWidth - w.PaddingWidth;
-                int w1 = Math.Min(w0 + w.KernelWidth, width);
-                w0 = Math.Max(w0, 0);
-                float share = dy[o] / area;
+                var (w0, w1, paddedWidth) = AvgRange(ow, w.StrideWidth, w.PaddingWidth, w.KernelWidth, width);
+                if (h0 >= h1 || w0 >= w1) continue;
+                float share = dy[o] / (w.CountIncludePad ? paddedHeight * paddedWidth : (h1 - h0) * (w1 - w0));
                 for (int ih = h0; ih < h1; ih++)
                 {
                     float* row = dx + ih * width;
                     for (int iw = w0; iw < w1; iw++) row[iw] += share;
+                }
+            }
+        }
+    }
+
+    static void AdaptivePlane(float* x, float* y, in PlaneGeometry w)
+    {
+        int width = w.Width;
+        for (int oh = 0, o = 0; oh < w.OutputHeight; oh++)
+        {
+            int h0 = AdaptivePoolWindow.Start(oh, w.OutputHeight, w.Height), h1 = AdaptivePoolWindow.End(oh, w.OutputHeight, w.Height);
+            for (int ow = 0; ow < w.OutputWidth; ow++, o++)
+            {
+                int w0 = AdaptivePoolWindow.Start(ow, w.OutputWidth, width), w1 = AdaptivePoolWindow.End(ow, w.OutputWidth, width);
+                float sum = 0f;
+                for (int ih = h0; ih < h1; ih++) sum += TensorPrimitives.Sum(new ReadOnlySpan<float>(x + ih * width + w0, w1 - w0));
+                y[o] = sum / ((h1 - h0) * (w1 - w0));
+            }
+        }
+    }
+
+    static void AdaptiveBackwardPlane(float* dx, float* dy, float beta, in PlaneGeometry w)
+    {
+        int width = w.Width;
+        if (beta == 0f) new Span<float>(dx, w.InputPlane).Clear();
+        for (int oh = 0, o = 0; oh < w.OutputHeight; oh++)
+        {
+            int h0 = AdaptivePoolWindow.Start(oh, w.OutputHeight, w.Height), h1 = AdaptivePoolWindow.End(oh, w.OutputHeight, w.Height);
+            for (int ow = 0; ow < w.OutputWidth; ow++, o++)
+            {
+                int w0 = AdaptivePoolWindow.Start(ow, w.OutputWidth, width), w1 = AdaptivePoolWindow.End(ow, w.OutputWidth, width);
+                float share = dy[o] / ((h1 - h0) * (w1 - w0));
+                for (int ih = h0; ih < h1; ih++)
+                {
+                    var row = new Span<float>(dx + ih * width + w0, w1 - w0);
+                    TensorPrimitives.Add(row, share, row);
                 }
             }
         }

@@ -23,10 +23,8 @@ public sealed record GraphStep(GraphOperation Operation, IReadOnlyList<string> I
 /// ("constant_0"), so the graph saves and loads like any model.
 /// </summary>
 /// <remarks>
-/// Add and Multiply broadcast as NumPy does. Gradients flow through them to every operand that
-/// already has the result's shape (and to a [N, C, 1, 1] channel gate, through
-/// <see cref="F.MultiplyChannels"/>); an operand that has to be broadcast up — in practice a
-/// constant — gets none.
+/// Add and Multiply broadcast as NumPy does, and every operand gets its gradient, summed back
+/// over the axes it was broadcast along.
 /// </remarks>
 public sealed class Graph : Module
 {
@@ -100,68 +98,25 @@ public sealed class Graph : Module
             {
                 GraphOperation.Layer => step.Layer!.OutputShape(shapes[step.Inputs[0]]),
                 GraphOperation.Concat => F.ConcatShape(step.Inputs.Select(name => shapes[name]).ToList(), step.Axis),
-                _ => BroadcastShape(shapes[step.Inputs[0]], shapes[step.Inputs[1]], step.Operation.ToString()),
+                _ => Shape.Broadcast(shapes[step.Inputs[0]], shapes[step.Inputs[1]], step.Operation.ToString()),
             };
         return shapes[Output];
     }
 
     public override string Describe() => $"Graph({steps.Count} steps)";
 
-    /// <summary>a + b or a ⊙ b with NumPy broadcasting.</summary>
+    /// <summary>a + b or a ⊙ b with NumPy broadcasting; both operands get their gradient.</summary>
     public static Tensor Binary(GraphOperation operation, Tensor a, Tensor b)
     {
         if (operation == GraphOperation.Multiply)
         {
+            // A squeeze-and-excitation gate has its own kernel, which sums its gradient without a full-size temporary.
             if (IsChannelGate(a.Shape, b.Shape)) return F.MultiplyChannels(a, b);
             if (IsChannelGate(b.Shape, a.Shape)) return F.MultiplyChannels(b, a);
         }
-        var shape = BroadcastShape(a.Shape, b.Shape, operation.ToString());
-        a = BroadcastTo(a, shape);
-        b = BroadcastTo(b, shape);
         return operation == GraphOperation.Add ? F.Add(a, b) : F.Multiply(a, b);
     }
 
     private static bool IsChannelGate(Shape x, Shape scale) =>
         x.Rank == 4 && scale.Rank == 4 && scale[0] == x[0] && scale[1] == x[1] && scale[2] == 1 && scale[3] == 1 && (x[2] != 1 || x[3] != 1);
-
-    /// <summary>NumPy's broadcast of two shapes: aligned at the last axis, each pair equal or one of them 1.</summary>
-    public static Shape BroadcastShape(Shape a, Shape b, string operation)
-    {
-        int rank = Math.Max(a.Rank, b.Rank);
-        var result = new int[rank];
-        for (int i = 1; i <= rank; i++)
-        {
-            int x = i <= a.Rank ? a[a.Rank - i] : 1, y = i <= b.Rank ? b[b.Rank - i] : 1;
-            if (x != y && x != 1 && y != 1) throw new ArgumentException($"{operation}: the shapes {a} and {b} cannot be broadcast together (axis {rank - i}: {x} vs {y}).");
-            result[rank - i] = x == 1 ? y : x;
-        }
-        return new Shape(result);
-    }
-
-    /// <summary><paramref name="x"/> repeated up to <paramref name="shape"/> (a copy without gradient), or <paramref name="x"/> itself when it has that shape.</summary>
-    private static Tensor BroadcastTo(Tensor x, Shape shape)
-    {
-        if (x.Shape == shape) return x;
-        var y = Tensor.Empty(shape);
-        var source = x.Span;
-        var target = y.Span;
-        int rank = shape.Rank, offset = rank - x.Rank;
-        // The source's stride along each output axis, 0 where it is broadcast.
-        var strides = new int[rank];
-        for (int axis = rank - 1, stride = 1; axis >= offset; axis--)
-        {
-            int size = x.Shape[axis - offset];
-            strides[axis] = size == 1 ? 0 : stride;
-            stride *= size;
-        }
-        var index = new int[rank];
-        for (int i = 0; i < target.Length; i++)
-        {
-            int at = 0;
-            for (int axis = 0; axis < rank; axis++) at += index[axis] * strides[axis];
-            target[i] = source[at];
-            for (int axis = rank - 1; axis >= 0 && ++index[axis] == shape[axis]; axis--) index[axis] = 0;
-        }
-        return y;
-    }
 }

@@ -7,13 +7,23 @@ namespace Sinapse.Layers;
 /// large as the input, PyTorch's padding='same': stride 1, any extra position on the bottom/right),
 /// or TensorFlow's "SAME" (any stride: the output is ⌈input/stride⌉, the extra position again at
 /// the bottom/right, so a stride-2 3×3 convolution on an even input pads 0 before and 1 after —
-/// what weights trained in TensorFlow/TFLite expect; ONNX calls it SAME_UPPER).
+/// what weights trained in TensorFlow/TFLite expect; ONNX calls it SAME_UPPER). A number pads
+/// both spatial axes alike; an (h, w) pair, as PyTorch's tuple, pads the height by h and the
+/// width by w (<see cref="Layers.ConvTranspose2d"/> takes one; Conv1d and Conv2d one number).
 /// </summary>
 public readonly record struct Padding(int Value, bool IsSame = false, bool IsTensorFlowSame = false)
 {
     public static Padding Same => new(0, true);
     public static Padding Valid => new(0);
     public static Padding TensorFlowSame => new(0, true, true);
+
+    /// <summary>The height's padding: <see cref="Value"/>.</summary>
+    public int Height => Value;
+
+    /// <summary>The width's padding: <see cref="Value"/> unless made from an (h, w) pair.</summary>
+    public int Width { get; init; } = Value;
+
+    public static implicit operator Padding((int Height, int Width) value) => new(value.Height) { Width = value.Width };
 
     /// <summary>
     /// Padding before and after an axis of <paramref name="size"/> positions. Only TensorFlow's
@@ -35,6 +45,7 @@ public readonly record struct Padding(int Value, bool IsSame = false, bool IsTen
     {
         if (!IsSame)
         {
+            if (Width != Value) throw new ArgumentException($"{layer}: padding {this} differs between the axes; this layer pads every axis alike, give one number.");
             if (Value < 0) throw new ArgumentException($"{layer}: padding must be 0 or more, got {Value}.");
             return (Value, Value);
         }
@@ -44,5 +55,6 @@ public readonly record struct Padding(int Value, bool IsSame = false, bool IsTen
         return (total / 2, total - total / 2);
     }
 
-    public override string ToString() => IsTensorFlowSame ? "tf_same" : IsSame ? "same" : Value.ToString(CultureInfo.InvariantCulture);
+    public override string ToString() => IsTensorFlowSame ? "tf_same" : IsSame ? "same"
+        : Width != Value ? string.Create(CultureInfo.InvariantCulture, $"{Value}x{Width}") : Value.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,54 +1,129 @@
 using System.Numerics.Tensors;
 using Sinapse.Autograd;
+using Sinapse.Kernels;
 using Sinapse.Tensors;
 
 namespace Sinapse.Ops;
 
+/// <summary>
+/// Arithmetic with NumPy/PyTorch broadcasting: the operands' shapes are aligned at the last axis
+/// and every pair of sizes must be equal or 1; the output takes the larger. Nothing is expanded in
+/// memory: the kernel walks each operand with stride 0 along its broadcast axes. Each operand's
+/// gradient is the output gradient (times the local derivative) summed back over the axes it was
+/// broadcast along, which <see cref="AccumulateSummed"/> does for every op.
+/// </summary>
 public static partial class F
 {
-    /// <summary>a + b for tensors of the same shape (a residual connection, say).</summary>
-    public static Tensor Add(Tensor a, Tensor b)
+    /// <summary>a + b, broadcasting.</summary>
+    public static Tensor Add(Tensor a, Tensor b) => Binary<AddOperator>("Add", a, b, (dy, y) =>
     {
-        SameShape(a, b, "Add");
-        var y = Tensor.Empty(a.Shape);
-        TensorPrimitives.Add(a.Span, b.Span, y.Span);
+        if (a.RequiresGrad) AccumulateSummed(a, dy, owned: false);
+        if (b.RequiresGrad) AccumulateSummed(b, dy, owned: false);
+    });
+
+    /// <summary>a − b, broadcasting.</summary>
+    public static Tensor Subtract(Tensor a, Tensor b) => Binary<SubtractOperator>("Subtract", a, b, (dy, y) =>
+    {
+        if (a.RequiresGrad) AccumulateSummed(a, dy, owned: false);
+        if (b.RequiresGrad) AccumulateSummed(b, Map(dy, v => -v), owned: true);
+    });
+
+    /// <summary>a ⊙ b elementwise, broadcasting.</summary>
+    public static Tensor Multiply(Tensor a, Tensor b) => Binary<MultiplyOperator>("Multiply", a, b, (dy, y) =>
+    {
+        if (a.RequiresGrad) AccumulateProduct<MultiplyOperator>(a, dy, b);
+        if (b.RequiresGrad) AccumulateProduct<MultiplyOperator>(b, dy, a);
+    });
+
+    /// <summary>a / b elementwise, broadcasting (IEEE: x/0 is ±∞, 0/0 is NaN, as in PyTorch).</summary>
+    public static Tensor Divide(Tensor a, Tensor b) => Binary<DivideOperator>("Divide", a, b, (dy, y) =>
+    {
+        if (a.RequiresGrad) AccumulateProduct<DivideOperator>(a, dy, b);
+        // d(a/b)/db = −(a/b)/b, as PyTorch computes it: −a/b² would square b first, which underflows
+        // for |b| < 1e-19 (and overflows above 1e19) where the quotient itself is fine.
+        if (b.RequiresGrad) AccumulateSummed(b, Map(dy, y, b, (g, q, z) => -g * (q / z)), owned: true);
+    });
+
+    /// <summary>
+    /// a raised to b elementwise, broadcasting. Gradients as PyTorch defines them: b·a^(b−1) (0
+    /// where b = 0) for a, and a^b·ln a (0 where a = 0 and b ≥ 0) for b.
+    /// </summary>
+    public static Tensor Pow(Tensor a, Tensor b) => Binary<PowOperator>("Pow", a, b, (dy, y) =>
+    {
+        if (a.RequiresGrad) AccumulateSummed(a, Map(dy, a, b, (g, x, e) => e == 0f ? 0f : g * e * MathF.Pow(x, e - 1f)), owned: true);
+        // 0^b is finite exactly where b ≥ 0, PyTorch's condition for a zero gradient at a = 0 (for b < 0 it is ∞·ln 0 = −∞).
+        if (b.RequiresGrad) AccumulateSummed(b, Map(dy, a, y, (g, x, p) => x == 0f && float.IsFinite(p) ? 0f : g * p * MathF.Log(x)), owned: true);
+    });
+
+    /// <summary>
+    /// The larger of a and b elementwise, broadcasting; NaN if either is NaN. Where they tie, each
+    /// gets half the gradient (PyTorch's choice).
+    /// </summary>
+    public static Tensor Maximum(Tensor a, Tensor b) => Binary<MaximumOperator>("Maximum", a, b, (dy, y) => SelectionGradient(a, b, dy, (x, z) => x < z));
+
+    /// <summary>The smaller of a and b elementwise, broadcasting; NaN if either is NaN. Ties split the gradient.</summary>
+    public static Tensor Minimum(Tensor a, Tensor b) => Binary<MinimumOperator>("Minimum", a, b, (dy, y) => SelectionGradient(a, b, dy, (x, z) => x > z));
+
+    /// <summary>
+    /// a where the mask is nonzero, else b, all three broadcasting together (torch.where). The mask
+    /// carries no gradient; a gets the gradient where the mask holds, b where it does not.
+    /// </summary>
+    public static Tensor Where(Tensor mask, Tensor a, Tensor b)
+    {
+        var shape = Shape.Broadcast(Shape.Broadcast(mask.Shape, a.Shape, "Where"), b.Shape, "Where");
+        var y = Zip(shape, mask, a, b, (m, x, z) => m != 0f ? x : z);
         if (Tape.NeedsGrad(a, b))
-            Tape.Record("Add", y, dy =>
+            Tape.Record("Where", y, dy =>
             {
-                if (a.RequiresGrad) Tape.Accumulate(a, dy.Span);
-                if (b.RequiresGrad) Tape.Accumulate(b, dy.Span);
+                if (a.RequiresGrad) AccumulateSummed(a, Map(dy, mask, dy, (g, m, _) => m != 0f ? g : 0f), owned: true);
+                if (b.RequiresGrad) AccumulateSummed(b, Map(dy, mask, dy, (g, m, _) => m != 0f ? 0f : g), owned: true);
             }, a, b);
         return y;
     }
 
-    public static Tensor Subtract(Tensor a, Tensor b)
+    /// <summary>
+    /// Every element limited to [min, max] (either bound may be omitted); NaN stays NaN. The
+    /// gradient passes where min ≤ x ≤ max and is 0 elsewhere, as in PyTorch.
+    /// </summary>
+    public static Tensor Clamp(Tensor x, float? min = null, float? max = null)
     {
-        SameShape(a, b, "Subtract");
-        var y = Tensor.Empty(a.Shape);
-        TensorPrimitives.Subtract(a.Span, b.Span, y.Span);
-        if (Tape.NeedsGrad(a, b))
-            Tape.Record("Subtract", y, dy =>
-            {
-                if (a.RequiresGrad) Tape.Accumulate(a, dy.Span);
-                if (b.RequiresGrad) AccumulateScaled(b, dy.Span, -1f);
-            }, a, b);
+        if (min == null && max == null) throw new ArgumentException("Clamp needs a min, a max or both; got neither.");
+        float low = min ?? float.NegativeInfinity, high = max ?? float.PositiveInfinity;
+        var y = Tensor.Empty(x.Shape);
+        ForEachPart(x.Length, (start, count) =>
+        {
+            var target = y.Span.Slice(start, count);
+            TensorPrimitives.Max(x.Span.Slice(start, count), low, target);
+            TensorPrimitives.Min(target, high, target);
+        });
+        if (Tape.NeedsGrad(x))
+            Tape.Record("Clamp", y, dy => AccumulateSummed(x, Map(dy, x, dy, (g, v, _) => v >= low && v <= high ? g : 0f), owned: true), x);
         return y;
     }
 
-    /// <summary>Elementwise product a ⊙ b for tensors of the same shape.</summary>
-    public static Tensor Multiply(Tensor a, Tensor b)
-    {
-        SameShape(a, b, "Multiply");
-        var y = Tensor.Empty(a.Shape);
-        TensorPrimitives.Multiply(a.Span, b.Span, y.Span);
-        if (Tape.NeedsGrad(a, b))
-            Tape.Record("Multiply", y, dy =>
-            {
-                if (a.RequiresGrad) AccumulateProduct(a, dy.Span, b.Span);
-                if (b.RequiresGrad) AccumulateProduct(b, dy.Span, a.Span);
-            }, a, b);
-        return y;
-    }
+    /// <summary>1 where a &gt; b, else 0 (broadcasting; a mask, without gradient).</summary>
+    public static Tensor Gt(Tensor a, Tensor b) => Compare("Gt", a, b, (x, z) => x > z);
+
+    /// <summary>1 where a ≥ b, else 0.</summary>
+    public static Tensor Ge(Tensor a, Tensor b) => Compare("Ge", a, b, (x, z) => x >= z);
+
+    /// <summary>1 where a &lt; b, else 0.</summary>
+    public static Tensor Lt(Tensor a, Tensor b) => Compare("Lt", a, b, (x, z) => x < z);
+
+    /// <summary>1 where a ≤ b, else 0.</summary>
+    public static Tensor Le(Tensor a, Tensor b) => Compare("Le", a, b, (x, z) => x <= z);
+
+    /// <summary>1 where a = b, else 0 (NaN equals nothing).</summary>
+    public static Tensor Eq(Tensor a, Tensor b) => Compare("Eq", a, b, (x, z) => x == z);
+
+    /// <summary>1 where a ≠ b, else 0.</summary>
+    public static Tensor Ne(Tensor a, Tensor b) => Compare("Ne", a, b, (x, z) => x != z);
+
+    /// <summary>a + c for a constant c.</summary>
+    public static Tensor Add(Tensor a, float constant) => Add(a, Tensor.Scalar(constant));
+
+    /// <summary>a · c for a constant c.</summary>
+    public static Tensor Multiply(Tensor a, float factor) => Multiply(a, Tensor.Scalar(factor));
 
     /// <summary>
     /// Scales each channel of x [N, C, H, W] by scale [N, C, 1, 1] (or [N, C]): y[n,c,h,w] =
@@ -93,60 +168,168 @@ public static partial class F
         return y;
     }
 
-    public static Tensor Multiply(Tensor a, float factor)
-    {
-        var y = Tensor.Empty(a.Shape);
-        TensorPrimitives.Multiply(a.Span, factor, y.Span);
-        if (Tape.NeedsGrad(a)) Tape.Record("Scale", y, dy => AccumulateScaled(a, dy.Span, factor), a);
-        return y;
-    }
-
-    public static Tensor Add(Tensor a, float constant)
-    {
-        var y = Tensor.Empty(a.Shape);
-        TensorPrimitives.Add(a.Span, constant, y.Span);
-        if (Tape.NeedsGrad(a)) Tape.Record("AddConstant", y, dy => Tape.Accumulate(a, dy.Span), a);
-        return y;
-    }
-
-    public static Tensor Square(Tensor a) => Multiply(a, a);
-
     /// <summary>The sum of all elements, as a scalar tensor.</summary>
-    public static Tensor Sum(Tensor a) => ScaledSum(a, 1f, "Sum");
+    public static Tensor Sum(Tensor a) => Sum(a, []);
 
     /// <summary>The mean of all elements, as a scalar tensor.</summary>
-    public static Tensor Mean(Tensor a) => ScaledSum(a, 1f / Math.Max(a.Length, 1), "Mean");
+    public static Tensor Mean(Tensor a) => Mean(a, []);
 
-    private static Tensor ScaledSum(Tensor a, float scale, string op)
+    private static Tensor Binary<TOperator>(string op, Tensor a, Tensor b, Action<Tensor, Tensor> backward) where TOperator : IBinaryOperator
     {
-        var y = Tensor.Scalar(scale * TensorPrimitives.Sum(a.Span));
-        if (Tape.NeedsGrad(a))
-            Tape.Record(op, y, dy =>
-            {
-                var da = Tape.GradientTarget(a, out float beta);
-                float g = scale * dy.Span[0];
-                if (beta == 0f) da.Fill(g);
-                else TensorPrimitives.Add(da, g, da);
-            }, a);
+        var y = Compute<TOperator>(op, a, b);
+        if (Tape.NeedsGrad(a, b)) Tape.Record(op, y, dy => backward(dy, y), a, b);
         return y;
     }
 
-    private static void AccumulateScaled(Tensor target, ReadOnlySpan<float> gradient, float factor)
+    /// <summary>op(a, b) broadcast, outside the tape.</summary>
+    private static Tensor Compute<TOperator>(string op, Tensor a, Tensor b) where TOperator : IBinaryOperator
     {
-        var d = Tape.GradientTarget(target, out float beta);
-        if (beta == 0f) TensorPrimitives.Multiply(gradient, factor, d);
-        else TensorPrimitives.MultiplyAdd(gradient, factor, d, d);
+        var y = Tensor.Empty(Shape.Broadcast(a.Shape, b.Shape, op));
+        ComputeInto<TOperator>(a, b, y);
+        return y;
     }
 
-    private static void AccumulateProduct(Tensor target, ReadOnlySpan<float> gradient, ReadOnlySpan<float> other)
+    /// <summary>destination = op(a, b), a and b broadcasting to the destination's shape.</summary>
+    private static void ComputeInto<TOperator>(Tensor a, Tensor b, Tensor destination) where TOperator : IBinaryOperator =>
+        Broadcast.Binary<TOperator>(new BroadcastLoop(destination.Shape, a.Shape, b.Shape), a.Buffer, a.Offset, b.Buffer, b.Offset, destination.Buffer, destination.Offset);
+
+    /// <summary>
+    /// Adds <paramref name="gradient"/> (shaped like the op's output) into <paramref name="operand"/>'s
+    /// gradient, summed over the axes the operand was broadcast along. An <paramref name="owned"/>
+    /// gradient is scratch made for this call, so an intermediate operand without a gradient yet
+    /// may take it as its own instead of copying it.
+    /// </summary>
+    private static void AccumulateSummed(Tensor operand, Tensor gradient, bool owned)
     {
-        var d = Tape.GradientTarget(target, out float beta);
-        if (beta == 0f) TensorPrimitives.Multiply(gradient, other, d);
-        else TensorPrimitives.MultiplyAdd(gradient, other, d, d);
+        if (operand.Shape != gradient.Shape)
+        {
+            Tape.GradientTarget(operand, out float beta);
+            Reductions.SumTo(gradient.Buffer, gradient.Offset, gradient.Shape, operand.Grad!.Buffer, operand.Grad.Offset, operand.Shape, beta);
+        }
+        else if (operand.Grad != null) ComputeInto<AddOperator>(operand.Grad, gradient, operand.Grad);
+        else if (owned && !operand.IsLeaf) operand.Grad = gradient;
+        else AccumulateComputed(operand, destination => ComputeInto<MultiplyOperator>(gradient, One, destination));
     }
+
+    /// <summary>
+    /// Adds the gradient <paramref name="compute"/> writes (shaped like the operand) into the
+    /// operand's gradient: straight into a new gradient buffer when there is none yet, else
+    /// through scratch.
+    /// </summary>
+    private static void AccumulateComputed(Tensor operand, Action<Tensor> compute)
+    {
+        if (operand.Grad == null)
+        {
+            Tape.GradientTarget(operand, out _);
+            compute(operand.Grad!);
+            return;
+        }
+        var scratch = Tensor.Empty(operand.Shape);
+        compute(scratch);
+        ComputeInto<AddOperator>(operand.Grad, scratch, operand.Grad);
+    }
+
+    /// <summary>operand's gradient += op(dy, other), summed to the operand's shape.</summary>
+    private static void AccumulateProduct<TOperator>(Tensor operand, Tensor dy, Tensor other) where TOperator : IBinaryOperator
+    {
+        if (operand.Shape == dy.Shape) AccumulateComputed(operand, destination => ComputeInto<TOperator>(dy, other, destination));
+        else AccumulateSummed(operand, Compute<TOperator>("Gradient", dy, other), owned: true);
+    }
+
+    /// <summary>The factor of a copy made by multiplying (which keeps −0, ∞ and NaN as they are).</summary>
+    private static readonly Tensor One = Tensor.Scalar(1f);
+
+    /// <summary>
+    /// The gradients of Maximum or Minimum: an operand gets dy unless it <paramref name="loses"/> to
+    /// the other; ties split it in half. Asking "does it lose" rather than "is it selected" is
+    /// PyTorch's rule: where either side is NaN nothing loses, so both get dy.
+    /// </summary>
+    private static void SelectionGradient(Tensor a, Tensor b, Tensor dy, Func<float, float, bool> loses)
+    {
+        if (a.RequiresGrad) AccumulateSummed(a, Map(dy, a, b, (g, x, z) => x == z ? g / 2f : loses(x, z) ? 0f : g), owned: true);
+        if (b.RequiresGrad) AccumulateSummed(b, Map(dy, b, a, (g, x, z) => x == z ? g / 2f : loses(x, z) ? 0f : g), owned: true);
+    }
+
+    private static Tensor Compare(string op, Tensor a, Tensor b, Func<float, float, bool> holds) =>
+        Zip(Shape.Broadcast(a.Shape, b.Shape, op), a, b, a, (x, z, _) => holds(x, z) ? 1f : 0f);
+
+    /// <summary>f(dy) elementwise, shaped like dy.</summary>
+    private static Tensor Map(Tensor dy, Func<float, float> f) => Zip(dy.Shape, dy, dy, dy, (g, _, _) => f(g));
+
+    /// <summary>f(dy, p, q) elementwise over dy's shape, p and q broadcasting to it: the pieces of a backward pass that have no vector kernel.</summary>
+    private static Tensor Map(Tensor dy, Tensor p, Tensor q, Func<float, float, float, float> f) => Zip(dy.Shape, dy, p, q, f);
+
+    /// <summary>f over three operands broadcast to <paramref name="shape"/>, one element at a time.</summary>
+    private static Tensor Zip(Shape shape, Tensor p, Tensor q, Tensor r, Func<float, float, float, float> f)
+    {
+        var y = Tensor.Empty(shape);
+        var loop = new BroadcastLoop(shape, p.Shape, q.Shape, r.Shape);
+        float[] ps = p.Buffer, qs = q.Buffer, rs = r.Buffer, ys = y.Buffer;
+        int po = p.Offset, qo = q.Offset, ro = r.Offset, yo = y.Offset;
+        int pStep = loop.InnerContiguous[0] ? 1 : 0, qStep = loop.InnerContiguous[1] ? 1 : 0, rStep = loop.InnerContiguous[2] ? 1 : 0;
+        loop.Run(3, (start, count, offsets) =>
+        {
+            int pi = po + offsets[0], qi = qo + offsets[1], ri = ro + offsets[2], yi = yo + start;
+            for (int i = 0; i < count; i++, pi += pStep, qi += qStep, ri += rStep) ys[yi + i] = f(ps[pi], qs[qi], rs[ri]);
+        });
+        return y;
+    }
+
+    /// <summary>Runs body(start, count) over [0, length) in equal parts on the worker pool when the length is large.</summary>
+    private static void ForEachPart(int length, Action<int, int> body) =>
+        new BroadcastLoop(new Shape(length), new Shape(length)).Run(1, (start, count, _) => body(start, count));
 
     private static void SameShape(Tensor a, Tensor b, string op)
     {
         if (a.Shape != b.Shape) throw new ArgumentException($"{op} needs tensors of the same shape, got {a.Shape} and {b.Shape}.");
+    }
+
+    private readonly struct AddOperator : IBinaryOperator
+    {
+        public static void Apply(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> result) => TensorPrimitives.Add(x, y, result);
+        public static void Apply(ReadOnlySpan<float> x, float y, Span<float> result) => TensorPrimitives.Add(x, y, result);
+        public static void Apply(float x, ReadOnlySpan<float> y, Span<float> result) => TensorPrimitives.Add(y, x, result);
+    }
+
+    private readonly struct SubtractOperator : IBinaryOperator
+    {
+        public static void Apply(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> result) => TensorPrimitives.Subtract(x, y, result);
+        public static void Apply(ReadOnlySpan<float> x, float y, Span<float> result) => TensorPrimitives.Subtract(x, y, result);
+        public static void Apply(float x, ReadOnlySpan<float> y, Span<float> result) => TensorPrimitives.Subtract(x, y, result);
+    }
+
+    private readonly struct MultiplyOperator : IBinaryOperator
+    {
+        public static void Apply(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> result) => TensorPrimitives.Multiply(x, y, result);
+        public static void Apply(ReadOnlySpan<float> x, float y, Span<float> result) => TensorPrimitives.Multiply(x, y, result);
+        public static void Apply(float x, ReadOnlySpan<float> y, Span<float> result) => TensorPrimitives.Multiply(y, x, result);
+    }
+
+    private readonly struct DivideOperator : IBinaryOperator
+    {
+        public static void Apply(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> result) => TensorPrimitives.Divide(x, y, result);
+        public static void Apply(ReadOnlySpan<float> x, float y, Span<float> result) => TensorPrimitives.Divide(x, y, result);
+        public static void Apply(float x, ReadOnlySpan<float> y, Span<float> result) => TensorPrimitives.Divide(x, y, result);
+    }
+
+    private readonly struct PowOperator : IBinaryOperator
+    {
+        public static void Apply(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> result) => TensorPrimitives.Pow(x, y, result);
+        public static void Apply(ReadOnlySpan<float> x, float y, Span<float> result) => TensorPrimitives.Pow(x, y, result);
+        public static void Apply(float x, ReadOnlySpan<float> y, Span<float> result) => TensorPrimitives.Pow(x, y, result);
+    }
+
+    private readonly struct MaximumOperator : IBinaryOperator
+    {
+        public static void Apply(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> result) => TensorPrimitives.Max(x, y, result);
+        public static void Apply(ReadOnlySpan<float> x, float y, Span<float> result) => TensorPrimitives.Max(x, y, result);
+        public static void Apply(float x, ReadOnlySpan<float> y, Span<float> result) => TensorPrimitives.Max(y, x, result);
+    }
+
+    private readonly struct MinimumOperator : IBinaryOperator
+    {
+        public static void Apply(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> result) => TensorPrimitives.Min(x, y, result);
+        public static void Apply(ReadOnlySpan<float> x, float y, Span<float> result) => TensorPrimitives.Min(x, y, result);
+        public static void Apply(float x, ReadOnlySpan<float> y, Span<float> result) => TensorPrimitives.Min(y, x, result);
     }
 }

@@ -1,74 +1,64 @@
 using System.Numerics.Tensors;
 using Sinapse.Autograd;
+using Sinapse.Kernels;
 using Sinapse.Tensors;
 
 namespace Sinapse.Ops;
 
 public static partial class F
 {
-    /// <summary>Softmax over the last axis, shifted by each row's maximum so no exponent overflows.</summary>
-    public static Tensor Softmax(Tensor x)
+    /// <summary>Softmax over the last axis.</summary>
+    public static Tensor Softmax(Tensor x) => Softmax(x, -1);
+
+    /// <summary>
+    /// Softmax over axis <paramref name="dim"/>, shifted by each slice's maximum so no exponent
+    /// overflows.
+    /// </summary>
+    public static Tensor Softmax(Tensor x, int dim)
     {
-        var (rows, classes) = RowsOf(x, "Softmax");
         var y = Tensor.Empty(x.Shape);
-        for (int r = 0; r < rows; r++)
+        var slices = SoftmaxSlices.Of(x, dim, "Softmax");
+        slices.Run(x, x, y, accumulate: false, static (xs, _, ys, _) =>
         {
             // TensorPrimitives.SoftMax does not shift by the maximum: exp(1000) would overflow to NaN.
-            var xr = x.Span.Slice(r * classes, classes);
-            var yr = y.Span.Slice(r * classes, classes);
-            TensorPrimitives.Subtract(xr, TensorPrimitives.Max(xr), yr);
-            TensorPrimitives.Exp(yr, yr);
-            TensorPrimitives.Divide(yr, TensorPrimitives.Sum(yr), yr);
-        }
+            TensorPrimitives.Subtract(xs, TensorPrimitives.Max(xs), ys);
+            TensorPrimitives.Exp(ys, ys);
+            TensorPrimitives.Divide(ys, TensorPrimitives.Sum(ys), ys);
+        });
         if (Tape.NeedsGrad(x))
-            Tape.Record("Softmax", y, gradOutput =>
+            Tape.Record("Softmax", y, dy => slices.RunGradient(x, y, dy, static (ys, dys, dxs, _) =>
             {
-                // dx = y ⊙ (dy − ⟨dy, y⟩) per row
-                var dx = Tape.GradientTarget(x, out float beta);
-                for (int r = 0; r < rows; r++)
-                {
-                    var yr = y.Span.Slice(r * classes, classes);
-                    var dyr = gradOutput.Span.Slice(r * classes, classes);
-                    var dxr = dx.Slice(r * classes, classes);
-                    float dot = TensorPrimitives.Dot(dyr, yr);
-                    // beta = 0: dx may hold a stale or pooled buffer (NaN included), so it is not read (0·NaN is NaN).
-                    for (int c = 0; c < classes; c++) dxr[c] = (beta == 0f ? 0f : dxr[c]) + yr[c] * (dyr[c] - dot);
-                }
-            }, x);
+                // dx = y ⊙ (dy − ⟨dy, y⟩) over the slice
+                TensorPrimitives.Subtract(dys, TensorPrimitives.Dot(dys, ys), dxs);
+                TensorPrimitives.Multiply(dxs, ys, dxs);
+            }), x);
         return y;
     }
 
-    /// <summary>log(softmax(x)) over the last axis, computed as x − max − log Σ exp(x − max).</summary>
-    public static Tensor LogSoftmax(Tensor x)
+    /// <summary>Log-softmax over the last axis.</summary>
+    public static Tensor LogSoftmax(Tensor x) => LogSoftmax(x, -1);
+
+    /// <summary>log(softmax(x)) over axis <paramref name="dim"/>, computed as x − max − log Σ exp(x − max).</summary>
+    public static Tensor LogSoftmax(Tensor x, int dim)
     {
-        var (rows, classes) = RowsOf(x, "LogSoftmax");
         var y = Tensor.Empty(x.Shape);
-        for (int r = 0; r < rows; r++)
+        var slices = SoftmaxSlices.Of(x, dim, "LogSoftmax");
+        slices.Run(x, x, y, accumulate: false, static (xs, _, ys, scratch) =>
         {
-            var xr = x.Span.Slice(r * classes, classes);
-            var yr = y.Span.Slice(r * classes, classes);
-            float max = TensorPrimitives.Max(xr);
-            double sum = 0;
-            foreach (var v in xr) sum += Math.Exp(v - max);
+            TensorPrimitives.Subtract(xs, TensorPrimitives.Max(xs), ys);
+            TensorPrimitives.Exp(ys, scratch);
             // (x − max) − log Σ, in that order: x − (max + log Σ) rounds max + log Σ to float first, which for
             // large logits (10⁴) loses the small log Σ (ONNX's test_logsoftmax_large_number: 2.4e-4 off).
-            TensorPrimitives.Subtract(xr, max, yr);
-            TensorPrimitives.Subtract(yr, (float)Math.Log(sum), yr);
-        }
+            TensorPrimitives.Subtract(ys, MathF.Log(TensorPrimitives.Sum(scratch)), ys);
+        });
         if (Tape.NeedsGrad(x))
-            Tape.Record("LogSoftmax", y, gradOutput =>
+            Tape.Record("LogSoftmax", y, dy => slices.RunGradient(x, y, dy, static (ys, dys, dxs, _) =>
             {
-                // dx = dy − softmax(x)·Σ dy per row, with softmax(x) = exp(y)
-                var dx = Tape.GradientTarget(x, out float beta);
-                for (int r = 0; r < rows; r++)
-                {
-                    var yr = y.Span.Slice(r * classes, classes);
-                    var dyr = gradOutput.Span.Slice(r * classes, classes);
-                    var dxr = dx.Slice(r * classes, classes);
-                    float total = TensorPrimitives.Sum(dyr);
-                    for (int c = 0; c < classes; c++) dxr[c] = (beta == 0f ? 0f : dxr[c]) + dyr[c] - MathF.Exp(yr[c]) * total;
-                }
-            }, x);
+                // dx = dy − softmax(x)·Σ dy, with softmax(x) = exp(y)
+                TensorPrimitives.Exp(ys, dxs);
+                TensorPrimitives.Multiply(dxs, -TensorPrimitives.Sum(dys), dxs);
+                TensorPrimitives.Add(dxs, dys, dxs);
+            }), x);
         return y;
     }
 
@@ -82,9 +72,84 @@ public static partial class F
         return max + (float)Math.Log(sum);
     }
 
-    private static (int Rows, int Classes) RowsOf(Tensor x, string op)
+    /// <summary>A function of one softmax slice: (a, b) → result, with a scratch line of the slice's length.</summary>
+    private delegate void SliceKernel(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> result, Span<float> scratch);
+
+    /// <summary>
+    /// The slices a softmax runs along: the tensor as [outer, size, inner], one slice per (outer,
+    /// inner) pair. Along the last axis (inner = 1) a slice is a contiguous row and the kernels
+    /// run on it in place; along another axis its elements lie inner apart, so each slice is
+    /// gathered into a contiguous line, computed there, and scattered back. Slices are split over
+    /// the worker pool by outer row, so the result does not depend on the thread count.
+    /// </summary>
+    private sealed class SoftmaxSlices
     {
-        if (x.Rank == 0 || x.Shape[^1] == 0) throw new ArgumentException($"{op} needs at least one value on its last axis, got shape {x.Shape}.");
-        return (x.Length / x.Shape[^1], x.Shape[^1]);
+        const int ParallelThreshold = 1 << 14;
+
+        [ThreadStatic] static float[]? lines;
+
+        int outer, size, inner;
+
+        public static SoftmaxSlices Of(Tensor x, int dim, string op)
+        {
+            if (x.Rank == 0) throw new ArgumentException($"{op} needs at least one axis, got a scalar.");
+            int axis = NormalizedAxis(dim, x.Shape, op);
+            int inner = 1;
+            for (int a = axis + 1; a < x.Rank; a++) inner *= x.Shape[a];
+            int size = x.Shape[axis];
+            return new SoftmaxSlices { size = size, inner = inner, outer = size * inner == 0 ? 0 : x.Length / (size * inner) };
+        }
+
+        /// <summary>x's gradient from the kernel's (y, dy) → dx, accumulated when x already has one.</summary>
+        public void RunGradient(Tensor x, Tensor y, Tensor dy, SliceKernel kernel)
+        {
+            Tape.GradientTarget(x, out float beta);
+            Run(y, dy, x.Grad!, accumulate: beta != 0f, kernel);
+        }
+
+        /// <summary>result = kernel(a, b) slice by slice (result += when <paramref name="accumulate"/>).</summary>
+        public void Run(Tensor a, Tensor b, Tensor result, bool accumulate, SliceKernel kernel)
+        {
+            if (size == 0 || outer == 0) return;
+            int parts = (long)outer * size * inner >= ParallelThreshold && outer > 1 ? Workers.Available : 1;
+            if (parts == 1) RunRows(0, outer, a, b, result, accumulate, kernel);
+            else Workers.For(parts, part =>
+            {
+                var (start, end) = Reductions.Part(outer, part, parts);
+                RunRows(start, end, a, b, result, accumulate, kernel);
+            });
+        }
+
+        void RunRows(int start, int end, Tensor a, Tensor b, Tensor result, bool accumulate, SliceKernel kernel)
+        {
+            if (lines == null || lines.Length < 4 * size) lines = new float[4 * size];
+            var scratch = lines.AsSpan(0, size);
+            var output = lines.AsSpan(size, size);
+            var aLine = lines.AsSpan(2 * size, size);
+            var bLine = lines.AsSpan(3 * size, size);
+            Span<float> aValues = a.Span, bValues = b.Span, results = result.Span;
+            for (int row = start; row < end; row++)
+            {
+                if (inner == 1)
+                {
+                    var target = results.Slice(row * size, size);
+                    kernel(aValues.Slice(row * size, size), bValues.Slice(row * size, size), accumulate ? output : target, scratch);
+                    if (accumulate) TensorPrimitives.Add(target, output, target);
+                    continue;
+                }
+                for (int column = 0; column < inner; column++)
+                {
+                    int first = row * size * inner + column;
+                    for (int r = 0; r < size; r++)
+                    {
+                        aLine[r] = aValues[first + r * inner];
+                        bLine[r] = bValues[first + r * inner];
+                    }
+                    kernel(aLine, bLine, output, scratch);
+                    for (int r = 0; r < size; r++)
+                        results[first + r * inner] = accumulate ? results[first + r * inner] + output[r] : output[r];
+                }
+            }
+        }
     }
 }

@@ -6,24 +6,34 @@ namespace Sinapse.Optimizers;
 /// <summary>
 /// Adam (Kingma and Ba, 2015) with bias-corrected first and second moment estimates; with
 /// <c>decoupled</c> it is AdamW (Loshchilov and Hutter), which shrinks weights by α·λ directly
-/// instead of adding λw to the gradient.
+/// instead of adding λw to the gradient. With <c>amsgrad</c> (Reddi et al., 2018) it divides by
+/// the largest second moment estimate seen so far, kept as the state "max_exp_avg_sq", so the step
+/// size never grows back when the gradients shrink.
 /// </summary>
 public sealed class Adam : Optimizer
 {
-    public Adam(IEnumerable<Tensor> parameters, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f, bool decoupled = false)
-        : this([new ParameterGroup(parameters, learningRate, weightDecay)], beta1, beta2, epsilon, decoupled) { }
+    /// <summary>AdamW's weight decay when none is given, as torch.optim.AdamW's (Adam's is 0).</summary>
+    public const float DecoupledWeightDecay = 0.01f;
 
-    public Adam(IEnumerable<ParameterGroup> groups, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, bool decoupled = false) : base(groups)
+    /// <param name="weightDecay">λ; by default PyTorch's: 0 for Adam, <see cref="DecoupledWeightDecay"/> for AdamW (<paramref name="decoupled"/>).</param>
+    public Adam(IEnumerable<Tensor> parameters, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float? weightDecay = null,
+        bool decoupled = false, bool amsgrad = false)
+        : this([new ParameterGroup(parameters, learningRate, weightDecay)], beta1, beta2, epsilon, decoupled, amsgrad) { }
+
+    /// <param name="groups">Groups made without a weight decay take PyTorch's default: 0 for Adam, <see cref="DecoupledWeightDecay"/> for AdamW.</param>
+    public Adam(IEnumerable<ParameterGroup> groups, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, bool decoupled = false, bool amsgrad = false)
+        : base(groups, decoupled ? DecoupledWeightDecay : 0f)
     {
         if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) throw new ArgumentException($"Adam's betas must be in [0, 1), got ({beta1}, {beta2}).");
         if (!(epsilon > 0)) throw new ArgumentException($"Adam's epsilon must be > 0, got {epsilon}.");
-        (Beta1, Beta2, Epsilon, Decoupled) = (beta1, beta2, epsilon, decoupled);
+        (Beta1, Beta2, Epsilon, Decoupled, Amsgrad) = (beta1, beta2, epsilon, decoupled, amsgrad);
     }
 
     public float Beta1 { get; }
     public float Beta2 { get; }
     public float Epsilon { get; }
     public bool Decoupled { get; }
+    public bool Amsgrad { get; }
 
     protected override void Update(Span<float> parameter, ReadOnlySpan<float> gradient, ParameterGroup group, ParameterState state)
     {
@@ -44,6 +54,13 @@ public sealed class Adam : Optimizer
         TensorPrimitives.Multiply(v, Beta2, v);
         TensorPrimitives.Multiply(gradient, Complement(Beta2), term);
         TensorPrimitives.MultiplyAdd(term, gradient, v, v);
+        // AMSGrad: v_max ← max(v_max, v), and v_max stands for v below.
+        if (Amsgrad)
+        {
+            var largest = state.Buffer("max_exp_avg_sq");
+            TensorPrimitives.Max(largest, v, largest);
+            v = largest;
+        }
         // w ← w + (−α/(1 − β1ᵗ))·m / (√v / √(1 − β2ᵗ) + ε)
         TensorPrimitives.Sqrt(v, term);
         TensorPrimitives.Divide(term, rootCorrection2, term);

@@ -5,8 +5,12 @@ using Sinapse.Tensors;
 
 namespace Sinapse.Optimizers;
 
-/// <summary>Parameters that share hyper-parameters (PyTorch's param_groups): a lower learning rate for a pretrained body, say.</summary>
-public sealed class ParameterGroup(IEnumerable<Tensor> parameters, float learningRate, float weightDecay = 0f)
+/// <summary>
+/// Parameters that share hyper-parameters (PyTorch's param_groups): a lower learning rate for a
+/// pretrained body, say. A group made without a weight decay takes its optimizer's default, as a
+/// PyTorch group without "weight_decay" does (0, or 0.01 for AdamW).
+/// </summary>
+public sealed class ParameterGroup(IEnumerable<Tensor> parameters, float learningRate, float? weightDecay = null)
 {
     public IReadOnlyList<Tensor> Parameters { get; } = parameters.ToList();
     public float LearningRate { get; set; } = learningRate;
@@ -14,7 +18,10 @@ public sealed class ParameterGroup(IEnumerable<Tensor> parameters, float learnin
     /// Weight decay λ: folded into the gradient (g + λw, an L2 penalty of λ/2·‖w‖²) as PyTorch's
     /// weight_decay, or, for an optimizer made with <c>decoupled: true</c>, w ← (1 − αλ)·w as AdamW.
     /// </summary>
-    public float WeightDecay { get; set; } = weightDecay;
+    public float WeightDecay { get; set; } = weightDecay ?? 0f;
+
+    /// <summary>Whether the group was made without a weight decay, so that its optimizer sets its default.</summary>
+    internal bool TakesDefaultWeightDecay { get; } = weightDecay == null;
 }
 
 /// <summary>
@@ -29,10 +36,15 @@ public abstract class Optimizer
     [ThreadStatic] private static float[][]? scratch;
     private readonly HashSet<Tensor> stepped = new(ReferenceEqualityComparer.Instance);
 
-    protected Optimizer(IEnumerable<ParameterGroup> groups)
+    /// <param name="defaultWeightDecay">The weight decay of groups made without one (PyTorch's default for the optimizer).</param>
+    protected Optimizer(IEnumerable<ParameterGroup> groups, float defaultWeightDecay = 0f)
     {
         Groups = groups.ToList();
-        foreach (var group in Groups) ValidateGroup(group.LearningRate, group.WeightDecay);
+        foreach (var group in Groups)
+        {
+            if (group.TakesDefaultWeightDecay) group.WeightDecay = defaultWeightDecay;
+            ValidateGroup(group.LearningRate, group.WeightDecay);
+        }
         var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         foreach (var p in Groups.SelectMany(g => g.Parameters))
             if (!seen.Add(p)) throw new ArgumentException($"Parameter {p.Name ?? p.Shape.ToString()} appears in more than one parameter group.");

@@ -21,27 +21,34 @@ public enum MomentumForm
 /// <summary>
 /// Stochastic gradient descent, w ← w − α·g, optionally with momentum (in PyTorch's buffer form or
 /// the course's velocity form, see <see cref="MomentumForm"/>) and Nesterov's accelerated gradient.
+/// Dampening d, as PyTorch's, lets only (1 − d)·g of each new gradient into the momentum after the
+/// first step (which takes the whole gradient).
 /// </summary>
 public sealed class Sgd : Optimizer
 {
     public Sgd(IEnumerable<Tensor> parameters, float learningRate, float momentum = 0f, bool nesterov = false, float weightDecay = 0f,
-        MomentumForm form = MomentumForm.PyTorch, bool decoupled = false)
-        : this([new ParameterGroup(parameters, learningRate, weightDecay)], momentum, nesterov, form, decoupled) { }
+        MomentumForm form = MomentumForm.PyTorch, bool decoupled = false, float dampening = 0f)
+        : this([new ParameterGroup(parameters, learningRate, weightDecay)], momentum, nesterov, form, decoupled, dampening) { }
 
     /// <param name="decoupled">Weight decay as w ← (1 − αλ)·w before the update (as AdamW) instead of adding λw to the gradient.</param>
-    public Sgd(IEnumerable<ParameterGroup> groups, float momentum = 0f, bool nesterov = false, MomentumForm form = MomentumForm.PyTorch, bool decoupled = false)
+    /// <param name="dampening">d in b ← μb + (1 − d)·g; Nesterov's look-ahead needs 0, as in PyTorch.</param>
+    public Sgd(IEnumerable<ParameterGroup> groups, float momentum = 0f, bool nesterov = false, MomentumForm form = MomentumForm.PyTorch, bool decoupled = false,
+        float dampening = 0f)
         : base(groups)
     {
         if (!(momentum >= 0 && momentum < 1)) throw new ArgumentException($"SGD momentum must be in [0, 1), got {momentum}.");
-        if (nesterov && momentum == 0) throw new ArgumentException("Nesterov momentum needs a momentum > 0.");
+        if (!float.IsFinite(dampening)) throw new ArgumentException($"SGD dampening must be a finite number, got {dampening}.");
+        if (nesterov && (momentum == 0 || dampening != 0))
+            throw new ArgumentException($"Nesterov momentum needs a momentum > 0 and no dampening (as in PyTorch), got momentum {momentum} and dampening {dampening}.");
         if (!Enum.IsDefined(form)) throw new ArgumentException($"Unknown momentum form {form}.");
-        (Momentum, Nesterov, Form, Decoupled) = (momentum, nesterov, form, decoupled);
+        (Momentum, Nesterov, Form, Decoupled, Dampening) = (momentum, nesterov, form, decoupled, dampening);
     }
 
     public float Momentum { get; }
     public bool Nesterov { get; }
     public MomentumForm Form { get; }
     public bool Decoupled { get; }
+    public float Dampening { get; }
 
     protected override void Update(Span<float> parameter, ReadOnlySpan<float> gradient, ParameterGroup group, ParameterState state)
     {
@@ -51,14 +58,19 @@ public sealed class Sgd : Optimizer
         else CourseMomentum(parameter, gradient, group.LearningRate, state);
     }
 
-    // b ← μb + g; w ← w − α·b, or for Nesterov w ← w − α·(g + μb): torch.optim.SGD's arithmetic.
+    // b ← μb + (1 − d)·g; w ← w − α·b, or for Nesterov w ← w − α·(g + μb): torch.optim.SGD's arithmetic.
     private void PyTorchMomentum(Span<float> parameter, ReadOnlySpan<float> gradient, float learningRate, ParameterState state)
     {
         bool first = !state.Has("momentum_buffer");
         var buffer = state.Buffer("momentum_buffer");
-        // PyTorch starts the buffer at the first gradient rather than at μ·0 + g (the same thing).
+        // PyTorch starts the buffer at the first gradient rather than at μ·0 + (1 − d)·g: undamped.
         if (first) gradient.CopyTo(buffer);
-        else TensorPrimitives.MultiplyAdd(buffer, Momentum, gradient, buffer);
+        else if (Dampening == 0f) TensorPrimitives.MultiplyAdd(buffer, Momentum, gradient, buffer);
+        else
+        {
+            TensorPrimitives.Multiply(buffer, Momentum, buffer);
+            TensorPrimitives.MultiplyAdd(gradient, Complement(Dampening), buffer, buffer);
+        }
         ReadOnlySpan<float> direction = buffer;
         if (Nesterov)
         {
@@ -83,9 +95,11 @@ public sealed class Sgd : Optimizer
     /// </summary>
     private void CourseMomentum(Span<float> parameter, ReadOnlySpan<float> gradient, float learningRate, ParameterState state)
     {
+        // Dampening scales the gradient's share as in PyTorch's buffer, v = −α·b: v ← μv − α(1 − d)·g after the first step.
+        float share = state.Has("velocity") ? Complement(Dampening) : 1f;
         var velocity = state.Buffer("velocity");
         TensorPrimitives.Multiply(velocity, Momentum, velocity);
-        TensorPrimitives.MultiplyAdd(gradient, -learningRate, velocity, velocity);
+        TensorPrimitives.MultiplyAdd(gradient, -learningRate * share, velocity, velocity);
         if (Nesterov)
         {
             TensorPrimitives.MultiplyAdd(velocity, Momentum, parameter, parameter);

@@ -89,14 +89,15 @@ public static class ModelSpec
         Register<Conv1d>("Conv1d", m => Convolution(m.InChannels, m.OutChannels, m.KernelSize, m.Stride, m.Padding, m.Dilation, m.Groups, m.Bias != null),
             (j, r) => new Conv1d(r.Int(j, "inChannels"), r.Int(j, "outChannels"), r.Int(j, "kernelSize"), r.Int(j, "stride", 1), r.Padding(j),
                 r.Int(j, "dilation", 1), r.Int(j, "groups", 1), r.Bool(j, "bias", true), rng: r.Rng));
-        Register<MaxPool2d>("MaxPool2d", m => Pool2d(m.KernelSize, m.Stride, m.Padding),
-            (j, r) => new MaxPool2d(r.Pair(j, "kernelSize"), r.Pair(j, "stride"), r.Pair(j, "padding", (0, 0))));
-        Register<AvgPool2d>("AvgPool2d", m => Pool2d(m.KernelSize, m.Stride, m.Padding),
-            (j, r) => new AvgPool2d(r.Pair(j, "kernelSize"), r.Pair(j, "stride"), r.Pair(j, "padding", (0, 0))));
-        Register<MaxPool1d>("MaxPool1d", m => new JsonObject { ["kernelSize"] = m.KernelSize, ["stride"] = m.Stride, ["padding"] = m.Padding },
-            (j, r) => new MaxPool1d(r.Int(j, "kernelSize"), r.Int(j, "stride"), r.Int(j, "padding", 0)));
-        Register<AvgPool1d>("AvgPool1d", m => new JsonObject { ["kernelSize"] = m.KernelSize, ["stride"] = m.Stride, ["padding"] = m.Padding },
-            (j, r) => new AvgPool1d(r.Int(j, "kernelSize"), r.Int(j, "stride"), r.Int(j, "padding", 0)));
+        Register<MaxPool2d>("MaxPool2d", m => Pool(Pair(m.KernelSize), Pair(m.Stride), Pair(m.Padding), Pair(m.Dilation), m.CeilMode, countIncludePad: null),
+            (j, r) => new MaxPool2d(r.Pair(j, "kernelSize"), r.Pair(j, "stride"), r.Pair(j, "padding", (0, 0)), r.Pair(j, "dilation", (1, 1)), r.Bool(j, "ceilMode", false)));
+        Register<AvgPool2d>("AvgPool2d", m => Pool(Pair(m.KernelSize), Pair(m.Stride), Pair(m.Padding), dilation: null, m.CeilMode, m.CountIncludePad),
+            (j, r) => new AvgPool2d(r.Pair(j, "kernelSize"), r.Pair(j, "stride"), r.Pair(j, "padding", (0, 0)), r.Bool(j, "ceilMode", false), r.Bool(j, "countIncludePad", true)));
+        Register<MaxPool1d>("MaxPool1d", m => Pool(m.KernelSize, m.Stride, m.Padding, m.Dilation, m.CeilMode, countIncludePad: null),
+            (j, r) => new MaxPool1d(r.Int(j, "kernelSize"), r.Int(j, "stride"), r.Int(j, "padding", 0), r.Int(j, "dilation", 1), r.Bool(j, "ceilMode", false)));
+        Register<AvgPool1d>("AvgPool1d", m => Pool(m.KernelSize, m.Stride, m.Padding, dilation: null, m.CeilMode, m.CountIncludePad),
+            (j, r) => new AvgPool1d(r.Int(j, "kernelSize"), r.Int(j, "stride"), r.Int(j, "padding", 0), r.Bool(j, "ceilMode", false), r.Bool(j, "countIncludePad", true)));
+        Register<AdaptiveAvgPool2d>("AdaptiveAvgPool2d", m => new JsonObject { ["outputSize"] = Pair(m.OutputSize) }, (j, r) => new AdaptiveAvgPool2d(r.Pair(j, "outputSize")));
         Register<GlobalAvgPool2d>("GlobalAvgPool2d", _ => [], (_, _) => new GlobalAvgPool2d());
         Register<Flatten>("Flatten", _ => [], (_, _) => new Flatten());
         Register<BatchNorm1d>("BatchNorm1d", BatchNorm,
@@ -110,14 +111,15 @@ public static class ModelSpec
             (j, r) => new Residual(r.Build(j["body"], "body"), j["shortcut"] is { } shortcut ? r.Build(shortcut, "shortcut") : null, r.Float(j, "dropPath", 0f), r.Rng));
         Register<ConvTranspose2d>("ConvTranspose2d", m => new JsonObject
             {
-                ["inChannels"] = m.InChannels, ["outChannels"] = m.OutChannels, ["kernelSize"] = m.KernelSize, ["stride"] = m.Stride, ["padding"] = m.Padding,
-                ["outputPadding"] = m.OutputPadding, ["dilation"] = m.Dilation, ["groups"] = m.Groups, ["bias"] = m.Bias != null,
+                ["inChannels"] = m.InChannels, ["outChannels"] = m.OutChannels, ["kernelSize"] = PairOrNumber(m.KernelSize), ["stride"] = PairOrNumber(m.Stride),
+                ["padding"] = PairOrNumber((m.Padding.Height, m.Padding.Width)), ["outputPadding"] = PairOrNumber(m.OutputPadding), ["dilation"] = PairOrNumber(m.Dilation),
+                ["groups"] = m.Groups, ["bias"] = m.Bias != null,
             },
-            (j, r) => new ConvTranspose2d(r.Int(j, "inChannels"), r.Int(j, "outChannels"), r.Int(j, "kernelSize"), r.Int(j, "stride", 1), r.Int(j, "padding", 0),
-                r.Int(j, "outputPadding", 0), r.Int(j, "dilation", 1), r.Int(j, "groups", 1), r.Bool(j, "bias", true), rng: r.Rng));
+            (j, r) => new ConvTranspose2d(r.Int(j, "inChannels"), r.Int(j, "outChannels"), r.Pair(j, "kernelSize"), r.Pair(j, "stride", (1, 1)), r.Pair(j, "padding", (0, 0)),
+                r.Pair(j, "outputPadding", (0, 0)), r.Pair(j, "dilation", (1, 1)), r.Int(j, "groups", 1), r.Bool(j, "bias", true), rng: r.Rng));
         Register<Upsample>("Upsample", m => new JsonObject { ["scale"] = m.Scale }, (j, r) => new Upsample(r.Int(j, "scale", 2)));
         Register<Unflatten>("Unflatten", m => new JsonObject { ["dimensions"] = new JsonArray(m.Dimensions.Select(d => (JsonNode)d).ToArray()) },
-            (j, r) => new Unflatten(r.Array(j, "dimensions").Select(n => n is JsonValue v && v.TryGetValue<int>(out var d) ? d : throw r.Error("\"dimensions\" must hold whole numbers")).ToArray()));
+            (j, r) => new Unflatten(r.Ints(j, "dimensions")));
         Register<SqueezeExcitation>("SqueezeExcitation", m => new JsonObject { ["channels"] = m.Channels, ["squeezeChannels"] = m.SqueezeChannels },
             (j, r) => new SqueezeExcitation(r.Int(j, "channels"), r.Int(j, "squeezeChannels"), new ConvNormOptions(Rng: r.Rng)));
         Register<InvertedResidual>("InvertedResidual", m => new JsonObject
@@ -127,6 +129,11 @@ public static class ModelSpec
             (j, r) => new InvertedResidual(r.Sequential(j, "body"), r.Int(j, "inChannels"), r.Int(j, "outChannels"), r.Int(j, "stride"), j.ContainsKey("bodyName") ? r.Text(j, "bodyName") : "block"));
         Register<LeakyRelu>("LeakyRelu", m => new JsonObject { ["negativeSlope"] = m.NegativeSlope }, (j, r) => new LeakyRelu(r.Float(j, "negativeSlope", 0.01f)));
         Register<Elu>("Elu", m => new JsonObject { ["alpha"] = m.Alpha }, (j, r) => new Elu(r.Float(j, "alpha", 1f)));
+        Register<LayerNorm>("LayerNorm",
+            m => new JsonObject { ["normalizedShape"] = new JsonArray(m.NormalizedShape.Select(d => (JsonNode)d).ToArray()), ["eps"] = m.Eps, ["elementwiseAffine"] = m.ElementwiseAffine },
+            (j, r) => new LayerNorm(r.Ints(j, "normalizedShape"), r.Float(j, "eps", 1e-5f), r.Bool(j, "elementwiseAffine", true)));
+        Register<Embedding>("Embedding", m => new JsonObject { ["numEmbeddings"] = m.NumEmbeddings, ["embeddingDim"] = m.EmbeddingDim, ["paddingIndex"] = m.PaddingIndex },
+            (j, r) => new Embedding(r.Int(j, "numEmbeddings"), r.Int(j, "embeddingDim"), j["paddingIndex"] is null ? null : r.Int(j, "paddingIndex"), r.Rng));
         Register<Graph>("Graph", GraphToJson, GraphFromJson);
         Register<MobileNet>("MobileNet",
             m => new JsonObject { ["architecture"] = m.Architecture, ["features"] = ToJson(m.Features), ["classifier"] = ToJson(m.Classifier) },
@@ -154,10 +161,20 @@ public static class ModelSpec
         ["padding"] = padding.IsTensorFlowSame ? "tf_same" : padding.IsSame ? "same" : padding.Value, ["dilation"] = dilation, ["groups"] = groups, ["bias"] = bias,
     };
 
-    private static JsonObject Pool2d((int Height, int Width) kernel, (int Height, int Width) stride, (int Height, int Width) padding) => new()
+    /// <summary>A (height, width) pair as one number when both agree, else [h, w] (<see cref="ModelSpecReader.Pair"/> reads both).</summary>
+    private static JsonNode PairOrNumber((int Height, int Width) value) => value.Height == value.Width ? value.Height : new JsonArray(value.Height, value.Width);
+
+    /// <summary>A pooling layer's settings; max pooling has a dilation, average pooling count_include_pad (null: the layer has no such setting).</summary>
+    private static JsonObject Pool(JsonNode kernel, JsonNode stride, JsonNode padding, JsonNode? dilation, bool ceilMode, bool? countIncludePad)
     {
-        ["kernelSize"] = new JsonArray(kernel.Height, kernel.Width), ["stride"] = new JsonArray(stride.Height, stride.Width), ["padding"] = new JsonArray(padding.Height, padding.Width),
-    };
+        var json = new JsonObject { ["kernelSize"] = kernel, ["stride"] = stride, ["padding"] = padding };
+        if (dilation != null) json["dilation"] = dilation;
+        json["ceilMode"] = ceilMode;
+        if (countIncludePad is bool include) json["countIncludePad"] = include;
+        return json;
+    }
+
+    private static JsonArray Pair((int Height, int Width) size) => new(size.Height, size.Width);
 
     private static JsonObject GraphToJson(Graph m) => new()
     {
@@ -253,6 +270,9 @@ public sealed class ModelSpecReader
 
     public JsonArray Array(JsonObject json, string key) =>
         json[key] as JsonArray ?? throw Error($"\"{key}\" must be an array, got {Describe(json[key])}");
+
+    public int[] Ints(JsonObject json, string key) =>
+        Array(json, key).Select(n => n is JsonValue v && v.TryGetValue<int>(out var d) ? d : throw Error($"\"{key}\" must hold whole numbers")).ToArray();
 
     public int Int(JsonObject json, string key, int? fallback = null)
     {

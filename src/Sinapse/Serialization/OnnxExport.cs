@@ -200,22 +200,39 @@ public static class OnnxExport
                         Ints("dilations", conv.Dilation), Int("group", conv.Groups), Ints("pads", begin, end)), output);
                 }
                 case ConvTranspose2d conv:
-                    return (Node("ConvTranspose", ConvInputs(x, m, conv.Weight, conv.Bias), hint, Ints("kernel_shape", conv.KernelSize, conv.KernelSize),
-                        Ints("strides", conv.Stride, conv.Stride), Ints("dilations", conv.Dilation, conv.Dilation), Int("group", conv.Groups),
-                        Ints("pads", conv.Padding, conv.Padding, conv.Padding, conv.Padding), Ints("output_padding", conv.OutputPadding, conv.OutputPadding)), output);
+                {
+                    var (bottom, extraHeight) = TransposedEnd(m, conv.Padding.Height, conv.OutputPadding.Height, conv.Stride.Height);
+                    var (right, extraWidth) = TransposedEnd(m, conv.Padding.Width, conv.OutputPadding.Width, conv.Stride.Width);
+                    return (Node("ConvTranspose", ConvInputs(x, m, conv.Weight, conv.Bias), hint, Ints("kernel_shape", conv.KernelSize.Height, conv.KernelSize.Width),
+                        Ints("strides", conv.Stride.Height, conv.Stride.Width), Ints("dilations", conv.Dilation.Height, conv.Dilation.Width), Int("group", conv.Groups),
+                        Ints("pads", conv.Padding.Height, conv.Padding.Width, bottom, right), Ints("output_padding", extraHeight, extraWidth)), output);
+                }
                 case MaxPool2d pool:
                     return (Unary("MaxPool", Ints("kernel_shape", pool.KernelSize.Height, pool.KernelSize.Width), Ints("strides", pool.Stride.Height, pool.Stride.Width),
-                        Ints("pads", pool.Padding.Height, pool.Padding.Width, pool.Padding.Height, pool.Padding.Width)), output);
+                        Ints("pads", pool.Padding.Height, pool.Padding.Width, pool.Padding.Height, pool.Padding.Width),
+                        Ints("dilations", pool.Dilation.Height, pool.Dilation.Width), Int("ceil_mode", pool.CeilMode ? 1 : 0)), output);
                 case AvgPool2d pool:
                     return (Unary("AveragePool", Ints("kernel_shape", pool.KernelSize.Height, pool.KernelSize.Width), Ints("strides", pool.Stride.Height, pool.Stride.Width),
-                        Ints("pads", pool.Padding.Height, pool.Padding.Width, pool.Padding.Height, pool.Padding.Width), Int("count_include_pad", 1)), output);
+                        Ints("pads", pool.Padding.Height, pool.Padding.Width, pool.Padding.Height, pool.Padding.Width),
+                        Int("ceil_mode", pool.CeilMode ? 1 : 0), Int("count_include_pad", pool.CountIncludePad ? 1 : 0)), output);
                 case MaxPool1d pool:
-                    return (Unary("MaxPool", Ints("kernel_shape", pool.KernelSize), Ints("strides", pool.Stride), Ints("pads", pool.Padding, pool.Padding)), output);
+                    return (Unary("MaxPool", Ints("kernel_shape", pool.KernelSize), Ints("strides", pool.Stride), Ints("pads", pool.Padding, pool.Padding),
+                        Ints("dilations", pool.Dilation), Int("ceil_mode", pool.CeilMode ? 1 : 0)), output);
                 case AvgPool1d pool:
                     return (Unary("AveragePool", Ints("kernel_shape", pool.KernelSize), Ints("strides", pool.Stride), Ints("pads", pool.Padding, pool.Padding),
-                        Int("count_include_pad", 1)), output);
+                        Int("ceil_mode", pool.CeilMode ? 1 : 0), Int("count_include_pad", pool.CountIncludePad ? 1 : 0)), output);
                 case GlobalAvgPool2d:
+                case AdaptiveAvgPool2d { OutputSize: (1, 1) }:
                     return (Unary("GlobalAveragePool"), output);
+                case AdaptiveAvgPool2d adaptive:
+                {
+                    // ONNX has no adaptive pooling; when the output divides the input its windows are a plain average pooling's, as PyTorch's exporter writes it.
+                    var (height, width) = adaptive.OutputSize;
+                    if (shape[2] % height != 0 || shape[3] % width != 0)
+                        throw Unsupported(m, $"its {height}x{width} windows over the input {shape} have different sizes, which ONNX's AveragePool cannot express (it can when the output size divides the input's)");
+                    int kernelHeight = shape[2] / height, kernelWidth = shape[3] / width;
+                    return (Unary("AveragePool", Ints("kernel_shape", kernelHeight, kernelWidth), Ints("strides", kernelHeight, kernelWidth)), output);
+                }
                 case Flatten:
                     return (Unary("Flatten", Int("axis", 1)), output);
                 case Unflatten unflatten:
@@ -279,10 +296,24 @@ public static class OnnxExport
                 {
                     GraphOperation.Concat => (Node("Concat", inputs.Select(i => i.Name).ToList(), hint, Int("axis", step.Axis)), F.ConcatShape(inputs.Select(i => i.Shape).ToList(), step.Axis)),
                     _ => (Node(step.Operation == GraphOperation.Add ? "Add" : "Mul", [inputs[0].Name, inputs[1].Name], hint),
-                        Layers.Graph.BroadcastShape(inputs[0].Shape, inputs[1].Shape, step.Operation.ToString())),
+                        Shape.Broadcast(inputs[0].Shape, inputs[1].Shape, step.Operation.ToString())),
                 };
             }
             return values[graph.Output].Name;
+        }
+
+        /// <summary>
+        /// The end padding and output padding of one axis of a ConvTranspose node. ONNX Runtime refuses
+        /// an output padding at or above the stride, which PyTorch allows below the dilation; since no
+        /// input reaches the positions output padding adds, cropping that many fewer at the end is the
+        /// same output: pads end p − op and no output padding, or, when op > p, none and op − p.
+        /// </summary>
+        private static (int PadEnd, int OutputPadding) TransposedEnd(Module m, int padding, int outputPadding, int stride)
+        {
+            if (outputPadding < stride) return (padding, outputPadding);
+            if (outputPadding <= padding) return (padding - outputPadding, 0);
+            if (outputPadding - padding < stride) return (0, outputPadding - padding);
+            throw Unsupported(m, $"its output padding {outputPadding} exceeds its padding {padding} by the stride {stride} or more, which ONNX Runtime's ConvTranspose refuses");
         }
 
         private static NotSupportedException Unsupported(Module m, string why) =>

@@ -12,18 +12,23 @@ namespace Sinapse.Serialization;
 /// a <see cref="Sequential"/> when the graph is a chain, otherwise a <see cref="Graph"/> that
 /// runs the same layers wired by name (residual Add, squeeze-and-excitation Mul, Concat, constants).
 /// Either can be saved as a model directory. The operators are those the library's layers
-/// compute — Conv, ConvTranspose, Gemm, MatMul, MaxPool, AveragePool, GlobalAveragePool,
-/// BatchNormalization, Relu, Clip (as ReLU6 or ReLU), Sigmoid, Tanh, LeakyRelu, Elu, Selu,
-/// HardSigmoid, HardSwish, Softmax, LogSoftmax, Flatten, Reshape, Resize (nearest, integer
-/// scale), Add, Mul, Concat, Dropout, Identity and Constant — with weights that must be constants.
+/// compute — Conv, ConvTranspose, Gemm, MatMul, MaxPool and AveragePool (with ceil_mode,
+/// count_include_pad and max-pooling dilations), GlobalAveragePool, BatchNormalization, Relu,
+/// Clip (as ReLU6 or ReLU), Sigmoid, Tanh, LeakyRelu, Elu, Selu, HardSigmoid, HardSwish, Softmax,
+/// LogSoftmax, Flatten, Reshape, Resize (nearest, integer scale), Add, Mul, Concat, Dropout and
+/// Identity — with weights that must be constants, and the <see cref="FoldedOperators"/>, which
+/// the importer computes itself where they read only constants and shapes (files written by
+/// torch.onnx.export hold Identity over deduplicated initializers, Constant nodes, and shape
+/// arithmetic for x.view(x.size(0), −1)).
 /// </summary>
 /// <remarks>
 /// Everything is checked before a layer is built, and each error names the file, the node and
-/// the operator: a truncated or non-ONNX file, an operator or an attribute value the layers cannot
-/// compute (auto_pad SAME_LOWER, ceil_mode = 1, a transposed Gemm input, padding that differs
-/// between sides…), and initializers whose shapes do not fit their node or its input.
+/// the operator: a truncated or non-ONNX file, operators the library does not implement (all of
+/// them, in one error), an attribute value the layers cannot compute (auto_pad SAME_LOWER, a
+/// transposed Gemm input, padding that differs between sides…), and initializers whose shapes
+/// do not fit their node or its input.
 /// </remarks>
-public static class OnnxImport
+public static partial class OnnxImport
 {
     /// <summary>The newest opset whose operators the importer knows the meaning of.</summary>
     public const int MaxOpset = 21;
@@ -73,7 +78,7 @@ public static class OnnxImport
         return module;
     }
 
-    private sealed class Importer
+    private sealed partial class Importer
     {
         private readonly ModelProto model;
         private readonly string source;
@@ -86,6 +91,7 @@ public static class OnnxImport
         private readonly List<GraphStep> steps = [];
         private readonly List<(string Name, Tensor Value)> usedConstants = [];
         private string input = "";
+        private bool symbolicBatch;
 
         /// <summary>The input's shape, with a batch of one where the file leaves it open.</summary>
         public Shape BatchInputShape => shapes[input];
@@ -114,6 +120,7 @@ public static class OnnxImport
                 throw new InvalidDataException($"{source} has {graph.Output.Count} outputs ({string.Join(", ", graph.Output.Select(v => v.Name))}); a Sinapse module gives one.");
             input = inputs[0].Name;
             shapes[input] = InputShape(inputs[0]);
+            RefuseMissingOperators(graph);
             foreach (var node in graph.Node)
                 foreach (var name in node.Input.Where(n => n.Length > 0)) consumers[name] = consumers.GetValueOrDefault(name) + 1;
             consumers[graph.Output[0].Name] = consumers.GetValueOrDefault(graph.Output[0].Name) + 1;
@@ -142,7 +149,7 @@ public static class OnnxImport
                 var dim = tensor.Shape.Dim[axis];
                 if (dim.HasDimValue && dim.DimValue > 0 && dim.DimValue <= int.MaxValue) dims[axis] = (int)dim.DimValue;
                 // A symbolic batch axis: shapes are followed through the graph with a batch of one.
-                else if (axis == 0 && !dim.HasDimValue) dims[axis] = 1;
+                else if (axis == 0 && !dim.HasDimValue) (dims[axis], symbolicBatch) = (1, true);
                 else throw new InvalidDataException($"{where} has {(dim.HasDimValue ? $"the size {dim.DimValue}" : $"the symbolic size '{dim.DimParam}'")} on axis {axis}; only the batch axis (0) may vary.");
             }
             return new Shape(dims);
@@ -169,6 +176,22 @@ public static class OnnxImport
             }
         }
 
+        /// <summary>
+        /// One error that lists every operator the importer does not implement, each with its
+        /// first node (and how many more use it), before any node is read: a model that needs
+        /// several is refused once, not once per operator.
+        /// </summary>
+        private void RefuseMissingOperators(GraphProto graph)
+        {
+            var missing = graph.Node.Select((node, index) => (Node: node, Index: index))
+                .Where(n => n.Node.Domain is not ("" or "ai.onnx") || !SupportedOperators.Contains(n.Node.OpType) && !FoldedOperators.Contains(n.Node.OpType))
+                .GroupBy(n => n.Node.Domain is "" or "ai.onnx" ? n.Node.OpType : $"{n.Node.Domain}.{n.Node.OpType}")
+                .Select(g => $"'{g.Key}' (node {g.First().Index}{(g.First().Node.Name.Length > 0 ? $" '{g.First().Node.Name}'" : "")}{(g.Count() > 1 ? $", and {g.Count() - 1} more" : "")})")
+                .ToList();
+            if (missing.Count > 0)
+                throw new InvalidDataException($"{source}: cannot import: the model uses operators Sinapse does not implement: {string.Join(", ", missing)}.");
+        }
+
         private string Where(NodeProto node, int index) =>
             $"{source}: node {index}{(node.Name.Length > 0 ? $" '{node.Name}'" : "")} ({node.OpType})";
 
@@ -177,16 +200,14 @@ public static class OnnxImport
         private void Import(NodeProto node, int index)
         {
             var where = Where(node, index);
-            if (node.Domain is not ("" or "ai.onnx"))
-                throw new InvalidDataException($"{where} is from the operator domain '{node.Domain}', which the importer does not support.");
             if (node.Output.Count == 0 || node.Output[0].Length == 0) throw new InvalidDataException($"{where} has no output.");
             for (int i = 1; i < node.Output.Count; i++)
                 if (node.Output[i].Length > 0 && consumers.ContainsKey(node.Output[i]))
                     throw new InvalidDataException($"{where}: its output {i} ('{node.Output[i]}') is used, but the importer only computes the first output of {node.OpType}.");
             var node_ = new NodeReader(node, where, this);
+            if (TryFold(node_)) return;
             switch (node.OpType)
             {
-                case "Constant": ImportConstant(node_); break;
                 case "Identity": node_.Allow(); Alias(node_); break;
                 case "Dropout": ImportDropout(node_); break;
                 case "Relu": node_.Allow(); AddLayer(node_, new Relu()); break;
@@ -229,7 +250,10 @@ public static class OnnxImport
                 case "Concat": ImportConcat(node_); break;
                 case "Resize": ImportResize(node_); break;
                 default:
-                    throw new InvalidDataException($"{where} uses the operator '{node.OpType}', which the importer does not support (it supports {string.Join(", ", SupportedOperators)}).");
+                    // What is left of the folded operators: those that read a computed value.
+                    var computed = node.Input.FirstOrDefault(name => name.Length > 0 && !constants.ContainsKey(Resolve(name)));
+                    throw new InvalidDataException(computed == null ? $"{where} lacks an input it needs."
+                        : $"{where} reads '{computed}', computed from the model's input; the importer computes {node.OpType} only on constants and shapes.");
             }
         }
 
@@ -238,20 +262,6 @@ public static class OnnxImport
         private static string Format(float value) => value.ToString("G7", CultureInfo.InvariantCulture);
 
         // ---- the operators ----
-
-        private void ImportConstant(NodeReader node)
-        {
-            node.Allow("value", "value_float", "value_floats", "value_int", "value_ints");
-            var attribute = node.Node.Attribute.FirstOrDefault() ?? throw new InvalidDataException($"{node.Where} has no value.");
-            constants[node.Output] = attribute.Name switch
-            {
-                "value" => OnnxConstant.Read(attribute.T ?? throw new InvalidDataException($"{node.Where}: its value is not a tensor."), $"{node.Where} (its value)"),
-                "value_float" => new OnnxConstant([], [attribute.F], null),
-                "value_floats" => new OnnxConstant([attribute.Floats.Count], attribute.Floats.ToArray(), null),
-                "value_int" => new OnnxConstant([], null, [attribute.I]),
-                _ => new OnnxConstant([attribute.Ints.Count], null, attribute.Ints.ToArray()),
-            };
-        }
 
         private void Alias(NodeReader node) => aliases[node.Output] = node.Dynamic(0);
 
@@ -318,41 +328,65 @@ public static class OnnxImport
             node.Allow("allowzero");
             if (node.Int("allowzero", 0) != 0) throw new InvalidDataException($"{node.Where} has allowzero = 1, which is not supported.");
             var shape = shapes[node.Dynamic(0)];
-            var target = node.Constant(1, "shape").AsIntegers($"{node.Where}: the shape");
+            var target = ReshapeTarget(node);
             // The batch axis must stay first: 0 (copy) or −1 (inferred) or the batch itself, the rest fixed.
             var rest = target.Skip(1).ToArray();
             long features = shape.Size / Math.Max(shape[0], 1);
             bool keepsBatch = target.Length >= 2 && (target[0] is 0 or -1 || target[0] == shape[0]) && rest.All(d => d > 0) && rest.Aggregate(1L, (a, b) => a * b) == features
-                || target.Length == 2 && target[0] is 0 && target[1] == -1;
+                || target.Length == 2 && (target[0] is 0 || target[0] == shape[0]) && target[1] == -1;
             Module layer = keepsBatch && target.Length == 2 ? new Flatten()
                 : keepsBatch && shape.Rank == 2 ? new Unflatten(rest.Select(d => (int)d).ToArray())
                 : throw new InvalidDataException($"{node.Where} reshapes {shape} to [{string.Join(", ", target)}]; the importer supports reshapes that keep the batch axis first and either flatten the rest or unflatten [N, F].");
             AddLayer(node, layer);
         }
 
+        /// <summary>
+        /// A Reshape's target shape; where it holds the symbolic batch size (x.view(x.size(0), −1)
+        /// exported with a dynamic batch), that can only be its first axis, read as 0: keep the batch.
+        /// </summary>
+        private long[] ReshapeTarget(NodeReader node)
+        {
+            var name = node.Count > 1 ? Resolve(node.Node.Input[1]) : "";
+            if (!batchSized.TryGetValue(name, out var batch)) return node.Constant(1, "shape").AsIntegers($"{node.Where}: the shape");
+            if (!batch[0] || batch.Skip(1).Any(b => b)) throw BatchDependent(node, "the shape", node.Node.Input[1]);
+            return [0, .. constants[name].Integers![1..]];
+        }
+
         private void ImportPool(NodeReader node)
         {
             bool max = node.Node.OpType == "MaxPool";
-            node.Allow(max ? ["kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "dilations", "storage_order"] : ["kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "count_include_pad"]);
+            node.Allow(max ? ["kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "dilations", "storage_order"] : ["kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "count_include_pad", "dilations"]);
             var shape = shapes[node.Dynamic(0)];
             var kernel = node.Ints("kernel_shape") ?? throw new InvalidDataException($"{node.Where} has no kernel_shape.");
             int axes = kernel.Length;
             if (axes is not (1 or 2) || shape.Rank != axes + 2)
                 throw new InvalidDataException($"{node.Where} pools {axes} axes of the input {shape}; the importer supports 1-D ([N, C, L]) and 2-D ([N, C, H, W]) pooling.");
             var strides = node.Ints("strides") ?? Enumerable.Repeat(1L, axes).ToArray();
-            if (node.Int("ceil_mode", 0) != 0) throw new InvalidDataException($"{node.Where} has ceil_mode = 1, which is not supported (Sinapse's pooling rounds the output size down).");
-            if (max && (node.Ints("dilations") ?? []).Any(d => d != 1)) throw new InvalidDataException($"{node.Where} has dilations [{string.Join(", ", node.Ints("dilations")!)}], which pooling does not support.");
+            var dilations = node.Ints("dilations") ?? Enumerable.Repeat(1L, axes).ToArray();
+            if (strides.Length != axes || dilations.Length != axes) throw new InvalidDataException($"{node.Where} has strides or dilations for another number of axes than {axes}.");
+            if (!max && dilations.Any(d => d != 1)) throw new InvalidDataException($"{node.Where} has dilations [{string.Join(", ", dilations)}]; Sinapse's average pooling, as PyTorch's, has none.");
             if (max && node.Int("storage_order", 0) != 0) throw new InvalidDataException($"{node.Where} has storage_order = 1, which is not supported.");
-            var pads = Pads(node, shape, kernel, strides, Enumerable.Repeat(1L, axes).ToArray(), allowTensorFlowSame: false).Explicit!;
-            if (!max && node.Int("count_include_pad", 0) == 0 && pads.Any(p => p != 0))
-                throw new InvalidDataException($"{node.Where} has count_include_pad = 0 with padding; Sinapse's average pooling counts the padding (count_include_pad = 1).");
+            bool ceilMode = node.Int("ceil_mode", 0) != 0;
+            // ONNX's default is to leave the padding out of the average (PyTorch's is to count it).
+            bool countIncludePad = node.Int("count_include_pad", 0) != 0;
+            var pads = Pads(node, shape, kernel, strides, dilations, allowTensorFlowSame: false).Explicit!;
             if (Enumerable.Range(0, axes).Any(a => pads[a] != pads[a + axes]))
                 throw new InvalidDataException($"{node.Where} has pads [{string.Join(", ", pads)}]; Sinapse's pooling pads both ends of an axis alike.");
             int I(long v) => checked((int)v);
-            Module layer = axes == 2
-                ? max ? new MaxPool2d((I(kernel[0]), I(kernel[1])), (I(strides[0]), I(strides[1])), (I(pads[0]), I(pads[1])))
-                      : new AvgPool2d((I(kernel[0]), I(kernel[1])), (I(strides[0]), I(strides[1])), (I(pads[0]), I(pads[1])))
-                : max ? new MaxPool1d(I(kernel[0]), I(strides[0]), I(pads[0])) : new AvgPool1d(I(kernel[0]), I(strides[0]), I(pads[0]));
+            Module layer;
+            try
+            {
+                layer = axes == 2
+                    ? max ? new MaxPool2d((I(kernel[0]), I(kernel[1])), (I(strides[0]), I(strides[1])), (I(pads[0]), I(pads[1])), (I(dilations[0]), I(dilations[1])), ceilMode)
+                          : new AvgPool2d((I(kernel[0]), I(kernel[1])), (I(strides[0]), I(strides[1])), (I(pads[0]), I(pads[1])), ceilMode, countIncludePad)
+                    : max ? new MaxPool1d(I(kernel[0]), I(strides[0]), I(pads[0]), I(dilations[0]), ceilMode)
+                          : new AvgPool1d(I(kernel[0]), I(strides[0]), I(pads[0]), ceilMode, countIncludePad);
+            }
+            catch (ArgumentException e)
+            {
+                // Settings PyTorch's pooling refuses too, such as padding over half the kernel.
+                throw new InvalidDataException($"{node.Where}: {e.Message}");
+            }
             AddLayer(node, layer);
         }
 
@@ -452,22 +486,43 @@ public static class OnnxImport
                 throw new InvalidDataException($"{node.Where}: the weight {weight.ShapeText} and the input {shape}: the importer supports 2-D transposed convolutions.");
             if (node.Ints("output_shape") != null) throw new InvalidDataException($"{node.Where} has output_shape, which is not supported (give pads and output_padding).");
             if (node.Text("auto_pad", "NOTSET") is not ("NOTSET" or "")) throw new InvalidDataException($"{node.Where} has auto_pad = {node.Text("auto_pad", "")}, which is not supported for ConvTranspose.");
-            long[] Uniform(string name, int count, long fallback)
+            var kernel = weight.Dims[2..];
+            if (node.Ints("kernel_shape") is { } declared && !declared.SequenceEqual(kernel))
+                throw new InvalidDataException($"{node.Where} has kernel_shape [{string.Join(", ", declared)}] but its weight is {weight.ShapeText}.");
+            long[] PerAxis(string name, long fallback)
             {
-                var values = node.Ints(name) ?? Enumerable.Repeat(fallback, count).ToArray();
-                if (values.Length != count || values.Distinct().Count() != 1)
-                    throw new InvalidDataException($"{node.Where} has {name} [{string.Join(", ", values)}]; Sinapse's ConvTranspose2d takes one value for every axis (and side).");
+                var values = node.Ints(name) ?? [fallback, fallback];
+                if (values.Length != 2) throw new InvalidDataException($"{node.Where} has {name} [{string.Join(", ", values)}]; a 2-D transposed convolution needs one value per axis.");
                 return values;
             }
-            var kernel = weight.Dims[2..];
-            if (kernel[0] != kernel[1]) throw new InvalidDataException($"{node.Where} has a non-square kernel {weight.ShapeText}.");
-            int stride = (int)Uniform("strides", 2, 1)[0], pad = (int)Uniform("pads", 4, 0)[0], outputPadding = (int)Uniform("output_padding", 2, 0)[0], dilation = (int)Uniform("dilations", 2, 1)[0];
+            var (strides, dilations, outputPadding) = (PerAxis("strides", 1), PerAxis("dilations", 1), PerAxis("output_padding", 0));
+            var pads = node.Ints("pads") ?? new long[4];
+            if (pads.Length != 4) throw new InvalidDataException($"{node.Where} has pads [{string.Join(", ", pads)}]; a 2-D transposed convolution needs [top, left, bottom, right].");
+            // ONNX crops pads[begin] and pads[end] - output_padding at the ends; PyTorch crops p at the
+            // start and p - output_padding at the end, so p = pads[begin] and the output padding takes the difference.
+            for (int a = 0; a < 2; a++)
+            {
+                outputPadding[a] += pads[a] - pads[a + 2];
+                if (outputPadding[a] < 0)
+                    throw new InvalidDataException($"{node.Where} has pads [{string.Join(", ", pads)}] and output_padding [{string.Join(", ", node.Ints("output_padding") ?? [0, 0])}]: " +
+                        "it crops more at the end of an axis than at its start, which Sinapse's ConvTranspose2d (as PyTorch's) cannot.");
+            }
             long group = node.Int("group", 1);
             if (group < 1 || weight.Dims[0] % group != 0 || shape[1] != weight.Dims[0])
                 throw new InvalidDataException($"{node.Where}: the weight '{node.Node.Input[1]}' {weight.ShapeText} with group = {group} does not fit the input {shape} (it needs {weight.Dims[0]} input channels).");
             long outChannels = weight.Dims[1] * group;
             CheckBias(node, bias, outChannels, "B");
-            var layer = new ConvTranspose2d((int)weight.Dims[0], (int)outChannels, (int)kernel[0], stride, pad, outputPadding, dilation, (int)group, useBias: bias != null);
+            int I(long v) => checked((int)v);
+            ConvTranspose2d layer;
+            try
+            {
+                layer = new ConvTranspose2d(I(weight.Dims[0]), I(outChannels), (I(kernel[0]), I(kernel[1])), (I(strides[0]), I(strides[1])), (I(pads[0]), I(pads[1])),
+                    (I(outputPadding[0]), I(outputPadding[1])), (I(dilations[0]), I(dilations[1])), I(group), useBias: bias != null);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"{node.Where}: {e.Message}");
+            }
             weight.AsFloats().CopyTo(layer.Weight.Span);
             bias?.AsFloats().CopyTo(layer.Bias!.Span);
             AddLayer(node, layer);
@@ -574,7 +629,6 @@ public static class OnnxImport
             var a = Resolve(node.Node.Input[0]);
             var b = Resolve(node.Node.Input[1]);
             bool aConstant = constants.ContainsKey(a), bConstant = constants.ContainsKey(b);
-            if (aConstant && bConstant) throw new InvalidDataException($"{node.Where} combines two constants; the importer does not fold constants.");
             if (opset < 7 && node.Node.Attribute.Any(x => x.Name == "axis"))
                 throw new InvalidDataException($"{node.Where} broadcasts along an axis (opset {opset}), which is not supported.");
             // MatMul followed by the addition of a bias: one Linear with a bias.
@@ -596,7 +650,7 @@ public static class OnnxImport
             Shape result;
             try
             {
-                result = Graph.BroadcastShape(ShapeOf(a), ShapeOf(b), node.Node.OpType);
+                result = Shape.Broadcast(ShapeOf(a), ShapeOf(b), node.Node.OpType);
             }
             catch (ArgumentException e)
             {
@@ -610,7 +664,6 @@ public static class OnnxImport
             node.Allow("axis");
             if (node.Count == 0) throw new InvalidDataException($"{node.Where} has no inputs.");
             var inputs = node.Node.Input.Select(Resolve).ToList();
-            if (inputs.All(constants.ContainsKey)) throw new InvalidDataException($"{node.Where} joins only constants; the importer does not fold constants.");
             int axis = checked((int)node.Int("axis", 1));
             Shape result;
             try
@@ -703,6 +756,7 @@ public static class OnnxImport
             {
                 if (index >= node.Input.Count || node.Input[index].Length == 0) throw new InvalidDataException($"{where} has no {role} (input {index}).");
                 var name = importer.Resolve(node.Input[index]);
+                if (importer.batchSized.ContainsKey(name)) throw BatchDependent(this, role, node.Input[index]);
                 return importer.constants.TryGetValue(name, out var value) ? value
                     : throw new InvalidDataException($"{where}: its {role} '{node.Input[index]}' is computed in the graph; the importer needs it to be a constant (an initializer).");
             }

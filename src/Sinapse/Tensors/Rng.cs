@@ -78,6 +78,8 @@ public sealed class Rng
     {
         if (!(low <= high)) throw new ArgumentException($"Uniform range needs low <= high, got [{low}, {high}).");
         float width = high - low;
+        // An infinite width would turn the draw u = 0 into ∞·0 = NaN and every other draw into ∞.
+        if (!float.IsFinite(width)) throw new ArgumentException($"Uniform range [{low}, {high}) needs a width high - low that is a finite float, got {width}.");
         // low + width·u can round up to high (e.g. on [1, 2)); the range is half-open, as PyTorch's uniform_.
         float below = low < high ? MathF.BitDecrement(high) : low;
         for (int i = 0; i < destination.Length; i++) destination[i] = MathF.Min(low + width * NextFloat(), below);

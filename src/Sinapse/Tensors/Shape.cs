@@ -48,6 +48,23 @@ public readonly struct Shape : IEquatable<Shape>
     /// <summary>Everything after the batch dimension.</summary>
     public Shape Features => new(Dimensions[1..].ToArray());
 
+    /// <summary>
+    /// NumPy's and PyTorch's broadcast of two shapes: aligned at the last axis, each pair of sizes
+    /// equal or one of them 1 (a missing axis counts as 1); the result takes the larger of each pair.
+    /// </summary>
+    public static Shape Broadcast(Shape a, Shape b, string operation)
+    {
+        int rank = Math.Max(a.Rank, b.Rank);
+        var result = new int[rank];
+        for (int i = 1; i <= rank; i++)
+        {
+            int x = i <= a.Rank ? a[a.Rank - i] : 1, y = i <= b.Rank ? b[b.Rank - i] : 1;
+            if (x != y && x != 1 && y != 1) throw new ArgumentException($"{operation}: the shapes {a} and {b} cannot be broadcast together (axis {rank - i}: {x} vs {y}).");
+            result[rank - i] = x == 1 ? y : x;
+        }
+        return new Shape(result);
+    }
+
     public bool Equals(Shape other) => Dimensions.SequenceEqual(other.Dimensions);
     public override bool Equals(object? obj) => obj is Shape s && Equals(s);
     public override int GetHashCode()

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Sinapse.Autograd;
 
 namespace Sinapse.Tensors;
@@ -79,65 +77,6 @@ public sealed partial class Tensor
         Node = null;
     }
 
-    // ---- creation ----
-
-    /// <summary>An uninitialised tensor: from the pool inside a <see cref="TensorScope"/>, else a new array.</summary>
-    public static Tensor Empty(Shape shape)
-    {
-        var scope = TensorScope.Current;
-        if (scope == null) return new Tensor(shape, GC.AllocateUninitializedArray<float>(shape.Size));
-        var tensor = new Tensor(shape, TensorPool.Rent(shape.Size));
-        scope.Adopt(tensor);
-        return tensor;
-    }
-
-    public static Tensor Empty(params int[] shape) => Empty(new Shape(shape));
-
-    public static Tensor Zeros(params int[] shape) => Zeros(new Shape(shape));
-
-    public static Tensor Zeros(Shape shape) => Full(shape, 0f);
-
-    public static Tensor Ones(params int[] shape) => Full(new Shape(shape), 1f);
-
-    public static Tensor Full(Shape shape, float value)
-    {
-        var t = Empty(shape);
-        t.Span.Fill(value);
-        return t;
-    }
-
-    /// <summary>A tensor over a copy of <paramref name="values"/>, shaped as given (a vector when no shape is given).</summary>
-    public static Tensor FromArray(float[] values, params int[] shape)
-    {
-        var s = shape.Length == 0 ? new Shape(values.Length) : new Shape(shape);
-        if (s.Size != values.Length) throw new ArgumentException($"{values.Length} values cannot fill shape {s} ({s.Size} elements).");
-        return new Tensor(s, (float[])values.Clone());
-    }
-
-    public static Tensor FromArray(float[,] values)
-    {
-        var t = new Tensor(new Shape(values.GetLength(0), values.GetLength(1)), new float[values.Length]);
-        int i = 0;
-        foreach (var v in values) t.buffer![i++] = v;
-        return t;
-    }
-
-    public static Tensor Scalar(float value) => new(new Shape(), [value]);
-
-    public static Tensor Uniform(Shape shape, float low, float high, Rng? rng = null)
-    {
-        var t = Empty(shape);
-        (rng ?? Rng.Global).FillUniform(t.Span, low, high);
-        return t;
-    }
-
-    public static Tensor Normal(Shape shape, float mean, float standardDeviation, Rng? rng = null)
-    {
-        var t = Empty(shape);
-        (rng ?? Rng.Global).FillNormal(t.Span, mean, standardDeviation);
-        return t;
-    }
-
     public Tensor Clone()
     {
         var t = Empty(Shape);
@@ -161,6 +100,15 @@ public sealed partial class Tensor
     // ---- reading ----
 
     public float[] ToArray() => Span.ToArray();
+
+    /// <summary>The values of a matrix as a float[rows, columns] (the inverse of <see cref="FromArray(Array)"/> for rank 2).</summary>
+    public float[,] ToArray2D()
+    {
+        if (Rank != 2) throw new InvalidOperationException($"ToArray2D() needs a tensor of rank 2, this one has shape {Shape}.");
+        var result = new float[Shape[0], Shape[1]];
+        Span.CopyTo(Elements<float>(result));
+        return result;
+    }
 
     /// <summary>The single value of a one-element tensor (a loss, say).</summary>
     public float Item()
@@ -221,41 +169,4 @@ public sealed partial class Tensor
         GatherRows(rows, result);
         return result;
     }
-
-    public override string ToString()
-    {
-        var text = new StringBuilder($"Tensor {Shape}");
-        if (buffer == null && viewOf == null) return text.Append(" (released)").ToString();
-        if (RequiresGrad) text.Append(" requires_grad");
-        text.Append('\n');
-        AppendValues(text, Span, 0, 0);
-        return text.ToString();
-    }
-
-    private const int PreviewEdge = 3;
-
-    private void AppendValues(StringBuilder text, ReadOnlySpan<float> values, int axis, int start)
-    {
-        if (Rank == 0) { text.Append(Format(values[0])); return; }
-        int size = Shape[axis];
-        int stride = 1;
-        for (int a = axis + 1; a < Rank; a++) stride *= Shape[a];
-        text.Append('[');
-        for (int i = 0; i < size; i++)
-        {
-            if (size > 2 * PreviewEdge && i == PreviewEdge)
-            {
-                text.Append("...");
-                i = size - PreviewEdge - 1;
-                text.Append(axis == Rank - 1 ? ", " : ",\n" + new string(' ', axis + 1));
-                continue;
-            }
-            if (axis == Rank - 1) text.Append(Format(values[start + i]));
-            else AppendValues(text, values, axis + 1, start + i * stride);
-            if (i < size - 1) text.Append(axis == Rank - 1 ? ", " : ",\n" + new string(' ', axis + 1));
-        }
-        text.Append(']');
-    }
-
-    private static string Format(float v) => v.ToString("G5", CultureInfo.InvariantCulture);
 }

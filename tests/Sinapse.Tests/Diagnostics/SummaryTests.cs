@@ -27,6 +27,19 @@ public class SummaryTests
     }
 
     [Fact]
+    public void CeilModeDilatedAndAdaptivePoolingRows()
+    {
+        // SqueezeNet's stem, 224 → conv 3 stride 2 → 111 → MaxPool2d(3, 2, ceil_mode) → 55, then a dilated max pooling and AdaptiveAvgPool2d(5).
+        var model = new Sequential(new Conv2d(3, 8, 3, stride: 2), new MaxPool2d(3, 2, ceilMode: true), new MaxPool2d(2, 1, dilation: 2), new AdaptiveAvgPool2d(5));
+        var summary = ModelSummary.Of(model, new Shape(1, 3, 224, 224));
+        Assert.Equal([new Shape(1, 8, 111, 111), new Shape(1, 8, 55, 55), new Shape(1, 8, 53, 53), new Shape(1, 8, 5, 5)], summary.Layers.Select(l => l.OutputShape));
+        // conv: 3, jump 2; pool 3: 3 + 2·2 = 7, jump 4; dilated pool (span 3): 7 + 2·4 = 15; adaptive pooling has no fixed window.
+        Assert.Equal([3, 7, 15, 15], summary.Layers.Select(l => l.ReceptiveField));
+        Assert.Contains("MaxPool2d(3, stride 2, ceil mode)", summary.ToString());
+        Assert.Contains("AdaptiveAvgPool2d(5)", summary.ToString());
+    }
+
+    [Fact]
     public void TheCourseCnnHasTheExpectedShapesAndCounts()
     {
         var summary = ModelSummary.Of(Cnn.Course(1, 28, 28, 10), new Shape(1, 1, 28, 28));

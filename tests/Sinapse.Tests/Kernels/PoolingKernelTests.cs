@@ -24,6 +24,19 @@ public class PoolingKernelTests
     public void OutputSizeWithDilationUsesTheDilatedSpan() =>
         Assert.Equal(3, PoolWindow.OutputSize(7, 3, 1, 0, dilation: 2));    // span 5
 
+    // (size, kernel, stride, padding, dilation) → PyTorch's ceil_mode output size.
+    [Theory]
+    [InlineData(7, 2, 2, 0, 1, 4)]      // floor gives 3: the last column gets a window of its own
+    [InlineData(6, 2, 2, 0, 1, 3)]      // divides evenly: as floor
+    [InlineData(55, 3, 2, 0, 1, 27)]    // SqueezeNet 1.1's first pooling: 111 → 55 → 27 (floor: 27 too)
+    [InlineData(54, 3, 2, 0, 1, 27)]    // floor: 26
+    [InlineData(5, 2, 2, 1, 1, 3)]      // ceil((5 + 2 − 2) / 2) + 1 = 4, but window 3 would start at 5 = in the right padding: dropped
+    [InlineData(4, 3, 3, 1, 1, 2)]      // ceil(3 / 3) + 1 = 2; window 1 starts at 2, inside
+    [InlineData(10, 3, 4, 0, 2, 3)]     // span 5: ceil(5 / 4) + 1 = 3, the last starting at 8 < 10
+    [InlineData(2, 3, 1, 0, 1, 0)]      // the window still does not fit
+    public void CeilModeOutputSizeRoundsUpUnlessTheLastWindowStartsInThePadding(int size, int kernel, int stride, int padding, int dilation, int expected) =>
+        Assert.Equal(expected, PoolWindow.OutputSize(size, kernel, stride, padding, dilation, ceilMode: true));
+
     public static TheoryData<int, int, int, int, int, int, int, int> Geometries => new()
     {
         // height, width, kernel h/w, stride h/w, padding h/w
@@ -74,9 +87,59 @@ public class PoolingKernelTests
 
     [Theory]
     [MemberData(nameof(Geometries))]
-    public void AveragePoolingDividesByTheWholeKernelIncludingPadding(int height, int width, int kh, int kw, int sh, int sw, int ph, int pw)
+    public void AveragePoolingDividesByTheWholeKernelIncludingPadding(int height, int width, int kh, int kw, int sh, int sw, int ph, int pw) =>
+        AveragePoolingMatchesADirectReading(new PoolWindow(height, width, kh, kw, sh, sw, ph, pw));
+
+    /// <summary>Ceil mode, dilation (max only) and count_include_pad = false, each where it changes the result.</summary>
+    public static TheoryData<PoolWindow> OptionGeometries => new()
     {
-        var w = new PoolWindow(height, width, kh, kw, sh, sw, ph, pw);
+        new PoolWindow(7, 9, 2, 2, 2, 2, 0, 0, CeilMode: true),                    // 2×2 stride 2 on odd sizes: partial last windows, not the fast path
+        new PoolWindow(8, 8, 2, 2, 2, 2, 0, 0, CeilMode: true),                    // even sizes: the fast path
+        new PoolWindow(13, 11, 3, 3, 2, 2, 0, 0, CeilMode: true),                  // SqueezeNet's MaxPool2d(3, 2, ceil_mode=True)
+        new PoolWindow(6, 7, 3, 2, 2, 3, 1, 1, CeilMode: true),
+        new PoolWindow(5, 5, 2, 2, 2, 2, 1, 1, CeilMode: true),                    // a window that would start in the padding is dropped
+        new PoolWindow(9, 10, 3, 2, 1, 2, 1, 0, DilationHeight: 2, DilationWidth: 3),
+        new PoolWindow(8, 8, 3, 3, 2, 2, 1, 1, DilationHeight: 2, DilationWidth: 2, CeilMode: true),
+        new PoolWindow(1, 12, 1, 3, 1, 2, 0, 1, DilationWidth: 3, CeilMode: true), // 1-D
+    };
+
+    [Theory]
+    [MemberData(nameof(OptionGeometries))]
+    public void MaxPoolingOptionsMatchADirectReading(PoolWindow w)
+    {
+        const int planes = 2;
+        var x = Values(planes * w.InputPlane, 6, ties: true);
+        var y = new float[planes * w.OutputPlane];
+        var argmax = new float[y.Length];
+        Pooling.MaxPool2d(x, y, argmax, planes, w);
+        var (expected, expectedIndex) = ReferenceMax(x, planes, w);
+        Assert.Equal(expected, y);
+        Assert.Equal(expectedIndex, argmax);
+        var dy = Values(y.Length, 7, ties: false);
+        var dx = Enumerable.Repeat(float.NaN, x.Length).ToArray();
+        Pooling.MaxPool2dBackward(dy, argmax, 0f, dx, planes, w);
+        var expectedDx = new float[x.Length];
+        for (int p = 0; p < planes; p++)
+            for (int o = 0; o < w.OutputPlane; o++)
+                expectedDx[p * w.InputPlane + (int)expectedIndex[p * w.OutputPlane + o]] += dy[p * w.OutputPlane + o];
+        Assert.Equal(expectedDx, dx);
+    }
+
+    [Theory]
+    [MemberData(nameof(OptionGeometries))]
+    public void AveragePoolingOptionsMatchADirectReading(PoolWindow w)
+    {
+        if (w.DilationHeight != 1 || w.DilationWidth != 1)
+        {
+            Assert.Contains("no dilation", Assert.Throws<ArgumentException>(() => Pooling.AvgPool2d(new float[w.InputPlane], new float[w.OutputPlane], 1, w)).Message);
+            return;
+        }
+        AveragePoolingMatchesADirectReading(w);
+        AveragePoolingMatchesADirectReading(w with { CountIncludePad = false });
+    }
+
+    static void AveragePoolingMatchesADirectReading(PoolWindow w)
+    {
         const int planes = 2;
         var x = Values(planes * w.InputPlane, 3, ties: false);
         var y = new float[planes * w.OutputPlane];
@@ -90,8 +153,10 @@ public class PoolingKernelTests
                 {
                     int o = p * w.OutputPlane + oh * w.OutputWidth + ow;
                     double sum = 0;
-                    foreach (int i in WindowIndices(w, oh, ow)) { sum += x[p * w.InputPlane + i]; expectedDx[p * w.InputPlane + i] += dy[o] / (kh * kw); }
-                    expected[o] = (float)(sum / (kh * kw));
+                    var window = WindowIndices(w, oh, ow).ToArray();
+                    int divisor = AverageDivisor(w, oh, ow, window.Length);
+                    foreach (int i in window) { sum += x[p * w.InputPlane + i]; expectedDx[p * w.InputPlane + i] += dy[o] / divisor; }
+                    expected[o] = window.Length == 0 ? 0f : (float)(sum / divisor);
                 }
         for (int i = 0; i < y.Length; i++) Assert.Equal(expected[i], y[i], 5e-6f);
 
@@ -171,6 +236,47 @@ public class PoolingKernelTests
         Assert.Equal([2, 2, 2, 2, -4, -4, -4, -4], dx);
     }
 
+    [Theory]
+    [InlineData(6, 6, 3, 3)]     // windows of 2 rows and columns, no overlap
+    [InlineData(7, 5, 3, 2)]     // overlapping windows: 7 → 3 rows takes [0, 3), [2, 5), [4, 7)
+    [InlineData(5, 4, 5, 4)]     // one element per window
+    [InlineData(3, 2, 7, 5)]     // more outputs than inputs: windows repeat rows
+    [InlineData(9, 9, 1, 1)]
+    public void AdaptiveAveragePoolingAveragesPyTorchsWindows(int height, int width, int outputHeight, int outputWidth)
+    {
+        var w = new AdaptivePoolWindow(height, width, outputHeight, outputWidth);
+        const int planes = 3;
+        var x = Values(planes * w.InputPlane, 8, ties: false);
+        var dy = Values(planes * w.OutputPlane, 9, ties: false);
+        var expected = new float[dy.Length];
+        var expectedDx = new float[x.Length];
+        for (int p = 0; p < planes; p++)
+            for (int oh = 0; oh < outputHeight; oh++)
+                for (int ow = 0; ow < outputWidth; ow++)
+                {
+                    // floor(i·in/out) to ceil((i+1)·in/out), in floating point as PyTorch documents it.
+                    int h0 = (int)Math.Floor((double)oh * height / outputHeight), h1 = (int)Math.Ceiling((double)(oh + 1) * height / outputHeight);
+                    int w0 = (int)Math.Floor((double)ow * width / outputWidth), w1 = (int)Math.Ceiling((double)(ow + 1) * width / outputWidth);
+                    int o = p * w.OutputPlane + oh * outputWidth + ow, count = (h1 - h0) * (w1 - w0);
+                    double sum = 0;
+                    for (int ih = h0; ih < h1; ih++)
+                        for (int iw = w0; iw < w1; iw++)
+                        {
+                            sum += x[p * w.InputPlane + ih * width + iw];
+                            expectedDx[p * w.InputPlane + ih * width + iw] += dy[o] / count;
+                        }
+                    expected[o] = (float)(sum / count);
+                }
+        var y = new float[dy.Length];
+        Pooling.AdaptiveAvgPool2d(x, y, planes, w);
+        for (int i = 0; i < y.Length; i++) Assert.Equal(expected[i], y[i], 5e-6f);
+        var dx = Enumerable.Repeat(float.NaN, x.Length).ToArray();
+        Pooling.AdaptiveAvgPool2dBackward(dy, 0f, dx, planes, w);
+        for (int i = 0; i < x.Length; i++) Assert.Equal(expectedDx[i], dx[i], 5e-6f);
+        Pooling.AdaptiveAvgPool2dBackward(dy, 1f, dx, planes, w);
+        for (int i = 0; i < x.Length; i++) Assert.Equal(2 * expectedDx[i], dx[i], 1e-5f);
+    }
+
     [Fact]
     public void BuffersTooSmallOrBadGeometryAreRejected()
     {
@@ -181,18 +287,35 @@ public class PoolingKernelTests
         Assert.Throws<ArgumentException>(() => Pooling.AvgPool2d(new float[16], new float[16], 1, w with { StrideHeight = 0 }));
         Assert.Throws<ArgumentException>(() => Pooling.AvgPool2d(new float[16], new float[16], 1, w with { PaddingWidth = 2 }));
         Assert.Throws<ArgumentException>(() => Pooling.GlobalAvgPool(new float[16], new float[3], 4, 4));
+        Assert.Throws<ArgumentException>(() => Pooling.MaxPool2d(new float[16], new float[4], [], 1, w with { DilationWidth = 0 }));
+        Assert.Throws<ArgumentException>(() => Pooling.AdaptiveAvgPool2d(new float[16], new float[3], 1, new AdaptivePoolWindow(4, 4, 2, 2)));
+        Assert.Throws<ArgumentException>(() => Pooling.AdaptiveAvgPool2d(new float[16], new float[4], 1, new AdaptivePoolWindow(4, 4, 0, 2)));
     }
 
     // ---- a direct reading of PyTorch's definition ----
 
+    /// <summary>The input elements under window (oh, ow): its taps, dilation apart, that fall inside the input.</summary>
     static IEnumerable<int> WindowIndices(PoolWindow w, int oh, int ow)
     {
         for (int i = 0; i < w.KernelHeight; i++)
             for (int j = 0; j < w.KernelWidth; j++)
             {
-                int ih = oh * w.StrideHeight - w.PaddingHeight + i, iw = ow * w.StrideWidth - w.PaddingWidth + j;
+                int ih = oh * w.StrideHeight - w.PaddingHeight + i * w.DilationHeight, iw = ow * w.StrideWidth - w.PaddingWidth + j * w.DilationWidth;
                 if (ih >= 0 && ih < w.Height && iw >= 0 && iw < w.Width) yield return ih * w.Width + iw;
             }
+    }
+
+    /// <summary>
+    /// What PyTorch divides a window's sum by: with count_include_pad the window's extent cut at
+    /// the end of the padded input (ceil mode's last window may reach past it), else the number
+    /// of input elements it covers.
+    /// </summary>
+    static int AverageDivisor(PoolWindow w, int oh, int ow, int covered)
+    {
+        if (!w.CountIncludePad) return covered;
+        int top = oh * w.StrideHeight - w.PaddingHeight, left = ow * w.StrideWidth - w.PaddingWidth;
+        int bottom = Math.Min(top + w.KernelHeight, w.Height + w.PaddingHeight), right = Math.Min(left + w.KernelWidth, w.Width + w.PaddingWidth);
+        return (bottom - top) * (right - left);
     }
 
     static (float[] Values, float[] Indices) ReferenceMax(float[] x, int planes, PoolWindow w)

@@ -23,7 +23,12 @@ public class PoolingTests
         var x1 = Expect.Random(2, 3, 10);
         Module[] layers2d = [new MaxPool2d(2), new MaxPool2d(3, 2, 1), new AvgPool2d(2, 1), new AvgPool2d((3, 2), (2, 1), (1, 0)), new MaxPool2d((1, 4), (1, 2)), new GlobalAvgPool2d()];
         foreach (var layer in layers2d) Assert.Equal(layer.OutputShape(x2.Shape), layer.Forward(x2).Shape);
-        Module[] layers1d = [new MaxPool1d(2), new MaxPool1d(3, 1, 1), new AvgPool1d(4, 3, 2), new AvgPool1d(3)];
+        Module[] options2d = [new MaxPool2d(2, ceilMode: true), new MaxPool2d(3, 2, 1, dilation: 2, ceilMode: true), new AvgPool2d((3, 2), (2, 2), (1, 1), ceilMode: true, countIncludePad: false),
+            new AdaptiveAvgPool2d((3, 4)), new AdaptiveAvgPool2d(1)];
+        foreach (var layer in options2d) Assert.Equal(layer.OutputShape(x2.Shape), layer.Forward(x2).Shape);
+        Assert.Equal(new Shape(2, 3, 4, 5), new MaxPool2d(2, ceilMode: true).OutputShape(x2.Shape));
+        Module[] layers1d = [new MaxPool1d(2), new MaxPool1d(3, 1, 1), new AvgPool1d(4, 3, 2), new AvgPool1d(3), new MaxPool1d(3, 2, 1, dilation: 2, ceilMode: true),
+            new AvgPool1d(3, 2, 1, ceilMode: true, countIncludePad: false)];
         foreach (var layer in layers1d) Assert.Equal(layer.OutputShape(x1.Shape), layer.Forward(x1).Shape);
     }
 
@@ -42,7 +47,7 @@ public class PoolingTests
     [Fact]
     public void PoolingLayersHaveNoParameters()
     {
-        Module[] layers = [new MaxPool2d(2), new AvgPool2d(2), new MaxPool1d(2), new AvgPool1d(2), new GlobalAvgPool2d()];
+        Module[] layers = [new MaxPool2d(2), new AvgPool2d(2), new MaxPool1d(2), new AvgPool1d(2), new GlobalAvgPool2d(), new AdaptiveAvgPool2d(3)];
         foreach (var layer in layers) Assert.Equal(0, layer.ParameterCount());
     }
 
@@ -56,6 +61,11 @@ public class PoolingTests
         Assert.Equal("MaxPool1d(4, stride 2, padding 1)", new MaxPool1d(4, 2, 1).Describe());
         Assert.Equal("AvgPool1d(3, stride 3)", new AvgPool1d(3).Describe());
         Assert.Equal("GlobalAvgPool2d", new GlobalAvgPool2d().Describe());
+        Assert.Equal("MaxPool2d(3, stride 2, ceil mode)", new MaxPool2d(3, 2, ceilMode: true).Describe());
+        Assert.Equal("MaxPool1d(3, stride 1, padding 1, dilation 2)", new MaxPool1d(3, 1, 1, dilation: 2).Describe());
+        Assert.Equal("AvgPool2d(3, stride 2, padding 1, ceil mode, padding not counted)", new AvgPool2d(3, 2, 1, ceilMode: true, countIncludePad: false).Describe());
+        Assert.Equal("AdaptiveAvgPool2d(7)", new AdaptiveAvgPool2d(7).Describe());
+        Assert.Equal("AdaptiveAvgPool2d(2x3)", new AdaptiveAvgPool2d((2, 3)).Describe());
     }
 
     [Fact]
@@ -66,6 +76,8 @@ public class PoolingTests
         Assert.Equal<(int, int, int)?>((4, 2, 1), new MaxPool1d(4, 2).Window);
         Assert.Equal<(int, int, int)?>((5, 5, 1), new AvgPool1d(5).Window);
         Assert.Null(new GlobalAvgPool2d().Window);
+        Assert.Null(new AdaptiveAvgPool2d(2).Window);
+        Assert.Equal<(int, int, int)?>((3, 2, 2), new MaxPool2d(3, 2, dilation: 2).Window);
     }
 
     [Fact]
@@ -76,6 +88,8 @@ public class PoolingTests
         Assert.Contains("at most half", Assert.Throws<ArgumentException>(() => new AvgPool2d(2, 1, 2)).Message);
         Assert.Throws<ArgumentException>(() => new MaxPool1d(3, 1, 2));
         Assert.Throws<ArgumentException>(() => new MaxPool2d((2, 2), (1, 1), (0, -1)));
+        Assert.Contains("dilation", Assert.Throws<ArgumentException>(() => new MaxPool1d(2, dilation: 0)).Message);
+        Assert.Contains("output size", Assert.Throws<ArgumentException>(() => new AdaptiveAvgPool2d((2, 0))).Message);
     }
 
     [Fact]

@@ -56,8 +56,39 @@ public class PoolingTests
         Assert.Equal(new Shape(2, 3, 1, 1), y.Shape);
         for (int p = 0; p < 6; p++) Assert.Equal(x.ToArray().Skip(p * 35).Take(35).Average(), y.Span[p], 1e-5f);
         Assert.Equal(y.ToArray(), F.AdaptiveAvgPool2d(x, 1).ToArray());
-        var error = Assert.Throws<NotSupportedException>(() => F.AdaptiveAvgPool2d(x, 2));
-        Assert.Contains("only output size 1", error.Message);
+    }
+
+    [Fact]
+    public void AdaptiveAveragePoolingWhoseWindowsDivideEvenlyIsAveragePooling()
+    {
+        var x = Expect.Random(2, 3, 6, 8);
+        Expect.Close(F.AvgPool2d(x, (3, 2)).ToArray(), F.AdaptiveAvgPool2d(x, (2, 4)).Span, 1e-6, "6x8 → 2x4");
+        Assert.Equal(new Shape(2, 3, 5, 5), F.AdaptiveAvgPool2d(x, 5).Shape);
+        var error = Assert.Throws<ArgumentException>(() => F.AdaptiveAvgPool2d(x, (0, 2)));
+        Assert.Contains("AdaptiveAvgPool2d", error.Message);
+        Assert.Contains("at least 1x1", error.Message);
+        Assert.Contains("[N, C, H, W]", Assert.Throws<ArgumentException>(() => F.AdaptiveAvgPool2d(Tensor.Zeros(3, 8, 8), 2)).Message);
+    }
+
+    [Fact]
+    public void CeilModeAddsThePartialLastWindow()
+    {
+        // 1-D, 5 values, window 2 stride 2: floor mode drops the 5th value, ceil mode pools it alone.
+        var x = Tensor.FromArray([1f, 2, 3, 4, 5], [1, 1, 5]);
+        Assert.Equal([1.5f, 3.5f], F.AvgPool1d(x, 2).ToArray());
+        Assert.Equal([1.5f, 3.5f, 5f], F.AvgPool1d(x, 2, ceilMode: true).ToArray());
+        Assert.Equal([2f, 4f, 5f], F.MaxPool1d(x, 2, ceilMode: true).ToArray());
+        // With padding 1 and count_include_pad, the first window [pad, 1] averages over 2; without, over 1.
+        Assert.Equal([0.5f, 2.5f, 4.5f], F.AvgPool1d(x, 2, 2, 1).ToArray());
+        Assert.Equal([1f, 2.5f, 4.5f], F.AvgPool1d(x, 2, 2, 1, countIncludePad: false).ToArray());
+    }
+
+    [Fact]
+    public void DilatedMaxPoolingSkipsBetweenTaps()
+    {
+        var x = Tensor.FromArray([5f, 9, 1, 2, 7, 0], [1, 1, 6]);
+        // Taps 0, 2, 4 and 1, 3, 5: max(5, 1, 7), max(9, 2, 0).
+        Assert.Equal([7f, 9f], F.MaxPool1d(x, 3, stride: 1, dilation: 2).ToArray());
     }
 
     // ---- gradients against finite differences (distinct values 0.1 apart, so no window holds a
@@ -96,6 +127,54 @@ public class PoolingTests
         Expect.GradientsMatch(x => F.MaxPool1d(x[0], kernel, stride, padding), Distinct([2, 3, length], 9));
         Expect.GradientsMatch(x => F.AvgPool1d(x[0], kernel, stride, padding), Expect.Random(2, 3, length));
     }
+
+    public static TheoryData<string> OptionCases => ["ceil", "ceil padded", "dilated", "dilated ceil", "no count_include_pad", "ceil no count_include_pad"];
+
+    /// <summary>Each pooling option, 2-D with separate height and width settings and 1-D, through finite differences.</summary>
+    [Theory]
+    [MemberData(nameof(OptionCases))]
+    public void OptionGradients(string option)
+    {
+        var x2 = Distinct([2, 2, 7, 8], 13);
+        var x1 = Distinct([2, 3, 9], 17);
+        switch (option)
+        {
+            case "ceil":
+                Expect.GradientsMatch(x => F.MaxPool2d(x[0], (3, 2), (2, 2), ceilMode: true), x2);
+                Expect.GradientsMatch(x => F.AvgPool2d(x[0], (3, 2), (2, 2), ceilMode: true), x2);
+                Expect.GradientsMatch(x => F.MaxPool1d(x[0], 2, ceilMode: true), x1);
+                Expect.GradientsMatch(x => F.AvgPool1d(x[0], 2, ceilMode: true), x1);
+                break;
+            case "ceil padded":
+                Expect.GradientsMatch(x => F.MaxPool2d(x[0], (3, 3), (2, 3), (1, 1), ceilMode: true), x2);
+                Expect.GradientsMatch(x => F.AvgPool2d(x[0], (3, 3), (2, 3), (1, 1), ceilMode: true), x2);
+                Expect.GradientsMatch(x => F.AvgPool1d(x[0], 4, 3, 2, ceilMode: true), x1);
+                break;
+            case "dilated":
+                Expect.GradientsMatch(x => F.MaxPool2d(x[0], (2, 3), (1, 2), (1, 1), (3, 2)), x2);
+                Expect.GradientsMatch(x => F.MaxPool1d(x[0], 3, 1, 1, dilation: 3), x1);
+                break;
+            case "dilated ceil":
+                Expect.GradientsMatch(x => F.MaxPool2d(x[0], 3, 2, 1, dilation: 2, ceilMode: true), x2);
+                Expect.GradientsMatch(x => F.MaxPool1d(x[0], 2, 3, 0, dilation: 2, ceilMode: true), x1);
+                break;
+            case "no count_include_pad":
+                Expect.GradientsMatch(x => F.AvgPool2d(x[0], (3, 2), (2, 1), (1, 1), countIncludePad: false), x2);
+                Expect.GradientsMatch(x => F.AvgPool1d(x[0], 3, 2, 1, countIncludePad: false), x1);
+                break;
+            case "ceil no count_include_pad":
+                Expect.GradientsMatch(x => F.AvgPool2d(x[0], 3, 2, 1, ceilMode: true, countIncludePad: false), x2);
+                Expect.GradientsMatch(x => F.AvgPool1d(x[0], 2, 2, 1, ceilMode: true, countIncludePad: false), x1);
+                break;
+        }
+    }
+
+    [Theory]
+    [InlineData(7, 5, 3, 2)]
+    [InlineData(4, 6, 4, 4)]
+    [InlineData(3, 2, 5, 3)]
+    public void AdaptiveAveragePoolingGradient(int height, int width, int outputHeight, int outputWidth) =>
+        Expect.GradientsMatch(x => F.AdaptiveAvgPool2d(x[0], (outputHeight, outputWidth)), Expect.Random(2, 2, height, width));
 
     [Fact]
     public void GlobalAveragePoolingGradient()
@@ -155,6 +234,15 @@ public class PoolingTests
         Assert.Throws<ArgumentException>(() => F.AvgPool2d(Tensor.Zeros(1, 1, 8, 8), (3, 3), (1, 1), (1, 2)));
         Assert.Throws<ArgumentException>(() => F.MaxPool1d(Tensor.Zeros(1, 1, 8), 1, 1, 1));
         Assert.Throws<ArgumentException>(() => F.MaxPool2d(Tensor.Zeros(1, 1, 8, 8), 2, 1, padding: -1));
+    }
+
+    [Fact]
+    public void DilationBelowOneAndWindowsSpanningPastTheInputAreClearErrors()
+    {
+        Assert.Contains("dilation", Assert.Throws<ArgumentException>(() => F.MaxPool2d(Tensor.Zeros(1, 1, 8, 8), 2, dilation: 0)).Message);
+        var error = Assert.Throws<ArgumentException>(() => F.MaxPool1d(Tensor.Zeros(1, 1, 6), 3, dilation: 3));
+        Assert.Contains("span 7", error.Message);
+        Assert.Contains("at least 7", error.Message);
     }
 
     [Fact]

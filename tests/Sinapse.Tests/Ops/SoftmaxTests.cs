@@ -71,9 +71,50 @@ public class SoftmaxTests
     }
 
     [Fact]
-    public void EmptyLastAxisIsRejected()
+    public void AnEmptyAxisGivesAnEmptyResultAsInPyTorch()
     {
-        var error = Assert.Throws<ArgumentException>(() => F.Softmax(Tensor.Zeros(2, 0)));
-        Assert.Contains("[2, 0]", error.Message);
+        // torch.softmax(torch.zeros(2, 0), -1) and torch.softmax(torch.zeros(0, 3), 0) are empty tensors of the input's shape.
+        Assert.Equal(new Shape(2, 0), F.Softmax(Tensor.Zeros(2, 0)).Shape);
+        Assert.Equal(new Shape(0, 3), F.LogSoftmax(Tensor.Zeros(0, 3), 0).Shape);
+        var error = Assert.Throws<ArgumentException>(() => F.Softmax(Tensor.Scalar(1f)));
+        Assert.Contains("scalar", error.Message);
+    }
+
+    [Fact]
+    public void EveryAxisMatchesFiniteDifferences()
+    {
+        foreach (var dim in new[] { 0, 1, -1, -3 })
+        {
+            Expect.GradientsMatch(x => F.Softmax(x[0], dim), Expect.Random(2, 3, 4));
+            Expect.GradientsMatch(x => F.LogSoftmax(x[0], dim), Expect.Random(2, 3, 4));
+            // beta = 1: the input's gradient already holds a value.
+            Expect.GradientsMatch(x => F.Add(F.Softmax(x[0], dim), F.LogSoftmax(x[0], dim)), Expect.Random(2, 3, 4));
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(-2)]
+    public void EveryAxisOfA4DTensorMatchesFiniteDifferences(int dim)
+    {
+        Expect.GradientsMatch(x => F.Softmax(x[0], dim), Expect.Random(2, 3, 2, 3));
+        Expect.GradientsMatch(x => F.LogSoftmax(x[0], dim), Expect.Random(2, 3, 2, 3));
+        // The axis of size 1: softmax is 1 there whatever x is, so its gradient is 0.
+        int[] single = [2, 3, 2, 3];
+        single[dim < 0 ? dim + 4 : dim] = 1;
+        Expect.GradientsMatch(x => F.Softmax(x[0], dim), Expect.Random(single, 86));
+        Expect.GradientsMatch(x => F.LogSoftmax(x[0], dim), Expect.Random(single, 87));
+    }
+
+    [Fact]
+    public void AnAxisOutOfRangeIsNamed()
+    {
+        var error = Assert.Throws<ArgumentException>(() => F.Softmax(Tensor.Zeros(2, 3, 4), 3));
+        Assert.Contains("axis 3", error.Message);
+        Assert.Contains("[2, 3, 4]", error.Message);
+        Assert.Throws<ArgumentException>(() => F.LogSoftmax(Tensor.Zeros(2, 3, 4), -4));
     }
 }

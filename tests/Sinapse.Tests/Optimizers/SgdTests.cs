@@ -116,21 +116,75 @@ public class SgdTests
         Assert.Equal(Run(3, resume: false), Run(3, resume: true));
     }
 
+    /// <summary>Momentum and Nesterov under a learning rate that changes mid-run, and dampening (0.3, 0.5 and 1: the gradient enters only at the first step).</summary>
     [Fact]
-    public void MomentumAndNesterovUnderAChangingLearningRateMatchPyTorch() =>
-        FollowsPyTorch("sgd", (p, c) => new Sgd([p], c.Parameter("lr", float.NaN), momentum: c.Parameter("momentum", 0f),
-            nesterov: c.Flag("nesterov"), weightDecay: c.Parameter("weight_decay", 0f)), "optimizer_trajectories.json");
+    public void MomentumNesterovAndDampeningUnderAChangingLearningRateMatchPyTorch()
+    {
+        int damped = 0;
+        FollowsPyTorch("sgd", (p, c) =>
+        {
+            if (c.Parameter("dampening", 0f) != 0f) damped++;
+            return new Sgd([p], c.Parameter("lr", float.NaN), momentum: c.Parameter("momentum", 0f), nesterov: c.Flag("nesterov"),
+                weightDecay: c.Parameter("weight_decay", 0f), dampening: c.Parameter("dampening", 0f));
+        }, "optimizer_trajectories.json");
+        Assert.Equal(3, damped);
+    }
+
+    [Fact]
+    public void DampeningTakesTheWholeFirstGradientAndAShareOfTheLaterOnes()
+    {
+        // b₁ = g, b₂ = μb₁ + (1 − d)g = (0.5 + 0.75)·g, b₃ = μb₂ + (1 − d)g: w moves by α·b each step.
+        var w = Tensor.FromArray([0f]);
+        w.RequiresGrad = true;
+        var sgd = new Sgd([w], 0.1f, momentum: 0.5f, dampening: 0.25f);
+        float[] buffers = [2f, 0.5f * 2f + 0.75f * 2f, 0.5f * (0.5f * 2f + 0.75f * 2f) + 0.75f * 2f];
+        float expected = 0f;
+        for (int step = 0; step < 3; step++)
+        {
+            w.Grad = Tensor.FromArray([2f]);
+            sgd.Step();
+            expected -= 0.1f * buffers[step];
+            Assert.Equal(buffers[step], sgd.StateDict().Parameters[0]["momentum_buffer"][0], 6);
+            Assert.Equal(expected, w[0], 6);
+        }
+    }
+
+    [Fact]
+    public void DampenedMomentumResumesExactly()
+    {
+        // The resumed optimizer finds its buffer and damps the next gradient: it does not take it whole as a first step.
+        float[] Run(bool resume)
+        {
+            var w = Tensor.FromArray([1f, 2f, 3f]);
+            w.RequiresGrad = true;
+            var sgd = new Sgd([w], 0.1f, momentum: 0.9f, dampening: 0.4f);
+            for (int s = 0; s < 6; s++)
+            {
+                if (resume && s == 2)
+                {
+                    var saved = sgd.StateDict();
+                    sgd = new Sgd([w], 0.1f, momentum: 0.9f, dampening: 0.4f);
+                    sgd.LoadStateDict(saved);
+                }
+                w.Grad = Tensor.FromArray([s * 0.1f, -1f, 0.5f]);
+                sgd.Step();
+            }
+            return w.ToArray();
+        }
+        Assert.Equal(Run(resume: false), Run(resume: true));
+    }
 
     /// <summary>Both forms on the same gradients (optimizers.json's), at the learning rate of each step.</summary>
-    private static (float[] PyTorch, float[] Course, Sgd PyTorchSgd, Sgd CourseSgd) RunBothForms(bool nesterov, Func<int, float> rate, int steps, float weightDecay = 0f)
+    private static (float[] PyTorch, float[] Course, Sgd PyTorchSgd, Sgd CourseSgd) RunBothForms(bool nesterov, Func<int, float> rate, int steps, float weightDecay = 0f,
+        float dampening = 0f)
     {
         var root = Fixture.Load("optimizers.json");
         var gradients = root.GetProperty("gradients").EnumerateArray().Select(g => g.EnumerateArray().Select(v => (float)v.GetDouble()).ToArray()).ToArray();
         var a = Tensor.FromArray(root.Floats("initial"));
         var b = Tensor.FromArray(root.Floats("initial"));
         a.RequiresGrad = b.RequiresGrad = true;
-        var pyTorch = new Sgd([a], rate(0), 0.9f, nesterov, weightDecay);
-        var course = new Sgd([b], rate(0), 0.9f, nesterov, weightDecay, MomentumForm.Course);
+        var pyTorch = new Sgd([a], rate(0), 0.9f, nesterov, weightDecay, dampening: dampening);
+        var course = new Sgd([b], rate(0), 0.9f, nesterov, weightDecay, MomentumForm.Course, dampening: dampening);
         for (int step = 0; step < steps; step++)
         {
             pyTorch.LearningRate = course.LearningRate = rate(step);
@@ -143,12 +197,13 @@ public class SgdTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void TheCoursesVelocityFormGivesPyTorchsIteratesForAConstantRate(bool nesterov)
+    [InlineData(false, 0f)]
+    [InlineData(true, 0f)]
+    [InlineData(false, 0.3f)]
+    public void TheCoursesVelocityFormGivesPyTorchsIteratesForAConstantRate(bool nesterov, float dampening)
     {
-        // v = −α·b: the course's v ← μv − αg; w ← w + v is PyTorch's b ← μb + g; w ← w − αb.
-        var (pyTorch, course, pyTorchSgd, courseSgd) = RunBothForms(nesterov, _ => 0.1f, 8, weightDecay: 0.05f);
+        // v = −α·b: the course's v ← μv − α(1 − d)g; w ← w + v is PyTorch's b ← μb + (1 − d)g; w ← w − αb.
+        var (pyTorch, course, pyTorchSgd, courseSgd) = RunBothForms(nesterov, _ => 0.1f, 8, weightDecay: 0.05f, dampening);
         Expect.Close(pyTorch, course, 1e-5, "course vs PyTorch form");
         var buffer = pyTorchSgd.StateDict().Parameters[0]["momentum_buffer"];
         var velocity = courseSgd.StateDict().Parameters[0]["velocity"];
@@ -247,6 +302,8 @@ public class SgdTests
         Assert.Throws<ArgumentException>(() => new Sgd([w], float.NaN));
         Assert.Throws<ArgumentException>(() => new Sgd([w], 0.1f, momentum: 1f));
         Assert.Throws<ArgumentException>(() => new Sgd([w], 0.1f, nesterov: true));
+        Assert.Contains("no dampening", Assert.Throws<ArgumentException>(() => new Sgd([w], 0.1f, 0.9f, nesterov: true, dampening: 0.1f)).Message);
+        Assert.Throws<ArgumentException>(() => new Sgd([w], 0.1f, 0.9f, dampening: float.NaN));
         Assert.Throws<ArgumentException>(() => new Sgd([w], 0.1f, 0.9f, form: (MomentumForm)7));
         Assert.Throws<ArgumentException>(() => new Sgd([new ParameterGroup([w], 0.1f), new ParameterGroup([w], 0.1f)]));
     }

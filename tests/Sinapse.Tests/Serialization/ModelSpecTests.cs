@@ -19,8 +19,12 @@ public class ModelSpecTests
             new Dropout2d(0.1f), new AvgPool2d((2, 2), (1, 1), (1, 1)), new Conv2d(8, 4, 1, stride: 2, rng: rng), new Gelu(), new GlobalAvgPool2d(), new Flatten(),
             new Linear(4, 6, rng: rng), new BatchNorm1d(6, eps: 1e-3f, affine: false), new Selu(), new Dropout(0.3f), new Tanh(), new Sigmoid(), new HardSwish(),
             new HardSigmoid(), new Relu6(), new Relu(), new Identity(), new Linear(6, 5, useBias: false, rng: rng), new LogSoftmax(), new Softmax());
-        var sequence = new Sequential(new Conv1d(2, 4, 3, dilation: 2, rng: rng), new MaxPool1d(2), new AvgPool1d(2, 1, 1), new Flatten());
-        foreach (var original in new Module[] { model, sequence })
+        var sequence = new Sequential(new Conv1d(2, 4, 3, dilation: 2, rng: rng), new MaxPool1d(2), new AvgPool1d(2, 1, 1),
+            new MaxPool1d(2, 2, 1, dilation: 2, ceilMode: true), new AvgPool1d(2, 1, 1, ceilMode: true, countIncludePad: false), new Flatten());
+        var pooling = new Sequential(new MaxPool2d(3, 2, 1, dilation: 2, ceilMode: true), new AvgPool2d((3, 2), (2, 1), (1, 1), ceilMode: true, countIncludePad: false),
+            new AdaptiveAvgPool2d((2, 3)));
+        var inputs = new Dictionary<Module, Shape> { [model] = new(2, 3, 8, 8), [sequence] = new(2, 2, 12), [pooling] = new(2, 3, 11, 12) };
+        foreach (var (original, shape) in inputs)
         {
             var json = ModelSpec.ToJson(original);
             var text = json.ToJsonString();
@@ -29,7 +33,7 @@ public class ModelSpecTests
             Assert.Equal(original.Describe(), rebuilt.Describe());
             Assert.Equal(original.NamedModules().Select(m => m.Module.Describe()), rebuilt.NamedModules().Select(m => m.Module.Describe()));
             StateDict.Copy(original, rebuilt);
-            var input = original == model ? Tensor.Uniform(new Shape(2, 3, 8, 8), -1, 1, new Rng(1)) : Tensor.Uniform(new Shape(2, 2, 12), -1, 1, new Rng(1));
+            var input = Tensor.Uniform(shape, -1, 1, new Rng(1));
             Assert.Equal(Trainer.Predict(original, input).ToArray(), Trainer.Predict(rebuilt, input).ToArray());
         }
     }
@@ -42,9 +46,11 @@ public class ModelSpecTests
             new Conv2d(3, 16, 3, stride: 2, padding: Padding.TensorFlowSame, rng: rng),
             InvertedResidual.MobileNetV3(16, 3, 32, 16, true, "hard_swish", 1),
             new SqueezeExcitation(16, 8), new ConvTranspose2d(16, 4, 3, stride: 2, padding: 1, outputPadding: 1, rng: rng), new Upsample(2),
-            new Flatten(), new Unflatten(4, 32, 32), new GlobalAvgPool2d(), new Flatten());
+            new ConvTranspose2d(4, 4, (3, 2), stride: (1, 2), padding: (2, 0), outputPadding: (1, 1), dilation: (2, 1), groups: 2, useBias: false, rng: rng),
+            new Flatten(), new Unflatten(4, 33, 65), new GlobalAvgPool2d(), new Flatten());
         var text = ModelSpec.ToJson(model).ToJsonString();
         Assert.Contains("tf_same", text);
+        Assert.Contains("\"kernelSize\":[3,2],\"stride\":[1,2],\"padding\":[2,0],\"outputPadding\":1,\"dilation\":[2,1]", text);
         var rebuilt = ModelSpec.FromJson(JsonNode.Parse(text), new Rng(1));
         Assert.Equal(text, ModelSpec.ToJson(rebuilt).ToJsonString());
         Assert.Equal(StateDict.Of(model).Select(p => p.Name), StateDict.Of(rebuilt).Select(p => p.Name));

@@ -32,6 +32,11 @@ public class OnnxExportTests
             new AvgPool1d(2, 1, 1), new Flatten(), new Linear(20, 3, rng: new Rng(15))), new Shape(2, 24)),
         ["residual"] = () => (new Sequential(new Conv2d(3, 8, 3, padding: 1, rng: new Rng(16)), new Residual(new Sequential(new Conv2d(8, 8, 3, padding: 1, rng: new Rng(17)), new BatchNorm2d(8), new Relu()),
             new Conv2d(8, 8, 1, rng: new Rng(18))), new MaxPool2d(3, 2, 1), new AvgPool2d(2), new GlobalAvgPool2d(), new Flatten(), new Linear(8, 4, rng: new Rng(19))), new Shape(3, 16, 16)),
+        // Ceil mode, dilation, count_include_pad = false, and adaptive pooling whose windows divide the input (exported as AveragePool).
+        ["pooling-options"] = () => (new Sequential(new Conv2d(3, 4, 3, rng: new Rng(27)), new MaxPool2d(3, 2, ceilMode: true), new AvgPool2d(3, 2, 1, ceilMode: true, countIncludePad: false),
+            new MaxPool2d((2, 3), (1, 1), dilation: (2, 1)), new AdaptiveAvgPool2d(2), new Flatten(), new Linear(16, 3, rng: new Rng(28))), new Shape(3, 23, 23)),
+        ["pooling-options-1d"] = () => (new Sequential(new Conv1d(2, 4, 3, rng: new Rng(29)), new MaxPool1d(3, 2, 1, ceilMode: true), new AvgPool1d(2, 2, 1, ceilMode: true, countIncludePad: false),
+            new MaxPool1d(2, 1, 0, dilation: 3), new Flatten(), new Linear(16, 3, rng: new Rng(30))), new Shape(2, 24)),
         ["dense-block-concat"] = () => (Ops.ConcatTests.DenseBlock(new Rng(25)), new Shape(3, 8, 8)),
         ["mobilenet_v2"] = () => (MobileNet.V2(10, 0.5f, options: new ConvNormOptions(Rng: new Rng(20))), new Shape(3, 64, 64)),
         ["mobilenet_v3_small"] = () => (MobileNet.V3Small(10, 0.5f, options: new ConvNormOptions(Rng: new Rng(21))), new Shape(3, 64, 64)),
@@ -41,6 +46,10 @@ public class OnnxExportTests
         ["autoencoder_dense"] = () => (Autoencoder.Dense(new Shape(1, 12, 12), [32], 8, rng: new Rng(24)), new Shape(1, 12, 12)),
         ["autoencoder_conv"] = () => (Autoencoder.Convolutional(1, 16, 16, 8, rng: new Rng(25)), new Shape(1, 16, 16)),
         ["autoencoder_nearest"] = () => (Autoencoder.Convolutional(1, 16, 16, 8, DecoderUpsampling.Nearest, rng: new Rng(26)), new Shape(1, 16, 16)),
+        // Per-axis hyper-parameters and output padding at or above the stride (allowed below the dilation), which ONNX
+        // Runtime takes as less cropping at the end: up to the padding, then as an output padding below the stride.
+        ["conv_transpose_per_axis"] = () => (new Sequential(new ConvTranspose2d(2, 4, (3, 2), stride: (2, 1), padding: (1, 2), outputPadding: (1, 2), dilation: (1, 3), rng: new Rng(27)),
+            new Relu(), new ConvTranspose2d(4, 2, 3, stride: 2, padding: 1, outputPadding: 2, dilation: 3, groups: 2, rng: new Rng(28))), new Shape(2, 5, 4)),
     };
 
     /// <summary>Batch norm with its initial statistics (mean 0, variance 1, γ = 1, β = 0) is the identity: give it some to check.</summary>
@@ -150,6 +159,16 @@ public class OnnxExportTests
         var error = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(model, new Shape(4)));
         Assert.Contains("'1'", error.Message);
         Assert.Contains("Gelu", error.Message);
+    }
+
+    [Fact]
+    public void AnOutputPaddingOnnxRuntimeCannotTakeIsNamed()
+    {
+        // Output padding 2 with padding 0 and stride 1: 2 more positions at the end than the padding crops, at or above the stride.
+        var model = new Sequential(new ConvTranspose2d(2, 2, 3, stride: 1, outputPadding: 2, dilation: 3));
+        var error = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(model, new Shape(2, 4, 4)));
+        Assert.Contains("'0'", error.Message);
+        Assert.Contains("output padding 2 exceeds its padding 0 by the stride 1 or more", error.Message);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace Sinapse.Tests.Support;
@@ -20,6 +21,15 @@ public static class Fixture
 
     public static float[] Floats(this JsonElement element, string property) =>
         element.GetProperty(property).EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
+
+    /// <summary>
+    /// Float32 values written as the shortest decimals that round-trip them, parsed straight to
+    /// float32 (no detour through double), with nan and infinities as the strings "NaN",
+    /// "Infinity" and "-Infinity".
+    /// </summary>
+    public static float[] ExactFloats(this JsonElement element, string property) =>
+        element.GetProperty(property).EnumerateArray()
+            .Select(v => float.Parse(v.ValueKind == JsonValueKind.String ? v.GetString()! : v.GetRawText(), CultureInfo.InvariantCulture)).ToArray();
 
     public static int[] Ints(this JsonElement element, string property) =>
         element.GetProperty(property).EnumerateArray().Select(v => v.GetInt32()).ToArray();

@@ -79,6 +79,32 @@ public class RngTests
         Assert.All(normal, v => Assert.True(double.IsFinite(v)));
     }
 
+    /// <summary>
+    /// A generator whose next NextUInt64 is 2⁶⁴ − 1, so its next NextFloat is the largest, 1 − 2⁻²⁴:
+    /// xoshiro256** returns rotl(5·s1, 7)·9, which 5 and 9 (odd, so invertible modulo 2⁶⁴) let us solve for s1.
+    /// </summary>
+    public static Rng WhoseNextDrawIsTheLargest()
+    {
+        static ulong Inverse(ulong odd)
+        {
+            ulong inverse = odd;   // right in the lowest 3 bits; each Newton step doubles that
+            for (int i = 0; i < 5; i++) inverse *= 2 - odd * inverse;
+            return inverse;
+        }
+        ulong s1 = System.Numerics.BitOperations.RotateRight(ulong.MaxValue * Inverse(9), 7) * Inverse(5);
+        var rng = new Rng(0);
+        rng.SetState([1, s1, 2, 3]);
+        return rng;
+    }
+
+    [Fact]
+    public void TheLargestDrawStaysBelowOne()
+    {
+        Assert.Equal(ulong.MaxValue, WhoseNextDrawIsTheLargest().NextUInt64());
+        Assert.Equal(1f - MathF.Pow(2, -24), WhoseNextDrawIsTheLargest().NextFloat());
+        Assert.True(WhoseNextDrawIsTheLargest().NextDouble() < 1.0);
+    }
+
     [Fact]
     public void ShuffleIsAPermutationAndReproducible()
     {
@@ -112,8 +138,28 @@ public class UniformRangeTests
         var values = new float[1000];
         new Sinapse.Tensors.Rng(5).FillUniform(values, 16_777_216f, 16_777_218f);
         Assert.All(values, v => Assert.True(v >= 16_777_216f && v < 16_777_218f, $"{v} is outside [2^24, 2^24 + 2)"));
+        // On [1, 2) the largest draw gives 1 + (1 − 2⁻²⁴), which rounds (half to even) to 2.
+        foreach (var (low, high) in new[] { (1f, 2f), (0f, 1f), (-3f, -1f), (100f, 100.5f) })
+        {
+            var top = new float[1];
+            RngTests.WhoseNextDrawIsTheLargest().FillUniform(top, low, high);
+            Assert.True(top[0] >= low && top[0] < high, $"the largest draw gave {top[0]:G9} on [{low}, {high})");
+        }
         var same = new float[3];
         new Sinapse.Tensors.Rng(5).FillUniform(same, 4f, 4f);
         Assert.All(same, v => Assert.Equal(4f, v));
+    }
+
+    [Fact]
+    public void UniformRangesWiderThanTheLargestFloatAreRejected()
+    {
+        var values = new float[4];
+        var rng = new Sinapse.Tensors.Rng(1);
+        Assert.Contains("finite", Assert.Throws<ArgumentException>(() => rng.FillUniform(values, -float.MaxValue, float.MaxValue)).Message);
+        Assert.Throws<ArgumentException>(() => rng.FillUniform(values, float.NegativeInfinity, 0f));
+        Assert.Throws<ArgumentException>(() => rng.FillUniform(values, float.PositiveInfinity, float.PositiveInfinity));
+        Assert.Contains("low <= high", Assert.Throws<ArgumentException>(() => rng.FillUniform(values, 1f, float.NaN)).Message);
+        rng.FillUniform(values, -float.MaxValue / 2, float.MaxValue / 2);
+        Assert.All(values, v => Assert.True(float.IsFinite(v) && v < float.MaxValue / 2));
     }
 }

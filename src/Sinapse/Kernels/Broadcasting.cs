@@ -1,0 +1,178 @@
+using Sinapse.Tensors;
+
+namespace Sinapse.Kernels;
+
+/// <summary>
+/// The loop structure of an elementwise op whose operands broadcast to one output shape, as
+/// PyTorch's TensorIterator builds it: each operand gets a stride per output axis (0 where it is
+/// broadcast), axes of size 1 are dropped, and neighbouring axes that every operand walks
+/// contiguously are merged. What is left is a few outer axes around one inner run, along which
+/// each operand either advances by one element or stays on one value. Kernels then only write
+/// that inner loop, over spans (see <see cref="IBinaryOperator"/>).
+/// </summary>
+internal sealed class BroadcastLoop
+{
+    /// <summary>Below this many output elements an op runs on the calling thread: memory-bound
+    /// work this small finishes before the workers would wake.</summary>
+    const int ParallelThreshold = 1 << 15;
+
+    readonly int[] outerSizes;
+    readonly int[][] outerStrides;
+
+    /// <summary>Elements in the output.</summary>
+    public int Length { get; }
+
+    /// <summary>The length of the inner run.</summary>
+    public int Inner { get; }
+
+    /// <summary>Per operand: whether it advances along the inner run (else it repeats one value there).</summary>
+    public bool[] InnerContiguous { get; }
+
+    public BroadcastLoop(Shape output, params Shape[] operands)
+    {
+        Length = output.Size;
+        int rank = output.Rank, count = operands.Length;
+        // Aligned at the last axis, as NumPy does; the operand's stride along each output axis.
+        var strides = new int[count][];
+        for (int k = 0; k < count; k++)
+        {
+            strides[k] = new int[rank];
+            var shape = operands[k];
+            for (int axis = rank - 1, stride = 1; axis >= rank - shape.Rank; axis--)
+            {
+                int size = shape[axis - (rank - shape.Rank)];
+                strides[k][axis] = size == 1 ? 0 : stride;
+                stride *= size;
+            }
+        }
+        // Merge axis into the run inside it when every operand steps over that run contiguously.
+        var sizes = new List<int>();
+        var merged = new List<int[]>();
+        for (int axis = rank - 1; axis >= 0; axis--)
+        {
+            int size = output[axis];
+            if (size == 1) continue;
+            var column = new int[count];
+            for (int k = 0; k < count; k++) column[k] = strides[k][axis];
+            if (sizes.Count > 0 && Continues(column, merged[^1], sizes[^1]))
+            {
+                sizes[^1] *= size;
+                continue;
+            }
+            sizes.Add(size);
+            merged.Add(column);
+        }
+        // sizes/merged run innermost first.
+        Inner = sizes.Count == 0 ? 1 : sizes[0];
+        InnerContiguous = new bool[count];
+        for (int k = 0; k < count; k++) InnerContiguous[k] = sizes.Count > 0 && merged[0][k] != 0;
+        int outer = Math.Max(sizes.Count - 1, 0);
+        outerSizes = new int[outer];
+        outerStrides = new int[count][];
+        for (int k = 0; k < count; k++) outerStrides[k] = new int[outer];
+        for (int i = 0; i < outer; i++)
+        {
+            outerSizes[i] = sizes[i + 1];
+            for (int k = 0; k < count; k++) outerStrides[k][i] = merged[i + 1][k];
+        }
+    }
+
+    static bool Continues(int[] outer, int[] inner, int innerSize)
+    {
+        for (int k = 0; k < outer.Length; k++)
+            if (outer[k] != inner[k] * innerSize) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="segment"/>(outputStart, count, operandOffsets) for consecutive runs
+    /// covering output elements [start, end); the offsets are where each operand's run starts. An
+    /// operand that does not advance along the run reads its one value at its offset.
+    /// </summary>
+    public void ForEachRun(int start, int end, int[] offsets, Action<int, int, int[]> segment)
+    {
+        if (start >= end) return;
+        int row = start / Inner, column = start % Inner;
+        // Mixed-radix position of the row over the outer axes (innermost first), and each operand's offset.
+        Span<int> position = stackalloc int[outerSizes.Length];
+        for (int k = 0; k < offsets.Length; k++) offsets[k] = 0;
+        for (int i = 0, rest = row; i < outerSizes.Length; i++)
+        {
+            position[i] = rest % outerSizes[i];
+            rest /= outerSizes[i];
+            for (int k = 0; k < offsets.Length; k++) offsets[k] += position[i] * outerStrides[k][i];
+        }
+        while (start < end)
+        {
+            int count = Math.Min(Inner - column, end - start);
+            for (int k = 0; k < offsets.Length; k++) if (InnerContiguous[k]) offsets[k] += column;
+            segment(start, count, offsets);
+            for (int k = 0; k < offsets.Length; k++) if (InnerContiguous[k]) offsets[k] -= column;
+            start += count;
+            column = 0;
+            for (int i = 0; i < outerSizes.Length; i++)
+            {
+                for (int k = 0; k < offsets.Length; k++) offsets[k] += outerStrides[k][i];
+                if (++position[i] < outerSizes[i]) break;
+                for (int k = 0; k < offsets.Length; k++) offsets[k] -= outerStrides[k][i] * outerSizes[i];
+                position[i] = 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="segment"/> over every output element, split into equal parts over the
+    /// worker pool when the output is large. Parts never share an output element, so the result
+    /// is the same for any thread count.
+    /// </summary>
+    public void Run(int operandCount, Action<int, int, int[]> segment)
+    {
+        int parts = Length >= ParallelThreshold ? Workers.Available : 1;
+        if (parts == 1)
+        {
+            ForEachRun(0, Length, new int[operandCount], segment);
+            return;
+        }
+        // Part boundaries on 64-byte lines, so no two threads write one cache line.
+        int share = (Length / parts + 15) & ~15;
+        Workers.For(parts, part => ForEachRun(Math.Min(part * share, Length), Math.Min((part + 1) * share, Length), new int[operandCount], segment));
+    }
+}
+
+/// <summary>
+/// A binary elementwise function over the three shapes an inner run can take: both operands
+/// advancing, or one of them repeating a single value. TensorPrimitives supplies each form.
+/// </summary>
+internal interface IBinaryOperator
+{
+    static abstract void Apply(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> result);
+    static abstract void Apply(ReadOnlySpan<float> x, float y, Span<float> result);
+    static abstract void Apply(float x, ReadOnlySpan<float> y, Span<float> result);
+}
+
+/// <summary>Binary elementwise kernels with broadcasting.</summary>
+internal static class Broadcast
+{
+    /// <summary>result = op(x, y) elementwise over <paramref name="loop"/>, which was built for (x, y).</summary>
+    public static void Binary<TOperator>(BroadcastLoop loop, float[] x, int xOffset, float[] y, int yOffset, float[] result, int resultOffset)
+        where TOperator : IBinaryOperator
+    {
+        bool xRuns = loop.InnerContiguous[0], yRuns = loop.InnerContiguous[1];
+        loop.Run(2, (start, count, offsets) =>
+        {
+            var target = result.AsSpan(resultOffset + start, count);
+            int xAt = xOffset + offsets[0], yAt = yOffset + offsets[1];
+            if (xRuns && yRuns) TOperator.Apply(x.AsSpan(xAt, count), y.AsSpan(yAt, count), target);
+            else if (xRuns) TOperator.Apply(x.AsSpan(xAt, count), y[yAt], target);
+            else if (yRuns) TOperator.Apply(x[xAt], y.AsSpan(yAt, count), target);
+            else target.Fill(BothRepeat<TOperator>(x[xAt], y[yAt]));
+        });
+    }
+
+    static float BothRepeat<TOperator>(float x, float y) where TOperator : IBinaryOperator
+    {
+        Span<float> one = [0f];
+        TOperator.Apply(x, [y], one);
+        return one[0];
+    }
+}
