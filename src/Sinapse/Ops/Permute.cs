@@ -33,7 +33,7 @@ public static partial class F
     public static Tensor Transpose(Tensor x, int dim0, int dim1)
     {
         int a = Axis("Transpose", dim0, x.Shape), b = Axis("Transpose", dim1, x.Shape);
-        var order = Identity(x.Rank);
+        var order = IdentityPermutation(x.Rank);
         (order[a], order[b]) = (b, a);
         return Permuted(x, order, "Transpose");
     }
@@ -112,7 +112,7 @@ public static partial class F
         return true;
     }
 
-    private static int[] Identity(int rank)
+    private static int[] IdentityPermutation(int rank)
     {
         var order = new int[rank];
         for (int i = 0; i < rank; i++) order[i] = i;
