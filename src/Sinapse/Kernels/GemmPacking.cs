@@ -103,7 +103,7 @@ static unsafe class GemmPacking
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Transpose8x8(float* source, nint sourceStride, float* destination, nint destinationStride)
+    internal static void Transpose8x8(float* source, nint sourceStride, float* destination, nint destinationStride)
     {
         Transpose8x8(Avx.LoadVector256(source), Avx.LoadVector256(source + sourceStride), Avx.LoadVector256(source + 2 * sourceStride),
             Avx.LoadVector256(source + 3 * sourceStride), Avx.LoadVector256(source + 4 * sourceStride), Avx.LoadVector256(source + 5 * sourceStride),

@@ -69,6 +69,38 @@ public static partial class F
         return pieces;
     }
 
+    /// <summary>
+    /// torch.stack: tensors of one shape joined along a new dimension <paramref name="dim"/> (in
+    /// [−rank − 1, rank]), so stacking n tensors of [A, B] along 1 gives [A, n, B]. A copy; each
+    /// input's gradient is its slice of the output's.
+    /// </summary>
+    public static Tensor Stack(IReadOnlyList<Tensor> tensors, int dim = 0)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        if (tensors.Count == 0) throw new ArgumentException("Stack needs at least one tensor.");
+        var shape = tensors[0].Shape;
+        for (int i = 1; i < tensors.Count; i++)
+            if (tensors[i].Shape != shape) throw new ArgumentException($"Stack: input {i} has shape {tensors[i].Shape}, input 0 has {shape}; stacked tensors must have one shape.");
+        int d = InsertionAxis("Stack", dim, shape);
+        return Concat(tensors.Select(t => Unsqueeze(t, d)).ToList(), d);
+    }
+
+    /// <summary>
+    /// torch.chunk: x cut along <paramref name="dim"/> into pieces of ⌈size / chunks⌉ (the last one
+    /// smaller), so there may be fewer than <paramref name="chunks"/> pieces: 6 in 4 chunks gives
+    /// three of 2. An empty dimension gives <paramref name="chunks"/> empty pieces. Each piece is a
+    /// <see cref="Slice"/>: a view when cut along the first dimension larger than 1, else a copy.
+    /// </summary>
+    public static Tensor[] Chunk(Tensor x, int chunks, int dim = 0)
+    {
+        if (chunks < 1) throw new ArgumentException($"Chunk: the number of chunks must be at least 1, got {chunks}.");
+        int d = Axis("Chunk", dim, x.Shape), size = x.Shape[d];
+        if (size == 0) return Enumerable.Range(0, chunks).Select(_ => Slice(x, d, 0, 0)).ToArray();
+        int chunkSize = (size + chunks - 1) / chunks;
+        int count = (size + chunkSize - 1) / chunkSize;
+        return Enumerable.Range(0, count).Select(i => Slice(x, d, i * chunkSize, (i + 1) * chunkSize)).ToArray();
+    }
+
     private static int Axis(string op, int axis, Shape shape)
     {
         if (axis < -shape.Rank || axis >= shape.Rank) throw new ArgumentException($"{op}: axis {axis} is outside a tensor of rank {shape.Rank} ({shape}).");
@@ -133,5 +165,14 @@ public static partial class F
                 offset += block;
             }
         }
+    }
+}
+
+public static partial class TensorExtensions
+{
+    extension(Tensor x)
+    {
+        /// <summary>Pieces of ⌈size / chunks⌉ along <paramref name="dim"/>; see <see cref="F.Chunk"/>.</summary>
+        public Tensor[] Chunk(int chunks, int dim = 0) => F.Chunk(x, chunks, dim);
     }
 }

@@ -126,7 +126,7 @@ public sealed partial class Tensor
 
     private int FlatIndex(int[] index)
     {
-        if (index.Length != Rank) throw new IndexOutOfRangeException($"Tensor of shape {Shape} needs {Rank} indices, got {index.Length}.");
+        if (index.Length != Rank) throw new IndexOutOfRangeException($"Tensor of shape {Shape} needs {Rank} indices for one element, got {index.Length}; for a sub-tensor index with a range as well, x[0, ..].");
         int flat = 0;
         for (int axis = 0; axis < Rank; axis++)
         {

@@ -74,6 +74,56 @@ public class ConcatTests
         Assert.Throws<ArgumentException>(() => F.Concat([], 0));
     }
 
+    [Fact]
+    public void StackJoinsAlongANewDimension()
+    {
+        var a = Tensor.FromArray([1f, 2f, 3f, 4f, 5f, 6f], 2, 3);
+        var b = Tensor.FromArray([7f, 8f, 9f, 10f, 11f, 12f], 2, 3);
+        Assert.Equal(new Shape(2, 2, 3), F.Stack([a, b]).Shape);
+        Assert.Equal([1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f, 11f, 12f], F.Stack([a, b]).ToArray());
+        Assert.Equal([1f, 2f, 3f, 7f, 8f, 9f, 4f, 5f, 6f, 10f, 11f, 12f], F.Stack([a, b], 1).ToArray());
+        Assert.Equal([1f, 7f, 2f, 8f, 3f, 9f, 4f, 10f, 5f, 11f, 6f, 12f], F.Stack([a, b], -1).ToArray());
+        Assert.Equal(new Shape(3), F.Stack([Tensor.Scalar(1f), Tensor.Scalar(2f), Tensor.Scalar(3f)]).Shape);
+        Assert.Equal(new Shape(2, 0, 2), F.Stack([Tensor.Zeros(2, 0), Tensor.Zeros(2, 0)], 2).Shape);
+    }
+
+    [Fact]
+    public void StackGradient() =>
+        Expect.GradientsMatch(x => F.Square(F.Stack([x[0], x[1], x[0]], -2)), Expect.Random(2, 3), Expect.Random([2, 3], 12));
+
+    [Fact]
+    public void ChunkCutsPiecesOfTheCeilingSizeAsTorch()
+    {
+        Assert.Equal([2, 2, 1], F.Chunk(Tensor.Zeros(5, 2), 3).Select(p => p.Shape[0]));
+        Assert.Equal([2, 2, 2], F.Chunk(Tensor.Zeros(6), 4).Select(p => p.Shape[0]));          // fewer pieces than asked
+        Assert.Equal([1, 1], F.Chunk(Tensor.Zeros(3, 2), 5, -1).Select(p => p.Shape[1]));
+        Assert.Equal([0, 0, 0], F.Chunk(Tensor.Zeros(2, 0), 3, 1).Select(p => p.Shape[1]));   // an empty dimension: that many empty pieces
+        var x = Tensor.FromArray([1f, 2f, 3f, 4f, 5f, 6f], 2, 3);
+        var pieces = x.Chunk(2, 1);
+        Assert.Equal([1f, 2f, 4f, 5f], pieces[0].ToArray());
+        Assert.Equal([3f, 6f], pieces[1].ToArray());
+        Assert.True(F.Chunk(x, 2)[1].SharesStorageWith(x));                                 // along the first dimension: views
+    }
+
+    [Fact]
+    public void ChunkGradientReachesEveryPiece() =>
+        Expect.GradientsMatch(x =>
+        {
+            var pieces = F.Chunk(x[0], 3, 1);
+            return F.Add(F.Multiply(pieces[0], pieces[1]), F.Square(pieces[0]));   // the last piece unused: a zero gradient
+        }, Expect.Random(2, 7));
+
+    [Fact]
+    public void BadStacksAndChunksAreNamed()
+    {
+        var error = Assert.Throws<ArgumentException>(() => F.Stack([Tensor.Zeros(2, 3), Tensor.Zeros(2, 3), Tensor.Zeros(3, 2)]));
+        Assert.Contains("input 2 has shape [3, 2], input 0 has [2, 3]", error.Message);
+        Assert.Contains("dim 3 is outside [-3, 2]", Assert.Throws<ArgumentException>(() => F.Stack([Tensor.Zeros(2, 3)], 3)).Message);
+        Assert.Throws<ArgumentException>(() => F.Stack([]));
+        Assert.Contains("at least 1, got 0", Assert.Throws<ArgumentException>(() => F.Chunk(Tensor.Zeros(4), 0)).Message);
+        Assert.Contains("Chunk: axis 1", Assert.Throws<ArgumentException>(() => F.Chunk(Tensor.Zeros(4), 2, 1)).Message);
+    }
+
     /// <summary>The guide's example of a network written as code (docs/guide.md, "Layers and models").</summary>
     private sealed class DenseBlockModule : Module
     {
