@@ -42,7 +42,8 @@ internal static unsafe class BatchedGemm
                 A = aPointer, B = bPointer, C = cPointer, Left = leftPointer, Right = rightPointer, Start = startPointer,
             };
             int threads = Workers.Available;
-            if (SplitByTarget(targets, threads, (long)m * n * k))
+            long productWork = (long)m * n * k;
+            if (SplitByTarget(targets, threads, productWork, productWork * left.Length))
             {
                 job.Tasks = Math.Min(threads, targets);
                 Workers.For(job.Tasks, job.RunTaskDelegate);
@@ -56,12 +57,13 @@ internal static unsafe class BatchedGemm
     }
 
     /// <summary>Whole targets per thread, or one product at a time on every thread: the first
-    /// when the GEMM would not split one product (below its threshold) or when the targets fill
-    /// the threads' last round at least three quarters full (3 targets on 2 threads would leave
-    /// one thread idle for a third of the time).</summary>
-    static bool SplitByTarget(int targets, int threads, long productWork)
+    /// when the GEMM would not split one product (below its threshold) or when the targets keep
+    /// the threads busy at least four fifths of the time (3 targets on 2 threads would leave one
+    /// idle half the time; 5 on 2 a sixth). All of it on the calling thread when the whole
+    /// call is below the GEMM's threshold: waking the workers would cost more.</summary>
+    static bool SplitByTarget(int targets, int threads, long productWork, long totalWork)
     {
-        if (threads == 1 || targets == 1) return false;
+        if (threads == 1 || targets == 1 || totalWork < Gemm.ParallelThreshold) return false;
         if (productWork < Gemm.ParallelThreshold) return true;
         long rounds = (targets + threads - 1) / threads;
         return 4 * rounds * threads <= 5L * targets;
