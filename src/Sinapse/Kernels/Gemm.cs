@@ -48,7 +48,7 @@ public static unsafe class Gemm
 
     /// <summary>Below this many multiply-adds (m·n·k) a product runs on the calling thread: waking
     /// the workers costs a few microseconds, more than the work.</summary>
-    const long ParallelThreshold = 1L << 19;
+    internal const long ParallelThreshold = 1L << 19;
 
     /// <summary>The same for the direct paths (one row, one column, depth 1), counted in matrix
     /// elements touched: they are memory-bound, and two cores bring two L2 caches' bandwidth, so
