@@ -23,6 +23,9 @@ public static class OpsSuite
         foreach (var record in Case(options, "exp [4096,1024]", [[4096, 1024]], x => x[0].Exp(), x => x[0].exp())) yield return record;
         foreach (var record in Case(options, "sum last axis [4096,1024]", [[4096, 1024]], x => x[0].Sum(-1), x => x[0].sum(-1))) yield return record;
         foreach (var record in Case(options, "softmax last axis [4096,1024]", [[4096, 1024]], x => F.Softmax(x[0], -1), x => x[0].softmax(-1))) yield return record;
+        foreach (var record in Case(options, "bmm [64,128,64]x[64,64,128]", [[64, 128, 64], [64, 64, 128]], x => F.Bmm(x[0], x[1]), x => x[0].bmm(x[1]))) yield return record;
+        // torch's transpose is a strided view; .contiguous() makes the copy Sinapse's Transpose makes.
+        foreach (var record in Case(options, "transpose copy [2048,2048]", [[2048, 2048]], x => F.Transpose(x[0], 0, 1), x => x[0].t().contiguous())) yield return record;
     }
 
     /// <summary>The forward record, then the forward + backward one, for inputs of the given shapes.</summary>

@@ -11,12 +11,7 @@ public class ShapeFixtureTests
 {
     const string File = "shape_ops.json";
 
-    public static TheoryData<string> Cases()
-    {
-        var names = new TheoryData<string>();
-        foreach (var c in Fixture.Cases(File)) names.Add(c.GetProperty("name").GetString()!);
-        return names;
-    }
+    public static TheoryData<string> Cases() => Fixture.CaseNames(File);
 
     [Theory]
     [MemberData(nameof(Cases))]

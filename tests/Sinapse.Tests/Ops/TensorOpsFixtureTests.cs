@@ -16,12 +16,7 @@ public class TensorOpsFixtureTests
 {
     const string File = "tensor_ops.json";
 
-    public static TheoryData<string> Cases()
-    {
-        var names = new TheoryData<string>();
-        foreach (var c in Fixture.Cases(File)) names.Add(c.GetProperty("name").GetString()!);
-        return names;
-    }
+    public static TheoryData<string> Cases() => Fixture.CaseNames(File);
 
     [Theory]
     [MemberData(nameof(Cases))]

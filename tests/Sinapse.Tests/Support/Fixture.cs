@@ -8,6 +8,14 @@ public static class Fixture
 {
     public static IEnumerable<JsonElement> Cases(string file) => Load(file).GetProperty("cases").EnumerateArray();
 
+    /// <summary>The cases' names, one theory row each.</summary>
+    public static TheoryData<string> CaseNames(string file)
+    {
+        var names = new TheoryData<string>();
+        foreach (var c in Cases(file)) names.Add(c.GetProperty("name").GetString()!);
+        return names;
+    }
+
     public static JsonElement Load(string file)
     {
         var path = Path.Combine(AppContext.BaseDirectory, "Fixtures", file);
