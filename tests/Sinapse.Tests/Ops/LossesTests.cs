@@ -112,11 +112,11 @@ public class LossesTests
     static Func<Tensor, Tensor, Reduction, Tensor> LossFor(JsonElement c) => c.GetProperty("name").GetString()! switch
     {
         "mse" => F.MseLoss,
-        "bce" => F.BinaryCrossEntropy,
-        "bce_with_logits" => F.BinaryCrossEntropyWithLogits,
+        "bce" => (x, t, r) => F.BinaryCrossEntropy(x, t, r),
+        "bce_with_logits" => (x, t, r) => F.BinaryCrossEntropyWithLogits(x, t, r),
         var focal when focal.StartsWith("focal") => (x, t, r) => F.FocalLoss(x, t, c.Parameter("gamma", float.NaN), c.Parameter("alpha", float.NaN), r),
-        var crossEntropy when crossEntropy.StartsWith("cross_entropy") => F.CrossEntropy,
-        "nll" => F.NllLoss,
+        var crossEntropy when crossEntropy.StartsWith("cross_entropy") => (x, t, r) => F.CrossEntropy(x, t, r),
+        "nll" => (x, t, r) => F.NllLoss(x, t, r),
         var other => throw new ArgumentException($"No Sinapse loss for fixture '{other}'."),
     };
 
