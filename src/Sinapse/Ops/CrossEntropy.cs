@@ -112,12 +112,12 @@ public static partial class F
                     for (int r = start; r < end; r++)
                     {
                         var d = rowGradients.Span.Slice(r * classes, classes);
-                        int y = labels ? (int)t[r] : -1;
-                        if (labels && t[r] == ignoreIndex)
+                        if (classes == 0 || (labels && t[r] == ignoreIndex))
                         {
                             if (!accumulate) d.Clear();
                             continue;
                         }
+                        int y = labels ? (int)t[r] : -1;
                         float scale = ReducedGradient(gradOutput, reduction, denominator, r), mass = masses.Span[r];
                         var p = probabilities.Span.Slice(r * classes, classes);
                         var probability = labels ? default : t.Slice(r * classes, classes);

@@ -266,6 +266,13 @@ public class CrossEntropyTests(ITestOutputHelper output)
         Assert.Equal(0f, F.CrossEntropy(logits, Tensor.Zeros(0), Reduction.Sum).Item());
         Assert.Equal(new Shape(0, 2), F.CrossEntropy(Tensor.Zeros(0, 3, 2), Tensor.Zeros(0, 2), Reduction.None).Shape);
         Assert.True(float.IsNaN(F.CrossEntropy(logits, Tensor.Zeros(0, 3)).Item()));
+        // No classes: probability targets give terms of 0 (a sum over nothing) and, as PyTorch's, a NaN mean.
+        var noClasses = Tensor.Zeros(2, 0);
+        noClasses.RequiresGrad = true;
+        var mean = F.CrossEntropy(noClasses, Tensor.Zeros(2, 0));
+        Assert.True(float.IsNaN(mean.Item()));
+        mean.Backward();
+        Assert.Equal([0f, 0f], F.CrossEntropy(noClasses, Tensor.Zeros(2, 0), Reduction.None).ToArray());
     }
 
     // ---- bad arguments: one clear line, before any arithmetic
