@@ -261,19 +261,28 @@ public static partial class F
             var rows = Tensor.Empty(Positions, Classes);
             ReadOnlySpan<float> source = x.Span;
             Span<float> destination = rows.Span;
-            for (int r = 0; r < Positions; r++)
-                for (int c = 0; c < Classes; c++) destination[r * Classes + c] = source[Offset(r, c)];
+            int block = Classes * Inner;
+            for (int n = 0; n < Batch; n++)
+                for (int c = 0; c < Classes; c++)
+                {
+                    var plane = source.Slice(n * block + c * Inner, Inner);
+                    var column = destination.Slice(n * block + c);
+                    for (int i = 0; i < Inner; i++) column[i * Classes] = plane[i];
+                }
             return rows;
         }
 
         /// <summary>The inverse of <see cref="ClassLast"/>, written into (or, accumulating, added to) <paramref name="destination"/>.</summary>
         public void ScatterClassLast(ReadOnlySpan<float> rows, Span<float> destination, bool accumulate)
         {
-            for (int r = 0; r < Positions; r++)
+            int block = Classes * Inner;
+            for (int n = 0; n < Batch; n++)
                 for (int c = 0; c < Classes; c++)
                 {
-                    int at = Offset(r, c);
-                    destination[at] = accumulate ? destination[at] + rows[r * Classes + c] : rows[r * Classes + c];
+                    var plane = destination.Slice(n * block + c * Inner, Inner);
+                    var column = rows.Slice(n * block + c);
+                    if (accumulate) for (int i = 0; i < Inner; i++) plane[i] += column[i * Classes];
+                    else for (int i = 0; i < Inner; i++) plane[i] = column[i * Classes];
                 }
         }
     }
