@@ -154,32 +154,7 @@ public class LossesTests(ITestOutputHelper output)
     [InlineData("cross_entropy.json", 4)]
     public void MatchesPyTorch(string file, int cases)
     {
-        int count = 0;
-        foreach (var c in Fixture.Cases(file))
-        {
-            string name = c.GetProperty("name").GetString()!;
-            var loss = LossFor(c);
-            var target = Tensor.FromArray(c.Floats("target"), c.Ints("target_shape"));
-            foreach (var (reduction, key) in new[] { (Reduction.Mean, "mean"), (Reduction.Sum, "sum"), (Reduction.None, "none") })
-            {
-                var expected = c.GetProperty(key);
-                var x = Tensor.FromArray(c.Floats("input"), c.Ints("input_shape"));
-                x.RequiresGrad = true;
-                var value = loss(x, target, reduction);
-                if (reduction == Reduction.None)
-                {
-                    Expect.Close(expected.Floats("value"), value.Span, 1e-5, $"{name} {key} value");
-                    value.Backward(Tensor.FromArray(expected.Floats("upstream"), value.Shape.ToArray()));
-                }
-                else
-                {
-                    Expect.Close(expected.Float("value"), value.Item(), 1e-5, $"{name} {key} value");
-                    value.Backward();
-                }
-                Expect.Close(expected.Floats("grad"), x.Grad!.Span, 1e-5, $"{name} {key} grad");
-            }
-            count++;
-        }
+        var (count, _, _) = LossFixture.Run(file, _ => true, (c, x, target, reduction) => LossFor(c)(x, target, reduction));
         Assert.Equal(cases, count);
     }
 

@@ -6,18 +6,22 @@ using Sinapse.Tensors;
 namespace Sinapse.Tests.Support;
 
 /// <summary>
-/// Runs the loss cases of one family of loss_options.json (tools/make_loss_option_fixtures.py):
-/// for each reduction, the loss and its input gradient against PyTorch's, NaN exactly where
-/// PyTorch's is NaN, everything else within 1e-5 relative (of the value, or of 1% of the largest
-/// value for values near zero, as <see cref="Expect.Close(ReadOnlySpan{float}, ReadOnlySpan{float}, double, string)"/>).
+/// Runs loss fixture cases (tools/make_fixtures.py's losses, tools/make_loss_option_fixtures.py's
+/// families): for each reduction, the loss and its input gradient against PyTorch's, NaN exactly
+/// where PyTorch's is NaN, everything else within 1e-5 relative (of the value, or of 1% of the
+/// largest value for values near zero, as <see cref="Expect.Close(ReadOnlySpan{float}, ReadOnlySpan{float}, double, string)"/>).
 /// </summary>
 internal static class LossFixture
 {
-    public const string File = "loss_options.json";
+    public const string Options = "loss_options.json";
     const double Relative = 1e-5;
 
-    /// <summary>The number of cases of <paramref name="family"/>, the worst relative error among them and where it was.</summary>
-    public static (int Cases, double WorstError, string WorstAt) Run(string family, Func<JsonElement, Tensor, Tensor, Reduction, Tensor> loss)
+    /// <summary>The cases of <paramref name="family"/> in loss_options.json (see <see cref="Run(string, Func{JsonElement, bool}, Func{JsonElement, Tensor, Tensor, Reduction, Tensor})"/>).</summary>
+    public static (int Cases, double WorstError, string WorstAt) Run(string family, Func<JsonElement, Tensor, Tensor, Reduction, Tensor> loss) =>
+        Run(Options, c => c.GetProperty("family").GetString() == family, loss);
+
+    /// <summary>The number of cases of <paramref name="file"/> that <paramref name="selects"/>, the worst relative error among them and where it was.</summary>
+    public static (int Cases, double WorstError, string WorstAt) Run(string file, Func<JsonElement, bool> selects, Func<JsonElement, Tensor, Tensor, Reduction, Tensor> loss)
     {
         int count = 0;
         double worst = 0;
@@ -26,9 +30,10 @@ internal static class LossFixture
         {
             if (deviation.Error > worst) (worst, worstAt) = deviation;
         }
-        foreach (var c in Fixture.Cases(File).Where(c => c.GetProperty("family").GetString() == family))
+        foreach (var c in Fixture.Cases(file).Where(selects))
         {
-            string name = $"{family} case {count} {c.GetProperty("parameters")} input {string.Join("x", c.Ints("input_shape"))}";
+            string kind = (c.TryGetProperty("family", out var family) ? family : c.GetProperty("name")).GetString()!;
+            string name = $"{kind} case {count} {c.GetProperty("parameters")} input {string.Join("x", c.Ints("input_shape"))}";
             var target = Build(c.ExactFloats("target"), c.Ints("target_shape"));
             foreach (var (reduction, key) in new[] { (Reduction.Mean, "mean"), (Reduction.Sum, "sum"), (Reduction.None, "none") })
             {
