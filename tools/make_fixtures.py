@@ -15,7 +15,7 @@ What it writes, into tests/Sinapse.Tests/Fixtures/ (small JSON files, a few KB e
                       For each case: the inputs, and for the reductions "mean" and "sum" the loss
                       and its gradient with respect to the input; for "none" the per-element
                       losses and the gradient of sum(upstream * losses) for the upstream given.
-    activations.json  relu, leaky_relu, sigmoid, tanh, elu, selu, gelu (exact erf form),
+    activations.json  relu, leaky_relu, sigmoid, tanh, elu, selu, gelu (exact erf form and tanh form),
                       hardsigmoid, hardswish, relu6, softmax, log_softmax: input x, upstream
                       gradient g, output y and the input gradient (g pulled back through the op).
     linear.json       F.linear forward and backward (dx, dW, db) for 2-D and 3-D inputs, with and
@@ -158,6 +158,7 @@ def activations():
         ("elu", {"alpha": 0.5}, lambda t: F.elu(t, 0.5), relu_like),
         ("selu", {}, F.selu, relu_like),
         ("gelu", {}, lambda t: F.gelu(t, approximate="none"), x),
+        ("gelu", {"approximate": "tanh"}, lambda t: F.gelu(t, approximate="tanh"), x),
         ("hardsigmoid", {}, F.hardsigmoid, hard),
         ("hardswish", {}, F.hardswish, hard),
         ("relu6", {}, F.relu6, clipped),

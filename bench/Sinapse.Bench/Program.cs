@@ -12,6 +12,7 @@ var suites = new Dictionary<string, Func<BenchOptions, IEnumerable<BenchRecord>>
     ["cnn"] = CnnSuite.Run,
     ["mobilenet"] = MobileNetSuite.Run,
     ["ops"] = OpsSuite.Run,
+    ["losses"] = LossesSuite.Run,
 };
 
 var names = new List<string>();

@@ -15,7 +15,7 @@ internal sealed class ModelOptions
         DefaultValueFactory = _ => "cnn",
     };
     public Option<string> Hidden { get; } = new("--hidden") { Description = "MLP hidden layer sizes, comma-separated.", DefaultValueFactory = _ => "256,128,64" };
-    public Option<string?> Activation { get; } = new("--activation") { Description = "Hidden activation: relu (default; tanh for lenet5), leaky_relu(0.01), elu, selu, sigmoid, tanh, gelu, hard_swish…" };
+    public Option<string?> Activation { get; } = new("--activation") { Description = "Hidden activation: relu (default; tanh for lenet5), leaky_relu(0.01), elu, selu, sigmoid, tanh, gelu, gelu_tanh, hard_swish…" };
     public Option<string?> Init { get; } = new("--init") { Description = "Weight initialiser: glorot_uniform (default), he_normal, lecun_normal, uniform(-5,5), normal(0,1)…" };
     public Option<bool> BatchNorm { get; } = new("--batch-norm") { Description = "Batch normalisation after every hidden layer (the layer then has no bias)." };
     public Option<float> Dropout { get; } = new("--dropout") { Description = "Dropout probability after each hidden dense block (before the head of a CNN; a MobileNet's head keeps its own unless given).", DefaultValueFactory = _ => 0f };

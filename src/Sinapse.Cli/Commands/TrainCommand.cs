@@ -19,6 +19,7 @@ internal static class TrainCommand
     {
         var model = new ModelOptions();
         var optimizer = new OptimizerOptions();
+        var loss = new LossOptions();
         var schedule = new ScheduleOptions();
         var data = new Option<string?>("--data") { Description = "Directory with the four standard IDX files (plain or .gz), e.g. /usr/share/datasets/fashion-mnist. Default: the bundled data/mnist." };
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => 5 };
@@ -41,6 +42,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a model and report its test accuracy (default: the course CNN on the bundled MNIST).");
         model.AddTo(command);
         optimizer.AddTo(command);
+        loss.AddTo(command);
         schedule.AddTo(command);
         foreach (var option in new Option[] { data, epochs, batchSize, validation, normalize, seed, restarts, monitor, precisionOption, threads, output, saveEvery, keep, stopAfter, resume, csv, target })
             command.Options.Add(option);
@@ -65,6 +67,7 @@ internal static class TrainCommand
                 throw new ArgumentException($"{resumed.Directory} is already at epoch {resumed.Epoch} of {epochCount}; give a larger --epochs to train on.");
             var precision = MixedPrecision.Parse(parse.GetValue(precisionOption)!);
             optimizer.Validate(parse);
+            loss.Validate(parse);
             ThreadsOption.Apply(parse, threads);
 
             if (table == null && parse.GetValue(target) != null) throw new ArgumentException("--target names a column of the --csv table; give --csv FILE too.");
@@ -91,7 +94,7 @@ internal static class TrainCommand
             {
                 var rng = runRng = new Rng(baseSeed + (ulong)run);
                 var network = model.Build(parse, train.FeatureShape, train.ClassCount, rng);
-                var trainer = new Trainer(network, new CrossEntropyLoss(), optimizer.Build(parse, network.Parameters()));
+                var trainer = new Trainer(network, loss.Build(parse, train.ClassCount), optimizer.Build(parse, network.Parameters()));
                 optimizer.Configure(parse, trainer);
                 trainer.Precision = precision;
                 if (precision == Precision.Float16) trainer.LossScaler = new LossScaler();
@@ -114,7 +117,7 @@ internal static class TrainCommand
                 if (stopEpoch > 0) trainer.Callbacks.Add(new StopAfter(stopEpoch));
                 Console.WriteLine($"Training {trainer.Model.Describe()} with {trainer.Model.ParameterCount():N0} parameters on {train.Count:N0} examples from {directory} " +
                                   $"({(validationSet?.Count ?? 0):N0} validation, {test.Count:N0} test); {epochCount} epochs of batch {batch}, " +
-                                  $"{optimizer.Describe(parse, trainer)} ({trainer.Scheduler.Schedule}), {Workers.Count} threads" +
+                                  $"{optimizer.Describe(parse, trainer)} ({trainer.Scheduler.Schedule}){LossOptions.Describe(trainer.Loss)}, {Workers.Count} threads" +
                                   (precision == Precision.Float32 ? "." : $", {MixedPrecision.ShortName(precision)} mixed precision{(trainer.LossScaler != null ? " with dynamic loss scaling" : "")}."));
                 return TrainingProgress.Run(trainer, loader, epochCount, validationSet, history);
             }

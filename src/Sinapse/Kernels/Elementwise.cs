@@ -32,6 +32,12 @@ public static class Elementwise
     /// <summary>dx = dy/6 where −3 &lt; x &lt; 3, else 0.</summary>
     public static void HardSigmoidBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) => Map(new HardSigmoidBackwardOperator(), x, dy, dx, "HardSigmoidBackward");
 
+    /// <summary>y = ½x(1 + tanh(√(2/π)(x + 0.044715x³))), GELU's tanh approximation.</summary>
+    public static void GeluTanh(ReadOnlySpan<float> x, Span<float> y) => Map(new GeluTanhOperator(), x, x, y, "GeluTanh");
+
+    /// <summary>dx = dy·d/dx of <see cref="GeluTanh"/>.</summary>
+    public static void GeluTanhBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) => Map(new GeluTanhBackwardOperator(), x, dy, dx, "GeluTanhBackward");
+
     /// <summary>An elementwise function of (x, other): other is the upstream gradient for a backward pass, or x itself.</summary>
     internal interface IOperator
     {
@@ -101,5 +107,41 @@ public static class Elementwise
         }
 
         public float Invoke(float x, float dy) => x > -3f && x < 3f ? dy / 6f : 0f;
+    }
+
+    /// <summary>
+    /// GELU's tanh form as x·σ(2u), u = √(2/π)(x + 0.044715x³): ½(1 + tanh u) = σ(2u) exactly,
+    /// and σ keeps its relative precision where 1 + tanh u would cancel (x well below 0). The
+    /// scalar form is the vector form's first lane, so the tail rounds as the vectors do.
+    /// </summary>
+    private static class GeluTanhConstants
+    {
+        public const float TwoBeta = 1.5957691216057308f;          // 2√(2/π)
+        public const float TwoBetaKappa = 0.07135481627260025f;    // 2√(2/π)·0.044715
+
+        /// <summary>2u for x, given x².</summary>
+        public static Vector<float> DoubledInner(Vector<float> x, Vector<float> square) => x * (new Vector<float>(TwoBeta) + new Vector<float>(TwoBetaKappa) * square);
+
+        public static Vector<float> Logistic(Vector<float> z) => Vector<float>.One / (Vector<float>.One + Vector.Exp(-z));
+    }
+
+    private readonly struct GeluTanhOperator : IOperator
+    {
+        public Vector<float> Invoke(Vector<float> x, Vector<float> _) => x * GeluTanhConstants.Logistic(GeluTanhConstants.DoubledInner(x, x * x));
+        public float Invoke(float x, float _) => Invoke(new Vector<float>(x), default)[0];
+    }
+
+    private readonly struct GeluTanhBackwardOperator : IOperator
+    {
+        // d/dx x·σ(2u) = σ + x·σ(1 − σ)·2u', with 2u' = 2√(2/π)(1 + 3·0.044715x²)
+        public Vector<float> Invoke(Vector<float> x, Vector<float> dy)
+        {
+            var square = x * x;
+            var s = GeluTanhConstants.Logistic(GeluTanhConstants.DoubledInner(x, square));
+            var slope = new Vector<float>(GeluTanhConstants.TwoBeta) + new Vector<float>(3f * GeluTanhConstants.TwoBetaKappa) * square;
+            return dy * (s + x * s * (Vector<float>.One - s) * slope);
+        }
+
+        public float Invoke(float x, float dy) => Invoke(new Vector<float>(x), new Vector<float>(dy))[0];
     }
 }

@@ -11,7 +11,7 @@ public abstract class Activation : Module
 
     /// <summary>
     /// An activation by the name the CLI and model files use: relu, leaky_relu or leaky_relu(0.2),
-    /// elu or elu(α), selu, sigmoid, tanh, gelu, hard_sigmoid, hard_swish, relu6, softmax,
+    /// elu or elu(α), selu, sigmoid, tanh, gelu, gelu_tanh (GELU's tanh approximation), hard_sigmoid, hard_swish, relu6, softmax,
     /// log_softmax, identity (also linear).
     /// </summary>
     public static Activation Parse(string text)
@@ -31,13 +31,14 @@ public abstract class Activation : Module
             ("sigmoid" or "logistic", null) => new Sigmoid(),
             ("tanh", null) => new Tanh(),
             ("gelu", null) => new Gelu(),
+            ("gelu_tanh", null) => new Gelu("tanh"),
             ("hard_sigmoid" or "hardsigmoid", null) => new HardSigmoid(),
             ("hard_swish" or "hardswish", null) => new HardSwish(),
             ("relu6", null) => new Relu6(),
             ("softmax", null) => new Softmax(),
             ("log_softmax" or "logsoftmax", null) => new LogSoftmax(),
             ("identity" or "linear", null) => new Identity(),
-            _ => throw new ArgumentException($"Unknown activation '{text}'. Expected one of: relu, leaky_relu(slope), elu(alpha), selu, sigmoid, tanh, gelu, hard_sigmoid, hard_swish, relu6, softmax, log_softmax, identity."),
+            _ => throw new ArgumentException($"Unknown activation '{text}'. Expected one of: relu, leaky_relu(slope), elu(alpha), selu, sigmoid, tanh, gelu, gelu_tanh, hard_sigmoid, hard_swish, relu6, softmax, log_softmax, identity."),
         };
     }
 }
@@ -66,7 +67,13 @@ public sealed class Sigmoid : Activation { public override Tensor Forward(Tensor
 
 public sealed class Tanh : Activation { public override Tensor Forward(Tensor input) => F.Tanh(input); }
 
-public sealed class Gelu : Activation { public override Tensor Forward(Tensor input) => F.Gelu(input); }
+/// <summary>GELU: the exact x·Φ(x) ("none", PyTorch's default) or its tanh approximation ("tanh").</summary>
+public sealed class Gelu(string approximate = "none") : Activation
+{
+    public string Approximate { get; } = F.CheckGeluApproximation(approximate);
+    public override Tensor Forward(Tensor input) => F.Gelu(input, Approximate);
+    public override string Describe() => Approximate == "none" ? "Gelu" : $"Gelu(approximate='{Approximate}')";
+}
 
 public sealed class HardSigmoid : Activation { public override Tensor Forward(Tensor input) => F.HardSigmoid(input); }
 

@@ -16,7 +16,8 @@ public abstract class Loss(Reduction reduction)
     public override string ToString() => Name;
 
     /// <summary>
-    /// A loss by name: cross_entropy, mse, bce, bce_with_logits, focal or focal(gamma, alpha), nll.
+    /// A loss by name: cross_entropy or cross_entropy(label_smoothing), mse, bce, bce_with_logits,
+    /// focal or focal(gamma, alpha), nll. Class and positive weights are given to the constructors.
     /// </summary>
     public static Loss Parse(string text, Reduction reduction = Reduction.Mean)
     {
@@ -29,22 +30,41 @@ public abstract class Loss(Reduction reduction)
         return (head, arguments.Length) switch
         {
             ("cross_entropy" or "crossentropy" or "categorical_crossentropy", 0) => new CrossEntropyLoss(reduction),
+            ("cross_entropy" or "crossentropy" or "categorical_crossentropy", 1) => new CrossEntropyLoss(reduction, labelSmoothing: arguments[0]),
             ("mse" or "mean_squared_error", 0) => new MseLoss(reduction),
             ("bce" or "binary_crossentropy", 0) => new BinaryCrossEntropyLoss(reduction),
             ("bce_with_logits", 0) => new BinaryCrossEntropyWithLogitsLoss(reduction),
             ("focal", 0) => new FocalLoss(reduction: reduction),
             ("focal", 2) => new FocalLoss(arguments[0], arguments[1], reduction),
             ("nll", 0) => new NllLoss(reduction),
-            _ => throw new ArgumentException($"Unknown loss '{text}'. Expected one of: cross_entropy, mse, bce, bce_with_logits, focal(gamma, alpha), nll."),
+            _ => throw new ArgumentException($"Unknown loss '{text}'. Expected one of: cross_entropy, cross_entropy(label_smoothing), mse, bce, bce_with_logits, focal(gamma, alpha), nll."),
         };
     }
 }
 
-/// <summary>Softmax cross-entropy on logits, against integer labels or one-hot/soft targets (fused, stable).</summary>
-public sealed class CrossEntropyLoss(Reduction reduction = Reduction.Mean) : Loss(reduction)
+/// <summary>
+/// Softmax cross-entropy on logits (classes on axis 1), against class indices or one-hot/soft
+/// targets (fused, stable), as PyTorch's CrossEntropyLoss; see <see cref="F.CrossEntropy"/> for
+/// the class weights, the ignored index and label smoothing.
+/// </summary>
+public sealed class CrossEntropyLoss(Reduction reduction = Reduction.Mean, Tensor? weight = null, int ignoreIndex = -100, float labelSmoothing = 0f) : Loss(reduction)
 {
-    public override Tensor Forward(Tensor prediction, Tensor target) => F.CrossEntropy(prediction, target, Reduction);
-    public override string Name => "cross_entropy";
+    /// <summary>One weight per class [C], or null for none.</summary>
+    public Tensor? Weight { get; } = weight == null || weight.Rank == 1 ? weight
+        : throw new ArgumentException($"CrossEntropyLoss: weight must hold one value per class, [C], got {weight.Shape}.", nameof(weight));
+    public int IgnoreIndex { get; } = ignoreIndex;
+    public float LabelSmoothing { get; } = CheckedLabelSmoothing(labelSmoothing);
+
+    public override Tensor Forward(Tensor prediction, Tensor target) => F.CrossEntropy(prediction, target, Reduction, Weight, IgnoreIndex, LabelSmoothing);
+
+    /// <summary>cross_entropy, or cross_entropy(ε) with label smoothing (the weights and ignored index are not part of the name).</summary>
+    public override string Name => LabelSmoothing == 0f ? "cross_entropy" : string.Create(CultureInfo.InvariantCulture, $"cross_entropy({LabelSmoothing})");
+
+    private static float CheckedLabelSmoothing(float labelSmoothing)
+    {
+        F.CheckLabelSmoothing("CrossEntropyLoss", labelSmoothing);
+        return labelSmoothing;
+    }
 }
 
 public sealed class MseLoss(Reduction reduction = Reduction.Mean) : Loss(reduction)
@@ -53,17 +73,24 @@ public sealed class MseLoss(Reduction reduction = Reduction.Mean) : Loss(reducti
     public override string Name => "mse";
 }
 
-/// <summary>Binary cross-entropy on probabilities (after a sigmoid).</summary>
-public sealed class BinaryCrossEntropyLoss(Reduction reduction = Reduction.Mean) : Loss(reduction)
+/// <summary>Binary cross-entropy on probabilities (after a sigmoid); <paramref name="weight"/> scales each term and broadcasts to the input.</summary>
+public sealed class BinaryCrossEntropyLoss(Reduction reduction = Reduction.Mean, Tensor? weight = null) : Loss(reduction)
 {
-    public override Tensor Forward(Tensor prediction, Tensor target) => F.BinaryCrossEntropy(prediction, target, Reduction);
+    public Tensor? Weight { get; } = weight;
+    public override Tensor Forward(Tensor prediction, Tensor target) => F.BinaryCrossEntropy(prediction, target, Reduction, Weight);
     public override string Name => "bce";
 }
 
-/// <summary>Binary cross-entropy on logits: the sigmoid folded in, stable for any logit.</summary>
-public sealed class BinaryCrossEntropyWithLogitsLoss(Reduction reduction = Reduction.Mean) : Loss(reduction)
+/// <summary>
+/// Binary cross-entropy on logits: the sigmoid folded in, stable for any logit. As PyTorch's
+/// BCEWithLogitsLoss, <paramref name="weight"/> scales each term and <paramref name="posWeight"/>
+/// the positives' part (one value per class [C] for multi-label [N, C]); both broadcast to the input.
+/// </summary>
+public sealed class BinaryCrossEntropyWithLogitsLoss(Reduction reduction = Reduction.Mean, Tensor? weight = null, Tensor? posWeight = null) : Loss(reduction)
 {
-    public override Tensor Forward(Tensor prediction, Tensor target) => F.BinaryCrossEntropyWithLogits(prediction, target, Reduction);
+    public Tensor? Weight { get; } = weight;
+    public Tensor? PosWeight { get; } = posWeight;
+    public override Tensor Forward(Tensor prediction, Tensor target) => F.BinaryCrossEntropyWithLogits(prediction, target, Reduction, Weight, PosWeight);
     public override string Name => "bce_with_logits";
 }
 
@@ -76,9 +103,11 @@ public sealed class FocalLoss(float gamma = 2f, float alpha = 0.25f, Reduction r
     public override string Name => string.Create(CultureInfo.InvariantCulture, $"focal({Gamma}, {Alpha})");
 }
 
-/// <summary>Negative log-likelihood of log-probabilities (after LogSoftmax) at integer labels.</summary>
-public sealed class NllLoss(Reduction reduction = Reduction.Mean) : Loss(reduction)
+/// <summary>Negative log-likelihood of log-probabilities (after LogSoftmax over axis 1) at class indices, with PyTorch's class weights and ignored index.</summary>
+public sealed class NllLoss(Reduction reduction = Reduction.Mean, Tensor? weight = null, int ignoreIndex = -100) : Loss(reduction)
 {
-    public override Tensor Forward(Tensor prediction, Tensor target) => F.NllLoss(prediction, target, Reduction);
+    public Tensor? Weight { get; } = weight;
+    public int IgnoreIndex { get; } = ignoreIndex;
+    public override Tensor Forward(Tensor prediction, Tensor target) => F.NllLoss(prediction, target, Reduction, Weight, IgnoreIndex);
     public override string Name => "nll";
 }

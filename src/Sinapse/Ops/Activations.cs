@@ -58,20 +58,34 @@ public static partial class F
         });
 
     /// <summary>GELU, the exact form x·Φ(x) (PyTorch's default approximate='none').</summary>
-    public static Tensor Gelu(Tensor x) => Unary("Gelu", x,
-        (x, y) =>
-        {
-            for (int i = 0; i < x.Length; i++) y[i] = (float)(x[i] * NormalCdf(x[i]));
-        },
-        (x, y, dy, dx) =>
-        {
-            // d/dx x·Φ(x) = Φ(x) + x·φ(x)
-            for (int i = 0; i < x.Length; i++)
+    public static Tensor Gelu(Tensor x) => Gelu(x, "none");
+
+    /// <summary>
+    /// GELU as PyTorch's gelu(x, approximate): "none" is the exact x·Φ(x), "tanh" the
+    /// approximation ½x(1 + tanh(√(2/π)(x + 0.044715x³))) of Hendrycks and Gimpel (2016).
+    /// </summary>
+    public static Tensor Gelu(Tensor x, string approximate) => CheckGeluApproximation(approximate) switch
+    {
+        "none" => Unary("Gelu", x,
+            (x, y) =>
             {
-                double v = x[i];
-                dx[i] = (float)(dy[i] * (NormalCdf(v) + v * Math.Exp(-0.5 * v * v) / Math.Sqrt(2 * Math.PI)));
-            }
-        });
+                for (int i = 0; i < x.Length; i++) y[i] = (float)(x[i] * NormalCdf(x[i]));
+            },
+            (x, y, dy, dx) =>
+            {
+                // d/dx x·Φ(x) = Φ(x) + x·φ(x)
+                for (int i = 0; i < x.Length; i++)
+                {
+                    double v = x[i];
+                    dx[i] = (float)(dy[i] * (NormalCdf(v) + v * Math.Exp(-0.5 * v * v) / Math.Sqrt(2 * Math.PI)));
+                }
+            }),
+        _ => Unary("GeluTanh", x, Elementwise.GeluTanh, (x, _, dy, dx) => Elementwise.GeluTanhBackward(x, dy, dx)),
+    };
+
+    /// <summary><paramref name="approximate"/> itself when it names a GELU form, "none" or "tanh"; else a one-line error.</summary>
+    internal static string CheckGeluApproximation(string approximate) => approximate is "none" or "tanh" ? approximate
+        : throw new ArgumentException($"Gelu: approximate must be 'none' or 'tanh', got '{approximate}'.", nameof(approximate));
 
     /// <summary>Hard sigmoid as in PyTorch and MobileNetV3: ReLU6(x + 3) / 6.</summary>
     public static Tensor HardSigmoid(Tensor x) => Unary("HardSigmoid", x,

@@ -13,32 +13,58 @@ public static partial class F
     public static Tensor MseLoss(Tensor prediction, Tensor target, Reduction reduction = Reduction.Mean)
     {
         SameShape(prediction, target, "MseLoss (prediction, target)");
-        return PointwiseLoss("MseLoss", prediction, target, reduction,
-            (p, t) => (p - t) * (p - t),
-            (p, t) => 2f * (p - t));
+        return PointwiseLoss("MseLoss", prediction, target, reduction, null,
+            (p, t, _) => (p - t) * (p - t),
+            (p, t, _) => 2f * (p - t));
     }
 
     /// <summary>
     /// Binary cross-entropy on probabilities, J = −(y log ŷ + (1−y) log(1−ŷ)). Like PyTorch, the
     /// logarithms are clamped at −100 so a saturated ŷ of exactly 0 or 1 gives a finite loss.
     /// </summary>
-    public static Tensor BinaryCrossEntropy(Tensor probability, Tensor target, Reduction reduction = Reduction.Mean)
+    /// <param name="weight">Scales each term; it broadcasts to the probabilities' shape and receives no gradient.</param>
+    public static Tensor BinaryCrossEntropy(Tensor probability, Tensor target, Reduction reduction = Reduction.Mean, Tensor? weight = null)
     {
-        SameShape(probability, target, "BinaryCrossEntropy (probability, target)");
+        const string op = "BinaryCrossEntropy";
+        SameShape(probability, target, $"{op} (probability, target)");
+        var weights = BroadcastOperand(op, weight, "weight", probability.Shape);
         foreach (var p in probability.Span)
-            if (!(p >= 0f && p <= 1f)) throw new ArgumentException($"BinaryCrossEntropy needs probabilities in [0, 1], found {p}; use BinaryCrossEntropyWithLogits for raw scores.");
-        return PointwiseLoss("BinaryCrossEntropy", probability, target, reduction,
-            (p, t) => -(t * MathF.Max(MathF.Log(p), -100f) + (1 - t) * MathF.Max(MathF.Log(1 - p), -100f)),
-            (p, t) => (p - t) / MathF.Max(p * (1 - p), 1e-12f));
+            if (!(p >= 0f && p <= 1f)) throw new ArgumentException($"{op} needs probabilities in [0, 1], found {p}; use BinaryCrossEntropyWithLogits for raw scores.");
+        return PointwiseLoss(op, probability, target, reduction, weights,
+            (p, t, _) => -(t * MathF.Max(MathF.Log(p), -100f) + (1 - t) * MathF.Max(MathF.Log(1 - p), -100f)),
+            (p, t, _) => (p - t) / MathF.Max(p * (1 - p), 1e-12f));
     }
 
-    /// <summary>Binary cross-entropy on logits z, max(z,0) − z·y + log(1 + e^−|z|): stable for any z.</summary>
-    public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor target, Reduction reduction = Reduction.Mean)
+    /// <summary>
+    /// Binary cross-entropy on logits z, max(z,0) − z·y + log(1 + e^−|z|): stable for any z. As
+    /// PyTorch's binary_cross_entropy_with_logits, <paramref name="posWeight"/> p scales the
+    /// positive part, −p·y·log σ(z) − (1−y)·log(1 − σ(z)), which adds (p − 1)·y·softplus(−z).
+    /// </summary>
+    /// <param name="weight">Scales each term; it broadcasts to the logits' shape and receives no gradient.</param>
+    /// <param name="posWeight">
+    /// The positives' weight, broadcast to the logits' shape: one value per class [C] for
+    /// multi-label logits [N, C] weighs each class's positives. It receives no gradient.
+    /// </param>
+    public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor target, Reduction reduction = Reduction.Mean,
+        Tensor? weight = null, Tensor? posWeight = null)
     {
-        SameShape(logits, target, "BinaryCrossEntropyWithLogits (logits, target)");
-        return PointwiseLoss("BinaryCrossEntropyWithLogits", logits, target, reduction,
-            (z, t) => MathF.Max(z, 0f) - z * t + MathF.Log(1f + MathF.Exp(-MathF.Abs(z))),
-            (z, t) => Logistic(z) - t);
+        const string op = "BinaryCrossEntropyWithLogits";
+        SameShape(logits, target, $"{op} (logits, target)");
+        var weights = BroadcastOperand(op, weight, "weight", logits.Shape);
+        var positives = BroadcastOperand(op, posWeight, "posWeight", logits.Shape);
+        return PointwiseLoss(op, logits, target, reduction, weights,
+            (z, t, i) =>
+            {
+                float softplus = MathF.Log(1f + MathF.Exp(-MathF.Abs(z)));
+                float loss = MathF.Max(z, 0f) - z * t + softplus;
+                return positives == null ? loss : loss + (positives.Span[i] - 1f) * t * (MathF.Max(-z, 0f) + softplus);
+            },
+            (z, t, i) =>
+            {
+                // d softplus(−z)/dz = −(1 − σ(z))
+                float p = Logistic(z);
+                return positives == null ? p - t : p - t - (positives.Span[i] - 1f) * t * (1f - p);
+            });
     }
 
     /// <summary>
@@ -50,14 +76,14 @@ public static partial class F
     {
         SameShape(logits, target, "FocalLoss (logits, target)");
         if (!(gamma >= 0)) throw new ArgumentException($"FocalLoss needs gamma >= 0, got {gamma}.");
-        return PointwiseLoss("FocalLoss", logits, target, reduction,
-            (z, t) =>
+        return PointwiseLoss("FocalLoss", logits, target, reduction, null,
+            (z, t, _) =>
             {
                 float p = Logistic(z), pt = p * t + (1 - p) * (1 - t);
                 float ce = MathF.Max(z, 0f) - z * t + MathF.Log(1f + MathF.Exp(-MathF.Abs(z)));
                 return ClassWeight(alpha, t) * ce * MathF.Pow(1 - pt, gamma);
             },
-            (z, t) =>
+            (z, t, _) =>
             {
                 // d/dz [ce·(1−p_t)^γ] = (p − y)(1−p_t)^γ − γ·ce·(1−p_t)^(γ−1)·(2y − 1)·p(1−p)
                 float p = Logistic(z), pt = p * t + (1 - p) * (1 - t);
@@ -69,97 +95,28 @@ public static partial class F
             });
     }
 
-    /// <summary>
-    /// Cross-entropy of softmax(logits) [N, C] against integer class labels [N] or target
-    /// distributions [N, C] (one-hot or soft). Fused: the gradient is softmax − target, with no
-    /// softmax saved and no division by a probability.
-    /// </summary>
-    public static Tensor CrossEntropy(Tensor logits, Tensor target, Reduction reduction = Reduction.Mean)
-    {
-        if (logits.Rank != 2) throw new ArgumentException($"CrossEntropy needs logits [batch, classes], got {logits.Shape}.");
-        int rows = logits.Shape[0], classes = logits.Shape[1];
-        bool labels = target.Rank == 1;
-        if (labels ? target.Length != rows : target.Shape != logits.Shape)
-            throw new ArgumentException($"CrossEntropy: logits {logits.Shape} need labels [{rows}] or targets [{rows}, {classes}], got {target.Shape}.");
-        if (labels) CheckLabels(target.Span, classes);
-
-        var probabilities = Tensor.Empty(logits.Shape);
-        var perExample = Tensor.Empty(rows);
-        for (int r = 0; r < rows; r++)
-        {
-            var z = logits.Span.Slice(r * classes, classes);
-            float logSum = LogSumExp(z);
-            var p = probabilities.Span.Slice(r * classes, classes);
-            TensorPrimitives.Subtract(z, logSum, p); // log-probabilities for now
-            perExample.Span[r] = labels ? -p[(int)target.Span[r]] : -TensorPrimitives.Dot(target.Span.Slice(r * classes, classes), p);
-            TensorPrimitives.Exp(p, p);
-        }
-        var loss = Reduce(perExample, reduction, rows);
-        if (Tape.NeedsGrad(logits))
-            Tape.Record("CrossEntropy", loss, gradOutput =>
-            {
-                var dz = Tape.GradientTarget(logits, out float beta);
-                for (int r = 0; r < rows; r++)
-                {
-                    float scale = ReducedGradient(gradOutput, reduction, rows, r);
-                    var p = probabilities.Span.Slice(r * classes, classes);
-                    var d = dz.Slice(r * classes, classes);
-                    // softmax − target, for a distribution whose mass may differ from 1: p·Σt − t
-                    float mass = labels ? 1f : TensorPrimitives.Sum(target.Span.Slice(r * classes, classes));
-                    for (int c = 0; c < classes; c++)
-                    {
-                        float t = labels ? (c == (int)target.Span[r] ? 1f : 0f) : target.Span[r * classes + c];
-                        d[c] = (beta == 0f ? 0f : d[c]) + scale * (p[c] * mass - t); // beta = 0: d may be garbage, never read it
-                    }
-                }
-            }, logits);
-        return loss;
-    }
-
-    /// <summary>Negative log-likelihood of log-probabilities [N, C] at integer labels [N].</summary>
-    public static Tensor NllLoss(Tensor logProbabilities, Tensor labels, Reduction reduction = Reduction.Mean)
-    {
-        if (logProbabilities.Rank != 2 || labels.Rank != 1 || labels.Length != logProbabilities.Shape[0])
-            throw new ArgumentException($"NllLoss needs log-probabilities [batch, classes] and labels [batch], got {logProbabilities.Shape} and {labels.Shape}.");
-        int rows = logProbabilities.Shape[0], classes = logProbabilities.Shape[1];
-        CheckLabels(labels.Span, classes);
-        var perExample = Tensor.Empty(rows);
-        for (int r = 0; r < rows; r++) perExample.Span[r] = -logProbabilities.Span[r * classes + (int)labels.Span[r]];
-        var loss = Reduce(perExample, reduction, rows);
-        if (Tape.NeedsGrad(logProbabilities))
-            Tape.Record("NllLoss", loss, gradOutput =>
-            {
-                var d = Tape.GradientTarget(logProbabilities, out float beta);
-                if (beta == 0f) d.Clear();
-                for (int r = 0; r < rows; r++) d[r * classes + (int)labels.Span[r]] -= ReducedGradient(gradOutput, reduction, rows, r);
-            }, logProbabilities);
-        return loss;
-    }
-
     private static float ClassWeight(float alpha, float target) => alpha < 0 ? 1f : alpha * target + (1 - alpha) * (1 - target);
 
     private static float Logistic(float z) => z >= 0 ? 1f / (1f + MathF.Exp(-z)) : MathF.Exp(z) / (1f + MathF.Exp(z));
 
-    private static void CheckLabels(ReadOnlySpan<float> labels, int classes)
-    {
-        for (int i = 0; i < labels.Length; i++)
-        {
-            float label = labels[i];
-            if (!(label >= 0 && label < classes && label == MathF.Floor(label)))
-                throw new ArgumentException($"Label {label} at position {i} is not a class index in [0, {classes}).");
-        }
-    }
+    /// <summary>A term of a pointwise loss (or its derivative in the prediction) at element <paramref name="index"/>.</summary>
+    private delegate float PointwiseTerm(float prediction, float target, int index);
 
-    /// <summary>A loss that is a sum of f(prediction[i], target[i]) terms, with df/dprediction beside it.</summary>
-    private static Tensor PointwiseLoss(string op, Tensor prediction, Tensor target, Reduction reduction,
-        Func<float, float, float> loss, Func<float, float, float> gradient)
+    /// <summary>
+    /// A loss that is a sum of w[i]·f(prediction[i], target[i]) terms, with df/dprediction beside
+    /// it; <paramref name="weight"/> (null: 1) has the prediction's shape.
+    /// </summary>
+    private static Tensor PointwiseLoss(string op, Tensor prediction, Tensor target, Reduction reduction, Tensor? weight,
+        PointwiseTerm loss, PointwiseTerm gradient)
     {
         int count = prediction.Length;
         var terms = Tensor.Empty(prediction.Shape);
         var p = prediction.Span;
         var t = target.Span;
         var l = terms.Span;
-        for (int i = 0; i < count; i++) l[i] = loss(p[i], t[i]);
+        for (int i = 0; i < count; i++) l[i] = loss(p[i], t[i], i);
+        if (weight != null) TensorPrimitives.Multiply(l, weight.Span, l);
+        // As PyTorch's, the mean of no terms is 0/0 = NaN.
         var result = Reduce(terms, reduction, count);
         if (Tape.NeedsGrad(prediction))
             Tape.Record(op, result, gradOutput =>
@@ -168,24 +125,42 @@ public static partial class F
                 var p = prediction.Span;
                 var t = target.Span;
                 // beta = 0: d may hold a stale or pooled buffer (NaN included), so it is not read (0·NaN is NaN).
-                for (int i = 0; i < count; i++) d[i] = (beta == 0f ? 0f : d[i]) + ReducedGradient(gradOutput, reduction, count, i) * gradient(p[i], t[i]);
+                for (int i = 0; i < count; i++)
+                {
+                    float slope = ReducedGradient(gradOutput, reduction, count, i) * gradient(p[i], t[i], i);
+                    d[i] = (beta == 0f ? 0f : d[i]) + (weight == null ? slope : slope * weight.Span[i]);
+                }
             }, prediction);
         return result;
     }
 
-    private static Tensor Reduce(Tensor terms, Reduction reduction, int count) => reduction switch
+    /// <summary>
+    /// An optional operand of a loss (a weight) repeated to <paramref name="shape"/>, which it must
+    /// broadcast to without growing it; null stays null.
+    /// </summary>
+    private static Tensor? BroadcastOperand(string op, Tensor? operand, string name, Shape shape)
+    {
+        if (operand == null || operand.Shape == shape) return operand;
+        bool fits = operand.Rank <= shape.Rank;
+        for (int i = 1; fits && i <= operand.Rank; i++) fits = operand.Shape[^i] == 1 || operand.Shape[^i] == shape[^i];
+        if (!fits) throw new ArgumentException($"{op}: {name} of shape {operand.Shape} does not broadcast to the input's shape {shape}.", name);
+        using (GradMode.NoGrad()) return BroadcastTo(operand, shape.ToArray());
+    }
+
+    /// <summary>The loss from its terms: themselves, their sum, or their sum over <paramref name="denominator"/>.</summary>
+    private static Tensor Reduce(Tensor terms, Reduction reduction, double denominator) => reduction switch
     {
         Reduction.None => terms,
         Reduction.Sum => Tensor.Scalar((float)SumInDouble(terms.Span)),
-        _ => Tensor.Scalar((float)(SumInDouble(terms.Span) / Math.Max(count, 1))),
+        _ => Tensor.Scalar((float)(SumInDouble(terms.Span) / denominator)),
     };
 
     /// <summary>The gradient reaching term <paramref name="index"/> through the reduction.</summary>
-    private static float ReducedGradient(Tensor gradOutput, Reduction reduction, int count, int index) => reduction switch
+    private static float ReducedGradient(Tensor gradOutput, Reduction reduction, double denominator, int index) => reduction switch
     {
         Reduction.None => gradOutput.Span[index],
         Reduction.Sum => gradOutput.Span[0],
-        _ => gradOutput.Span[0] / count,
+        _ => (float)(gradOutput.Span[0] / denominator),
     };
 
     // A loss over 60,000 terms summed in float would lose digits; double costs nothing here.

@@ -69,7 +69,7 @@ public static partial class TensorExtensions
         public Tensor LeakyRelu(float negativeSlope = 0.01f) => F.LeakyRelu(a, negativeSlope);
         public Tensor Elu(float alpha = 1f) => F.Elu(a, alpha);
         public Tensor Selu() => F.Selu(a);
-        public Tensor Gelu() => F.Gelu(a);
+        public Tensor Gelu(string approximate = "none") => F.Gelu(a, approximate);
         public Tensor HardSigmoid() => F.HardSigmoid(a);
         public Tensor HardSwish() => F.HardSwish(a);
         public Tensor Relu6() => F.Relu6(a);

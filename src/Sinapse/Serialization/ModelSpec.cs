@@ -129,6 +129,8 @@ public static class ModelSpec
             (j, r) => new InvertedResidual(r.Sequential(j, "body"), r.Int(j, "inChannels"), r.Int(j, "outChannels"), r.Int(j, "stride"), j.ContainsKey("bodyName") ? r.Text(j, "bodyName") : "block"));
         Register<LeakyRelu>("LeakyRelu", m => new JsonObject { ["negativeSlope"] = m.NegativeSlope }, (j, r) => new LeakyRelu(r.Float(j, "negativeSlope", 0.01f)));
         Register<Elu>("Elu", m => new JsonObject { ["alpha"] = m.Alpha }, (j, r) => new Elu(r.Float(j, "alpha", 1f)));
+        // Files written before the tanh form existed have no "approximate": their GELU is the exact one.
+        Register<Gelu>("Gelu", m => new JsonObject { ["approximate"] = m.Approximate }, (j, r) => new Gelu(j.ContainsKey("approximate") ? r.Text(j, "approximate") : "none"));
         Register<LayerNorm>("LayerNorm",
             m => new JsonObject { ["normalizedShape"] = new JsonArray(m.NormalizedShape.Select(d => (JsonNode)d).ToArray()), ["eps"] = m.Eps, ["elementwiseAffine"] = m.ElementwiseAffine },
             (j, r) => new LayerNorm(r.Ints(j, "normalizedShape"), r.Float(j, "eps", 1e-5f), r.Bool(j, "elementwiseAffine", true)));
@@ -144,7 +146,6 @@ public static class ModelSpec
         Plain<Selu>();
         Plain<Sigmoid>();
         Plain<Tanh>();
-        Plain<Gelu>();
         Plain<HardSigmoid>();
         Plain<HardSwish>();
         Plain<Relu6>();

@@ -15,8 +15,8 @@ namespace Sinapse.Serialization;
 /// Add/Mul (residuals, squeeze-and-excitation gates) nodes, the parameters initializers under
 /// their state_dict names. The input is named "input" and the output "output"; the batch axis is
 /// dynamic ("batch"), the other axes fixed to the example shape. Dropout is the identity at
-/// inference and writes no node. A layer with no ONNX equivalent (GELU, for now) fails the export
-/// with its path and kind.
+/// inference and writes no node. A layer with no ONNX equivalent in opset 17 (GELU, either form)
+/// fails the export with its path and kind.
 /// </summary>
 public static class OnnxExport
 {
@@ -262,6 +262,8 @@ public static class OnnxExport
                 case HardSwish: return (Unary("HardSwish"), output);
                 case Layers.Softmax: return (Unary("Softmax", Int("axis", -1)), output);
                 case LogSoftmax: return (Unary("LogSoftmax", Int("axis", -1)), output);
+                case Gelu:
+                    throw Unsupported(m, $"ONNX has a Gelu operator only from opset 20, and this exporter writes opset {Opset}");
                 default:
                     throw Unsupported(m, "ONNX export knows no equivalent for it");
             }

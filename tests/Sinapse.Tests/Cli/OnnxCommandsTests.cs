@@ -35,6 +35,7 @@ public class OnnxCommandsTests
         Assert.Contains("--format tflite", CliRunner.OneErrorLine("export", "--model", "cnn", "--format", "tflite", "--output", run.File("x")));
         Assert.Contains("Unknown model 'resnet'", CliRunner.OneErrorLine("export", "--model", "resnet", "--output", run.File("x.onnx")));
         Assert.Contains("(Gelu", CliRunner.OneErrorLine("export", "--model", "mlp", "--activation", "gelu", "--output", run.File("x.onnx")));
+        Assert.Contains("(Gelu(approximate='tanh')", CliRunner.OneErrorLine("export", "--model", "mlp", "--activation", "gelu_tanh", "--output", run.File("x.onnx")));
         File.WriteAllBytes(run.File("bad.onnx"), OnnxExport.ToBytes(Sinapse.Models.Mlp.Create(4, new[] { 3 }, 2), new Shape(4))[..40]);
         Assert.Contains("bad.onnx is not a readable ONNX model", CliRunner.OneErrorLine("import", "--input", run.File("bad.onnx"), "--out", run.File("out")));
         Assert.Contains("not found", CliRunner.OneErrorLine("import", "--input", run.File("missing.onnx"), "--out", run.File("out")));

@@ -18,6 +18,8 @@ public class ActivationsTests
     [InlineData("logistic", typeof(Sigmoid))]
     [InlineData("tanh", typeof(Tanh))]
     [InlineData("gelu", typeof(Gelu))]
+    [InlineData("gelu_tanh", typeof(Gelu))]
+    [InlineData("GELU-tanh", typeof(Gelu))]
     [InlineData("hard_sigmoid", typeof(HardSigmoid))]
     [InlineData("hardswish", typeof(HardSwish))]
     [InlineData("relu6", typeof(Relu6))]
@@ -35,6 +37,10 @@ public class ActivationsTests
         Assert.Equal(0.5f, ((Elu)Activation.Parse("elu(0.5)")).Alpha);
         Assert.Equal(-0.1f, ((LeakyRelu)Activation.Parse("leaky-relu(-0.1)")).NegativeSlope);
         Assert.Equal("LeakyRelu(0.2)", Activation.Parse("leaky_relu(0.2)").Describe());
+        Assert.Equal("none", ((Gelu)Activation.Parse("gelu")).Approximate);
+        Assert.Equal("tanh", ((Gelu)Activation.Parse("gelu_tanh")).Approximate);
+        Assert.Equal("Gelu(approximate='tanh')", Activation.Parse("gelu_tanh").Describe());
+        Assert.Equal("Gelu", Activation.Parse("gelu").Describe());
     }
 
     [Theory]
@@ -57,7 +63,13 @@ public class ActivationsTests
         Assert.Equal(F.Softmax(x).ToArray(), new Softmax().Forward(x).ToArray());
         Assert.Same(x, new Identity().Forward(x));
         Assert.Equal(new Shape(7, 3), new Gelu().OutputShape(new Shape(7, 3)));
+        Assert.Equal(F.Gelu(x, "tanh").ToArray(), new Gelu("tanh").Forward(x).ToArray());
+        Assert.Equal(F.Gelu(x).ToArray(), new Gelu().Forward(x).ToArray());
     }
+
+    [Fact]
+    public void GeluRefusesAnUnknownForm() =>
+        Assert.Contains("approximate must be 'none' or 'tanh', got 'Tanh'", Assert.Throws<ArgumentException>(() => new Gelu("Tanh")).Message);
 
     [Theory]
     [InlineData("leaky_relu(NaN)")]

@@ -10,7 +10,7 @@ public class ActivationsTests
 
     public static TheoryData<string> Names => new()
     {
-        "relu", "leaky_relu", "leaky_relu_0.2", "sigmoid", "tanh", "elu", "elu_0.5", "selu", "gelu", "hardsigmoid", "hardswish", "relu6",
+        "relu", "leaky_relu", "leaky_relu_0.2", "sigmoid", "tanh", "elu", "elu_0.5", "selu", "gelu", "gelu_tanh", "hardsigmoid", "hardswish", "relu6",
     };
 
     static Func<Tensor, Tensor> Op(string name) => name switch
@@ -24,6 +24,7 @@ public class ActivationsTests
         "elu_0.5" => x => F.Elu(x, 0.5f),
         "selu" => F.Selu,
         "gelu" => F.Gelu,
+        "gelu_tanh" => x => F.Gelu(x, "tanh"),
         "hardsigmoid" => F.HardSigmoid,
         "hardswish" => F.HardSwish,
         "relu6" => F.Relu6,
@@ -63,7 +64,7 @@ public class ActivationsTests
         "tanh" => F.Tanh,
         "elu" => x => F.Elu(x, c.Parameter("alpha", 1f)),
         "selu" => F.Selu,
-        "gelu" => F.Gelu,
+        "gelu" => x => F.Gelu(x, c.GetProperty("parameters").TryGetProperty("approximate", out var form) ? form.GetString()! : "none"),
         "hardsigmoid" => F.HardSigmoid,
         "hardswish" => F.HardSwish,
         "relu6" => F.Relu6,
@@ -72,11 +73,13 @@ public class ActivationsTests
         var other => throw new ArgumentException($"No Sinapse op for fixture '{other}'."),
     };
 
-    [Fact]
-    public void ValuesAndGradientsMatchPyTorch()
+    [Theory]
+    [InlineData("activations.json", 15)]
+    [InlineData("gelu_tanh.json", 1)]
+    public void ValuesAndGradientsMatchPyTorch(string file, int cases)
     {
         int count = 0;
-        foreach (var c in Fixture.Cases("activations.json"))
+        foreach (var c in Fixture.Cases(file))
         {
             string name = c.GetProperty("name").GetString() + " " + c.GetProperty("parameters");
             var x = Tensor.FromArray(c.Floats("input"), c.Ints("shape"));
@@ -87,7 +90,7 @@ public class ActivationsTests
             Expect.Close(c.Floats("grad"), x.Grad!.Span, 1e-5, name + " grad");
             count++;
         }
-        Assert.Equal(14, count);
+        Assert.Equal(cases, count);
     }
 
     static float One(Func<Tensor, Tensor> op, float x) => op(Tensor.FromArray([x])).Item();
@@ -131,6 +134,30 @@ public class ActivationsTests
     public void GeluIsTheExactErfForm(double x, double expected)
     {
         Assert.Equal(expected, One(F.Gelu, (float)x), 6);
+    }
+
+    [Theory]
+    // ½x(1 + tanh(√(2/π)(x + 0.044715x³))) in double precision (at −6 as x·σ(2u), where 1 + tanh u cancels even in double).
+    [InlineData(1.0, 0.8411919906082768)]
+    [InlineData(-1.0, -0.15880800939172324)]
+    [InlineData(2.0, 1.954597694087775)]
+    [InlineData(-3.0, -0.0036373920817729943)]
+    [InlineData(-6.0, -8.43964670076231e-11)]
+    [InlineData(0.0, 0.0)]
+    public void GeluTanhIsTheTanhApproximation(double x, double expected)
+    {
+        Assert.Equal(expected, One(t => F.Gelu(t, "tanh"), (float)x), Math.Max(Math.Abs(expected) * 1e-6, 1e-13));
+        // The approximation stays within 5e-4 of the exact form.
+        Assert.Equal(One(F.Gelu, (float)x), One(t => F.Gelu(t, "tanh"), (float)x), 5e-4);
+    }
+
+    [Fact]
+    public void GeluNamesItsTwoForms()
+    {
+        var error = Assert.Throws<ArgumentException>(() => F.Gelu(Tensor.Zeros(2), "fast"));
+        Assert.Contains("approximate must be 'none' or 'tanh', got 'fast'", error.Message);
+        Assert.Equal(F.Gelu(Expect.Random([7])).ToArray(), Expect.Random([7]).Gelu("none").ToArray());
+        Assert.Equal(F.Gelu(Expect.Random([7]), "tanh").ToArray(), Expect.Random([7]).Gelu("tanh").ToArray());
     }
 
     [Theory]

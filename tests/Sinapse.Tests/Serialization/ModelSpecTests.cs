@@ -17,6 +17,7 @@ public class ModelSpecTests
             new Conv2d(3, 8, 3, padding: Padding.Same, rng: rng), new BatchNorm2d(8, momentum: null), new LeakyRelu(0.2f), new MaxPool2d(2),
             new Residual(new Sequential(new Conv2d(8, 8, 3, padding: 1, groups: 8, useBias: false, rng: rng), new Elu(0.5f)), dropPath: 0.1f),
             new Dropout2d(0.1f), new AvgPool2d((2, 2), (1, 1), (1, 1)), new Conv2d(8, 4, 1, stride: 2, rng: rng), new Gelu(), new GlobalAvgPool2d(), new Flatten(),
+            new Gelu("tanh"),
             new Linear(4, 6, rng: rng), new BatchNorm1d(6, eps: 1e-3f, affine: false), new Selu(), new Dropout(0.3f), new Tanh(), new Sigmoid(), new HardSwish(),
             new HardSigmoid(), new Relu6(), new Relu(), new Identity(), new Linear(6, 5, useBias: false, rng: rng), new LogSoftmax(), new Softmax());
         var sequence = new Sequential(new Conv1d(2, 4, 3, dilation: 2, rng: rng), new MaxPool1d(2), new AvgPool1d(2, 1, 1),
@@ -57,6 +58,19 @@ public class ModelSpecTests
         StateDict.Copy(model, rebuilt);
         var input = Tensor.Uniform(new Shape(2, 3, 15, 15), -1, 1, new Rng(2));
         Assert.Equal(Trainer.Predict(model, input).ToArray(), Trainer.Predict(rebuilt, input).ToArray());
+    }
+
+    [Fact]
+    public void GeluKeepsItsFormAndOlderFilesLoadTheExactOne()
+    {
+        Assert.Equal("""{"type":"Gelu","approximate":"tanh"}""", ModelSpec.ToJson(new Gelu("tanh")).ToJsonString());
+        Assert.Equal("tanh", Assert.IsType<Gelu>(ModelSpec.FromJson(JsonNode.Parse("""{"type":"Gelu","approximate":"tanh"}"""))).Approximate);
+        // A file written before the tanh form existed names no form.
+        Assert.Equal("none", Assert.IsType<Gelu>(ModelSpec.FromJson(JsonNode.Parse("""{"type":"Gelu"}"""))).Approximate);
+        var error = Assert.Throws<InvalidDataException>(() => ModelSpec.FromJson(JsonNode.Parse("""{"type":"Sequential","layers":[{"type":"Gelu","approximate":"fast"}]}"""), source: "m.json"));
+        Assert.Contains("m.json", error.Message);
+        Assert.Contains("layers[0]", error.Message);
+        Assert.Contains("'fast'", error.Message);
     }
 
     [Fact]

@@ -159,6 +159,9 @@ public class OnnxExportTests
         var error = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(model, new Shape(4)));
         Assert.Contains("'1'", error.Message);
         Assert.Contains("Gelu", error.Message);
+        error = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(new Sequential(new Linear(4, 4), new Gelu("tanh")), new Shape(4)));
+        Assert.Contains("Gelu(approximate='tanh')", error.Message);
+        Assert.Contains("opset 20", error.Message);
     }
 
     [Fact]
