@@ -103,7 +103,10 @@ public static class Tape
             // belong to that pass: accumulating onto them would count it again.
             foreach (var tensor in sorted) tensor.Grad = null;
             if (seed == null) Accumulate(root, [1f]);
-            else Accumulate(root, seed.Span);
+            // An op's backward only reads its output's gradient, so the seed serves as the root's
+            // gradient as it is (as in PyTorch), without a copy; a leaf keeps a gradient of its own.
+            else if (root.IsLeaf) Accumulate(root, seed.Span);
+            else root.Grad = seed;
             for (int i = sorted.Count - 1; i >= 0; i--)
             {
                 var tensor = sorted[i];

@@ -212,4 +212,29 @@ public class FreedGraphTests
         using (Sinapse.Tensors.TensorScope.Begin()) loss = Sinapse.Ops.F.Sum(Sinapse.Ops.F.Multiply(w, w));
         Assert.Contains("TensorScope", Assert.Throws<InvalidOperationException>(() => loss.Backward()).Message);
     }
+
+    [Fact]
+    public void ASeedGradientIsUsedAsItIsAndLeftUnchanged()
+    {
+        // The seed becomes the output's gradient without a copy, so no op's backward may write into it:
+        // a network of every kind of layer runs backward from a seed, which must come out bitwise as it went in.
+        var rng = new Rng(3);
+        var model = new Sinapse.Layers.Sequential(
+            new Sinapse.Layers.Conv2d(2, 4, 3, padding: 1, rng: rng), new Sinapse.Layers.BatchNorm2d(4), new Sinapse.Layers.Relu(),
+            new Sinapse.Layers.MaxPool2d(2), new Sinapse.Layers.Conv2d(4, 4, 3, padding: 1, groups: 4, rng: rng), new Sinapse.Layers.HardSwish(),
+            new Sinapse.Layers.GlobalAvgPool2d(), new Sinapse.Layers.Flatten(), new Sinapse.Layers.Linear(4, 3, rng: rng), new Sinapse.Layers.LayerNorm(3));
+        var x = Tensor.Uniform(new Shape(2, 2, 6, 6), -1f, 1f, rng);
+        var y = F.Softmax(F.Multiply(model.Call(x), model.Call(x)), 0);
+        var seed = Tensor.Uniform(y.Shape, -1f, 1f, rng);
+        var before = seed.ToArray();
+        y.Backward(seed);
+        Assert.Equal(before, seed.ToArray());
+        Assert.NotNull(model.Parameters()[0].Grad);
+
+        // A leaf's gradient is its own buffer, not the seed.
+        var leaf = Expect.Parameter([3], 4);
+        var leafSeed = Tensor.Ones(3);
+        leaf.Backward(leafSeed);
+        Assert.NotSame(leafSeed, leaf.Grad);
+    }
 }
