@@ -43,7 +43,10 @@ public static class GradCheck
                 double error = Math.Abs(numeric - analytic[i]);
                 double relative = error / Math.Max(Math.Abs(numeric), 1e-12);
                 if (error > maxAbsolute) { maxAbsolute = error; maxRelative = relative; }
-                if (error > absoluteTolerance + relativeTolerance * Math.Abs(numeric))
+                // Written so that NaN fails: a NaN gradient compares false with every tolerance. Where both
+                // sides are NaN (a function undefined there) they agree.
+                bool bothNaN = double.IsNaN(numeric) && double.IsNaN(analytic[i]);
+                if (!bothNaN && !(error <= absoluteTolerance + relativeTolerance * Math.Abs(numeric)))
                 {
                     if (passed) worst = $"input {n} element {i}: backward {analytic[i]:G6}, finite difference {numeric:G6}";
                     passed = false;

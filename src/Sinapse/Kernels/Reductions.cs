@@ -41,8 +41,7 @@ public static class Reductions
         }
         var (innerSize, innerReduced) = groups[last];
         int parts = from.Size >= ParallelThreshold ? Workers.Available : 1;
-        bool parallel = parts > 1;
-        if (parallel && groups.Count == 2 && !groups[0].Reduced && innerReduced)
+        if (groups.Count == 2 && !groups[0].Reduced && innerReduced)
         {
             // [K, R]: independent row sums.
             int rows = groups[0].Size;
@@ -50,11 +49,11 @@ public static class Reductions
             {
                 var (first, end) = Part(rows, part, parts);
                 for (int row = first; row < end; row++)
-                    target[targetOffset + row] += TensorPrimitives.Sum(source.AsSpan(sourceOffset + row * innerSize, innerSize));
+                    target[targetOffset + row] += PairwiseSum(source.AsSpan(sourceOffset + row * innerSize, innerSize));
             });
             return;
         }
-        if (parallel && groups.Count == 2 && groups[0].Reduced && !innerReduced)
+        if (groups.Count == 2 && groups[0].Reduced && !innerReduced)
         {
             // [R, K]: column blocks summed down the rows, each block by one thread.
             int rows = groups[0].Size;
@@ -62,8 +61,7 @@ public static class Reductions
             {
                 var (first, end) = Part(innerSize, part, parts);
                 var sums = target.AsSpan(targetOffset + first, end - first);
-                for (int row = 0; row < rows; row++)
-                    TensorPrimitives.Add(sums, source.AsSpan(sourceOffset + row * innerSize + first, end - first), sums);
+                AddRowsPairwise(source, sourceOffset + first, rows, innerSize, sums, PartialRows(RowSumLevels(rows) * (end - first)));
             });
             return;
         }
@@ -80,7 +78,7 @@ public static class Reductions
         for (int row = 0; row < outerCount; row++)
         {
             var values = source.AsSpan(sourceOffset + row * innerSize, innerSize);
-            if (innerReduced) destination[at] += TensorPrimitives.Sum(values);
+            if (innerReduced) destination[at] += PairwiseSum(values);
             else TensorPrimitives.Add(destination.Slice(at, innerSize), values, destination.Slice(at, innerSize));
             for (int g = last - 1; g >= 0; g--)
             {
@@ -90,6 +88,61 @@ public static class Reductions
                 position[g] = 0;
             }
         }
+    }
+
+    /// <summary>Blocks of this many values are summed straight through (TensorPrimitives keeps a partial sum per vector lane).</summary>
+    const int PairwiseBlock = 1024;
+
+    /// <summary>Rows added one after another before the halves are combined.</summary>
+    const int PairwiseRows = 8;
+
+    /// <summary>
+    /// Σ values, by halves down to blocks of <see cref="PairwiseBlock"/>: the rounding error grows
+    /// with the logarithm of the length rather than the length, as in PyTorch's cascade sum (4·10⁶
+    /// values of 0.1 straight through give 399039, in halves 400000).
+    /// </summary>
+    internal static float PairwiseSum(ReadOnlySpan<float> values)
+    {
+        if (values.Length <= PairwiseBlock) return TensorPrimitives.Sum(values);
+        int half = values.Length / 2;
+        return PairwiseSum(values[..half]) + PairwiseSum(values[half..]);
+    }
+
+    /// <summary>
+    /// sums += Σ_r source[offset + r·stride .. + sums.Length] over <paramref name="rows"/> rows,
+    /// by halves down to runs of <see cref="PairwiseRows"/> rows, for the accuracy
+    /// <see cref="PairwiseSum"/> gives; <paramref name="partial"/> holds one row per level of halving.
+    /// </summary>
+    static void AddRowsPairwise(float[] source, int offset, int rows, int stride, Span<float> sums, Span<float> partial)
+    {
+        if (rows <= PairwiseRows)
+        {
+            for (int r = 0; r < rows; r++) TensorPrimitives.Add(sums, source.AsSpan(offset + r * stride, sums.Length), sums);
+            return;
+        }
+        int half = rows / 2;
+        var upper = partial[..sums.Length];
+        upper.Clear();
+        AddRowsPairwise(source, offset + half * stride, rows - half, stride, upper, partial[sums.Length..]);
+        AddRowsPairwise(source, offset, half, stride, sums, partial[sums.Length..]);
+        TensorPrimitives.Add(sums, upper, sums);
+    }
+
+    [ThreadStatic] static float[]? partialRows;
+
+    /// <summary>The calling thread's scratch for <see cref="AddRowsPairwise"/>, grown when too small and then reused.</summary>
+    static Span<float> PartialRows(int length)
+    {
+        if (partialRows == null || partialRows.Length < length) partialRows = new float[length];
+        return partialRows.AsSpan(0, length);
+    }
+
+    /// <summary>The partial rows <see cref="AddRowsPairwise"/> needs for <paramref name="rows"/> rows.</summary>
+    static int RowSumLevels(int rows)
+    {
+        int levels = 0;
+        for (; rows > PairwiseRows; rows -= rows / 2) levels++;
+        return levels;
     }
 
     /// <summary>The source's axes, outermost first, with neighbours of the same kind (summed or kept) merged and size-1 axes dropped.</summary>

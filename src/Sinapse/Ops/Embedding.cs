@@ -10,21 +10,17 @@ public static partial class F
     /// torch.nn.functional.embedding: an index tensor of any shape S gives S + [dim]. Indices are
     /// whole numbers held as floats (Sinapse tensors are float32; exact up to 2^24). The gradient
     /// of each looked-up row is added back into that row of the weight, except for
-    /// <paramref name="paddingIndex"/>'s row, which gets none.
+    /// <paramref name="paddingIndex"/>'s row (negative: counted from the end), which gets none.
     /// </summary>
     public static Tensor Embedding(Tensor indices, Tensor weight, int? paddingIndex = null)
     {
         if (weight.Rank != 2) throw new ArgumentException($"Embedding: the weight must be [numEmbeddings, dim], got shape {weight.Shape}.");
         int rows = weight.Shape[0], dim = weight.Shape[1];
-        var index = new int[indices.Length];
-        var values = indices.Span;
-        for (int i = 0; i < index.Length; i++)
-        {
-            float v = values[i];
-            if (!(v >= 0 && v < rows) || v != MathF.Floor(v))
-                throw new ArgumentException($"Embedding: index {v} at position {i} of the indices {indices.Shape} is not a whole number in [0, {rows}).");
-            index[i] = (int)v;
-        }
+        // PyTorch accepts a negative padding index counting from the end.
+        if (paddingIndex is int p && (p < -rows || p >= rows))
+            throw new ArgumentException($"Embedding: the padding index must be in [{-rows}, {rows}) for {rows} rows, got {p}.");
+        int? padding = paddingIndex < 0 ? paddingIndex + rows : paddingIndex;
+        var index = IndexValues("Embedding", indices, rows, -1, indices.Shape);
         var y = weight.GatherRows(index).View(new Shape([.. indices.Shape.Dimensions, dim]));
         if (Tape.NeedsGrad(weight))
             Tape.Record("Embedding", y, dy =>
@@ -34,7 +30,7 @@ public static partial class F
                 var gradient = dy.Span;
                 for (int i = 0; i < index.Length; i++)
                 {
-                    if (index[i] == paddingIndex) continue;
+                    if (index[i] == padding) continue;
                     var row = target.Slice(index[i] * dim, dim);
                     System.Numerics.Tensors.TensorPrimitives.Add(row, gradient.Slice(i * dim, dim), row);
                 }

@@ -18,10 +18,14 @@ public sealed class ParameterGroup(IEnumerable<Tensor> parameters, float learnin
     /// Weight decay λ: folded into the gradient (g + λw, an L2 penalty of λ/2·‖w‖²) as PyTorch's
     /// weight_decay, or, for an optimizer made with <c>decoupled: true</c>, w ← (1 − αλ)·w as AdamW.
     /// </summary>
-    public float WeightDecay { get; set; } = weightDecay ?? 0f;
+    public float WeightDecay
+    {
+        get => weightDecay ?? 0f;
+        set => weightDecay = value;
+    }
 
-    /// <summary>Whether the group was made without a weight decay, so that its optimizer sets its default.</summary>
-    internal bool TakesDefaultWeightDecay { get; } = weightDecay == null;
+    /// <summary>Whether no weight decay was ever given (made without one, never set), so that its optimizer sets its default.</summary>
+    internal bool TakesDefaultWeightDecay => weightDecay == null;
 }
 
 /// <summary>

@@ -66,6 +66,9 @@ public sealed partial class Tensor
 
     internal int Offset => offset;
 
+    /// <summary>The tensor that owns the buffer this one covers: itself, or the tensor it is a view of.</summary>
+    internal Tensor Storage => viewOf ?? this;
+
     /// <summary>Whether the two are views of one buffer (a reshape, a slice, the tensor itself).</summary>
     internal bool SharesStorageWith(Tensor other) => ReferenceEquals(viewOf ?? this, other.viewOf ?? other);
 
@@ -137,7 +140,11 @@ public sealed partial class Tensor
         return flat;
     }
 
-    /// <summary>Rows [start, start+count) along the first axis, sharing storage (free: the data is contiguous).</summary>
+    /// <summary>
+    /// Rows [start, start+count) along the first axis, sharing storage (free: the data is contiguous),
+    /// outside the graph: for cutting data into batches. Inside a model use <c>x[start..end]</c> or
+    /// <c>F.Slice</c>, which pass gradients back.
+    /// </summary>
     public Tensor Slice(int start, int count)
     {
         if (Rank == 0 || start < 0 || count < 0 || start + count > Shape[0])

@@ -47,11 +47,16 @@ public sealed class TensorScope : IDisposable
         return buffer;
     }
 
-    /// <summary>Detaches the tensor from this scope so it survives it (its buffer leaves the pool for good).</summary>
+    /// <summary>
+    /// Detaches the tensor from this scope so it survives it (its buffer leaves the pool for good).
+    /// A view (a reshape, a slice, a reduction without keepDim) keeps the storage it looks into,
+    /// and with it every other view of that storage.
+    /// </summary>
     public static Tensor Keep(Tensor tensor)
     {
+        var storage = tensor.Storage;
         for (var scope = current; scope != null; scope = scope.outer)
-            if (scope.owned.Remove(tensor))
+            if (scope.owned.Remove(storage))
             {
                 TensorPool.Forget(tensor.Buffer);
                 break;

@@ -7,6 +7,21 @@ namespace Sinapse.Tests.Autograd;
 
 public class GradCheckTests
 {
+    /// <summary>x², with a backward pass that returns NaN.</summary>
+    sealed class NaNGradient : Function
+    {
+        protected override Tensor Forward(FunctionContext context, Tensor[] inputs) => F.Square(inputs[0]);
+        protected override Tensor?[] Backward(FunctionContext context, Tensor gradOutput) => [Tensor.FullLike(gradOutput, float.NaN)];
+    }
+
+    [Fact]
+    public void FailsANaNGradient()
+    {
+        var result = GradCheck.Check(x => new NaNGradient().Apply(x[0]), [Expect.Random([2, 3], 1)]);
+        Assert.False(result.Passed);
+        Assert.Contains("NaN", result.ToString());
+    }
+
     [Fact]
     public void PassesACorrectGradient()
     {

@@ -22,7 +22,10 @@ public class StatisticalReductionsTests
                 Expect.GradientsMatch(x => F.Var(x[0], dims, unbiased, keepDim), Expect.Random(shape, 21));
                 Expect.GradientsMatch(x => F.Std(x[0], dims, unbiased, keepDim), Expect.Random(shape, 22));
             }
-        Expect.GradientsMatch(x => F.Var(x[0], dims, correction: 2), Expect.Random(shape, 23));
+        // Correction 2 divides by N − 2: where a slice has 2 or fewer values the variance is infinite and
+        // has no derivative to check (finite differences give NaN), so those axis sets check only the others.
+        int count = dims.Length == 0 ? shape.Aggregate(1, (a, b) => a * b) : dims.Aggregate(1, (a, d) => a * shape[d < 0 ? d + shape.Length : d]);
+        if (count > 2) Expect.GradientsMatch(x => F.Var(x[0], dims, correction: 2), Expect.Random(shape, 23));
     }
 
     [Theory]

@@ -63,6 +63,9 @@ public class AdamTests
         var groups = new Adam([new ParameterGroup([w], 1e-3f), new ParameterGroup([Tensor.Zeros(1)], 1e-3f, 0.3f)], decoupled: true).Groups;
         Assert.Equal([0.01f, 0.3f], groups.Select(g => g.WeightDecay));
         Assert.Equal(0f, new Adam([new ParameterGroup([w], 1e-3f)]).Groups[0].WeightDecay);
+        // A weight decay set on the group after it was made is its own too.
+        var set = new ParameterGroup([w], 1e-3f) { WeightDecay = 0f };
+        Assert.Equal(0f, new Adam([set], decoupled: true).Groups[0].WeightDecay);
     }
 
     [Fact]

@@ -49,6 +49,23 @@ public class TensorScopeTests
     }
 
     [Fact]
+    public void KeepingAViewKeepsTheStorageItLooksInto()
+    {
+        // A mean without keepDim, a slice and a reshape are views of a buffer the scope owns.
+        Tensor mean, rows, reshaped;
+        using (TensorScope.Begin())
+        {
+            mean = TensorScope.Keep(F.Mean(Tensor.Ones(3, 4), 1));
+            rows = TensorScope.Keep(F.Add(Tensor.Ones(4, 2), 1f)[1..3]);
+            reshaped = TensorScope.Keep(F.Reshape(F.Multiply(Tensor.Ones(2, 3), 2f), -1));
+        }
+        using (TensorScope.Begin()) F.Add(Tensor.Ones(3), 7f);   // would reuse a buffer wrongly returned to the pool
+        Assert.Equal([1f, 1f, 1f], mean.ToArray());
+        Assert.Equal([2f, 2f, 2f, 2f], rows.ToArray());
+        Assert.Equal([2f, 2f, 2f, 2f, 2f, 2f], reshaped.ToArray());
+    }
+
+    [Fact]
     public void BuffersAreReusedAcrossScopes()
     {
         // A scope's buffers go back to the pool: a later scope asking for the same size gets one
