@@ -27,9 +27,13 @@ public static partial class TensorExtensions
         public static Tensor operator -(Tensor x) => F.Negate(x);
 
         public Tensor Add(Tensor other) => F.Add(a, other);
+        public Tensor Add(float other) => F.Add(a, Tensor.Scalar(other));
         public Tensor Sub(Tensor other) => F.Subtract(a, other);
+        public Tensor Sub(float other) => F.Subtract(a, Tensor.Scalar(other));
         public Tensor Mul(Tensor other) => F.Multiply(a, other);
+        public Tensor Mul(float other) => F.Multiply(a, Tensor.Scalar(other));
         public Tensor Div(Tensor other) => F.Divide(a, other);
+        public Tensor Div(float other) => F.Divide(a, Tensor.Scalar(other));
         public Tensor Pow(Tensor exponent) => F.Pow(a, exponent);
         public Tensor Pow(float exponent) => F.Pow(a, exponent);
         public Tensor Maximum(Tensor other) => F.Maximum(a, other);

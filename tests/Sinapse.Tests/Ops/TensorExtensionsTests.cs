@@ -61,6 +61,7 @@ public class TensorExtensionsTests
         var pairs = new (Tensor Method, Tensor Function)[]
         {
             (a.Add(b), F.Add(a, b)), (a.Sub(b), F.Subtract(a, b)), (a.Mul(b), F.Multiply(a, b)), (a.Div(b), F.Divide(a, b)),
+            (a.Add(2f), a + 2f), (a.Sub(2f), a - 2f), (a.Mul(2f), a * 2f), (a.Div(2f), a / 2f),
             (positive.Pow(b), F.Pow(positive, b)), (positive.Pow(1.5f), F.Pow(positive, 1.5f)),
             (a.Maximum(b), F.Maximum(a, b)), (a.Minimum(b), F.Minimum(a, b)), (a.Clamp(-0.5f, 0.5f), F.Clamp(a, -0.5f, 0.5f)),
             (a.Gt(b), F.Gt(a, b)), (a.Ge(0f), F.Ge(a, Tensor.Scalar(0f))), (a.Lt(b), F.Lt(a, b)), (a.Le(0f), F.Le(a, Tensor.Scalar(0f))),
