@@ -53,6 +53,7 @@ public class ExperimentTests
             case "init":
                 Assert.True(report.Figures["sigmoid-normal.first_over_last"] <= 0.01, $"first/last = {report.Figures["sigmoid-normal.first_over_last"]}");
                 Assert.True(report.Figures["relu-he.first_over_last"] > 0.01);
+                Assert.True(report.Figures["tanh-xavier.first_over_last"] > 0.01, $"first/last = {report.Figures["tanh-xavier.first_over_last"]}");
                 break;
             case "clipping":
                 Assert.Equal(1, report.Figures["none.diverged"]);
