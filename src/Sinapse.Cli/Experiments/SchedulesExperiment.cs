@@ -8,7 +8,7 @@ using Sinapse.Training;
 
 namespace Sinapse.Cli.Experiments;
 
-/// <summary>SPEC §2: constant learning rate versus the course's linear decay, step decay and cosine decay with warm-up.</summary>
+/// <summary>Constant learning rate versus the course's linear decay, step decay and cosine decay with warm-up.</summary>
 internal sealed class SchedulesExperiment : Experiment
 {
     public override string Name => "schedules";
