@@ -14,6 +14,7 @@ internal sealed class OptimizerOptions
     public Option<float?> Momentum { get; } = new("--momentum") { Description = "Momentum μ of the momentum and nesterov optimizers (default 0.9) and of rmsprop (default 0)." };
     public Option<float?> WeightDecay { get; } = new("--weight-decay") { Description = "Weight decay: added to the gradient (L2) for sgd/momentum/nesterov/adagrad/rmsprop/adam (default 0), decoupled for adamw (default 0.01, as PyTorch's AdamW)." };
     public Option<float?> Dampening { get; } = new("--dampening") { Description = "Dampening d of the momentum optimizer: every gradient after the first enters the momentum as (1 - d)·g (default 0; nesterov needs 0)." };
+    public Option<string?> MomentumForm { get; } = new("--momentum-form") { Description = "How momentum and nesterov keep their momentum: pytorch (b ← μb + g; w ← w − α·b, the default) or course (v ← μv − αg; w ← w + v). The same steps at a constant rate; they differ once a schedule changes α." };
     public Option<bool> Amsgrad { get; } = new("--amsgrad") { Description = "AMSGrad for adam and adamw: divide by the largest second-moment estimate so far, so the step never grows back." };
     public Option<float?> ClipValue { get; } = new("--clip-value") { Description = "Clip every gradient component to [-c, c] (the course's example: 1)." };
     public Option<float?> ClipNorm { get; } = new("--clip-norm") { Description = "Rescale the gradients when their global L2 norm exceeds this." };
@@ -22,7 +23,7 @@ internal sealed class OptimizerOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Optimizer, LearningRate, Momentum, WeightDecay, Dampening, Amsgrad, ClipValue, ClipNorm, L1, L2 }) command.Options.Add(option);
+        foreach (var option in new Option[] { Optimizer, LearningRate, Momentum, MomentumForm, WeightDecay, Dampening, Amsgrad, ClipValue, ClipNorm, L1, L2 }) command.Options.Add(option);
     }
 
     public string Name(ParseResult parse) => parse.GetValue(Optimizer)!.Trim().ToLowerInvariant();
@@ -43,12 +44,15 @@ internal sealed class OptimizerOptions
         string name = Name(parse);
         if (dampening != null && name is not ("momentum" or "nesterov"))
             throw new ArgumentException($"--dampening damps the momentum of the momentum and nesterov optimizers; --optimizer {name} has none.");
+        var form = ParseMomentumForm(parse.GetValue(MomentumForm));
+        if (form != null && name is not ("momentum" or "nesterov"))
+            throw new ArgumentException($"--momentum-form chooses how the momentum and nesterov optimizers keep their momentum; --optimizer {name} has none.");
         if (amsgrad && name is not ("adam" or "adamw")) throw new ArgumentException($"--amsgrad is a variant of adam and adamw, not of --optimizer {name}.");
         return name switch
         {
             "sgd" => new Sgd(parameters, rate, weightDecay: decay ?? 0f),
-            "momentum" => new Sgd(parameters, rate, momentum ?? 0.9f, weightDecay: decay ?? 0f, dampening: dampening ?? 0f),
-            "nesterov" => new Sgd(parameters, rate, momentum ?? 0.9f, nesterov: true, weightDecay: decay ?? 0f, dampening: dampening ?? 0f),
+            "momentum" => new Sgd(parameters, rate, momentum ?? 0.9f, weightDecay: decay ?? 0f, form: form ?? Optimizers.MomentumForm.PyTorch, dampening: dampening ?? 0f),
+            "nesterov" => new Sgd(parameters, rate, momentum ?? 0.9f, nesterov: true, weightDecay: decay ?? 0f, form: form ?? Optimizers.MomentumForm.PyTorch, dampening: dampening ?? 0f),
             "adagrad" => new AdaGrad(parameters, rate, weightDecay: decay ?? 0f),
             "rmsprop" => new RmsProp(parameters, rate, weightDecay: decay ?? 0f, momentum: momentum ?? 0f),
             "adam" => new Adam(parameters, rate, weightDecay: decay, amsgrad: amsgrad),
@@ -56,9 +60,6 @@ internal sealed class OptimizerOptions
             _ => throw new ArgumentException($"Unknown --optimizer '{name}'. Expected sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw."),
         };
     }
-
-    /// <summary>Every optimizer option's error, before any data is loaded: builds the optimizer for no parameters.</summary>
-    public void Validate(ParseResult parse) => Build(parse, []);
 
     /// <summary>Sets the trainer's clipping and regularisation from the options.</summary>
     public void Configure(ParseResult parse, Trainer trainer)
@@ -76,9 +77,18 @@ internal sealed class OptimizerOptions
     public string Describe(ParseResult parse, Trainer trainer) => string.Create(CultureInfo.InvariantCulture,
         $"{Name(parse)} lr {Rate(parse)}") + (trainer.Optimizer.Groups[0].WeightDecay is > 0f and var decay ? string.Create(CultureInfo.InvariantCulture, $", weight decay {decay}") : "")
         + (trainer.Optimizer is Sgd { Dampening: not 0f } sgd ? string.Create(CultureInfo.InvariantCulture, $", dampening {sgd.Dampening}") : "")
+        + (trainer.Optimizer is Sgd { Momentum: > 0f, Form: Optimizers.MomentumForm.Course } ? ", course momentum form" : "")
         + (trainer.Optimizer is Adam { Amsgrad: true } ? ", amsgrad" : "")
         + (trainer.Clipping is { } clip ? $", clip {clip.Mode.ToString().ToLowerInvariant()} {clip.Limit}" : "")
         + (trainer.Regularization != null ? string.Create(CultureInfo.InvariantCulture, $", l1 {parse.GetValue(L1)} l2 {parse.GetValue(L2)}") : "");
+
+    private static MomentumForm? ParseMomentumForm(string? name) => name?.Trim().ToLowerInvariant() switch
+    {
+        null => null,
+        "pytorch" => Optimizers.MomentumForm.PyTorch,
+        "course" => Optimizers.MomentumForm.Course,
+        _ => throw new ArgumentException($"Unknown --momentum-form '{name}'. Expected course or pytorch."),
+    };
 
     private static float Positive(float value, string option) =>
         value > 0 && float.IsFinite(value) ? value : throw new ArgumentException($"{option} must be a positive finite number, got {value.ToString(CultureInfo.InvariantCulture)}.");

@@ -25,7 +25,9 @@ internal static class TrainCommand
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => 5 };
         var batchSize = new Option<int>("--batch-size") { Description = "Examples per update: 1 is online learning, the training-set size is full-batch.", DefaultValueFactory = _ => 64 };
         var validation = new Option<int>("--validation") { Description = "Training examples held out (at random, by --seed) for validation.", DefaultValueFactory = _ => 5000 };
-        var normalize = new Option<string>("--normalize") { Description = "Input normalisation: scale (X/255), standardize, minmax or none.", DefaultValueFactory = _ => "scale" };
+        var normalize = new Option<string>("--normalize") { Description = "Input normalisation: scale (X/255), standardize, minmax (onto --minmax-range) or none.", DefaultValueFactory = _ => "scale" };
+        var minMaxRange = new Option<string?>("--minmax-range") { Description = "LOW,HIGH: the range --normalize minmax maps the training set's minimum and maximum onto (default 0,1; -1,1 gives the course's [−1, 1])." };
+        var earlyStopping = new Option<int?>("--early-stopping") { Description = "PATIENCE: stop once the validation loss has not improved for this many epochs in a row, and keep the weights of the epoch with the lowest validation loss (needs --validation > 0; a resumed run counts afresh)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation, splitting and shuffling: the same seed gives the same model.", DefaultValueFactory = _ => 42UL };
         var restarts = new Option<int>("--restarts") { Description = "Train from this many random initialisations (seeds seed, seed+1, …) and keep the best on validation.", DefaultValueFactory = _ => 1 };
         var monitor = new Option<int>("--monitor-gradients") { Description = "Every k updates, record each layer's gradient and weight norms (gradient-norms.csv) and print them.", DefaultValueFactory = _ => 0 };
@@ -44,7 +46,7 @@ internal static class TrainCommand
         optimizer.AddTo(command);
         loss.AddTo(command);
         schedule.AddTo(command);
-        foreach (var option in new Option[] { data, epochs, batchSize, validation, normalize, seed, restarts, monitor, precisionOption, threads, output, saveEvery, keep, stopAfter, resume, csv, target })
+        foreach (var option in new Option[] { data, epochs, batchSize, validation, normalize, minMaxRange, seed, earlyStopping, restarts, monitor, precisionOption, threads, output, saveEvery, keep, stopAfter, resume, csv, target })
             command.Options.Add(option);
 
         command.SetAction(given => CommandErrors.Run(() =>
@@ -65,9 +67,15 @@ internal static class TrainCommand
             if ((everyEpochs > 0 || stopEpoch > 0 || resumed != null) && runs > 1) throw new ArgumentException("Checkpoints and --resume follow one run: use --restarts 1.");
             if (resumed != null && resumed.Epoch >= epochCount)
                 throw new ArgumentException($"{resumed.Directory} is already at epoch {resumed.Epoch} of {epochCount}; give a larger --epochs to train on.");
+            int? patience = parse.GetValue(earlyStopping);
+            if (patience != null && (patience < 0 || held == 0))
+                throw new ArgumentException(patience < 0 ? $"--early-stopping takes a patience of 0 or more epochs, got {patience}."
+                    : "--early-stopping watches the validation loss; hold out examples with --validation N (N > 0).");
             var precision = MixedPrecision.Parse(parse.GetValue(precisionOption)!);
-            optimizer.Validate(parse);
+            // Building the optimizer for no parameters checks every optimizer option before any data is loaded.
+            schedule.Validate(parse, optimizer.Build(parse, []), epochCount);
             loss.Validate(parse);
+            var unfitted = ParseTransform(table != null && parse.GetResult(normalize) is not { Implicit: false } ? "standardize" : parse.GetValue(normalize)!, parse.GetValue(minMaxRange));
             ThreadsOption.Apply(parse, threads);
 
             if (table == null && parse.GetValue(target) != null) throw new ArgumentException("--target names a column of the --csv table; give --csv FILE too.");
@@ -83,7 +91,7 @@ internal static class TrainCommand
                 (train, validationSet) = train.Split(1.0 - (double)held / train.Count, baseSeed);
             }
             // Fitted on the training part only, so the test rows never leak into the statistics.
-            var transform = ParseTransform(table != null && parse.GetResult(normalize) is not { Implicit: false } ? "standardize" : parse.GetValue(normalize)!).Fit(train);
+            var transform = unfitted.Fit(train);
             train = transform.Apply(train);
             test = transform.Apply(test);
             if (validationSet != null) validationSet = transform.Apply(validationSet);
@@ -99,6 +107,7 @@ internal static class TrainCommand
                 trainer.Precision = precision;
                 if (precision == Precision.Float16) trainer.LossScaler = new LossScaler();
                 if (monitorEvery > 0) trainer.Callbacks.Add(new GradientMonitor(monitorEvery, Console.Out));
+                if (patience != null) trainer.Callbacks.Add(new EarlyStopping("val_loss", patience.Value));
                 return trainer;
             }
 
@@ -132,6 +141,9 @@ internal static class TrainCommand
             new SavedModel(best.Model, train.FeatureShape, transform, train.ClassNames).Save(modelDirectory);
             result.BestHistory.SaveCsv(Path.Combine(outputDirectory, "history.csv"));
             PrintResults(result.BestHistory, evaluation);
+            if (best.Callbacks.OfType<EarlyStopping>().SingleOrDefault() is { } stopper)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"early stopping: {(stopper.StoppedEpoch is int stopped ? $"stopped after epoch {stopped}" : "ran all epochs")}; kept the weights of epoch {stopper.BestEpoch} (validation loss {stopper.Best:F4})"));
             if (runs > 1)
                 Console.WriteLine($"restarts: kept run {result.BestRun + 1} of {runs} (validation scores {string.Join(", ", result.Scores.Select(s => s.ToString("F4", CultureInfo.InvariantCulture)))})");
             Console.WriteLine($"model: {modelDirectory}");
@@ -163,14 +175,31 @@ internal static class TrainCommand
         }
     }
 
-    private static InputTransform ParseTransform(string name) => name.Trim().ToLowerInvariant() switch
+    /// <summary>The unfitted input transform of --normalize, with --minmax-range's LOW,HIGH for minmax.</summary>
+    internal static InputTransform ParseTransform(string name, string? range)
     {
-        "scale" => InputTransform.Scale(1f / 255f),
-        "standardize" => InputTransform.Standardize(),
-        "minmax" => InputTransform.MinMax(),
-        "none" => InputTransform.None(),
-        _ => throw new ArgumentException($"Unknown --normalize '{name}'. Expected scale, standardize, minmax or none."),
-    };
+        name = name.Trim().ToLowerInvariant();
+        if (range != null && name != "minmax") throw new ArgumentException($"--minmax-range sets the range of --normalize minmax, not of '{name}'.");
+        return name switch
+        {
+            "scale" => InputTransform.Scale(1f / 255f),
+            "standardize" => InputTransform.Standardize(),
+            "minmax" when range == null => InputTransform.MinMax(),
+            "minmax" => ParseRange(range) is var (low, high) && low < high ? InputTransform.MinMax(low, high)
+                : throw new ArgumentException($"--minmax-range needs LOW < HIGH, got {range}."),
+            "none" => InputTransform.None(),
+            _ => throw new ArgumentException($"Unknown --normalize '{name}'. Expected scale, standardize, minmax or none."),
+        };
+    }
+
+    private static (float Low, float High) ParseRange(string range)
+    {
+        var parts = range.Split(',');
+        return parts.Length == 2 && float.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out float low) && float.IsFinite(low)
+               && float.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out float high) && float.IsFinite(high)
+            ? (low, high)
+            : throw new ArgumentException($"--minmax-range takes two finite numbers LOW,HIGH such as -1,1, got '{range}'.");
+    }
 
     private static void PrintResults(History history, Evaluation test)
     {

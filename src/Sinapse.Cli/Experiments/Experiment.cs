@@ -52,6 +52,7 @@ internal static class ExperimentCatalog
         new SymmetryExperiment(),
         new InitExperiment(),
         new OptimizersExperiment(),
+        new SaddleExperiment(),
         new ModesExperiment(),
         new SchedulesExperiment(),
         new RegularizationExperiment(),

@@ -10,9 +10,9 @@ using Sinapse.Training;
 namespace Sinapse.Cli.Experiments;
 
 /// <summary>
-/// SPEC §3 and §6: a deep narrow MLP (12 hidden layers of 16 units) with five
-/// activation/initialisation pairs; per-layer gradient norms over training show the early layers'
-/// gradients vanish with sigmoid + N(0, 1) and survive with Xavier, He and LeCun.
+/// A deep narrow MLP (12 hidden layers of 16 units) with six activation/initialisation pairs;
+/// per-layer gradient norms over training show the early layers' gradients vanish with
+/// sigmoid + N(0, 1) and survive with Xavier's pairing, tanh, and with He and LeCun.
 /// </summary>
 internal sealed class InitExperiment : Experiment
 {
@@ -32,6 +32,7 @@ internal sealed class InitExperiment : Experiment
         {
             ("sigmoid + N(0, 1)", "sigmoid-normal", "sigmoid", Initializer.Normal(0, 1)),
             ("sigmoid + Xavier", "sigmoid-xavier", "sigmoid", Initializer.GlorotUniform()),
+            ("tanh + Xavier", "tanh-xavier", "tanh", Initializer.GlorotUniform()),
             ("ReLU + He", "relu-he", "relu", Initializer.HeNormal()),
             ("Leaky ReLU + He", "leaky-relu-he", "leaky_relu(0.01)", Initializer.HeNormal()),
             ("SELU + LeCun", "selu-lecun", "selu", Initializer.LeCunNormal()),
@@ -71,7 +72,7 @@ internal sealed class InitExperiment : Experiment
                     (vanishing.Count > 0
                         ? $"In {string.Join(" and ", vanishing.Select(v => v.Label))} the early layers' gradients vanish (the lines fan out over {Math.Floor(-Math.Log10(vanishing.Min(v => v.Ratio)))} orders of magnitude): " +
                           $"each sigmoid layer multiplies the backward signal by σ'(z) ≤ 1/4, up to 4^{HiddenLayers} ≈ {Math.Pow(4, HiddenLayers):0.#E+0} over {HiddenLayers} layers, unless the weights make up for it; " +
-                          "Xavier keeps the forward scale, which is what tanh needs, but not the sigmoid's factor 1/4, and N(0, 1) weights saturate the units. "
+                          "N(0, 1) weights saturate the units, and Xavier keeps the forward and backward scale of an activation with slope 1 at 0 — tanh, whose row is the fix the course means — but not the sigmoid's factor 1/4. "
                         : "No configuration's first layer fell below 1/100 of the output layer's gradient. ") +
                     (healthy.Count > 0 ? $"{string.Join(", ", healthy.Select(h => h.Label))} keep every layer's gradient within a factor {G3(healthy.Max(h => Math.Max(h.Ratio, 1 / h.Ratio)))} of the others, so all layers learn. " : "") +
                     $"Best test accuracy: {best.Label}, {Percent(best.Accuracy)}.");

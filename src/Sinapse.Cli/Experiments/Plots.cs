@@ -54,6 +54,43 @@ internal static class Plots
         Finish(plot, path, title, xLabel, yLabel, Alignment.UpperRight);
     }
 
+    /// <summary>
+    /// Contour lines of <paramref name="surface"/> over [x0, x1] × [y0, y1] at <paramref name="levels"/>, in grey, with
+    /// paths drawn over them (each a line from its first point, which gets a marker, to its last).
+    /// </summary>
+    public static void Contours(string path, string title, Func<double, double, double> surface, (double Low, double High) x, (double Low, double High) y,
+        double[] levels, IEnumerable<Series> paths)
+    {
+        const int points = 121;
+        var plot = new Plot();
+        var grid = new Coordinates3d[points, points];
+        for (int i = 0; i < points; i++)
+            for (int j = 0; j < points; j++)
+            {
+                double a = x.Low + (x.High - x.Low) * j / (points - 1), b = y.Low + (y.High - y.Low) * i / (points - 1);
+                grid[i, j] = new Coordinates3d(a, b, surface(a, b));
+            }
+        var contours = plot.Add.ContourLines(grid);
+        contours.ContourLineLevels = levels;
+        contours.Update(grid);
+        contours.LineColor = Colors.Gray.WithAlpha(0.6);
+        contours.LabelStyle.IsVisible = false;
+        var palette = new ScottPlot.Palettes.Category10();
+        int index = 0;
+        foreach (var s in paths)
+        {
+            var line = plot.Add.Scatter(s.X, s.Y);
+            line.LegendText = s.Label;
+            line.Color = palette.GetColor(index++);
+            line.LineWidth = 2;
+            line.MarkerSize = 0;
+            var start = plot.Add.Marker(s.X[0], s.Y[0]);
+            start.Color = line.Color;
+        }
+        plot.Axes.SetLimits(x.Low, x.High, y.Low, y.High);
+        Finish(plot, path, title, "x", "y", Alignment.UpperRight);
+    }
+
     /// <summary>Histograms as step lines over shared bins (log10 counts), so several overlay readably.</summary>
     public static void Histograms(string path, string title, string xLabel, IEnumerable<(string Label, float[] Values)> sets, int bins = 80)
     {

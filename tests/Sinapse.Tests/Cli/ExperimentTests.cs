@@ -53,6 +53,21 @@ public class ExperimentTests
             case "init":
                 Assert.True(report.Figures["sigmoid-normal.first_over_last"] <= 0.01, $"first/last = {report.Figures["sigmoid-normal.first_over_last"]}");
                 Assert.True(report.Figures["relu-he.first_over_last"] > 0.01);
+                Assert.True(report.Figures["tanh-xavier.first_over_last"] > 0.01, $"first/last = {report.Figures["tanh-xavier.first_over_last"]}");
+                break;
+            case "saddle":
+                // Zero gradient at the saddle point: gradient descent from it stays; from the nearby start the other methods leave.
+                Assert.Equal(0, report.Figures["saddle.gd-at-saddle.escaped"]);
+                Assert.Equal(0, report.Figures["monkey.gd-at-saddle.escaped"]);
+                Assert.Equal(1, report.Figures["saddle.noisy-at-saddle.escaped"]);
+                foreach (var method in new[] { "gd", "noisy", "momentum", "nesterov", "adam" })
+                    Assert.Equal(1, report.Figures[$"saddle.{method}.escaped"]);
+                foreach (var method in new[] { "momentum", "nesterov", "adam" })
+                {
+                    Assert.Equal(1, report.Figures[$"monkey.{method}.escaped"]);
+                    Assert.Equal(1, report.Figures[$"plateau.{method}.escaped"]);
+                    Assert.True(report.Figures[$"saddle.{method}.steps"] < report.Figures["saddle.gd.steps"], $"{method} took {report.Figures[$"saddle.{method}.steps"]} steps");
+                }
                 break;
             case "clipping":
                 Assert.Equal(1, report.Figures["none.diverged"]);

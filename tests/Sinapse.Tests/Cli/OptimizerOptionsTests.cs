@@ -56,6 +56,33 @@ public class OptimizerOptionsTests
         Assert.Contains("not of --optimizer rmsprop", Assert.Throws<ArgumentException>(() => Build("--optimizer", "rmsprop", "--amsgrad")).Message);
     }
 
+    [Fact]
+    public void MomentumFormReachesTheMomentumOptimizersAndIsRefusedElsewhere()
+    {
+        Assert.Equal(MomentumForm.Course, Assert.IsType<Sgd>(Build("--optimizer", "momentum", "--momentum-form", "course")).Form);
+        Assert.Equal(MomentumForm.Course, Assert.IsType<Sgd>(Build("--optimizer", "nesterov", "--momentum-form", "Course")).Form);
+        Assert.Equal(MomentumForm.PyTorch, Assert.IsType<Sgd>(Build("--optimizer", "momentum", "--momentum-form", "pytorch")).Form);
+        Assert.Equal(MomentumForm.PyTorch, Assert.IsType<Sgd>(Build("--optimizer", "momentum")).Form);
+        Assert.Contains("Expected course or pytorch", Assert.Throws<ArgumentException>(() => Build("--optimizer", "momentum", "--momentum-form", "keras")).Message);
+        Assert.Contains("--optimizer adam has none", Assert.Throws<ArgumentException>(() => Build("--optimizer", "adam", "--momentum-form", "course")).Message);
+    }
+
+    /// <summary>
+    /// At a constant rate the two forms take the same steps; under a decaying schedule the course's velocity keeps the
+    /// old rate in μv while PyTorch's buffer rescales all of it, so the trained weights differ.
+    /// </summary>
+    [Fact]
+    public void TrainWithTheCourseMomentumFormDiffersFromPyTorchsOnceTheRateDecays()
+    {
+        using var runs = new TempDirectory();
+        string[] common = ["--csv", TabularTrainingTests.BundledTable("wine.csv"), "--target", "class", "--optimizer", "momentum", "--schedule", "linear",
+                           "--batch-size", "16", "--threads", "2"];
+        string course = runs.File("course"), pytorch = runs.File("pytorch");
+        Assert.Contains("course momentum form", Train(course, 2, 0, [.. common, "--momentum-form", "course"]));
+        Train(pytorch, 2, 0, common);
+        Assert.NotEqual(Weights(course), Weights(pytorch));
+    }
+
     private static byte[] Weights(string run) => File.ReadAllBytes(Path.Combine(run, "model", SavedModel.WeightsFile));
 
     /// <summary>

@@ -28,6 +28,18 @@ public class SoftmaxTests
         Expect.GradientsMatch(x => F.Add(F.LogSoftmax(x[0]), F.Multiply(F.LogSoftmax(x[0]), 2f)), Expect.Random(3, 5));
     }
 
+    /// <summary>
+    /// The course's worked example: scores (5.1, 3.2, −1.7, −2.0) become probabilities (0.87, 0.13, 0.00, 0.00).
+    /// The unrounded values are e^zᵢ / Σe^z evaluated in double precision.
+    /// </summary>
+    [Fact]
+    public void CoursesWorkedExample()
+    {
+        var probabilities = F.Softmax(Tensor.FromArray([5.1f, 3.2f, -1.7f, -2.0f], 1, 4)).ToArray();
+        Assert.Equal([0.87, 0.13, 0.00, 0.00], probabilities.Select(p => Math.Round(p, 2)));
+        Expect.Close([0.868426824f, 0.129889401f, 0.000967232214f, 0.000716543248f], probabilities);
+    }
+
     [Fact]
     public void RowsSumToOne()
     {
