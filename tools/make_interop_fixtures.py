@@ -1,4 +1,4 @@
-"""PyTorch interop fixtures for Sinapse's safetensors loader (issue 6).
+"""PyTorch interop fixtures for Sinapse's safetensors loader.
 
 Run:  /usr/bin/python3 tools/make_interop_fixtures.py     (needs python3-torch, PyTorch 1.13; no safetensors package:
       the format is written by hand in tools/fixture_io.py, exactly as the safetensors library lays it out)

@@ -1,6 +1,6 @@
 namespace Sinapse.Cli;
 
-/// <summary>The classic 3×3 image filters of the course (SPEC §1), by name.</summary>
+/// <summary>The classic 3×3 image filters of the course, by name.</summary>
 internal static class ImageFilters
 {
     public static IReadOnlyList<(string Name, float[,] Kernel)> All { get; } =

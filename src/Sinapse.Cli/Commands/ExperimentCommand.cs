@@ -5,7 +5,7 @@ using Sinapse.Kernels;
 
 namespace Sinapse.Cli.Commands;
 
-/// <summary><c>sinapse experiment NAME|all</c>: the course's experiments (SPEC §6), each a report with tables, plots and CSV.</summary>
+/// <summary><c>sinapse experiment NAME|all</c>: the course's experiments, each a report with tables, plots and CSV.</summary>
 internal static class ExperimentCommand
 {
     public static Command Create()

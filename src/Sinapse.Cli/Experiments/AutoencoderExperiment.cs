@@ -9,7 +9,7 @@ using Sinapse.Training;
 namespace Sinapse.Cli.Experiments;
 
 /// <summary>
-/// SPEC §3: a convolutional autoencoder (transposed-convolution decoder) trained on MNIST with MSE;
+/// The course's autoencoder: a convolutional autoencoder (transposed-convolution decoder) trained on MNIST with MSE;
 /// test reconstruction error against predicting the mean image, originals beside reconstructions,
 /// and the codes projected to 2-D (principal components) coloured by digit.
 /// </summary>

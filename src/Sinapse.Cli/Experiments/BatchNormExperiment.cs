@@ -9,7 +9,7 @@ using Sinapse.Training;
 namespace Sinapse.Cli.Experiments;
 
 /// <summary>
-/// SPEC §6: the MLP 784-256-128-64-10 (ReLU, softmax) on MNIST, 10 epochs, batch 128, SGD lr 0.01,
+/// The course's batch-normalisation experiment: the MLP 784-256-128-64-10 (ReLU, softmax) on MNIST, 10 epochs, batch 128, SGD lr 0.01,
 /// X/255, glorot_uniform — and three variations of it — each without and with batch normalisation
 /// (Dense without bias → BN → ReLU). Test accuracy for all eight runs.
 /// </summary>

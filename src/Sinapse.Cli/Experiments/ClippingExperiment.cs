@@ -8,7 +8,7 @@ using Sinapse.Training;
 namespace Sinapse.Cli.Experiments;
 
 /// <summary>
-/// SPEC §3: a network whose gradients explode — the course MLP fed raw pixels 0..255 — trained
+/// Gradient clipping: a network whose gradients explode — the course MLP fed raw pixels 0..255 — trained
 /// without clipping (the trainer stops it with a <see cref="TrainingDivergedException"/>), with
 /// clipping by value (the course's c = 1) and by global norm.
 /// </summary>

@@ -9,7 +9,7 @@ namespace Sinapse.Cli.Experiments;
 internal sealed record ExperimentOptions(string Output, ulong Seed = 42, bool Quick = false, string? Data = null, string? Image = null);
 
 /// <summary>
-/// One of the course's experiments (SPEC §6): runs, prints its table, and fills a <see cref="Report"/>
+/// One of the course's experiments: runs, prints its table, and fills a <see cref="Report"/>
 /// (report.md, PNG plots, CSV numbers) in its output directory.
 /// </summary>
 internal abstract class Experiment

@@ -8,7 +8,7 @@ using Sinapse.Training;
 
 namespace Sinapse.Cli.Experiments;
 
-/// <summary>SPEC §2 and §6: online (one example per update), full-batch (one update per epoch) and mini-batch learning with the same learning rate and epochs.</summary>
+/// <summary>The course's three learning modes: online (one example per update), full-batch (one update per epoch) and mini-batch learning with the same learning rate and epochs.</summary>
 internal sealed class ModesExperiment : Experiment
 {
     public override string Name => "modes";

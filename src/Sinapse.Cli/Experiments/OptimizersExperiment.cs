@@ -7,7 +7,7 @@ using Sinapse.Training;
 
 namespace Sinapse.Cli.Experiments;
 
-/// <summary>SPEC §6: SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam and AdamW from the same initial weights on the same data order.</summary>
+/// <summary>The course's optimiser comparison: SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam and AdamW from the same initial weights on the same data order.</summary>
 internal sealed class OptimizersExperiment : Experiment
 {
     public override string Name => "optimizers";

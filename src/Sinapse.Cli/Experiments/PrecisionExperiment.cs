@@ -10,7 +10,7 @@ using Sinapse.Training;
 namespace Sinapse.Cli.Experiments;
 
 /// <summary>
-/// Mixed precision (issue 8): the course CNN trained on MNIST in float32, bfloat16 and float16
+/// Mixed precision: the course CNN trained on MNIST in float32, bfloat16 and float16
 /// (with dynamic loss scaling) from the same initial weights and batch order, comparing speed
 /// (time per training step), memory (bytes the linear and convolution layers save for backward, and the
 /// peak of pooled tensor memory during training) and test accuracy.

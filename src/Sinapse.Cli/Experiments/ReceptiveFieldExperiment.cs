@@ -11,7 +11,7 @@ using Sinapse.Tensors;
 namespace Sinapse.Cli.Experiments;
 
 /// <summary>
-/// SPEC §1's worked examples computed by the framework and printed as matrices — cross-correlation
+/// The course's worked examples computed by the framework and printed as matrices — cross-correlation
 /// with and without padding, max and average pooling, the moving average, output sizes, two
 /// stacked 3×3 convolutions seeing 5×5 — and the classic filters applied to a photograph.
 /// </summary>
@@ -23,8 +23,8 @@ internal sealed class ReceptiveFieldExperiment : Experiment
 
     private static readonly float[,] X = { { 1, 3, 6, 4 }, { 2, 2, 0, 4 }, { 5, 0, 1, 4 }, { 4, 4, 1, 3 } };
     private static readonly float[,] Filter = { { -1, 1 }, { -1, 1 } };
-    private static readonly float[,] SpecMax = { { 3, 6, 6 }, { 5, 2, 4 }, { 5, 4, 4 } };
-    private static readonly float[,] SpecAverage = { { 2, 2.75f, 3.5f }, { 2.25f, 0.75f, 2.25f }, { 3.25f, 2, 2.25f } };
+    private static readonly float[,] CourseMax = { { 3, 6, 6 }, { 5, 2, 4 }, { 5, 4, 4 } };
+    private static readonly float[,] CourseAverage = { { 2, 2.75f, 3.5f }, { 2.25f, 0.75f, 2.25f }, { 3.25f, 2, 2.25f } };
 
     public override void Run(ExperimentOptions options, Report report)
     {
@@ -41,9 +41,9 @@ internal sealed class ReceptiveFieldExperiment : Experiment
         var max = F.MaxPool2d(x, 2, stride: 1);
         var average = F.AvgPool2d(x, 2, stride: 1);
         report.Code("max pooling:\n" + Matrix(max) + "\naverage pooling:\n" + Matrix(average));
-        report.Text(Compare("max pooling", max, SpecMax) + " " + Compare("average pooling", average, SpecAverage));
-        report.Figures["max.mismatches"] = Mismatches(max, SpecMax).Count;
-        report.Figures["average.mismatches"] = Mismatches(average, SpecAverage).Count;
+        report.Text(Compare("max pooling", max, CourseMax) + " " + Compare("average pooling", average, CourseAverage));
+        report.Figures["max.mismatches"] = Mismatches(max, CourseMax).Count;
+        report.Figures["average.mismatches"] = Mismatches(average, CourseAverage).Count;
 
         report.Heading("A 1-D convolution as a moving average");
         float[] series = [100, 120, 115, 200, 135, 130, 140];
@@ -100,23 +100,23 @@ internal sealed class ReceptiveFieldExperiment : Experiment
         return text.ToString().TrimEnd();
     }
 
-    private static List<(int Row, int Column, float Spec, float Computed)> Mismatches(Tensor computed, float[,] spec)
+    private static List<(int Row, int Column, float Course, float Computed)> Mismatches(Tensor computed, float[,] course)
     {
         var list = new List<(int, int, float, float)>();
-        int columns = spec.GetLength(1);
+        int columns = course.GetLength(1);
         for (int i = 0; i < computed.Length; i++)
-            if (computed.Span[i] != spec[i / columns, i % columns]) list.Add((i / columns + 1, i % columns + 1, spec[i / columns, i % columns], computed.Span[i]));
+            if (computed.Span[i] != course[i / columns, i % columns]) list.Add((i / columns + 1, i % columns + 1, course[i / columns, i % columns], computed.Span[i]));
         return list;
     }
 
-    private static string Compare(string what, Tensor computed, float[,] spec)
+    private static string Compare(string what, Tensor computed, float[,] course)
     {
-        var mismatches = Mismatches(computed, spec);
+        var mismatches = Mismatches(computed, course);
         return mismatches.Count == 0
-            ? $"The {what} matches SPEC §1 exactly."
-            : $"The {what} differs from SPEC §1 at " + string.Join("; ", mismatches.Select(m =>
-                $"row {m.Row}, column {m.Column}: SPEC writes {m.Spec.ToString(CultureInfo.InvariantCulture)}, the computed value is {m.Computed.ToString(CultureInfo.InvariantCulture)}")) +
-              " — a slip in the specification's example (that window holds " + string.Join(", ", Window(mismatches[0].Row - 1, mismatches[0].Column - 1)) + ").";
+            ? $"The {what} matches the course's worked example exactly."
+            : $"The {what} differs from the course's worked example at " + string.Join("; ", mismatches.Select(m =>
+                $"row {m.Row}, column {m.Column}: the course writes {m.Course.ToString(CultureInfo.InvariantCulture)}, the computed value is {m.Computed.ToString(CultureInfo.InvariantCulture)}")) +
+              " — a slip in the course's example (that window holds " + string.Join(", ", Window(mismatches[0].Row - 1, mismatches[0].Column - 1)) + ").";
     }
 
     private static IEnumerable<string> Window(int row, int column) =>

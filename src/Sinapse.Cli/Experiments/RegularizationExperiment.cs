@@ -7,7 +7,7 @@ using Sinapse.Training;
 
 namespace Sinapse.Cli.Experiments;
 
-/// <summary>SPEC §3: no regularisation, L1, L2, dropout and batch norm on a training set small enough to overfit.</summary>
+/// <summary>The course's regularisation comparison: no regularisation, L1, L2, dropout and batch norm on a training set small enough to overfit.</summary>
 internal sealed class RegularizationExperiment : Experiment
 {
     public override string Name => "regularization";

@@ -7,7 +7,7 @@ using Sinapse.Serialization;
 namespace Sinapse.Cli.Experiments;
 
 /// <summary>
-/// SPEC §3 and §6: training stopped after half its epochs, checkpointed, and continued by a new
+/// Resuming from a checkpoint: training stopped after half its epochs, checkpointed, and continued by a new
 /// <c>sinapse train --resume</c> process ends with exactly the weights of the same run done in one
 /// go. Every session is a real child process of the command line, so nothing survives between them
 /// but the checkpoint's files.

@@ -11,7 +11,7 @@ using Sinapse.Training;
 namespace Sinapse.Cli.Experiments;
 
 /// <summary>
-/// SPEC §2 and §6: the course CNN with every filter initialised to the same values and biases 1
+/// Symmetry breaking: the course CNN with every filter initialised to the same values and biases 1
 /// keeps identical filters through training (nothing tells them apart); random initialisation
 /// breaks the symmetry.
 /// </summary>

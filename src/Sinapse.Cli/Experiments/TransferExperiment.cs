@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Sinapse.Cli.Experiments;
 
 /// <summary>
-/// SPEC §6 and the checkpoint issue: what a network learned on digits 0–4 is worth for digits 5–9
+/// Transfer learning: what a network learned on digits 0–4 is worth for digits 5–9
 /// with a few hundred labels — a new head on frozen features, every layer fine-tuned, or nothing
 /// reused — on the same budget. The same comparison as <c>sinapse transfer</c> (<see cref="TransferComparison"/>),
 /// with validation accuracy recorded after every epoch.

@@ -3,7 +3,7 @@ using Sinapse.Layers;
 namespace Sinapse.Diagnostics;
 
 /// <summary>
-/// Whether a convolution's filters are still copies of one another (SPEC §2's symmetry: filters
+/// Whether a convolution's filters are still copies of one another (the symmetry problem: filters
 /// that start identical receive identical gradients and never come apart).
 /// </summary>
 public static class FilterSymmetry

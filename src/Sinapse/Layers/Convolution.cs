@@ -48,7 +48,7 @@ public abstract class ConvolutionLayer : Module
     public Tensor Weight { get; }
     public Tensor? Bias { get; }
 
-    /// <summary>Fan-in C_in/groups·taps and fan-out C_out/groups·taps, as SPEC §2 defines them for convolutions.</summary>
+    /// <summary>Fan-in C_in/groups·taps and fan-out C_out/groups·taps, (taps = k·k in 2-D, k in 1-D), as the course defines them for convolutions.</summary>
     public void ResetParameters(Rng? rng = null)
     {
         rng ??= Rng.Global;

@@ -7,7 +7,7 @@ namespace Sinapse.Models;
 public enum DecoderUpsampling { Transposed, Nearest }
 
 /// <summary>
-/// An autoencoder (SPEC §3): an encoder that compresses the input to a small code and a decoder
+/// An autoencoder: an encoder that compresses the input to a small code and a decoder
 /// that rebuilds the input from it, trained unsupervised with MSE against the input itself.
 /// <see cref="Forward"/> runs both; <see cref="Encoder"/> alone gives the codes.
 /// </summary>

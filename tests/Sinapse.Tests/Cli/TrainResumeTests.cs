@@ -7,7 +7,7 @@ using Sinapse.Tests.Support;
 
 namespace Sinapse.Tests.Cli;
 
-/// <summary>SPEC §3's resume property through the command line, each session a new process.</summary>
+/// <summary>Resuming from a checkpoint ends with the weights of one uninterrupted run, through the command line, each session a new process.</summary>
 public class TrainResumeTests
 {
     /// <summary>Small MNIST-shaped IDX files whose classes can be told apart.</summary>

@@ -6,7 +6,7 @@ using Sinapse.Tests.Support;
 
 namespace Sinapse.Tests.Layers;
 
-/// <summary>The course's worked examples (SPEC §1), through the layers as a user would build them.</summary>
+/// <summary>The course's worked examples, through the layers as a user would build them.</summary>
 public class ConvolutionTests
 {
     private static readonly float[,] X = { { 1, 3, 6, 4 }, { 2, 2, 0, 4 }, { 5, 0, 1, 4 }, { 4, 4, 1, 3 } };

@@ -66,7 +66,7 @@ public class SymmetryTests
     [Fact]
     public void IdenticalFiltersAndBiasesOfOneStayIdenticalThroughTraining()
     {
-        // SPEC §2: every filter receives the same update, so nothing tells them apart.
+        // Symmetry: every filter receives the same update, so nothing tells them apart.
         var model = TrainFiftySteps(new BlockOptions(WeightInit: Initializer.Constant(0.05f), BiasInit: Initializer.Constant(1f), Rng: new Rng(1)));
         var convolutions = model.Layers.OfType<Conv2d>().ToList();
         Assert.Equal(3, convolutions.Count);

@@ -48,7 +48,7 @@ public class ConvolutionFixtureTests
     [Fact]
     public void TheCourseMovingAverage()
     {
-        // SPEC §1: the 4-point moving averages of [100, 120, 115, 200, 135, 130, 140].
+        // The course's worked example: the 4-point moving averages of [100, 120, 115, 200, 135, 130, 140].
         var c = Fixture.Case("conv1d.json", "moving average");
         Assert.Equal([133.75f, 142.5f, 145f, 151.25f], c.Floats("output"));
         var y = F.Conv1d(Tensor.FromArray([100f, 120, 115, 200, 135, 130, 140], 1, 1, 7), Tensor.Full(new Shape(1, 1, 4), 0.25f));

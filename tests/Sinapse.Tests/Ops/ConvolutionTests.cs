@@ -10,7 +10,7 @@ public class ConvolutionTests
 {
     static Tensor R(int seed, params int[] shape) => Expect.Random(shape, (ulong)seed, -1f, 1f);
 
-    // ---- the course's worked examples (SPEC §1) ----
+    // ---- the course's worked examples ----
 
     static readonly float[] X = [1, 3, 6, 4, 2, 2, 0, 4, 5, 0, 1, 4, 4, 4, 1, 3];
     static readonly float[] Filter = [-1, 1, -1, 1];

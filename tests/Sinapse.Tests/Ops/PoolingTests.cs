@@ -6,7 +6,7 @@ namespace Sinapse.Tests.Ops;
 
 public class PoolingTests
 {
-    // SPEC §1, the course's worked example.
+    // The course's worked example.
     static Tensor CourseX() => Tensor.FromArray([1, 3, 6, 4, 2, 2, 0, 4, 5, 0, 1, 4, 4, 4, 1, 3], 1, 1, 4, 4);
 
     [Fact]
@@ -22,7 +22,7 @@ public class PoolingTests
     {
         var y = F.AvgPool2d(CourseX(), 2, stride: 1);
         Assert.Equal(new Shape(1, 1, 3, 3), y.Shape);
-        // SPEC §1 lists 2 at row 2, column 1, an arithmetic slip in the course material: that
+        // The course lists 2 at row 2, column 1, an arithmetic slip in the course material: that
         // window is [[0, 1], [4, 1]], whose average is 6/4 = 1.5 (PyTorch agrees). The other
         // eight values are the course's.
         Assert.Equal([2, 2.75f, 3.5f, 2.25f, 0.75f, 2.25f, 3.25f, 1.5f, 2.25f], y.ToArray());
