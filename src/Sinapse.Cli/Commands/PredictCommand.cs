@@ -75,7 +75,7 @@ internal static class PredictCommand
     /// <summary>The inputs as a batch [N, ...example shape], raw (before the model's input transform).</summary>
     internal static Tensor ReadInputs(string path, Shape example)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Input file not found: {path}", path);
+        InputFile.Length(path, "input file");
         var extension = Path.GetExtension(path).ToLowerInvariant();
         Tensor values;
         if (extension == ".npy") values = Npy.Read(path);
@@ -106,7 +106,7 @@ internal static class PredictCommand
     {
         var rows = new List<float[]>();
         int number = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var line in InputFile.ReadLines(path, "CSV file", InputFile.MaxCsvBytes, InputFile.MaxCsvLineLength))
         {
             number++;
             if (string.IsNullOrWhiteSpace(line)) continue;

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.InteropServices;
+using Sinapse.Serialization;
 using Sinapse.Tensors;
 
 namespace Sinapse.Data;
@@ -37,7 +38,7 @@ public static class Idx
 
     public static Tensor Read(string path)
     {
-        using var file = OpenForRead(path);
+        using var file = InputFile.OpenRead(path, "IDX file");
         return Read(file, Path.GetFileName(path));
     }
 
@@ -62,8 +63,9 @@ public static class Idx
         if (gzip && dataBytes > available * MaxDeflateRatio + GzipOverhead)
             throw Truncated(name, dimensions, type, dataBytes, $"its {available} compressed bytes can hold at most {available * MaxDeflateRatio}");
 
-        var tensor = new Tensor(new Shape(dimensions), GC.AllocateUninitializedArray<float>((int)count));
-        ReadValues(input, type, tensor.Span, name, dimensions, dataBytes);
+        var tensor = gzip ? ReadDecompressed(input, type, name, dimensions, dataBytes)
+            : new Tensor(new Shape(dimensions), GC.AllocateUninitializedArray<float>((int)count));
+        if (!gzip) ReadValues(input, type, tensor.Span, 0, name, dimensions, dataBytes);
 
         long trailing = CountRemainingBytes(input, name);
         if (trailing > 0)
@@ -106,13 +108,6 @@ public static class Idx
     {
         ArgumentNullException.ThrowIfNull(tensor);
         WriteUnsignedBytes(stream, tensor.Shape, ToBytes(tensor, nameof(tensor)));
-    }
-
-    static FileStream OpenForRead(string path)
-    {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"IDX file {path} does not exist (looked in {Path.GetFullPath(path)}).", path);
-        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
     }
 
     /// <summary>
@@ -184,7 +179,33 @@ public static class Idx
         _ => 8,
     };
 
-    static void ReadValues(Stream input, IdxType type, Span<float> destination, string name, int[] dimensions, long dataBytes)
+    /// <summary>
+    /// Decompressed data is read in blocks that are only allocated as the data arrives, so a small
+    /// gzip file whose header promises gigabytes costs no more memory than the data it really holds.
+    /// </summary>
+    static Tensor ReadDecompressed(Stream input, IdxType type, string name, int[] dimensions, long dataBytes)
+    {
+        long count = dataBytes / ElementSize(type);
+        var blocks = new List<float[]>();
+        for (long done = 0; done < count;)
+        {
+            var block = GC.AllocateUninitializedArray<float>((int)Math.Min(count - done, ChunkBytes));
+            ReadValues(input, type, block, done, name, dimensions, dataBytes);
+            blocks.Add(block);
+            done += block.Length;
+        }
+        var tensor = new Tensor(new Shape(dimensions), GC.AllocateUninitializedArray<float>((int)count));
+        int at = 0;
+        foreach (var block in blocks)
+        {
+            block.CopyTo(tensor.Span[at..]);
+            at += block.Length;
+        }
+        return tensor;
+    }
+
+    /// <summary>Fills <paramref name="destination"/>, values <paramref name="valuesBefore"/> onwards of the file's data.</summary>
+    static void ReadValues(Stream input, IdxType type, Span<float> destination, long valuesBefore, string name, int[] dimensions, long dataBytes)
     {
         int elementSize = ElementSize(type);
         var chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);
@@ -197,7 +218,7 @@ public static class Idx
                 var bytes = chunk.AsSpan(0, values * elementSize);
                 int got = ReadUpTo(input, bytes, name);
                 if (got < bytes.Length)
-                    throw Truncated(name, dimensions, type, dataBytes, $"the file holds {done * elementSize + got}");
+                    throw Truncated(name, dimensions, type, dataBytes, $"the file holds {(valuesBefore + done) * elementSize + got}");
                 Convert(type, bytes, destination.Slice((int)done, values));
                 done += values;
             }
@@ -270,7 +291,7 @@ public static class Idx
         }
         catch (InvalidDataException e)
         {
-            throw new InvalidDataException($"{name} is damaged: its gzip data cannot be decompressed ({e.Message})", e);
+            throw new InvalidDataException($"{name} is damaged: expected intact gzip data, found data that fails to decompress ({e.Message})", e);
         }
     }
 
