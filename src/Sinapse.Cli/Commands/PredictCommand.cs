@@ -89,7 +89,8 @@ internal static class PredictCommand
         else throw new ArgumentException($"{path}: inputs must be .npy, an image (PNG/JPEG) or .csv.");
         // A NaN or infinity would come out as NaN probabilities with no word of where it came from.
         var span = values.Span;
-        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(span))
+        // IsFiniteAll is false for an empty span, which has nothing to report.
+        if (span.Length > 0 && !System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(span))
         {
             int index = 0;
             while (float.IsFinite(span[index])) index++;

@@ -291,7 +291,7 @@ public static class Idx
         }
         catch (InvalidDataException e)
         {
-            throw new InvalidDataException($"{name} is damaged: expected intact gzip data, found data that fails to decompress ({e.Message})", e);
+            throw new InvalidDataException($"{name} is damaged: expected intact gzip data, found data that fails its checksum or cannot be inflated (the file is damaged or truncated)", e);
         }
     }
 

@@ -58,7 +58,7 @@ public static class Images
     {
         InputFile.Length(path, "image file");
         return SKCodec.Create(path)
-            ?? throw InputFile.Error(path, "header", "a PNG, JPEG, BMP, GIF or WebP image", "bytes no decoder recognises");
+            ?? throw InputFile.Error(path, "header", "a PNG, JPEG, BMP, GIF or WebP image", "bytes no decoder recognises: it is not an image");
     }
 
     /// <summary>

@@ -98,7 +98,8 @@ public static class InputFile
     /// </summary>
     public static void CheckFinite(ReadOnlySpan<float> values, string file, string tensor)
     {
-        if (System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(values)) return;
+        // IsFiniteAll is false for an empty span, which holds nothing to refuse.
+        if (values.IsEmpty || System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(values)) return;
         int index = 0;
         while (float.IsFinite(values[index])) index++;
         throw Error(file, $"{tensor}, element {index:N0}", "finite weights", values[index].ToString(System.Globalization.CultureInfo.InvariantCulture));
