@@ -26,9 +26,10 @@ public static class InputFile
     /// The size in bytes of the regular file at <paramref name="path"/> (a <paramref name="kind"/>,
     /// "CSV file" say), after checking that it exists, is not empty, is at most
     /// <paramref name="maxBytes"/> long, and is not a pipe or device: those report a size of 0, and
-    /// reading them could block forever (a named pipe) or never end (/dev/zero).
+    /// reading them could block forever (a named pipe) or never end (/dev/zero). <paramref name="content"/>
+    /// is what an empty one lacks ("data rows" for a table).
     /// </summary>
-    public static long Length(string path, string kind, long maxBytes = long.MaxValue)
+    public static long Length(string path, string kind, long maxBytes = long.MaxValue, string content = "data")
     {
         ArgumentNullException.ThrowIfNull(path);
         var info = new FileInfo(path);
@@ -36,19 +37,19 @@ public static class InputFile
         if (!info.Exists)
             throw new FileNotFoundException(Directory.Exists(info.FullName)
                 ? $"{path}: expected a {kind}, found a directory."
-                : $"{kind} {path} does not exist (looked in {Path.GetFullPath(path)}).", path);
+                : $"{kind} {path} does not exist (not found at {Path.GetFullPath(path)}).", path);
         // Pipes, character and block devices and /proc entries all stat with size 0, as does an empty file; none can be read as data.
         if (info.Length == 0)
-            throw new InvalidDataException($"{path}: expected a {kind}, found {(info.FullName == Path.GetFullPath(path) ? "" : $"{info.FullName}, ")}a file of 0 bytes (empty, or a pipe or device).");
+            throw new InvalidDataException($"{path} holds no {content}: expected a {kind}, found {(info.FullName == Path.GetFullPath(path) ? "" : $"{info.FullName}, ")}0 bytes (an empty file, or a pipe or device, which are not read).");
         if (info.Length > maxBytes)
             throw new InvalidDataException($"{path}: expected a {kind} of at most {maxBytes:N0} bytes, found {info.Length:N0}.");
         return info.Length;
     }
 
     /// <summary>Opens <paramref name="path"/> for reading after the checks of <see cref="Length"/>.</summary>
-    public static FileStream OpenRead(string path, string kind, long maxBytes = long.MaxValue)
+    public static FileStream OpenRead(string path, string kind, long maxBytes = long.MaxValue, string content = "data")
     {
-        Length(path, kind, maxBytes);
+        Length(path, kind, maxBytes, content);
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
     }
 
@@ -65,7 +66,7 @@ public static class InputFile
     /// </summary>
     public static IEnumerable<string> ReadLines(string path, string kind, long maxBytes, int maxLineLength)
     {
-        using var reader = new StreamReader(OpenRead(path, kind, maxBytes), Encoding.UTF8);
+        using var reader = new StreamReader(OpenRead(path, kind, maxBytes, "data rows"), Encoding.UTF8);
         var line = new StringBuilder();
         var block = new char[1 << 16];
         int lineNumber = 1, read;
