@@ -43,7 +43,9 @@ public static class Idx
     }
 
     /// <summary>Reads one IDX tensor from <paramref name="stream"/>; <paramref name="name"/> is what error messages call it.</summary>
-    public static Tensor Read(Stream stream, string name)
+    public static Tensor Read(Stream stream, string name) => InputFile.Guard(name, () => ReadUnguarded(stream, name));
+
+    static Tensor ReadUnguarded(Stream stream, string name)
     {
         ArgumentNullException.ThrowIfNull(stream);
         bool gzip = StartsWithGzipMagic(stream, out var seekable);
@@ -67,7 +69,7 @@ public static class Idx
             : new Tensor(new Shape(dimensions), GC.AllocateUninitializedArray<float>((int)count));
         if (!gzip) ReadValues(input, type, tensor.Span, 0, name, dimensions, dataBytes);
 
-        long trailing = CountRemainingBytes(input, name);
+        long trailing = CountRemainingBytes(input);
         if (trailing > 0)
             throw new InvalidDataException(
                 $"{name} has {trailing} bytes after the {Promise(dimensions, type, dataBytes)} of data its header promises; " +
@@ -134,7 +136,7 @@ public static class Idx
     static (IdxType Type, int[] Dimensions) ReadHeader(Stream input, string name)
     {
         Span<byte> magic = stackalloc byte[4];
-        int got = ReadUpTo(input, magic, name);
+        int got = ReadUpTo(input, magic);
         if (got < 4)
             throw new InvalidDataException($"{name} is not an IDX file: it holds {got} bytes, fewer than the 4-byte magic number.");
         if (magic[0] != 0 || magic[1] != 0)
@@ -152,7 +154,7 @@ public static class Idx
 
         Span<byte> header = stackalloc byte[4 * MaxRank];
         header = header[..(4 * rank)];
-        got = ReadUpTo(input, header, name);
+        got = ReadUpTo(input, header);
         if (got < header.Length)
             throw new InvalidDataException($"{name} is truncated: its header declares {rank} dimensions ({4 * rank} bytes) but ends after {got}.");
 
@@ -216,7 +218,7 @@ public static class Idx
             {
                 int values = (int)Math.Min(destination.Length - done, ChunkBytes / elementSize);
                 var bytes = chunk.AsSpan(0, values * elementSize);
-                int got = ReadUpTo(input, bytes, name);
+                int got = ReadUpTo(input, bytes);
                 if (got < bytes.Length)
                     throw Truncated(name, dimensions, type, dataBytes, $"the file holds {(valuesBefore + done) * elementSize + got}");
                 Convert(type, bytes, destination.Slice((int)done, values));
@@ -273,27 +275,17 @@ public static class Idx
         if (BitConverter.IsLittleEndian) BinaryPrimitives.ReverseEndianness(values, values);
     }
 
-    static long CountRemainingBytes(Stream input, string name)
+    static long CountRemainingBytes(Stream input)
     {
         Span<byte> sink = stackalloc byte[4096];
         long total = 0;
         int got;
-        while ((got = ReadUpTo(input, sink, name)) > 0) total += got;
+        while ((got = ReadUpTo(input, sink)) > 0) total += got;
         return total;
     }
 
-    /// <summary>Fills <paramref name="buffer"/> unless the stream ends first; corrupt gzip data is reported with the file's name.</summary>
-    static int ReadUpTo(Stream input, Span<byte> buffer, string name)
-    {
-        try
-        {
-            return input.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDataException($"{name} is damaged: expected intact gzip data, found data that fails its checksum or cannot be inflated (the file is damaged or truncated)", e);
-        }
-    }
+    /// <summary>Fills <paramref name="buffer"/> unless the stream ends first.</summary>
+    static int ReadUpTo(Stream input, Span<byte> buffer) => input.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
 
     static InvalidDataException Truncated(string name, int[] dimensions, IdxType type, long dataBytes, string found) =>
         new($"{name} is truncated: its header promises {Promise(dimensions, type, dataBytes)} of data, {found}.");
