@@ -144,7 +144,7 @@ public static class Csv
         int index = Array.IndexOf(header, labelColumn);
         if (index < 0)
             throw new ArgumentException(
-                $"{Path.GetFileName(path)} has no column '{labelColumn}'; its header names: {string.Join(", ", header.Select(h => $"'{h}'"))}.",
+                InputFile.OneLine($"{Path.GetFileName(path)} has no column '{labelColumn}'; its header names: {string.Join(", ", header.Select(h => InputFile.Quote(h)))}."),
                 nameof(labelColumn));
         return index;
     }

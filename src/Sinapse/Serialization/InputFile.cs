@@ -36,13 +36,13 @@ public static class InputFile
         if (info.LinkTarget != null && info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target) info = target;
         if (!info.Exists)
             throw new FileNotFoundException(Directory.Exists(info.FullName)
-                ? $"{path}: expected a {kind}, found a directory."
+                ? $"{path}: expected a regular {kind}, found a directory."
                 : $"{kind} {path} does not exist (not found at {Path.GetFullPath(path)}).", path);
         // Pipes, character and block devices and /proc entries all stat with size 0, as does an empty file; none can be read as data.
         if (info.Length == 0)
-            throw new InvalidDataException($"{path} holds no {content}: expected a {kind}, found {(info.FullName == Path.GetFullPath(path) ? "" : $"{info.FullName}, ")}0 bytes (an empty file, or a pipe or device, which are not read).");
+            throw new InvalidDataException($"{path} holds no {content}: expected a regular {kind}, found {(info.FullName == Path.GetFullPath(path) ? "" : $"{info.FullName}, ")}0 bytes (an empty file, or a pipe or device, which are not read).");
         if (info.Length > maxBytes)
-            throw new InvalidDataException($"{path}: expected a {kind} of at most {maxBytes:N0} bytes, found {info.Length:N0}.");
+            throw new InvalidDataException($"{path}: expected at most {maxBytes:N0} bytes ({kind}), found {info.Length:N0}.");
         return info.Length;
     }
 

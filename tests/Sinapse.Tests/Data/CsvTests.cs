@@ -111,4 +111,12 @@ public class CsvTests
         using (var file = File.Create(path)) file.SetLength(Sinapse.Serialization.InputFile.MaxCsvBytes + 1); // sparse: no disk used
         Assert.Contains("at most", HostileFiles.RefusedInOneLine(() => Csv.Load(path, -1), path));
     }
+
+    [Fact]
+    public void AMissingLabelColumnQuotesALongHeaderBriefly()
+    {
+        using var dir = new TempDirectory();
+        var path = Write(dir, new string('1', 500_000) + ",x\n1,2\n", "wide.csv");
+        Assert.Contains("no column 'y'", HostileFiles.RefusedInOneLine(() => Csv.Load(path, "y"), path));
+    }
 }
