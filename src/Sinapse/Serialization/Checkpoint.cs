@@ -201,7 +201,7 @@ public sealed class Checkpoint
                 HistoryFromJson(manifest["history"]!.AsObject()), manifest["extra"]?.DeepClone().AsObject(),
                 manifest["precision"] is { } precision ? MixedPrecision.Parse(precision.GetValue<string>(), "precision") : Precision.Float32, scaler);
         }
-        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException or KeyNotFoundException or OverflowException or ArgumentException)
+        catch (Exception e) when (InputFile.IsMalformedContent(e))
         {
             throw new InvalidDataException(InputFile.OneLine($"{manifestPath} is malformed: {e.Message}"), e);
         }

@@ -128,7 +128,7 @@ public static class InputFile
     }
 
     // Sinapse's own InvalidDataExceptions already name the file; those from System.IO.Compression do not.
-    static bool IsMalformedContent(Exception e) => e is JsonException or EndOfStreamException or KeyNotFoundException
+    internal static bool IsMalformedContent(Exception e) => e is JsonException or EndOfStreamException or KeyNotFoundException
         or IndexOutOfRangeException or ArgumentOutOfRangeException or InvalidOperationException or FormatException or OverflowException
         or NullReferenceException or InvalidCastException or (ArgumentException and not ArgumentNullException) || IsGzipFailure(e);
 
