@@ -91,7 +91,7 @@ internal sealed class ModelOptions
             if (sizes.Any(s => s <= 0)) throw new FormatException();
             return sizes;
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or OverflowException)
         {
             throw new ArgumentException($"--hidden expects positive layer sizes separated by commas (e.g. 256,128,64), got '{text}'.");
         }

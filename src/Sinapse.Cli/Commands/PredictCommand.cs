@@ -75,7 +75,7 @@ internal static class PredictCommand
     /// <summary>The inputs as a batch [N, ...example shape], raw (before the model's input transform).</summary>
     internal static Tensor ReadInputs(string path, Shape example)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Input file not found: {path}", path);
+        InputFile.Length(path, "input file");
         var extension = Path.GetExtension(path).ToLowerInvariant();
         Tensor values;
         if (extension == ".npy") values = Npy.Read(path);
@@ -89,7 +89,8 @@ internal static class PredictCommand
         else throw new ArgumentException($"{path}: inputs must be .npy, an image (PNG/JPEG) or .csv.");
         // A NaN or infinity would come out as NaN probabilities with no word of where it came from.
         var span = values.Span;
-        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(span))
+        // IsFiniteAll is false for an empty span, which has nothing to report.
+        if (span.Length > 0 && !System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(span))
         {
             int index = 0;
             while (float.IsFinite(span[index])) index++;
@@ -106,7 +107,7 @@ internal static class PredictCommand
     {
         var rows = new List<float[]>();
         int number = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var line in InputFile.ReadLines(path, "CSV file", InputFile.MaxCsvBytes, InputFile.MaxCsvLineLength))
         {
             number++;
             if (string.IsNullOrWhiteSpace(line)) continue;

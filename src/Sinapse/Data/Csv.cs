@@ -1,4 +1,5 @@
 using System.Globalization;
+using Sinapse.Serialization;
 using Sinapse.Tensors;
 
 namespace Sinapse.Data;
@@ -31,7 +32,6 @@ public static class Csv
     static Dataset Load(string path, Func<string[], int> chooseLabelColumn, bool? hasHeader, char separator, bool regression)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"CSV file {Path.GetFullPath(path)} does not exist.", path);
         string name = Path.GetFileName(path);
 
         string[]? header = null;
@@ -39,7 +39,7 @@ public static class Csv
         var features = new List<float>();
         var labels = new List<string>();
         var rowLines = new List<int>(); // for messages about the label column, which is parsed after the whole file
-        foreach (var line in File.ReadLines(path))
+        foreach (var line in InputFile.ReadLines(path, "CSV file", InputFile.MaxCsvBytes, InputFile.MaxCsvLineLength))
         {
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
@@ -103,7 +103,7 @@ public static class Csv
             if (!(value >= 0 && value == MathF.Floor(value) && value < 1 << 24))
                 throw new InvalidDataException(
                     $"{name} line {rowLines[row]}, column {Describe(labelIndex, header)}: a class label must be a whole number 0 or more " +
-                    $"(or a class name), found '{labels[row]}'. For a numeric target, load with regression: true.");
+                    $"(or a class name), found {InputFile.Quote(labels[row])}. For a numeric target, load with regression: true.");
             span[row] = value;
         }
         return new Dataset(features, targets);
@@ -131,20 +131,20 @@ public static class Csv
     static float ParseNumber(string field, string name, int line, int column, string[]? header)
     {
         if (float.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) && float.IsFinite(value)) return value;
-        string found = field.Length == 0 ? "an empty field" : $"'{field}'";
+        string found = field.Length == 0 ? "an empty field" : InputFile.Quote(field);
         throw new InvalidDataException($"{name} line {line}, column {Describe(column, header)}: expected a finite number, found {found}.");
     }
 
     /// <summary>"3 ('petal_length')": 1-based like the line numbers, with the header's name when there is one.</summary>
     static string Describe(int column, string[]? header) =>
-        header == null ? $"{column + 1}" : $"{column + 1} ('{header[column]}')";
+        header == null ? $"{column + 1}" : $"{column + 1} ({InputFile.Quote(header[column])})";
 
     static int FindColumn(string path, string[] header, string labelColumn)
     {
         int index = Array.IndexOf(header, labelColumn);
         if (index < 0)
             throw new ArgumentException(
-                $"{Path.GetFileName(path)} has no column '{labelColumn}'; its header names: {string.Join(", ", header.Select(h => $"'{h}'"))}.",
+                InputFile.OneLine($"{Path.GetFileName(path)} has no column '{labelColumn}'; its header names: {string.Join(", ", header.Select(h => InputFile.Quote(h)))}."),
                 nameof(labelColumn));
         return index;
     }

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.InteropServices;
+using Sinapse.Serialization;
 using Sinapse.Tensors;
 
 namespace Sinapse.Data;
@@ -37,12 +38,14 @@ public static class Idx
 
     public static Tensor Read(string path)
     {
-        using var file = OpenForRead(path);
+        using var file = InputFile.OpenRead(path, "IDX file");
         return Read(file, Path.GetFileName(path));
     }
 
     /// <summary>Reads one IDX tensor from <paramref name="stream"/>; <paramref name="name"/> is what error messages call it.</summary>
-    public static Tensor Read(Stream stream, string name)
+    public static Tensor Read(Stream stream, string name) => InputFile.Guard(name, () => ReadUnguarded(stream, name));
+
+    static Tensor ReadUnguarded(Stream stream, string name)
     {
         ArgumentNullException.ThrowIfNull(stream);
         bool gzip = StartsWithGzipMagic(stream, out var seekable);
@@ -62,10 +65,11 @@ public static class Idx
         if (gzip && dataBytes > available * MaxDeflateRatio + GzipOverhead)
             throw Truncated(name, dimensions, type, dataBytes, $"its {available} compressed bytes can hold at most {available * MaxDeflateRatio}");
 
-        var tensor = new Tensor(new Shape(dimensions), GC.AllocateUninitializedArray<float>((int)count));
-        ReadValues(input, type, tensor.Span, name, dimensions, dataBytes);
+        var tensor = gzip ? ReadDecompressed(input, type, name, dimensions, dataBytes)
+            : new Tensor(new Shape(dimensions), GC.AllocateUninitializedArray<float>((int)count));
+        if (!gzip) ReadValues(input, type, tensor.Span, 0, name, dimensions, dataBytes);
 
-        long trailing = CountRemainingBytes(input, name);
+        long trailing = CountRemainingBytes(input);
         if (trailing > 0)
             throw new InvalidDataException(
                 $"{name} has {trailing} bytes after the {Promise(dimensions, type, dataBytes)} of data its header promises; " +
@@ -108,13 +112,6 @@ public static class Idx
         WriteUnsignedBytes(stream, tensor.Shape, ToBytes(tensor, nameof(tensor)));
     }
 
-    static FileStream OpenForRead(string path)
-    {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"IDX file {path} does not exist (looked in {Path.GetFullPath(path)}).", path);
-        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
-    }
-
     /// <summary>
     /// Peeks at the first two bytes. Detection needs to rewind, so a stream that cannot seek (a
     /// network stream, say) is first copied into memory; files and memory streams are read in place.
@@ -139,7 +136,7 @@ public static class Idx
     static (IdxType Type, int[] Dimensions) ReadHeader(Stream input, string name)
     {
         Span<byte> magic = stackalloc byte[4];
-        int got = ReadUpTo(input, magic, name);
+        int got = ReadUpTo(input, magic);
         if (got < 4)
             throw new InvalidDataException($"{name} is not an IDX file: it holds {got} bytes, fewer than the 4-byte magic number.");
         if (magic[0] != 0 || magic[1] != 0)
@@ -157,7 +154,7 @@ public static class Idx
 
         Span<byte> header = stackalloc byte[4 * MaxRank];
         header = header[..(4 * rank)];
-        got = ReadUpTo(input, header, name);
+        got = ReadUpTo(input, header);
         if (got < header.Length)
             throw new InvalidDataException($"{name} is truncated: its header declares {rank} dimensions ({4 * rank} bytes) but ends after {got}.");
 
@@ -184,7 +181,33 @@ public static class Idx
         _ => 8,
     };
 
-    static void ReadValues(Stream input, IdxType type, Span<float> destination, string name, int[] dimensions, long dataBytes)
+    /// <summary>
+    /// Decompressed data is read in blocks that are only allocated as the data arrives, so a small
+    /// gzip file whose header promises gigabytes costs no more memory than the data it really holds.
+    /// </summary>
+    static Tensor ReadDecompressed(Stream input, IdxType type, string name, int[] dimensions, long dataBytes)
+    {
+        long count = dataBytes / ElementSize(type);
+        var blocks = new List<float[]>();
+        for (long done = 0; done < count;)
+        {
+            var block = GC.AllocateUninitializedArray<float>((int)Math.Min(count - done, ChunkBytes));
+            ReadValues(input, type, block, done, name, dimensions, dataBytes);
+            blocks.Add(block);
+            done += block.Length;
+        }
+        var tensor = new Tensor(new Shape(dimensions), GC.AllocateUninitializedArray<float>((int)count));
+        int at = 0;
+        foreach (var block in blocks)
+        {
+            block.CopyTo(tensor.Span[at..]);
+            at += block.Length;
+        }
+        return tensor;
+    }
+
+    /// <summary>Fills <paramref name="destination"/>, values <paramref name="valuesBefore"/> onwards of the file's data.</summary>
+    static void ReadValues(Stream input, IdxType type, Span<float> destination, long valuesBefore, string name, int[] dimensions, long dataBytes)
     {
         int elementSize = ElementSize(type);
         var chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);
@@ -195,9 +218,9 @@ public static class Idx
             {
                 int values = (int)Math.Min(destination.Length - done, ChunkBytes / elementSize);
                 var bytes = chunk.AsSpan(0, values * elementSize);
-                int got = ReadUpTo(input, bytes, name);
+                int got = ReadUpTo(input, bytes);
                 if (got < bytes.Length)
-                    throw Truncated(name, dimensions, type, dataBytes, $"the file holds {done * elementSize + got}");
+                    throw Truncated(name, dimensions, type, dataBytes, $"the file holds {(valuesBefore + done) * elementSize + got}");
                 Convert(type, bytes, destination.Slice((int)done, values));
                 done += values;
             }
@@ -252,27 +275,17 @@ public static class Idx
         if (BitConverter.IsLittleEndian) BinaryPrimitives.ReverseEndianness(values, values);
     }
 
-    static long CountRemainingBytes(Stream input, string name)
+    static long CountRemainingBytes(Stream input)
     {
         Span<byte> sink = stackalloc byte[4096];
         long total = 0;
         int got;
-        while ((got = ReadUpTo(input, sink, name)) > 0) total += got;
+        while ((got = ReadUpTo(input, sink)) > 0) total += got;
         return total;
     }
 
-    /// <summary>Fills <paramref name="buffer"/> unless the stream ends first; corrupt gzip data is reported with the file's name.</summary>
-    static int ReadUpTo(Stream input, Span<byte> buffer, string name)
-    {
-        try
-        {
-            return input.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDataException($"{name} is damaged: its gzip data cannot be decompressed ({e.Message})", e);
-        }
-    }
+    /// <summary>Fills <paramref name="buffer"/> unless the stream ends first.</summary>
+    static int ReadUpTo(Stream input, Span<byte> buffer) => input.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
 
     static InvalidDataException Truncated(string name, int[] dimensions, IdxType type, long dataBytes, string found) =>
         new($"{name} is truncated: its header promises {Promise(dimensions, type, dataBytes)} of data, {found}.");

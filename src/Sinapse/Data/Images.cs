@@ -1,4 +1,5 @@
 using SkiaSharp;
+using Sinapse.Serialization;
 using Sinapse.Tensors;
 
 namespace Sinapse.Data;
@@ -12,14 +13,10 @@ public static class Images
     /// </summary>
     public static Tensor Load(string path, bool grayscale = false)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Image file not found: {path}", path);
-        using var bitmap = SKBitmap.Decode(path)
-            ?? throw new InvalidDataException($"{path} is not an image that can be decoded (PNG, JPEG, BMP, GIF or WebP expected).");
-        using var rgba = bitmap.ColorType == SKColorType.Rgba8888 ? null : bitmap.Copy(SKColorType.Rgba8888);
-        var source = rgba ?? bitmap;
-        int height = source.Height, width = source.Width;
-        var pixels = source.GetPixelSpan();
-        int rowBytes = source.RowBytes;
+        using var bitmap = Decode(path);
+        int height = bitmap.Height, width = bitmap.Width;
+        var pixels = bitmap.GetPixelSpan();
+        int rowBytes = bitmap.RowBytes;
         var image = new Tensor(new Shape(grayscale ? 1 : 3, height, width), new float[(grayscale ? 1 : 3) * height * width]);
         var values = image.Span;
         int plane = height * width;
@@ -35,14 +32,42 @@ public static class Images
     }
 
     /// <summary>
+    /// Decodes <paramref name="path"/> as RGBA after reading its header: the declared size is checked
+    /// against <see cref="InputFile.MaxImagePixels"/> before any pixel memory is allocated, and a file
+    /// whose data ends early or is corrupt is an error rather than a partly grey picture.
+    /// </summary>
+    static SKBitmap Decode(string path)
+    {
+        using var codec = OpenCodec(path);
+        var info = codec.Info;
+        long pixels = (long)info.Width * info.Height;
+        if (pixels > InputFile.MaxImagePixels)
+            throw InputFile.Error(path, "image header", $"at most {InputFile.MaxImagePixels:N0} pixels", $"{info.Width}x{info.Height} = {pixels:N0}");
+        var bitmap = new SKBitmap(new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        var result = codec.GetPixels(bitmap.Info, bitmap.GetPixels());
+        if (result != SKCodecResult.Success)
+        {
+            bitmap.Dispose();
+            throw InputFile.Error(path, $"{codec.EncodedFormat} pixel data",
+                $"{info.Width}x{info.Height} pixels", result == SKCodecResult.IncompleteInput ? "fewer (the file is truncated)" : $"data the decoder rejects ({result})");
+        }
+        return bitmap;
+    }
+
+    static SKCodec OpenCodec(string path)
+    {
+        InputFile.Length(path, "image file");
+        return SKCodec.Create(path)
+            ?? throw InputFile.Error(path, "header", "a PNG, JPEG, BMP, GIF or WebP image", "bytes no decoder recognises: it is not an image");
+    }
+
+    /// <summary>
     /// How many channels the file stores, read from its header without decoding the pixels: 1 for
     /// grey images (with or without alpha), 3 for colour ones.
     /// </summary>
     public static int StoredChannels(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Image file not found: {path}", path);
-        using var codec = SKCodec.Create(path)
-            ?? throw new InvalidDataException($"{path} is not an image that can be decoded (PNG, JPEG, BMP, GIF or WebP expected).");
+        using var codec = OpenCodec(path);
         return codec.Info.ColorType is SKColorType.Gray8 or SKColorType.Alpha8 ? 1 : 3;
     }
 

@@ -21,7 +21,7 @@ public sealed record FileChecksum(long Length, string XxHash64)
     public void Verify(string path, string describedBy)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path} is missing ({describedBy} lists it).", path);
-        long length = new FileInfo(path).Length;
+        long length = InputFile.Length(path, $"file {describedBy} lists"); // a pipe or device is refused before it is hashed
         if (length != Length)
             throw new InvalidDataException($"{path} has {length:N0} bytes but {describedBy} says {Length:N0}: the file is truncated or was replaced.");
         var actual = Of(path);

@@ -169,7 +169,7 @@ public sealed class Checkpoint
         JsonObject manifest;
         try
         {
-            manifest = JsonNode.Parse(File.ReadAllText(manifestPath)) as JsonObject ?? throw new InvalidDataException($"{manifestPath} is not a JSON object.");
+            manifest = JsonNode.Parse(InputFile.ReadJsonText(manifestPath, "checkpoint manifest (JSON)")) as JsonObject ?? throw new InvalidDataException($"{manifestPath} is not a JSON object.");
             if (manifest["format"]?.GetValue<string>() != Format) throw new InvalidDataException($"{manifestPath} is not a Sinapse checkpoint manifest.");
             foreach (var (file, checksum) in manifest["files"]!.AsObject())
                 new FileChecksum(checksum!["length"]!.GetValue<long>(), checksum["xxhash64"]!.GetValue<string>()).Verify(Path.Combine(directory, file), manifestPath);
@@ -201,9 +201,9 @@ public sealed class Checkpoint
                 HistoryFromJson(manifest["history"]!.AsObject()), manifest["extra"]?.DeepClone().AsObject(),
                 manifest["precision"] is { } precision ? MixedPrecision.Parse(precision.GetValue<string>(), "precision") : Precision.Float32, scaler);
         }
-        catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException or FormatException or KeyNotFoundException or OverflowException or ArgumentException)
+        catch (Exception e) when (InputFile.IsMalformedContent(e))
         {
-            throw new InvalidDataException($"{manifestPath} is malformed: {e.Message}");
+            throw new InvalidDataException(InputFile.OneLine($"{manifestPath} is malformed: {e.Message}"), e);
         }
     }
 

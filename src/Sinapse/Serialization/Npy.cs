@@ -17,11 +17,13 @@ public static partial class Npy
 
     public static Tensor Read(string path)
     {
-        using var stream = File.OpenRead(path);
+        using var stream = InputFile.OpenRead(path, ".npy file");
         return Read(stream, path);
     }
 
-    public static Tensor Read(Stream stream, string name)
+    public static Tensor Read(Stream stream, string name) => InputFile.Guard(name, () => ReadUnguarded(stream, name));
+
+    static Tensor ReadUnguarded(Stream stream, string name)
     {
         Span<byte> prefix = stackalloc byte[10];
         if (stream.ReadAtLeast(prefix, 10, throwOnEndOfStream: false) < 10 || !prefix[..6].SequenceEqual(Magic))
@@ -47,8 +49,14 @@ public static partial class Npy
         var shapeText = ShapePattern().Match(header) is { Success: true } s ? s.Groups[1].Value : throw new InvalidDataException($"{name}: the header has no 'shape': {header.Trim()}");
         var shape = shapeText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(t => int.TryParse(t.TrimEnd('L'), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw new InvalidDataException($"{name}: bad shape ({shapeText}).")).ToArray();
-        long count = shape.Aggregate(1L, (a, b) => a * b);
-        if (count > Array.MaxLength) throw new InvalidDataException($"{name}: shape ({shapeText}) has more elements than a tensor holds.");
+        long count = 1;
+        foreach (var dimension in shape)
+        {
+            // Checked before multiplying, so a product that would overflow (or wrap round to 0) is refused.
+            if (dimension != 0 && count > Array.MaxLength / dimension)
+                throw InputFile.Error(name, "'shape'", $"at most {Array.MaxLength:N0} elements", $"({shapeText})");
+            count *= dimension;
+        }
         int size = descr switch
         {
             "<f4" => 4, "<f8" => 8, "|u1" or "<u1" or "|i1" => 1, "<i8" => 8, "<i4" => 4,

@@ -44,7 +44,7 @@ public static partial class OnnxImport
     /// <summary>Reads <paramref name="path"/>; <paramref name="exampleShape"/> is one example's shape, the file's input without its batch axis.</summary>
     public static Module Load(string path, out Shape exampleShape)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"ONNX file not found: {path}", path);
+        InputFile.Length(path, "ONNX file", Array.MaxLength);
         return Load(Parse(File.ReadAllBytes(path), path), path, out exampleShape);
     }
 
@@ -112,7 +112,11 @@ public static partial class OnnxImport
         {
             var graph = model.Graph;
             foreach (var (initializer, i) in graph.Initializer.Select((t, i) => (t, i)))
-                constants[initializer.Name] = OnnxConstant.Read(initializer, $"{source}: initializer {i} '{initializer.Name}'");
+            {
+                var constant = OnnxConstant.Read(initializer, $"{source}: initializer {i} '{initializer.Name}'");
+                if (constant.Floats != null) InputFile.CheckFinite(constant.Floats, source, $"initializer {i} '{initializer.Name}'");
+                constants[initializer.Name] = constant;
+            }
             var inputs = graph.Input.Where(v => !constants.ContainsKey(v.Name)).ToList();
             if (inputs.Count != 1)
                 throw new InvalidDataException($"{source} has {inputs.Count} inputs ({string.Join(", ", inputs.Select(v => v.Name))}) besides its initializers; a Sinapse module takes one.");

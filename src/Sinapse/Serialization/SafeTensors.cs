@@ -149,7 +149,7 @@ public sealed class SafeTensorsFile
     /// </summary>
     public static SafeTensorsFile Open(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"safetensors file not found: {path}", path);
+        InputFile.Length(path, "safetensors file");
         using var handle = File.OpenHandle(path);
         long fileLength = RandomAccess.GetLength(handle);
         if (fileLength < 8) throw Invalid(path, $"the file has {fileLength} bytes, fewer than the 8 of the header length: it is truncated or not a safetensors file");
@@ -276,11 +276,13 @@ public sealed class SafeTensorsFile
         long start = DataStart + entry.Begin;
         if (RandomAccess.GetLength(handle) < DataStart + entry.End)
             throw new InvalidDataException($"{Path} is shorter than when its header was read: tensor {entry} is cut off.");
-        if (entry.DType == "F32")
-        {
-            ReadExactly(handle, MemoryMarshal.AsBytes(destination), start, Path);
-            return;
-        }
+        if (entry.DType == "F32") ReadExactly(handle, MemoryMarshal.AsBytes(destination), start, Path);
+        else ReadConverted(handle, entry, start, destination);
+        InputFile.CheckFinite(destination, Path, $"tensor '{entry.Name}'");
+    }
+
+    private void ReadConverted(Microsoft.Win32.SafeHandles.SafeFileHandle handle, SafeTensorEntry entry, long start, Span<float> destination)
+    {
         int size = SafeTensors.DTypeSizes[entry.DType];
         var chunk = ArrayPool<byte>.Shared.Rent(1 << 16);
         try

@@ -19,6 +19,9 @@ public sealed class SavedModel
     public const string WeightsFile = "weights.safetensors";
     public const string Format = "sinapse-model";
 
+    /// <summary>The longest class name model.json may hold; names are printed with every prediction.</summary>
+    public const int MaxClassNameLength = 256;
+
     public SavedModel(Module model, Shape exampleShape, InputTransform? transform = null, IReadOnlyList<string>? classNames = null)
     {
         Model = model;
@@ -66,21 +69,20 @@ public sealed class SavedModel
         var specPath = Path.Combine(directory, SpecFile);
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"Model directory not found: {directory}");
         if (!File.Exists(specPath)) throw new FileNotFoundException($"{directory} is not a model directory: it has no {SpecFile}.", specPath);
-        JsonObject json;
-        try
-        {
-            json = JsonNode.Parse(File.ReadAllText(specPath)) as JsonObject ?? throw new InvalidDataException($"{specPath} is not a JSON object.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{specPath} is not valid JSON: {e.Message}");
-        }
-        if (json["format"]?.GetValue<string>() != Format) throw new InvalidDataException($"{specPath} is not a Sinapse model file (its \"format\" is not \"{Format}\").");
+        return InputFile.Guard(specPath, () => Load(directory, specPath, rng));
+    }
+
+    private static SavedModel Load(string directory, string specPath, Rng? rng)
+    {
+        var json = JsonNode.Parse(InputFile.ReadJsonText(specPath, "model spec (JSON)")) as JsonObject
+            ?? throw InputFile.Error(specPath, "the document", "a JSON object", "another JSON value");
+        if (json["format"]?.GetValue<string>() != Format) throw InputFile.Error(specPath, "\"format\"", $"\"{Format}\"", Describe(json["format"]));
         var reader = new ModelSpecReader(rng, specPath);
         var model = ModelSpec.FromJson(json["architecture"], rng, specPath);
         var shape = (json["inputShape"] as JsonArray)?.Select(d => d is JsonValue v && v.TryGetValue<int>(out var n) && n > 0 ? n : throw reader.Error("\"inputShape\" must hold positive whole numbers")).ToArray()
             ?? throw reader.Error("\"inputShape\" is missing");
-        var classNames = json["classNames"] is JsonArray names ? names.Select(n => n?.GetValue<string>() ?? throw reader.Error("a class name is null")).ToList() : null;
+        var classNames = json["classNames"] is JsonArray names ? names.Select(n => n is JsonValue v && v.TryGetValue<string>(out var name) && name.Length <= MaxClassNameLength ? name
+            : throw InputFile.Error(specPath, "\"classNames\"", $"strings of at most {MaxClassNameLength} characters", InputFile.Quote(Describe(n)))).ToList() : null;
         InputTransform? transform = null;
         if (json["inputTransform"] is JsonObject config)
         {
@@ -107,6 +109,8 @@ public sealed class SavedModel
         }
         return new SavedModel(model, new Shape(shape), transform, classNames);
     }
+
+    private static string Describe(JsonNode? node) => node?.ToJsonString() ?? "nothing";
 
     /// <summary>JSON values as the plain objects <see cref="InputTransform.FromConfig"/> reads (strings, bools, doubles, float arrays).</summary>
     private static object ToPlain(JsonNode? node) => node switch

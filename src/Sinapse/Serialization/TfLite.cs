@@ -123,7 +123,7 @@ public sealed class TfLiteModel
     /// <summary>Reads a .tflite file; throws <see cref="InvalidDataException"/> for a truncated or malformed one.</summary>
     public static TfLiteModel Load(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"TFLite model not found: {path}", path);
+        InputFile.Length(path, "TFLite model", Array.MaxLength);
         return new TfLiteModel(File.ReadAllBytes(path), path);
     }
 

@@ -75,4 +75,48 @@ public class CsvTests
         Assert.Contains("no column 'label'", missing.Message);
         Assert.Contains("'x', 'y'", missing.Message);
     }
+
+    [Fact]
+    public void ASymlinkToDevZeroIsRefusedBeforeReading()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("zero.csv");
+        File.CreateSymbolicLink(path, "/dev/zero");
+        Assert.Contains("/dev/zero", HostileFiles.RefusedInOneLine(() => Csv.Load(path, -1), path));
+    }
+
+    [Fact]
+    public void ANamedPipeIsRefusedWithoutBlocking()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("pipe.csv");
+        HostileFiles.MakeFifo(path);
+        HostileFiles.RefusedWithoutBlocking(() => Csv.Load(path, -1), path);
+    }
+
+    [Fact]
+    public void AnEndlessLineIsRefusedAtTheLineLimitAndNotQuoted()
+    {
+        using var dir = new TempDirectory();
+        var path = Write(dir, "a,b\n" + new string('x', 5_000_000) + ",1\n", "long.csv");
+        var message = HostileFiles.RefusedInOneLine(() => Csv.Load(path, "b"), path);
+        Assert.Contains("line 2", message);
+    }
+
+    [Fact]
+    public void AFileLargerThanTheLimitIsRefusedBeforeReading()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("huge.csv");
+        using (var file = File.Create(path)) file.SetLength(Sinapse.Serialization.InputFile.MaxCsvBytes + 1); // sparse: no disk used
+        Assert.Contains("at most", HostileFiles.RefusedInOneLine(() => Csv.Load(path, -1), path));
+    }
+
+    [Fact]
+    public void AMissingLabelColumnQuotesALongHeaderBriefly()
+    {
+        using var dir = new TempDirectory();
+        var path = Write(dir, new string('1', 500_000) + ",x\n1,2\n", "wide.csv");
+        Assert.Contains("no column 'y'", HostileFiles.RefusedInOneLine(() => Csv.Load(path, "y"), path));
+    }
 }

@@ -171,4 +171,44 @@ public class IdxTests
         using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(data);
         return output.ToArray();
     }
+
+    [Fact]
+    public void AGzipFileDeclaringMillionsOfImagesCostsOnlyTheDataItHolds()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("bomb-idx3-ubyte.gz");
+        // 1.5M declared 28×28 images; 1.2 MB of incompressible bytes, enough that the deflate ratio alone cannot rule it out.
+        var payload = new byte[1_200_000];
+        new Random(3).NextBytes(payload);
+        using (var gzip = new GZipStream(File.Create(path), CompressionLevel.Fastest))
+        {
+            gzip.Write([0, 0, 8, 3, 0, 0x16, 0xE3, 0x60, 0, 0, 0, 28, 0, 0, 0, 28]);
+            gzip.Write(payload);
+        }
+        var message = HostileFiles.RefusedInOneLine(() => Idx.Read(path), path);
+        Assert.Contains("truncated", message);
+    }
+
+    [Fact]
+    public void AGzipChecksumErrorIsReportedAsDamageNotAsACompressionMethod()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("images-idx3-ubyte.gz");
+        Idx.Write(path, Images(5));
+        var bytes = File.ReadAllBytes(path);
+        bytes[^5] ^= 0xFF; // the CRC-32 in the gzip trailer
+        File.WriteAllBytes(path, bytes);
+        var message = HostileFiles.RefusedInOneLine(() => Idx.Read(path), path);
+        Assert.Contains("damaged", message);
+        Assert.DoesNotContain("compression method", message);
+    }
+
+    [Fact]
+    public void ANamedPipeIsRefusedWithoutBlocking()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("train-images-idx3-ubyte");
+        HostileFiles.MakeFifo(path);
+        Assert.Contains("pipe", HostileFiles.RefusedWithoutBlocking(() => Idx.Read(path), path));
+    }
 }

@@ -127,4 +127,17 @@ public class CheckpointTests
         Assert.NotNull(error);
         Assert.IsType(expected, error);
     }
+
+    [Fact]
+    public void AManifestLargerThanTheLimitIsRefusedBeforeParsing()
+    {
+        using var directory = new TempDirectory();
+        var (trainer, loader, rng) = Run();
+        trainer.Callbacks.Add(new CheckpointCallback(directory.Path, 1, new Dictionary<string, Rng> { ["run"] = rng }, new Shape(6)));
+        trainer.Fit(loader, 1);
+        var saved = Checkpoint.FindLatest(directory.Path).Directory;
+        var manifest = Path.Combine(saved, Checkpoint.ManifestFile);
+        using (var file = new FileStream(manifest, FileMode.Open)) file.SetLength(200L << 20); // sparse
+        Assert.Contains("at most", HostileFiles.RefusedInOneLine(() => Checkpoint.Load(saved), manifest));
+    }
 }

@@ -52,4 +52,24 @@ public class NpyTests
         File.WriteAllBytes(directory.File("c.npy"), File10("<c8", "1,", new byte[8]));
         Assert.Contains("<c8", Assert.Throws<InvalidDataException>(() => Npy.Read(directory.File("c.npy"))).Message);
     }
+
+    [Theory]
+    [InlineData("2147483647, 2147483647, 4")] // overflows a long to a negative count
+    [InlineData("65536, 65536, 65536, 65536")] // 2^64: wraps round to 0
+    public void AShapeWhoseProductOverflowsIsRefused(string shape)
+    {
+        using var directory = new TempDirectory();
+        var path = directory.File("overflow.npy");
+        File.WriteAllBytes(path, File10("<f4", shape, new byte[16]));
+        Assert.Contains("shape", HostileFiles.RefusedInOneLine(() => Npy.Read(path), path));
+    }
+
+    [Fact]
+    public void AVersion2FileCutInsideItsHeaderLengthNamesTheFile()
+    {
+        using var directory = new TempDirectory();
+        var path = directory.File("cut.npy");
+        File.WriteAllBytes(path, [0x93, .. "NUMPY"u8.ToArray(), 2, 0, 0x10, 0]);
+        Assert.Contains("end of the file", HostileFiles.RefusedInOneLine(() => Npy.Read(path), path));
+    }
 }

@@ -164,4 +164,22 @@ public class OnnxImportTests
         model.Graph.Node[3].Input[0] = "nowhere";
         Assert.Contains("reads 'nowhere'", Assert.Throws<InvalidDataException>(() => OnnxImport.Load(model.ToByteArray(), "cnn.onnx")).Message);
     }
+
+    [Fact]
+    public void ANaNInitializerIsRefusedNamingIt()
+    {
+        var model = ModelProto.Parser.ParseFrom(CourseCnn());
+        var initializer = model.Graph.Initializer.First(t => t.DataType == (int)TensorProto.Types.DataType.Float);
+        if (initializer.HasRawData)
+        {
+            var raw = initializer.RawData.ToByteArray();
+            BitConverter.TryWriteBytes(raw.AsSpan(0, 4), float.NaN);
+            initializer.RawData = ByteString.CopyFrom(raw);
+        }
+        else initializer.FloatData[0] = float.NaN;
+        var error = Assert.Throws<InvalidDataException>(() => OnnxImport.Load(model.ToByteArray(), "nan.onnx"));
+        Assert.Contains("nan.onnx", error.Message);
+        Assert.Contains($"'{initializer.Name}'", error.Message);
+        Assert.Contains("NaN", error.Message);
+    }
 }

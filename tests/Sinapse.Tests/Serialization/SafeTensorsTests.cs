@@ -100,4 +100,27 @@ public class SafeTensorsTests
         File.WriteAllBytes(path, bytes[..5]);
         Assert.Contains("fewer than the 8", Assert.Throws<InvalidDataException>(() => SafeTensors.Open(path)).Message);
     }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    public void ANonFiniteWeightIsRefusedNamingTheTensor(float bad)
+    {
+        using var directory = new TempDirectory();
+        var path = directory.File("weights.safetensors");
+        var weight = Tensor.FromArray([1f, 2f, bad, 4f], 2, 2);
+        SafeTensors.Write(path, [("fc.weight", weight)]);
+        var message = HostileFiles.RefusedInOneLine(() => SafeTensors.Load(path), path);
+        Assert.Contains("'fc.weight'", message);
+        Assert.Contains("element 2", message);
+    }
+
+    [Fact]
+    public void AnEmptyTensorPassesTheFiniteCheck()
+    {
+        using var directory = new TempDirectory();
+        var path = directory.File("empty.safetensors");
+        SafeTensors.Write(path, [("bias", Tensor.Zeros(0)), ("weight", Tensor.FromArray([1f], 1))]);
+        Assert.Equal(0, SafeTensors.Load(path)["bias"].Length);
+    }
 }

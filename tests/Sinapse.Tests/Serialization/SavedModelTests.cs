@@ -65,4 +65,57 @@ public class SavedModelTests
         Assert.Contains("truncated", error.Message);
         Assert.Contains(weights, error.Message);
     }
+
+    /// <summary>A saved two-class MLP whose model.json is then rewritten by <paramref name="edit"/>; returns model.json's path.</summary>
+    private static string SavedThenEdited(TempDirectory directory, Func<string, string> edit)
+    {
+        new SavedModel(Mlp.Create(4, [3], 2), new Shape(4), classNames: ["a", "b"]).Save(directory.Path);
+        var spec = Path.Combine(directory.Path, SavedModel.SpecFile);
+        File.WriteAllText(spec, edit(File.ReadAllText(spec)));
+        return spec;
+    }
+
+    [Fact]
+    public void AHugeClassNameIsRefused()
+    {
+        using var directory = new TempDirectory();
+        var spec = SavedThenEdited(directory, json => json.Replace("\"a\"", $"\"{new string('a', 100_000)}\""));
+        Assert.Contains("classNames", HostileFiles.RefusedInOneLine(() => SavedModel.Load(directory.Path), spec));
+    }
+
+    [Fact]
+    public void AModelJsonLargerThanTheLimitIsRefusedBeforeParsing()
+    {
+        using var directory = new TempDirectory();
+        var spec = SavedThenEdited(directory, json => json);
+        using (var file = new FileStream(spec, FileMode.Open)) file.SetLength(200L << 20); // sparse
+        Assert.Contains("at most", HostileFiles.RefusedInOneLine(() => SavedModel.Load(directory.Path), spec));
+    }
+
+    [Fact]
+    public void ANumberWhereAStringBelongsNamesTheFile()
+    {
+        using var directory = new TempDirectory();
+        var spec = SavedThenEdited(directory, json => json.Replace("\"sinapse-model\"", "5"));
+        HostileFiles.RefusedInOneLine(() => SavedModel.Load(directory.Path), spec);
+    }
+
+    [Fact]
+    public void ADuplicateKeyNamesTheFile()
+    {
+        using var directory = new TempDirectory();
+        var spec = SavedThenEdited(directory, json => json.Replace("\"format\":", "\"format\": \"x\", \"format\":"));
+        HostileFiles.RefusedInOneLine(() => SavedModel.Load(directory.Path), spec);
+    }
+
+    [Fact]
+    public void NaNWeightsAreRefusedNamingTheTensor()
+    {
+        using var directory = new TempDirectory();
+        var model = Mlp.Create(4, [3], 2);
+        model.NamedParameters().First().Tensor.Span[1] = float.NaN;
+        new SavedModel(model, new Shape(4)).Save(directory.Path);
+        var weights = Path.Combine(directory.Path, SavedModel.WeightsFile);
+        Assert.Contains(model.NamedParameters().First().Name, HostileFiles.RefusedInOneLine(() => SavedModel.Load(directory.Path), weights));
+    }
 }

@@ -1,0 +1,48 @@
+using Sinapse.Serialization;
+using Sinapse.Tests.Support;
+
+namespace Sinapse.Tests.Serialization;
+
+public class InputFileTests
+{
+    [Fact]
+    public void ASymlinkIsMeasuredAtItsTarget()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("real.csv"), "a,b\n1,2\n");
+        File.CreateSymbolicLink(dir.File("link.csv"), dir.File("real.csv"));
+        Assert.Equal(8, InputFile.Length(dir.File("link.csv"), "CSV file"));
+    }
+
+    [Fact]
+    public void PipesDevicesEmptyFilesAndDirectoriesAreRefused()
+    {
+        using var dir = new TempDirectory();
+        HostileFiles.MakeFifo(dir.File("pipe"));
+        File.WriteAllBytes(dir.File("empty"), []);
+        HostileFiles.RefusedWithoutBlocking(() => InputFile.OpenRead(dir.File("pipe"), "data file").Dispose(), "pipe");
+        HostileFiles.RefusedInOneLine(() => InputFile.Length("/dev/zero", "data file"), "/dev/zero");
+        HostileFiles.RefusedInOneLine(() => InputFile.Length(dir.File("empty"), "data file"), "empty");
+        HostileFiles.RefusedInOneLine(() => InputFile.Length(dir.Path, "data file"), dir.Path);
+    }
+
+    [Fact]
+    public void ALongLineIsRefusedWithItsNumber()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("t.txt"), "ok\r\nfine\n" + new string('z', 50) + "\n");
+        Assert.Equal(["ok", "fine"], InputFile.ReadLines(dir.File("t.txt"), "text file", 1000, 40).Take(2));
+        var message = HostileFiles.RefusedInOneLine(() => InputFile.ReadLines(dir.File("t.txt"), "text file", 1000, 40).ToList(), "t.txt");
+        Assert.Contains("line 3", message);
+    }
+
+    [Fact]
+    public void MalformedContentBecomesOneLineNamingTheFile()
+    {
+        var error = Assert.Throws<InvalidDataException>(() => InputFile.Guard<int>("spec.json", () => throw new EndOfStreamException("Unable to read beyond the end of the stream.")));
+        Assert.StartsWith("spec.json: ", error.Message);
+        Assert.Contains("end of the file", error.Message);
+        var index = Assert.Throws<InvalidDataException>(() => InputFile.Guard<int>("a.npy", () => Array.Empty<int>()[0]));
+        Assert.StartsWith("a.npy: ", index.Message);
+    }
+}
