@@ -21,6 +21,8 @@ What it writes, into tests/Sinapse.Tests/Fixtures/pth/ (every .pth by torch.save
     tensors.json                every tensor of tensors.pth as {"shape", "values"} (row-major, the
                                 values exactly as stored)
     mlp.pth                     state_dict of nn.Sequential(Linear(4, 3), ReLU(), Linear(3, 2))
+    mnist_mlp.pth               state_dict of nn.Sequential(Flatten(), Linear(784, 16), ReLU(), Linear(16, 10)),
+                                Sinapse's `--model mlp --hidden 16` on 28×28 images, for the CLI's --weights
     mlp_legacy.pth              the same in PyTorch's legacy (pre-1.6, not zip) format, which Sinapse
                                 refuses by name
     malicious_system.pth        a state dict with an extra object whose __reduce__ is
@@ -96,6 +98,8 @@ def export_mlp():
     state = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2)).state_dict()
     torch.save(state, os.path.join(PTH, "mlp.pth"))
     torch.save(state, os.path.join(PTH, "mlp_legacy.pth"), _use_new_zipfile_serialization=False)
+    mnist = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 16), torch.nn.ReLU(), torch.nn.Linear(16, 10))
+    torch.save(mnist.state_dict(), os.path.join(PTH, "mnist_mlp.pth"))
 
 
 class RunsSystem:
