@@ -51,13 +51,18 @@ public static class Pth
         foreach (var (name, dtype) in StorageTypes) Unpickler.registerConstructor("torch", name, new StorageType(name, dtype));
     }
 
-    /// <summary>Whether <paramref name="path"/> starts like a zip archive or a pickle (PyTorch's legacy format) rather than safetensors.</summary>
+    /// <summary>A zip archive's first local file header.</summary>
+    internal static ReadOnlySpan<byte> ZipSignature => "PK\x03\x04"u8;
+
+    /// <summary>The legacy format's start: pickle protocol 2, then LONG1 of the 10-byte magic number 0x1950a86a20f9469cfc6c.</summary>
+    internal static ReadOnlySpan<byte> LegacySignature => [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+
+    /// <summary>Whether <paramref name="path"/> starts like a torch.save file (a zip archive, or the legacy pickle) rather than safetensors.</summary>
     public static bool IsPthFile(string path)
     {
-        using var stream = File.OpenRead(path);
-        Span<byte> head = stackalloc byte[2];
-        int read = stream.ReadAtLeast(head, 2, throwOnEndOfStream: false);
-        return read == 2 && ((head[0] == (byte)'P' && head[1] == (byte)'K') || head[0] == 0x80);
+        Span<byte> head = stackalloc byte[LegacySignature.Length];
+        using (var stream = File.OpenRead(path)) head = head[..stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false)];
+        return head.StartsWith(ZipSignature) || head.SequenceEqual(LegacySignature);
     }
 
     /// <summary>Opens and validates <paramref name="path"/>: the archive, the pickle and every tensor's view of its storage. No tensor data is read yet.</summary>
@@ -347,47 +352,45 @@ public sealed class PthFile
 
     private static ZipArchive OpenArchive(string path)
     {
+        Span<byte> head = stackalloc byte[Pth.LegacySignature.Length];
         var stream = File.OpenRead(path);
+        if (stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) == head.Length && head.SequenceEqual(Pth.LegacySignature))
+        {
+            stream.Dispose();
+            throw Invalid(path, "it is in PyTorch's legacy (pre-1.6) format; load it in PyTorch and save it again with torch.save to get the zip format");
+        }
+        stream.Position = 0;
         try
         {
-            Span<byte> head = stackalloc byte[2];
-            if (stream.ReadAtLeast(head, 2, throwOnEndOfStream: false) == 2 && head[0] == 0x80)
-                throw Invalid(path, "it is in PyTorch's legacy (pre-1.6) format; load it in PyTorch and save it again with torch.save to get the zip format");
-            stream.Position = 0;
             return new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: false);
         }
-        catch (InvalidDataException e) when (!e.Message.Contains(".pth file", StringComparison.Ordinal))
+        catch (InvalidDataException e)
         {
             stream.Dispose();
             throw Invalid(path, $"it is not a readable zip archive, so it is truncated or not a torch.save file ({e.Message.TrimEnd('.')})");
         }
-        catch
-        {
-            stream.Dispose();
-            throw;
-        }
     }
 
-    /// <summary>Reads one archive entry whole, checking its declared length and its CRC-32.</summary>
+    /// <summary>Reads one archive entry whole, checking its declared lengths before allocating, then its length and CRC-32 as read.</summary>
     private static byte[] ReadEntry(string path, ZipArchiveEntry entry, long maxBytes)
     {
         if (entry.Length > maxBytes || entry.Length > Array.MaxLength)
             throw Invalid(path, $"entry {entry.FullName} declares {entry.Length:N0} bytes, more than the {Math.Min(maxBytes, Array.MaxLength):N0} expected");
+        // Deflate expands at most 1032:1, so a larger declared length is a lie, not a reason to allocate.
+        if (entry.CompressedLength > new FileInfo(path).Length || entry.Length > entry.CompressedLength * 1032 + 1024)
+            throw Invalid(path, $"entry {entry.FullName} declares {entry.Length:N0} bytes from {entry.CompressedLength:N0} stored ones, which the file cannot hold: it is corrupt");
         var bytes = new byte[entry.Length];
+        int read;
         try
         {
             using var stream = entry.Open();
-            int read = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
-            if (read != bytes.Length) throw Invalid(path, $"entry {entry.FullName} ends after {read:N0} of its {bytes.Length:N0} bytes: the file is truncated");
+            read = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
         }
-        catch (InvalidDataException e) when (!e.Message.Contains(".pth file", StringComparison.Ordinal))
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
             throw Invalid(path, $"entry {entry.FullName} cannot be read ({e.Message.TrimEnd('.')}): the file is truncated or corrupt");
         }
-        catch (IOException e)
-        {
-            throw Invalid(path, $"entry {entry.FullName} cannot be read ({e.Message.TrimEnd('.')}): the file is truncated or corrupt");
-        }
+        if (read != bytes.Length) throw Invalid(path, $"entry {entry.FullName} ends after {read:N0} of its {bytes.Length:N0} bytes: the file is truncated");
         if (Crc32.HashToUInt32(bytes) != entry.Crc32)
             throw Invalid(path, $"entry {entry.FullName} fails its CRC-32 check (the archive says {entry.Crc32:x8}, the bytes give {Crc32.HashToUInt32(bytes):x8}): the file is corrupt");
         return bytes;

@@ -127,6 +127,26 @@ public class PthTests
     }
 
     [Fact]
+    public void AStorageShorterThanItsTensorsIsRefusedBeforeAnyRead()
+    {
+        // tensors.pth with the 24 bytes of "float32"'s storage replaced by 16: the pickle still says 6 values.
+        using var directory = new TempDirectory();
+        var path = directory.File("short.pth");
+        using (var source = System.IO.Compression.ZipFile.OpenRead(Fixture("tensors.pth")))
+        using (var target = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Create))
+            foreach (var entry in source.Entries)
+            {
+                using var from = entry.Open();
+                using var to = target.CreateEntry(entry.FullName, System.IO.Compression.CompressionLevel.NoCompression).Open();
+                if (entry.FullName == "tensors/data/0") to.Write(new byte[16]);
+                else from.CopyTo(to);
+            }
+        var error = Assert.Throws<InvalidDataException>(() => Pth.Open(path)).Message;
+        Assert.Contains("storage '0' holds 6 F32 values (24 bytes), but its entry has 16 bytes", error);
+        Assert.StartsWith($"{path} is not a valid PyTorch .pth file", error);
+    }
+
+    [Fact]
     public void TheLegacyFormatIsRefusedWithAWayOut()
     {
         var error = Assert.Throws<InvalidDataException>(() => StateDict.Load(new Sequential(new Linear(4, 3)), Fixture("mlp_legacy.pth"))).Message;
