@@ -42,15 +42,6 @@ public static class Pth
         ["ByteStorage"] = "U8", ["BoolStorage"] = "BOOL",
     };
 
-    static Pth()
-    {
-        // Razorvine resolves globals through one process-wide table; these entries are the whole allow-list.
-        Unpickler.registerConstructor("collections", "OrderedDict", new OrderedDictConstructor());
-        Unpickler.registerConstructor("torch._utils", "_rebuild_tensor_v2", new RebuildTensor());
-        Unpickler.registerConstructor("torch._utils", "_rebuild_parameter", new RebuildParameter());
-        foreach (var (name, dtype) in StorageTypes) Unpickler.registerConstructor("torch", name, new StorageType(name, dtype));
-    }
-
     /// <summary>A zip archive's first local file header.</summary>
     internal static ReadOnlySpan<byte> ZipSignature => "PK\x03\x04"u8;
 
@@ -68,7 +59,7 @@ public static class Pth
     /// <summary>Opens and validates <paramref name="path"/>: the archive, the pickle and every tensor's view of its storage. No tensor data is read yet.</summary>
     public static PthFile Open(string path) => PthFile.Open(path);
 
-    /// <summary>Every tensor of the state dict, converted to float, in the file's order.</summary>
+    /// <summary>Every tensor of the state dict, converted to float, in the order of <see cref="PthFile.Entries"/>.</summary>
     public static List<(string Name, Tensor Tensor)> Load(string path)
     {
         var file = Open(path);
@@ -89,7 +80,7 @@ public static class Pth
         public object construct(object[] args) => throw new PickleException($"torch.{name} is called, which a state dict never does");
     }
 
-    /// <summary>collections.OrderedDict(): a dictionary that remembers the order its keys were set in.</summary>
+    /// <summary>collections.OrderedDict(), which is how a state dict is pickled.</summary>
     private sealed class OrderedDictConstructor : IObjectConstructor
     {
         public object construct(object[] args) => args.Length == 0 ? new OrderedDict() : throw new PickleException("collections.OrderedDict is given arguments, which a state dict's never is");
@@ -136,7 +127,7 @@ public static class Pth
     internal static string Describe(object? value) => value switch
     {
         null => "None",
-        ClassDict classDict => $"instance of {classDict.ClassName}",
+        ClassDict classDict => $"{classDict.ClassName} object",
         ClassDictConstructor global => $"global {global.module}.{global.name}",
         _ => value.GetType().Name,
     };
@@ -144,6 +135,16 @@ public static class Pth
     /// <summary>A Razorvine unpickler whose persistent ids are the archive's storages.</summary>
     internal sealed class StateDictUnpickler(Func<object, Storage> storage) : Unpickler
     {
+        static StateDictUnpickler()
+        {
+            // Razorvine resolves globals through one process-wide table; these entries are the whole allow-list.
+            // Anything else it turns into inert ClassDicts, which PthFile.Open refuses by name.
+            registerConstructor("collections", "OrderedDict", new OrderedDictConstructor());
+            registerConstructor("torch._utils", "_rebuild_tensor_v2", new RebuildTensor());
+            registerConstructor("torch._utils", "_rebuild_parameter", new RebuildParameter());
+            foreach (var (name, dtype) in StorageTypes) registerConstructor("torch", name, new StorageType(name, dtype));
+        }
+
         protected override object persistentLoad(object pid) => storage(pid);
     }
 
@@ -181,7 +182,7 @@ public sealed class PthFile
     {
         if (!File.Exists(path)) throw new FileNotFoundException($".pth file not found: {path}", path);
         using var archive = OpenArchive(path);
-        var pickles = archive.Entries.Where(e => e.FullName.EndsWith("data.pkl", StringComparison.Ordinal)
+        var pickles = archive.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)
             && e.FullName.Count(c => c == '/') == 1).ToList();
         if (pickles.Count != 1)
             throw Invalid(path, pickles.Count == 0 ? "the archive has no <folder>/data.pkl, so it is not a torch.save file" : $"the archive has {pickles.Count} data.pkl files");
@@ -204,7 +205,9 @@ public sealed class PthFile
             string dtype = type.DType;
             long count = tuple[4] is int i ? i : tuple[4] is long l ? l : -1;
             if (count < 0) throw new PickleException($"storage '{key}' has size {Pth.Describe(tuple[4])}, not a count");
-            if (storages.TryGetValue(key, out var known)) return known;
+            if (storages.TryGetValue(key, out var known))
+                return known.DType == dtype && known.ElementCount == count ? known
+                    : throw new PickleException($"storage '{key}' is {known.ElementCount:N0} {known.DType} values in one place and {count:N0} {dtype} values in another");
             var entry = archive.GetEntry(prefix + "data/" + key) ?? throw new PickleException($"storage '{key}' has no entry {prefix}data/{key} in the archive");
             long bytes = count > long.MaxValue / 8 ? -1 : count * SafeTensors.DTypeSizes[dtype];
             if (entry.Length != bytes) throw new PickleException($"storage '{key}' holds {count:N0} {dtype} values ({bytes:N0} bytes), but its entry has {entry.Length:N0} bytes");
@@ -222,7 +225,8 @@ public sealed class PthFile
         {
             throw Refused(path, match.Groups[1].Value);
         }
-        catch (Exception e) when (e is PickleException or InvalidCastException or InvalidOperationException or IndexOutOfRangeException or ArgumentException or EndOfStreamException or OverflowException)
+        // Whatever else the unpickler throws on bytes that are not a well-formed pickle names the pickle as the culprit.
+        catch (Exception e) when (e is not (OutOfMemoryException or InvalidDataException))
         {
             throw Invalid(path, $"its pickle {prefix}data.pkl cannot be read as a state dict ({e.Message.TrimEnd('.')})");
         }
