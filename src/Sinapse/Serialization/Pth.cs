@@ -237,7 +237,7 @@ public sealed class PthFile
         {
             if (key is not string name) throw Invalid(path, $"its state dict has a key that is a {Pth.Describe(key)}, not a name");
             if (dictionary[key] is not Pth.TensorView view)
-                throw Invalid(path, $"'{name}' is a {Pth.Describe(dictionary[key])}, not a tensor (save model.state_dict() itself)");
+                throw Invalid(path, $"'{Printable(name)}' is a {Pth.Describe(dictionary[key])}, not a tensor (save model.state_dict() itself)");
             entries.Add(Check(path, name, view));
         }
         // The pickler's dictionaries do not keep the pickle's order, but torch.save numbers the storages as it writes them.
@@ -245,8 +245,12 @@ public sealed class PthFile
         return new PthFile(path, prefix, entries, storageBytes);
     }
 
+    /// <summary>A name from the file as an error message shows it: control characters escaped, so the message stays one line.</summary>
+    private static string Printable(string name) =>
+        string.Concat(name.Select(c => char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString()));
+
     private static InvalidDataException Refused(string path, string global) =>
-        new($"{path}: refused to load the pickled global '{global}': a .pth state dict needs only torch's tensor rebuilders, storage types and collections.OrderedDict, and nothing from the file was run.");
+        new($"{path}: refused to load the pickled global '{Printable(global)}': a .pth state dict needs only torch's tensor rebuilders, storage types and collections.OrderedDict, and nothing from the file was run.");
 
     /// <summary>
     /// Globals that Razorvine could not resolve become ClassDicts (or stay as bare references);
@@ -284,7 +288,7 @@ public sealed class PthFile
     /// <summary>Checks a view against PyTorch's rules and its storage before anything is allocated for it.</summary>
     private static PthEntry Check(string path, string name, Pth.TensorView view)
     {
-        string Where(string what) => $"tensor '{name}': {what}";
+        string Where(string what) => $"tensor '{Printable(name)}': {what}";
         if (view.Shape.Length != view.Stride.Length)
             throw Invalid(path, Where($"its size has {view.Shape.Length} dimensions but its stride {view.Stride.Length}"));
         if (view.Offset < 0) throw Invalid(path, Where($"its storage offset is {view.Offset}"));
