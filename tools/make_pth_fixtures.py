@@ -21,10 +21,13 @@ What it writes, into tests/Sinapse.Tests/Fixtures/pth/ (every .pth by torch.save
     tensors.json                every tensor of tensors.pth as {"shape", "values"} (row-major, the
                                 values exactly as stored)
     mlp.pth                     state_dict of nn.Sequential(Linear(4, 3), ReLU(), Linear(3, 2))
+    mlp_parameters.pth          the same module's state_dict(keep_vars=True): Parameters, pickled through
+                                torch._utils._rebuild_parameter
     mnist_mlp.pth               state_dict of nn.Sequential(Flatten(), Linear(784, 16), ReLU(), Linear(16, 10)),
                                 Sinapse's `--model mlp --hidden 16` on 28×28 images, for the CLI's --weights
     mlp_legacy.pth              the same in PyTorch's legacy (pre-1.6, not zip) format, which Sinapse
-                                refuses by name
+                                refuses by name (its bytes change on every run, as the legacy format
+                                keys storages by memory address; the other files are reproduced exactly)
     malicious_system.pth        a state dict with an extra object whose __reduce__ is
                                 (os.system, ("touch /tmp/sinapse_pth_fixture_ran",)): a reader
                                 that runs pickled code creates that file
@@ -95,8 +98,10 @@ def export_tensors():
 
 def export_mlp():
     torch.manual_seed(5)
-    state = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2)).state_dict()
+    mlp = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    state = mlp.state_dict()
     torch.save(state, os.path.join(PTH, "mlp.pth"))
+    torch.save(mlp.state_dict(keep_vars=True), os.path.join(PTH, "mlp_parameters.pth"))
     torch.save(state, os.path.join(PTH, "mlp_legacy.pth"), _use_new_zipfile_serialization=False)
     mnist = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 16), torch.nn.ReLU(), torch.nn.Linear(16, 10))
     torch.save(mnist.state_dict(), os.path.join(PTH, "mnist_mlp.pth"))

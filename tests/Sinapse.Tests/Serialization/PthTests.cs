@@ -83,6 +83,15 @@ public class PthTests
             Assert.Throws<InvalidDataException>(() => StateDict.Load(wrongShape, Fixture("mlp.pth"))).Message);
     }
 
+    [Fact]
+    public void ParametersSavedWithKeepVarsAreTheirTensors()
+    {
+        var tensors = Pth.Load(Fixture("mlp.pth"));
+        var parameters = Pth.Load(Fixture("mlp_parameters.pth"));
+        Assert.Equal(tensors.Select(t => t.Name), parameters.Select(p => p.Name));
+        foreach (var ((name, tensor), (_, parameter)) in tensors.Zip(parameters)) Assert.Equal(tensor.ToArray(), parameter.ToArray());
+    }
+
     [Theory]
     [InlineData("malicious_system.pth", "posix.system")]
     [InlineData("malicious_eval.pth", "__builtin__.eval")]   // protocol 2 names builtins as Python 2 did
