@@ -20,14 +20,15 @@ internal static class PredictCommand
         var model = architecture.Model;
         model.Description = "Model directory (model.json + weights.safetensors); a pretrained ImageNet model: mobilenet_v2, mobilenet_v1_0.25; "
             + $"or a zoo architecture ({ModelOptions.ArchitectureNames}) with --weights.";
-        model.Required = true;
+        (model.DefaultValueFactory, model.Required) = (null, true);   // no default architecture here: predicting needs trained weights
         var inputShape = new Option<string?>("--input-shape") { Description = "One example's shape for a zoo architecture, e.g. 1,28,28 (default) or 3,224,224 (MobileNets' default)." };
         var classCount = new Option<int>("--classes") { Description = "Number of output classes of a zoo architecture.", DefaultValueFactory = _ => 10 };
         var input = new Option<string>("--input") { Description = "Inputs: a .npy array (one example or a batch, float32/float64/uint8, C order), a PNG/JPEG image, or a CSV file of one flattened example per row.", Required = true };
         var output = new Option<string?>("--output") { Description = "Where to write the class probabilities: .npy or .csv." };
         var top = new Option<int>("--top") { Description = "Print the K most probable classes of each input.", DefaultValueFactory = _ => 0 };
-        var command = new Command("predict", "Predict with a saved model: class probabilities for each input.") { input, output, top, inputShape, classCount };
+        var command = new Command("predict", "Predict with a saved model: class probabilities for each input.");
         architecture.AddTo(command);
+        foreach (var option in new Option[] { input, output, top, inputShape, classCount }) command.Options.Add(option);
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             int k = parse.GetValue(top);
