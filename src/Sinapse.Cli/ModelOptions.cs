@@ -2,6 +2,7 @@ using System.CommandLine;
 using Sinapse.Init;
 using Sinapse.Layers;
 using Sinapse.Models;
+using Sinapse.Serialization;
 using Sinapse.Tensors;
 
 namespace Sinapse.Cli;
@@ -20,6 +21,11 @@ internal sealed class ModelOptions
     public Option<bool> BatchNorm { get; } = new("--batch-norm") { Description = "Batch normalisation after every hidden layer (the layer then has no bias)." };
     public Option<float> Dropout { get; } = new("--dropout") { Description = "Dropout probability after each hidden dense block (before the head of a CNN; a MobileNet's head keeps its own unless given).", DefaultValueFactory = _ => 0f };
     public Option<float> Width { get; } = new("--width") { Description = "Width multiplier of a MobileNet (channels scaled by it).", DefaultValueFactory = _ => 1f };
+    public Option<string?> Weights { get; } = new("--weights")
+    {
+        Description = "Start the architecture from these weights: PyTorch's .pth (torch.save(model.state_dict())) or safetensors, matched by name "
+            + "(torchvision's names for the MobileNets); every tensor of the model must be in the file, with its shape, and nothing else.",
+    };
 
     /// <summary>The MobileNets of the zoo by command-line name; they take images of any size and channel count.</summary>
     private static readonly Dictionary<string, Func<int, float, float?, ConvNormOptions, int, MobileNet>> MobileNets = new()
@@ -50,6 +56,14 @@ internal sealed class ModelOptions
         command.Options.Add(BatchNorm);
         command.Options.Add(Dropout);
         command.Options.Add(Width);
+        command.Options.Add(Weights);
+    }
+
+    /// <summary>Refuses --weights for a model that brings its own (a model directory, a pretrained model).</summary>
+    public void RejectWeights(ParseResult parse, string model)
+    {
+        if (parse.GetValue(Weights) is { } weights)
+            throw new ArgumentException($"--weights {weights} applies to a zoo architecture ({ArchitectureNames}), but {model} has weights of its own.");
     }
 
     /// <summary>Builds the model for examples of <paramref name="exampleShape"/> and <paramref name="classes"/> outputs.</summary>
@@ -69,18 +83,24 @@ internal sealed class ModelOptions
         if (ignored.Count > 0 && IsArchitecture(name))
             throw new ArgumentException($"{string.Join(", ", ignored)} do{(ignored.Count == 1 ? "es" : "")} not apply to --model {name} "
                 + "(--hidden is the MLP's, --width a MobileNet's, --activation, --init and --batch-norm the MLP's and the CNNs').");
+        var weights = parse.GetValue(Weights);
+        if (weights != null && !File.Exists(weights)) throw new FileNotFoundException($"--weights {weights}: no such file.", weights);
+        Module model;
         if (MobileNets.TryGetValue(name, out var mobileNet))
         {
             float? headDropout = parse.GetResult(Dropout) is { Implicit: false } ? dropout : null;
-            return mobileNet(classes, parse.GetValue(Width), headDropout, new ConvNormOptions(Rng: rng), exampleShape[0]);
+            model = mobileNet(classes, parse.GetValue(Width), headDropout, new ConvNormOptions(Rng: rng), exampleShape[0]);
         }
-        return name switch
-        {
-            "mlp" => Mlp.Create(exampleShape.Size, ParseSizes(parse.GetValue(Hidden)!), classes, options),
-            "cnn" => Cnn.Course(exampleShape[0], exampleShape[1], exampleShape[2], classes, options),
-            "lenet5" => Cnn.LeNet5(exampleShape[0], exampleShape[1], exampleShape[2], classes, options),
-            _ => throw new ArgumentException($"Unknown model '{name}'. Expected {ArchitectureNames}."),
-        };
+        else
+            model = name switch
+            {
+                "mlp" => Mlp.Create(exampleShape.Size, ParseSizes(parse.GetValue(Hidden)!), classes, options),
+                "cnn" => Cnn.Course(exampleShape[0], exampleShape[1], exampleShape[2], classes, options),
+                "lenet5" => Cnn.LeNet5(exampleShape[0], exampleShape[1], exampleShape[2], classes, options),
+                _ => throw new ArgumentException($"Unknown model '{name}'. Expected {ArchitectureNames}."),
+            };
+        if (weights != null) StateDict.Load(model, weights);
+        return model;
     }
 
     private static int[] ParseSizes(string text)

@@ -13,7 +13,7 @@ internal static class ExportCommand
     {
         var model = new ModelOptions();
         model.Model.Description = "A model directory (model.json + weights.safetensors); a pretrained ImageNet model (mobilenet_v2, mobilenet_v1_0.25); "
-            + "or a zoo architecture with fresh weights: mlp, cnn, lenet5, mobilenet_v1, mobilenet_v2, mobilenet_v3_small, mobilenet_v3_large.";
+            + "or a zoo architecture with fresh weights or those of --weights: mlp, cnn, lenet5, mobilenet_v1, mobilenet_v2, mobilenet_v3_small, mobilenet_v3_large.";
         var format = new Option<string>("--format") { Description = "The file format: onnx.", DefaultValueFactory = _ => "onnx" };
         var output = new Option<string>("--output") { Description = "The file to write (model.onnx).", Required = true };
         var inputShape = new Option<string?>("--input-shape") { Description = "One example's shape for a zoo architecture, e.g. 1,28,28 (default) or 3,224,224 (MobileNets' default)." };
@@ -34,12 +34,15 @@ internal static class ExportCommand
             var shapeText = parse.GetValue(inputShape);
             Module network;
             Shape example;
+            // With --weights, a name that is both a pretrained model and an architecture (mobilenet_v2) means the architecture.
+            bool withWeights = parse.GetValue(model.Weights) != null && ModelOptions.IsArchitecture(name) && !Directory.Exists(name);
+            if (!withWeights && (SavedModel.IsModelDirectory(name) || Pretrained.Exists(name))) model.RejectWeights(parse, name);
             if (SavedModel.IsModelDirectory(name))
             {
                 var saved = SavedModel.Load(name);
                 (network, example) = (saved.Model, saved.ExampleShape);
             }
-            else if (Pretrained.Exists(name))
+            else if (Pretrained.Exists(name) && !withWeights)
                 (network, example) = (Pretrained.Load(name), new Shape(3, Pretrained.ImageSize, Pretrained.ImageSize));
             else
             {

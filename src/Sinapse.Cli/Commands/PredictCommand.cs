@@ -16,18 +16,31 @@ internal static class PredictCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model directory (model.json + weights.safetensors), or a pretrained ImageNet model: mobilenet_v2, mobilenet_v1_0.25.", Required = true };
+        var architecture = new ModelOptions();
+        var model = architecture.Model;
+        model.Description = "Model directory (model.json + weights.safetensors); a pretrained ImageNet model: mobilenet_v2, mobilenet_v1_0.25; "
+            + $"or a zoo architecture ({ModelOptions.ArchitectureNames}) with --weights.";
+        (model.DefaultValueFactory, model.Required) = (null, true);   // no default architecture here: predicting needs trained weights
+        var inputShape = new Option<string?>("--input-shape") { Description = "One example's shape for a zoo architecture, e.g. 1,28,28 (default) or 3,224,224 (MobileNets' default)." };
+        var classCount = new Option<int>("--classes") { Description = "Number of output classes of a zoo architecture.", DefaultValueFactory = _ => 10 };
         var input = new Option<string>("--input") { Description = "Inputs: a .npy array (one example or a batch, float32/float64/uint8, C order), a PNG/JPEG image, or a CSV file of one flattened example per row.", Required = true };
         var output = new Option<string?>("--output") { Description = "Where to write the class probabilities: .npy or .csv." };
         var top = new Option<int>("--top") { Description = "Print the K most probable classes of each input.", DefaultValueFactory = _ => 0 };
-        var command = new Command("predict", "Predict with a saved model: class probabilities for each input.") { model, input, output, top };
+        var command = new Command("predict", "Predict with a saved model: class probabilities for each input.");
+        architecture.AddTo(command);
+        foreach (var option in new Option[] { input, output, top, inputShape, classCount }) command.Options.Add(option);
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             int k = parse.GetValue(top);
             var outputPath = parse.GetValue(output);
             if (k < 0) throw new ArgumentException($"--top must be 0 or more, got {k}.");
             var modelPath = parse.GetValue(model)!;
-            if (!Directory.Exists(modelPath) && Models.Pretrained.Exists(modelPath))
+            // A name that is both a pretrained model and an architecture (mobilenet_v2) means the architecture only with --weights.
+            bool isPretrained = !Directory.Exists(modelPath) && Models.Pretrained.Exists(modelPath)
+                && !(ModelOptions.IsArchitecture(modelPath) && parse.GetValue(architecture.Weights) != null);
+            bool isArchitecture = !Directory.Exists(modelPath) && !isPretrained && ModelOptions.IsArchitecture(modelPath);
+            if (!isArchitecture) architecture.RejectWeights(parse, modelPath);
+            if (isPretrained)
             {
                 // A pretrained ImageNet model classifies one image: its top K labels (5 by default).
                 var pretrained = Models.Pretrained.Load(modelPath);
@@ -36,7 +49,7 @@ internal static class PredictCommand
                 return 0;
             }
             if (outputPath == null && k == 0) throw new ArgumentException("Give --output FILE (.npy or .csv), --top K, or both.");
-            var saved = SavedModel.Load(parse.GetValue(model)!);
+            var saved = isArchitecture ? FromWeights(parse, architecture, modelPath, inputShape, classCount) : SavedModel.Load(modelPath);
             var inputs = ReadInputs(parse.GetValue(input)!, saved.ExampleShape);
             if (saved.Transform != null) inputs = saved.Transform.Apply(inputs);
             var logits = Trainer.Predict(saved.Model, inputs);
@@ -70,6 +83,22 @@ internal static class PredictCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// A zoo architecture with the weights of --weights, as a saved model without class names or
+    /// input transform: inputs go in as given.
+    /// </summary>
+    private static SavedModel FromWeights(ParseResult parse, ModelOptions architecture, string name, Option<string?> inputShape, Option<int> classes)
+    {
+        if (parse.GetValue(architecture.Weights) == null)
+            throw new ArgumentException($"--model {name} is an architecture without trained weights: give --weights FILE (.pth or .safetensors), or a model directory.");
+        int classCount = parse.GetValue(classes);
+        if (classCount < 1) throw new ArgumentException($"--classes must be at least 1, got {classCount}.");
+        var example = ModelOptions.ParseExampleShape(parse.GetValue(inputShape) ?? ModelOptions.DefaultExampleShape(name));
+        var network = architecture.Build(parse, example, classCount, new Rng(0));
+        network.Eval();
+        return new SavedModel(network, example, null, null);
     }
 
     /// <summary>The inputs as a batch [N, ...example shape], raw (before the model's input transform).</summary>

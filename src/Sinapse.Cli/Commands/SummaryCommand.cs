@@ -21,6 +21,7 @@ internal static class SummaryCommand
         {
             if (SavedModel.IsModelDirectory(parse.GetValue(model.Model)!))
             {
+                model.RejectWeights(parse, parse.GetValue(model.Model)!);
                 var saved = SavedModel.Load(parse.GetValue(model.Model)!);
                 Console.Write(ModelSummary.Of(saved.Model, new Shape([1, .. saved.ExampleShape.Dimensions])));
                 if (saved.ClassNames != null) Console.WriteLine($"Classes: {string.Join(", ", saved.ClassNames)}");

@@ -302,8 +302,13 @@ public sealed class SafeTensorsFile
         }
     }
 
-    private static void Convert(string dtype, ReadOnlySpan<byte> bytes, Span<float> values)
+    internal static void Convert(string dtype, ReadOnlySpan<byte> bytes, Span<float> values)
     {
+        if (dtype == "F32")
+        {
+            MemoryMarshal.Cast<byte, float>(bytes)[..values.Length].CopyTo(values);
+            return;
+        }
         for (int i = 0; i < values.Length; i++)
             values[i] = dtype switch
             {

@@ -20,7 +20,7 @@ public sealed record WeightMapping(IReadOnlyDictionary<string, string>? Names = 
 
 /// <summary>
 /// A model's state as PyTorch's state_dict: every parameter and buffer by its dotted path
-/// ("0.weight", "1.running_mean"), saved to and loaded from safetensors.
+/// ("0.weight", "1.running_mean"), saved to safetensors and loaded from safetensors or PyTorch's .pth.
 /// </summary>
 public static class StateDict
 {
@@ -35,7 +35,8 @@ public static class StateDict
         SafeTensors.Write(path, Of(model).Select(p => (rename != null && rename.TryGetValue(p.Name, out var other) ? other : p.Name, p.Tensor)), metadata);
 
     /// <summary>
-    /// Loads weights from a safetensors file into <paramref name="model"/>. Every check happens
+    /// Loads weights from a safetensors file or a PyTorch .pth file (torch.save of a state dict;
+    /// told apart by their first bytes) into <paramref name="model"/>. Every check happens
     /// before any value is copied, so a mismatch leaves the model as it was: each of the model's
     /// tensors must be in the file (after <paramref name="mapping"/>) with the same shape
     /// (a scalar and a one-element tensor count as the same, for PyTorch's num_batches_tracked),
@@ -44,12 +45,22 @@ public static class StateDict
     /// </summary>
     public static void Load(Module model, string path, WeightMapping? mapping = null, bool strict = true)
     {
-        var file = SafeTensors.Open(path);
+        List<FileTensor> tensors;
+        if (File.Exists(path) && Pth.IsPthFile(path))
+        {
+            var pth = Pth.Open(path);
+            tensors = [.. pth.Entries.Select(e => new FileTensor(e.Name, e.DType, e.Shape, (target, by) => pth.ReadInto(e.Name, target, by)))];
+        }
+        else
+        {
+            var file = SafeTensors.Open(path);
+            tensors = [.. file.Entries.Select(e => new FileTensor(e.Name, e.DType, e.Shape, (target, by) => file.ReadInto(e.Name, target, by)))];
+        }
         var parameters = model.NamedParameters().Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         var targets = Of(model).ToDictionary(p => p.Name, p => p.Tensor, StringComparer.Ordinal);
-        var sources = new Dictionary<string, SafeTensorEntry>(StringComparer.Ordinal);
+        var sources = new Dictionary<string, FileTensor>(StringComparer.Ordinal);
         var unexpected = new List<string>();
-        foreach (var entry in file.Entries)
+        foreach (var entry in tensors)
         {
             var name = mapping?.ToModelName(entry.Name) ?? entry.Name;
             if (!targets.ContainsKey(name)) { unexpected.Add(entry.Name == name ? name : $"{entry.Name} (as {name})"); continue; }
@@ -74,9 +85,12 @@ public static class StateDict
         foreach (var (name, entry) in sources)
         {
             var target = targets[name];
-            file.ReadInto(entry.Name, entry.Shape.AsSpan().SequenceEqual(target.Shape.Dimensions) ? target : target.ReshapedTo(entry.Shape), $"the model's '{name}'");
+            entry.ReadInto(entry.Shape.AsSpan().SequenceEqual(target.Shape.Dimensions) ? target : target.ReshapedTo(entry.Shape), $"the model's '{name}'");
         }
     }
+
+    /// <summary>A tensor of a weights file as <see cref="Load"/> checks it, whichever the format: name, dtype, shape and how to read it.</summary>
+    private sealed record FileTensor(string Name, string DType, int[] Shape, Action<Tensor, string> ReadInto);
 
     /// <summary>Copies every parameter and buffer of <paramref name="source"/> into <paramref name="destination"/>, which must have the same names and shapes.</summary>
     public static void Copy(Module source, Module destination)
