@@ -93,6 +93,7 @@ public static partial class F
                 ColumnBlock.ExpOfShifted(row, exp);
                 TensorPrimitives.Add(sum, exp, sum);
             }
+            // One logarithm per slice, as along the last axis: MathF.Log, so both paths take the same log Σ.
             foreach (ref float total in sum) total = MathF.Log(total);
             for (int r = 0; r < block.Size; r++) TensorPrimitives.Subtract(block.Result(r), sum, block.Result(r));
         });
