@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Sinapse.Tensors;
 
 namespace Sinapse.Kernels;
@@ -150,7 +153,19 @@ internal interface IBinaryOperator
     static abstract void Apply(float x, ReadOnlySpan<float> y, Span<float> result);
 }
 
-/// <summary>Binary elementwise kernels with broadcasting.</summary>
+/// <summary>
+/// An elementwise function of three operands that TensorPrimitives has no function for (a
+/// comparison, a selection, a derivative), in a vector and a scalar form that apply the same
+/// operations in the same order, so every element rounds alike wherever it falls. Fields carry
+/// constants (a clamp's bounds).
+/// </summary>
+internal interface ITernaryOperator
+{
+    Vector<float> Invoke(Vector<float> p, Vector<float> q, Vector<float> r);
+    float Invoke(float p, float q, float r);
+}
+
+/// <summary>Binary and ternary elementwise kernels with broadcasting.</summary>
 internal static class Broadcast
 {
     /// <summary>result = op(x, y) elementwise over <paramref name="loop"/>, which was built for (x, y).</summary>
@@ -174,5 +189,45 @@ internal static class Broadcast
         Span<float> one = [0f];
         TOperator.Apply(x, [y], one);
         return one[0];
+    }
+
+    /// <summary>result = op(p, q, r) elementwise over <paramref name="loop"/>, which was built for (p, q, r).</summary>
+    public static void Ternary<TOperator>(TOperator op, BroadcastLoop loop, float[] p, int pOffset, float[] q, int qOffset, float[] r, int rOffset, float[] result, int resultOffset)
+        where TOperator : struct, ITernaryOperator
+    {
+        bool pRuns = loop.InnerContiguous[0], qRuns = loop.InnerContiguous[1], rRuns = loop.InnerContiguous[2];
+        loop.Run(3, (start, count, offsets) => Ternary(op,
+            p.AsSpan(pOffset + offsets[0], pRuns ? count : 1), q.AsSpan(qOffset + offsets[1], qRuns ? count : 1),
+            r.AsSpan(rOffset + offsets[2], rRuns ? count : 1), result.AsSpan(resultOffset + start, count)));
+    }
+
+    /// <summary>
+    /// result[i] = op(p[i], q[i], r[i]) over result's length, whole vectors first, then the scalar
+    /// tail; an operand of length 1 (when result is longer) repeats its one value.
+    /// </summary>
+    public static void Ternary<TOperator>(TOperator op, ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<float> r, Span<float> result)
+        where TOperator : struct, ITernaryOperator
+    {
+        int count = result.Length;
+        bool pRuns = p.Length == count, qRuns = q.Length == count, rRuns = r.Length == count;
+        if (!pRuns && p.Length != 1 || !qRuns && q.Length != 1 || !rRuns && r.Length != 1)
+            throw new ArgumentException($"Ternary: operand lengths ({p.Length}, {q.Length}, {r.Length}) must be {count} or 1.");
+        if (count == 0) return;
+        ref float pAt = ref MemoryMarshal.GetReference(p), qAt = ref MemoryMarshal.GetReference(q), rAt = ref MemoryMarshal.GetReference(r);
+        ref float resultAt = ref MemoryMarshal.GetReference(result);
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            Vector<float> pOne = new(pAt), qOne = new(qAt), rOne = new(rAt);
+            for (; i <= count - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var pv = pRuns ? Vector.LoadUnsafe(ref pAt, (nuint)i) : pOne;
+                var qv = qRuns ? Vector.LoadUnsafe(ref qAt, (nuint)i) : qOne;
+                var rv = rRuns ? Vector.LoadUnsafe(ref rAt, (nuint)i) : rOne;
+                op.Invoke(pv, qv, rv).StoreUnsafe(ref resultAt, (nuint)i);
+            }
+        }
+        for (; i < count; i++)
+            Unsafe.Add(ref resultAt, i) = op.Invoke(pRuns ? Unsafe.Add(ref pAt, i) : pAt, qRuns ? Unsafe.Add(ref qAt, i) : qAt, rRuns ? Unsafe.Add(ref rAt, i) : rAt);
     }
 }

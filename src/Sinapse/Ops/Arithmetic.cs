@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using Sinapse.Autograd;
 using Sinapse.Kernels;
@@ -25,7 +26,7 @@ public static partial class F
     public static Tensor Subtract(Tensor a, Tensor b) => Binary<SubtractOperator>("Subtract", a, b, (dy, y) =>
     {
         if (a.RequiresGrad) AccumulateSummed(a, dy, owned: false);
-        if (b.RequiresGrad) AccumulateSummed(b, Map(dy, v => -v), owned: true);
+        if (b.RequiresGrad) AccumulateSummed(b, Unary(dy, TensorPrimitives.Negate), owned: true);
     });
 
     /// <summary>a ⊙ b elementwise, broadcasting.</summary>
@@ -41,7 +42,7 @@ public static partial class F
         if (a.RequiresGrad) AccumulateProduct<DivideOperator>(a, dy, b);
         // d(a/b)/db = −(a/b)/b, as PyTorch computes it: −a/b² would square b first, which underflows
         // for |b| < 1e-19 (and overflows above 1e19) where the quotient itself is fine.
-        if (b.RequiresGrad) AccumulateSummed(b, Map(dy, y, b, (g, q, z) => -g * (q / z)), owned: true);
+        if (b.RequiresGrad) AccumulateSummed(b, Map(dy.Shape, new DivisorGradientOperator(), dy, y, b), owned: true);
     });
 
     /// <summary>
@@ -59,10 +60,10 @@ public static partial class F
     /// The larger of a and b elementwise, broadcasting; NaN if either is NaN. Where they tie, each
     /// gets half the gradient (PyTorch's choice).
     /// </summary>
-    public static Tensor Maximum(Tensor a, Tensor b) => Binary<MaximumOperator>("Maximum", a, b, (dy, y) => SelectionGradient(a, b, dy, (x, z) => x < z));
+    public static Tensor Maximum(Tensor a, Tensor b) => Binary<MaximumOperator>("Maximum", a, b, (dy, y) => SelectionGradient(a, b, dy, new SelectionGradientOperator(minimum: false)));
 
     /// <summary>The smaller of a and b elementwise, broadcasting; NaN if either is NaN. Ties split the gradient.</summary>
-    public static Tensor Minimum(Tensor a, Tensor b) => Binary<MinimumOperator>("Minimum", a, b, (dy, y) => SelectionGradient(a, b, dy, (x, z) => x > z));
+    public static Tensor Minimum(Tensor a, Tensor b) => Binary<MinimumOperator>("Minimum", a, b, (dy, y) => SelectionGradient(a, b, dy, new SelectionGradientOperator(minimum: true)));
 
     /// <summary>
     /// a where the mask is nonzero, else b, all three broadcasting together (torch.where). The mask
@@ -71,12 +72,12 @@ public static partial class F
     public static Tensor Where(Tensor mask, Tensor a, Tensor b)
     {
         var shape = Shape.Broadcast(Shape.Broadcast(mask.Shape, a.Shape, "Where"), b.Shape, "Where");
-        var y = Zip(shape, mask, a, b, (m, x, z) => m != 0f ? x : z);
+        var y = Map(shape, new WhereOperator(), mask, a, b);
         if (Tape.NeedsGrad(a, b))
             Tape.Record("Where", y, dy =>
             {
-                if (a.RequiresGrad) AccumulateSummed(a, Map(dy, mask, dy, (g, m, _) => m != 0f ? g : 0f), owned: true);
-                if (b.RequiresGrad) AccumulateSummed(b, Map(dy, mask, dy, (g, m, _) => m != 0f ? 0f : g), owned: true);
+                if (a.RequiresGrad) AccumulateSummed(a, Map(dy.Shape, new WhereOperator(), mask, dy, Zero), owned: true);
+                if (b.RequiresGrad) AccumulateSummed(b, Map(dy.Shape, new WhereOperator(), mask, Zero, dy), owned: true);
             }, a, b);
         return y;
     }
@@ -97,27 +98,27 @@ public static partial class F
             TensorPrimitives.Min(target, high, target);
         });
         if (Tape.NeedsGrad(x))
-            Tape.Record("Clamp", y, dy => AccumulateSummed(x, Map(dy, x, dy, (g, v, _) => v >= low && v <= high ? g : 0f), owned: true), x);
+            Tape.Record("Clamp", y, dy => AccumulateSummed(x, Map(dy.Shape, new ClampGradientOperator(low, high), dy, x, x), owned: true), x);
         return y;
     }
 
     /// <summary>1 where a &gt; b, else 0 (broadcasting; a mask, without gradient).</summary>
-    public static Tensor Gt(Tensor a, Tensor b) => Compare("Gt", a, b, (x, z) => x > z);
+    public static Tensor Gt(Tensor a, Tensor b) => Compare("Gt", a, b, new GreaterOperator());
 
     /// <summary>1 where a ≥ b, else 0.</summary>
-    public static Tensor Ge(Tensor a, Tensor b) => Compare("Ge", a, b, (x, z) => x >= z);
+    public static Tensor Ge(Tensor a, Tensor b) => Compare("Ge", a, b, new GreaterOrEqualOperator());
 
     /// <summary>1 where a &lt; b, else 0.</summary>
-    public static Tensor Lt(Tensor a, Tensor b) => Compare("Lt", a, b, (x, z) => x < z);
+    public static Tensor Lt(Tensor a, Tensor b) => Compare("Lt", a, b, new LessOperator());
 
     /// <summary>1 where a ≤ b, else 0.</summary>
-    public static Tensor Le(Tensor a, Tensor b) => Compare("Le", a, b, (x, z) => x <= z);
+    public static Tensor Le(Tensor a, Tensor b) => Compare("Le", a, b, new LessOrEqualOperator());
 
     /// <summary>1 where a = b, else 0 (NaN equals nothing).</summary>
-    public static Tensor Eq(Tensor a, Tensor b) => Compare("Eq", a, b, (x, z) => x == z);
+    public static Tensor Eq(Tensor a, Tensor b) => Compare("Eq", a, b, new EqualOperator());
 
     /// <summary>1 where a ≠ b, else 0.</summary>
-    public static Tensor Ne(Tensor a, Tensor b) => Compare("Ne", a, b, (x, z) => x != z);
+    public static Tensor Ne(Tensor a, Tensor b) => Compare("Ne", a, b, new NotEqualOperator());
 
     /// <summary>a + c for a constant c.</summary>
     public static Tensor Add(Tensor a, float constant) => Add(a, Tensor.Scalar(constant));
@@ -239,24 +240,33 @@ public static partial class F
     /// <summary>The factor of a copy made by multiplying (which keeps −0, ∞ and NaN as they are).</summary>
     private static readonly Tensor One = Tensor.Scalar(1f);
 
+    /// <summary>The gradient an operand gets where a selection did not pick it.</summary>
+    private static readonly Tensor Zero = Tensor.Scalar(0f);
+
     /// <summary>
     /// The gradients of Maximum or Minimum: an operand gets dy unless it <paramref name="loses"/> to
     /// the other; ties split it in half. Asking "does it lose" rather than "is it selected" is
     /// PyTorch's rule: where either side is NaN nothing loses, so both get dy.
     /// </summary>
-    private static void SelectionGradient(Tensor a, Tensor b, Tensor dy, Func<float, float, bool> loses)
+    private static void SelectionGradient(Tensor a, Tensor b, Tensor dy, SelectionGradientOperator gradient)
     {
-        if (a.RequiresGrad) AccumulateSummed(a, Map(dy, a, b, (g, x, z) => x == z ? g / 2f : loses(x, z) ? 0f : g), owned: true);
-        if (b.RequiresGrad) AccumulateSummed(b, Map(dy, b, a, (g, x, z) => x == z ? g / 2f : loses(x, z) ? 0f : g), owned: true);
+        if (a.RequiresGrad) AccumulateSummed(a, Map(dy.Shape, gradient, dy, a, b), owned: true);
+        if (b.RequiresGrad) AccumulateSummed(b, Map(dy.Shape, gradient, dy, b, a), owned: true);
     }
 
-    private static Tensor Compare(string op, Tensor a, Tensor b, Func<float, float, bool> holds) =>
-        Zip(Shape.Broadcast(a.Shape, b.Shape, op), a, b, a, (x, z, _) => holds(x, z) ? 1f : 0f);
+    /// <summary>The 1/0 mask of a comparison; the comparison ignores its third operand.</summary>
+    private static Tensor Compare<TComparison>(string op, Tensor a, Tensor b, TComparison comparison) where TComparison : struct, ITernaryOperator =>
+        Map(Shape.Broadcast(a.Shape, b.Shape, op), comparison, a, b, a);
 
-    /// <summary>f(dy) elementwise, shaped like dy.</summary>
-    private static Tensor Map(Tensor dy, Func<float, float> f) => Zip(dy.Shape, dy, dy, dy, (g, _, _) => f(g));
+    /// <summary>op(p, q, r) elementwise, the three operands broadcasting to <paramref name="shape"/>, with vector kernels.</summary>
+    private static Tensor Map<TOperator>(Shape shape, TOperator op, Tensor p, Tensor q, Tensor r) where TOperator : struct, ITernaryOperator
+    {
+        var y = Tensor.Empty(shape);
+        Broadcast.Ternary(op, new BroadcastLoop(shape, p.Shape, q.Shape, r.Shape), p.Buffer, p.Offset, q.Buffer, q.Offset, r.Buffer, r.Offset, y.Buffer, y.Offset);
+        return y;
+    }
 
-    /// <summary>f(dy, p, q) elementwise over dy's shape, p and q broadcasting to it: the pieces of a backward pass that have no vector kernel.</summary>
+    /// <summary>f(dy, p, q) elementwise over dy's shape, p and q broadcasting to it: Pow's gradients, which have no vector kernel.</summary>
     private static Tensor Map(Tensor dy, Tensor p, Tensor q, Func<float, float, float, float> f) => Zip(dy.Shape, dy, p, q, f);
 
     /// <summary>f over three operands broadcast to <paramref name="shape"/>, one element at a time.</summary>
@@ -331,5 +341,82 @@ public static partial class F
         public static void Apply(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> result) => TensorPrimitives.Min(x, y, result);
         public static void Apply(ReadOnlySpan<float> x, float y, Span<float> result) => TensorPrimitives.Min(x, y, result);
         public static void Apply(float x, ReadOnlySpan<float> y, Span<float> result) => TensorPrimitives.Min(y, x, result);
+    }
+
+    /// <summary>1 where the comparison holds, else 0: the mask's all-ones lanes keep 1.0f's bits, the others clear them.</summary>
+    private static Vector<float> MaskOfOnes(Vector<int> holds) => Vector.AsVectorSingle(holds) & Vector<float>.One;
+
+    private readonly struct GreaterOperator : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> x, Vector<float> y, Vector<float> _) => MaskOfOnes(Vector.GreaterThan(x, y));
+        public float Invoke(float x, float y, float _) => x > y ? 1f : 0f;
+    }
+
+    private readonly struct GreaterOrEqualOperator : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> x, Vector<float> y, Vector<float> _) => MaskOfOnes(Vector.GreaterThanOrEqual(x, y));
+        public float Invoke(float x, float y, float _) => x >= y ? 1f : 0f;
+    }
+
+    private readonly struct LessOperator : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> x, Vector<float> y, Vector<float> _) => MaskOfOnes(Vector.LessThan(x, y));
+        public float Invoke(float x, float y, float _) => x < y ? 1f : 0f;
+    }
+
+    private readonly struct LessOrEqualOperator : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> x, Vector<float> y, Vector<float> _) => MaskOfOnes(Vector.LessThanOrEqual(x, y));
+        public float Invoke(float x, float y, float _) => x <= y ? 1f : 0f;
+    }
+
+    private readonly struct EqualOperator : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> x, Vector<float> y, Vector<float> _) => MaskOfOnes(Vector.Equals(x, y));
+        public float Invoke(float x, float y, float _) => x == y ? 1f : 0f;
+    }
+
+    /// <summary>The complement of equality, so NaN differs from everything.</summary>
+    private readonly struct NotEqualOperator : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> x, Vector<float> y, Vector<float> _) => MaskOfOnes(~Vector.Equals(x, y));
+        public float Invoke(float x, float y, float _) => x != y ? 1f : 0f;
+    }
+
+    /// <summary>x where the mask is nonzero (NaN counts as nonzero), else y.</summary>
+    private readonly struct WhereOperator : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> mask, Vector<float> x, Vector<float> y) => Vector.ConditionalSelect(Vector.Equals(mask, Vector<float>.Zero), y, x);
+        public float Invoke(float mask, float x, float y) => mask != 0f ? x : y;
+    }
+
+    /// <summary>dy where low ≤ x ≤ high, else 0 (so 0 at NaN).</summary>
+    private readonly struct ClampGradientOperator(float low, float high) : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> g, Vector<float> x, Vector<float> _) =>
+            Vector.ConditionalSelect(Vector.GreaterThanOrEqual(x, new Vector<float>(low)) & Vector.LessThanOrEqual(x, new Vector<float>(high)), g, Vector<float>.Zero);
+        public float Invoke(float g, float x, float _) => x >= low && x <= high ? g : 0f;
+    }
+
+    /// <summary>
+    /// The gradient of x in Maximum(x, z) or Minimum(x, z): half of dy where they tie, 0 where x
+    /// loses (x &lt; z for Maximum, x &gt; z for Minimum), else dy.
+    /// </summary>
+    private readonly struct SelectionGradientOperator(bool minimum) : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> g, Vector<float> x, Vector<float> z)
+        {
+            var loses = minimum ? Vector.GreaterThan(x, z) : Vector.LessThan(x, z);
+            return Vector.ConditionalSelect(Vector.Equals(x, z), g / new Vector<float>(2f), Vector.ConditionalSelect(loses, Vector<float>.Zero, g));
+        }
+
+        public float Invoke(float g, float x, float z) => x == z ? g / 2f : (minimum ? x > z : x < z) ? 0f : g;
+    }
+
+    /// <summary>b's gradient in a/b: −dy·(q/b) with the quotient q = a/b (see <see cref="Divide(Tensor, Tensor)"/> for why).</summary>
+    private readonly struct DivisorGradientOperator : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> g, Vector<float> q, Vector<float> b) => -g * (q / b);
+        public float Invoke(float g, float q, float b) => -g * (q / b);
     }
 }

@@ -1,5 +1,7 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using Sinapse.Autograd;
+using Sinapse.Kernels;
 using Sinapse.Tensors;
 
 namespace Sinapse.Ops;
@@ -31,43 +33,43 @@ public static partial class F
 
     /// <summary>ln(1 + x), accurate for small x.</summary>
     public static Tensor Log1p(Tensor x) =>
-        UnaryWithGradient("Log1p", x, LogOnePlus, (g, v, _) => g / (1f + v));
+        UnaryWithGradient("Log1p", x, LogOnePlus, new LogOnePlusGradientOperator());
 
     /// <summary>√x.</summary>
     public static Tensor Sqrt(Tensor x) =>
-        UnaryWithGradient("Sqrt", x, TensorPrimitives.Sqrt, (g, _, y) => g / (2f * y));
+        UnaryWithGradient("Sqrt", x, TensorPrimitives.Sqrt, new SqrtGradientOperator());
 
     /// <summary>1/√x.</summary>
     public static Tensor Rsqrt(Tensor x) =>
-        UnaryWithGradient("Rsqrt", x, (v, y) => TensorPrimitives.ReciprocalSqrt(v, y), (g, _, y) => -0.5f * g * y * y * y);
+        UnaryWithGradient("Rsqrt", x, (v, y) => TensorPrimitives.ReciprocalSqrt(v, y), new ReciprocalSqrtGradientOperator());
 
     /// <summary>|x|; the gradient is sign(x)·dy, 0 at 0.</summary>
     public static Tensor Abs(Tensor x) =>
-        UnaryWithGradient("Abs", x, TensorPrimitives.Abs, (g, v, _) => v > 0f ? g : v < 0f ? -g : 0f);
+        UnaryWithGradient("Abs", x, TensorPrimitives.Abs, new AbsGradientOperator());
 
     /// <summary>−1, 0 or 1 by the sign of x (NaN stays NaN); its gradient is 0 everywhere.</summary>
     public static Tensor Sign(Tensor x) =>
-        UnaryWithGradient("Sign", x, SignOf, (_, _, _) => 0f);
+        UnaryWithGradient("Sign", x, SignOf, new ZeroGradientOperator());
 
     /// <summary>x².</summary>
     public static Tensor Square(Tensor x) =>
-        UnaryWithGradient("Square", x, (v, y) => TensorPrimitives.Multiply(v, v, y), (g, v, _) => 2f * v * g);
+        UnaryWithGradient("Square", x, (v, y) => TensorPrimitives.Multiply(v, v, y), new SquareGradientOperator());
 
     /// <summary>sin x.</summary>
     public static Tensor Sin(Tensor x) =>
-        UnaryWithGradient("Sin", x, TensorPrimitives.Sin, (g, v, _) => g * MathF.Cos(v));
+        UnaryWithGradient("Sin", x, TensorPrimitives.Sin, new ProductGradientOperator(negated: false), derivativeOfInput: TensorPrimitives.Cos);
 
     /// <summary>cos x.</summary>
     public static Tensor Cos(Tensor x) =>
-        UnaryWithGradient("Cos", x, TensorPrimitives.Cos, (g, v, _) => -g * MathF.Sin(v));
+        UnaryWithGradient("Cos", x, TensorPrimitives.Cos, new ProductGradientOperator(negated: true), derivativeOfInput: TensorPrimitives.Sin);
 
     /// <summary>−x.</summary>
     public static Tensor Negate(Tensor x) =>
-        UnaryWithGradient("Negate", x, TensorPrimitives.Negate, (g, _, _) => -g);
+        UnaryWithGradient("Negate", x, TensorPrimitives.Negate, new NegateGradientOperator());
 
     /// <summary>1/x.</summary>
     public static Tensor Reciprocal(Tensor x) =>
-        UnaryWithGradient("Reciprocal", x, TensorPrimitives.Reciprocal, (g, _, y) => -g * y * y);
+        UnaryWithGradient("Reciprocal", x, TensorPrimitives.Reciprocal, new ReciprocalGradientOperator());
 
     /// <summary>xᵉ for a constant exponent.</summary>
     public static Tensor Pow(Tensor x, float exponent) => Pow(x, Tensor.Scalar(exponent));
@@ -79,18 +81,12 @@ public static partial class F
     /// </summary>
     private static void LogOnePlus(ReadOnlySpan<float> x, Span<float> y)
     {
-        for (int i = 0; i < x.Length; i++)
-        {
-            float u = 1f + x[i];
-            // u = 1: x is below half an ulp of 1, where ln(1 + x) rounds to x; u = ∞: x/(u − 1) would be NaN.
-            y[i] = u == 1f || float.IsPositiveInfinity(u) ? x[i] : MathF.Log(u) * (x[i] / (u - 1f));
-        }
+        TensorPrimitives.Add(x, 1f, y);
+        TensorPrimitives.Log(y, y);
+        Broadcast.Ternary(new LogOnePlusCorrectionOperator(), x, y, x, y);
     }
 
-    private static void SignOf(ReadOnlySpan<float> x, Span<float> y)
-    {
-        for (int i = 0; i < x.Length; i++) y[i] = float.IsNaN(x[i]) ? float.NaN : MathF.Sign(x[i]);
-    }
+    private static void SignOf(ReadOnlySpan<float> x, Span<float> y) => Broadcast.Ternary(new SignOperator(), x, x, x, y);
 
     /// <summary>y = f(x) over x's shape, in parts on the worker pool for large tensors.</summary>
     private static Tensor Unary(Tensor x, SpanFunction function)
@@ -102,11 +98,114 @@ public static partial class F
         return y;
     }
 
-    /// <summary>A unary op whose gradient is derivative(dy, x, y) elementwise.</summary>
-    private static Tensor UnaryWithGradient(string op, Tensor x, SpanFunction function, Func<float, float, float, float> derivative)
+    /// <summary>
+    /// A unary op whose gradient is derivative(dy, x, y) elementwise, or derivative(dy, f(x), y)
+    /// when <paramref name="derivativeOfInput"/> f is given (sin's cos x).
+    /// </summary>
+    private static Tensor UnaryWithGradient<TDerivative>(string op, Tensor x, SpanFunction function, TDerivative derivative, SpanFunction? derivativeOfInput = null)
+        where TDerivative : struct, ITernaryOperator
     {
         var y = Unary(x, function);
-        if (Tape.NeedsGrad(x)) Tape.Record(op, y, dy => AccumulateSummed(x, Map(dy, x, y, derivative), owned: true), x);
+        if (Tape.NeedsGrad(x))
+            Tape.Record(op, y, dy => AccumulateSummed(x, Map(x.Shape, derivative, dy, derivativeOfInput == null ? x : Unary(x, derivativeOfInput), y), owned: true), x);
         return y;
+    }
+
+    /// <summary>
+    /// Given x and ln(u) for u = 1 + x, ln(u)·(x/(u − 1)); x itself where u = 1 (x is below half an
+    /// ulp of 1, where ln(1 + x) rounds to x) or u = ∞ (where x/(u − 1) would be NaN).
+    /// </summary>
+    private readonly struct LogOnePlusCorrectionOperator : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> x, Vector<float> logU, Vector<float> _)
+        {
+            var u = Vector<float>.One + x;
+            var exact = Vector.Equals(u, Vector<float>.One) | Vector.Equals(u, new Vector<float>(float.PositiveInfinity));
+            return Vector.ConditionalSelect(exact, x, logU * (x / (u - Vector<float>.One)));
+        }
+
+        public float Invoke(float x, float logU, float _)
+        {
+            float u = 1f + x;
+            return u == 1f || float.IsPositiveInfinity(u) ? x : logU * (x / (u - 1f));
+        }
+    }
+
+    /// <summary>−1, 0 or 1 by the sign of x; 0 for ±0, NaN for NaN.</summary>
+    private readonly struct SignOperator : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> x, Vector<float> _, Vector<float> __)
+        {
+            var sign = Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), Vector<float>.One,
+                Vector.ConditionalSelect(Vector.LessThan(x, Vector<float>.Zero), -Vector<float>.One, Vector<float>.Zero));
+            return Vector.ConditionalSelect(Vector.Equals(x, x), sign, x);
+        }
+
+        public float Invoke(float x, float _, float __) => float.IsNaN(x) ? x : x > 0f ? 1f : x < 0f ? -1f : 0f;
+    }
+
+    /// <summary>Log1p's gradient dy/(1 + x).</summary>
+    private readonly struct LogOnePlusGradientOperator : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> g, Vector<float> x, Vector<float> _) => g / (Vector<float>.One + x);
+        public float Invoke(float g, float x, float _) => g / (1f + x);
+    }
+
+    /// <summary>Sqrt's gradient dy/(2y).</summary>
+    private readonly struct SqrtGradientOperator : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> g, Vector<float> _, Vector<float> y) => g / (new Vector<float>(2f) * y);
+        public float Invoke(float g, float _, float y) => g / (2f * y);
+    }
+
+    /// <summary>Rsqrt's gradient −½·dy·y³, multiplied left to right.</summary>
+    private readonly struct ReciprocalSqrtGradientOperator : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> g, Vector<float> _, Vector<float> y) => new Vector<float>(-0.5f) * g * y * y * y;
+        public float Invoke(float g, float _, float y) => -0.5f * g * y * y * y;
+    }
+
+    /// <summary>Abs's gradient sign(x)·dy, 0 at 0 and at NaN.</summary>
+    private readonly struct AbsGradientOperator : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> g, Vector<float> x, Vector<float> _) =>
+            Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), g,
+                Vector.ConditionalSelect(Vector.LessThan(x, Vector<float>.Zero), -g, Vector<float>.Zero));
+        public float Invoke(float g, float x, float _) => x > 0f ? g : x < 0f ? -g : 0f;
+    }
+
+    /// <summary>The gradient of a piecewise-constant function (Sign): 0 everywhere.</summary>
+    private readonly struct ZeroGradientOperator : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> _, Vector<float> __, Vector<float> ___) => Vector<float>.Zero;
+        public float Invoke(float _, float __, float ___) => 0f;
+    }
+
+    /// <summary>Square's gradient 2x·dy.</summary>
+    private readonly struct SquareGradientOperator : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> g, Vector<float> x, Vector<float> _) => new Vector<float>(2f) * x * g;
+        public float Invoke(float g, float x, float _) => 2f * x * g;
+    }
+
+    /// <summary>dy·d, or −dy·d when <paramref name="negated"/>, for a precomputed derivative d (sin's cos x, cos's sin x).</summary>
+    private readonly struct ProductGradientOperator(bool negated) : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> g, Vector<float> d, Vector<float> _) => (negated ? -g : g) * d;
+        public float Invoke(float g, float d, float _) => (negated ? -g : g) * d;
+    }
+
+    /// <summary>Negate's gradient −dy.</summary>
+    private readonly struct NegateGradientOperator : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> g, Vector<float> _, Vector<float> __) => -g;
+        public float Invoke(float g, float _, float __) => -g;
+    }
+
+    /// <summary>Reciprocal's gradient −dy·y·y.</summary>
+    private readonly struct ReciprocalGradientOperator : ITernaryOperator
+    {
+        public Vector<float> Invoke(Vector<float> g, Vector<float> _, Vector<float> y) => -g * y * y;
+        public float Invoke(float g, float _, float y) => -g * y * y;
     }
 }
