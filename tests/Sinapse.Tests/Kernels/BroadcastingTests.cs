@@ -117,6 +117,9 @@ public class BroadcastingTests
         ("BroadcastTo [17] to [1945, 17]", [[17]], x => F.BroadcastTo(x[0], 1945, 17)),
         ("MaskedFill [1945, 17] [1945, 1]", [[1945, 17]], x => F.MaskedFill(x[0], F.Lt(F.Sum(x[0], 1, keepDim: true), Tensor.Scalar(21f)), -1f)),
         ("Softmax [40, 30, 30] over 1", [[40, 30, 30]], x => F.Softmax(x[0], 1)),
+        // Softmax along an inner axis works on blocks of 512 neighbouring slices: two whole blocks and a part.
+        ("Softmax [5, 7, 1100] over 1", [[5, 7, 1100]], x => F.Softmax(x[0], 1)),
+        ("LogSoftmax [1, 40, 1100] over 1", [[1, 40, 1100]], x => F.LogSoftmax(x[0], 1)),
         ("LogSoftmax [40, 30, 30] over -1", [[40, 30, 30]], x => F.LogSoftmax(x[0], -1)),
         ("Ge [1945, 17] [17]", [[1945, 17], [17]], x => F.Ge(x[0], x[1])),
     ];

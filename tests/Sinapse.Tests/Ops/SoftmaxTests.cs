@@ -129,4 +129,32 @@ public class SoftmaxTests
         Assert.Contains("[2, 3, 4]", error.Message);
         Assert.Throws<ArgumentException>(() => F.LogSoftmax(Tensor.Zeros(2, 3, 4), -4));
     }
+
+    [Fact]
+    public void AnInnerAxisWiderThanOneBlockMatchesTheDefinition()
+    {
+        // [3, 7, 1100] along axis 1: slices run in blocks of 512 neighbours, two whole blocks and a part.
+        var x = Expect.Random([3, 7, 1100], seed: 41, low: -6f, high: 6f);
+        var y = F.Softmax(x, 1).ToArray();
+        var logY = F.LogSoftmax(x, 1).ToArray();
+        var values = x.ToArray();
+        var expected = new float[values.Length];
+        var expectedLog = new float[values.Length];
+        for (int o = 0; o < 3; o++)
+            for (int i = 0; i < 1100; i++)
+            {
+                double max = double.NegativeInfinity, sum = 0;
+                for (int r = 0; r < 7; r++) max = Math.Max(max, values[(o * 7 + r) * 1100 + i]);
+                for (int r = 0; r < 7; r++) sum += Math.Exp(values[(o * 7 + r) * 1100 + i] - max);
+                for (int r = 0; r < 7; r++)
+                {
+                    int at = (o * 7 + r) * 1100 + i;
+                    expected[at] = (float)(Math.Exp(values[at] - max) / sum);
+                    expectedLog[at] = (float)(values[at] - max - Math.Log(sum));
+                }
+            }
+        Expect.Close(expected, y, 1e-5, "softmax");
+        Expect.Close(expectedLog, logY, 1e-5, "log-softmax");
+        Expect.GradientsMatch(v => F.Softmax(v[0], 1), Expect.Random([2, 3, 530], seed: 42));
+    }
 }
