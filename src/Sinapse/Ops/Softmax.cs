@@ -228,9 +228,9 @@ public static partial class F
 
         public static SoftmaxSlices Of(Tensor x, int dim, string op)
         {
-            if (x.Rank == 0) throw new ArgumentException($"{op} needs at least one axis, got a scalar.");
             int axis = NormalizedAxis(dim, x.Shape, op);
-            return new SoftmaxSlices(AxisLayout.Of(x.Shape, axis, axis + 1));
+            // A scalar is one slice of one value, as in PyTorch (softmax 1, log-softmax 0).
+            return new SoftmaxSlices(x.Rank == 0 ? new AxisLayout(1, 1, 1) : AxisLayout.Of(x.Shape, axis, axis + 1));
         }
 
         /// <summary>x's gradient from the kernels' (y, dy) → dx, accumulated when x already has one.</summary>

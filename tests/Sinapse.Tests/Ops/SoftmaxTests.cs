@@ -83,13 +83,18 @@ public class SoftmaxTests
     }
 
     [Fact]
-    public void AnEmptyAxisGivesAnEmptyResultAsInPyTorch()
+    public void EmptyAxesAndScalarsBehaveAsInPyTorch()
     {
         // torch.softmax(torch.zeros(2, 0), -1) and torch.softmax(torch.zeros(0, 3), 0) are empty tensors of the input's shape.
         Assert.Equal(new Shape(2, 0), F.Softmax(Tensor.Zeros(2, 0)).Shape);
         Assert.Equal(new Shape(0, 3), F.LogSoftmax(Tensor.Zeros(0, 3), 0).Shape);
-        var error = Assert.Throws<ArgumentException>(() => F.Softmax(Tensor.Scalar(1f)));
-        Assert.Contains("scalar", error.Message);
+        // A scalar is one slice of one value: torch.softmax(tensor(3.), 0) is 1, log_softmax 0, and the gradient 0.
+        var scalar = Tensor.Scalar(3f);
+        Assert.Equal(1f, F.Softmax(scalar, 0).Item());
+        Assert.Equal(0f, F.LogSoftmax(scalar).Item());
+        Expect.GradientsMatch(x => F.Softmax(x[0]), Tensor.Scalar(3f));
+        var error = Assert.Throws<ArgumentException>(() => F.Softmax(Tensor.Scalar(1f), 1));
+        Assert.Contains("axis 1", error.Message);
     }
 
     [Fact]
