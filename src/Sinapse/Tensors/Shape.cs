@@ -17,7 +17,9 @@ public readonly struct Shape : IEquatable<Shape>
     public int Rank => dimensions?.Length ?? 0;
 
     /// <summary>The size of an axis; negative axes count from the end, as in PyTorch.</summary>
-    public int this[int axis] => dimensions![axis < 0 ? axis + Rank : axis];
+    public int this[int axis] => axis >= -Rank && axis < Rank
+        ? dimensions![axis < 0 ? axis + Rank : axis]
+        : throw new IndexOutOfRangeException($"Axis {axis} is out of range for shape {this} (expected {-Rank} to {Rank - 1}).");
 
     public int this[Index axis] => Dimensions[axis];
 

@@ -133,9 +133,11 @@ public sealed partial class Tensor
         int flat = 0;
         for (int axis = 0; axis < Rank; axis++)
         {
-            if ((uint)index[axis] >= (uint)Shape[axis])
-                throw new IndexOutOfRangeException($"Index {index[axis]} is out of range for axis {axis} of size {Shape[axis]} (shape {Shape}).");
-            flat = flat * Shape[axis] + index[axis];
+            // Negative indices count from the end, as in PyTorch: x[-1] is the last element.
+            int size = Shape[axis], at = index[axis] < 0 ? index[axis] + size : index[axis];
+            if ((uint)at >= (uint)size)
+                throw new IndexOutOfRangeException($"Index {index[axis]} is out of range for axis {axis} of size {size} (shape {Shape}; expected {-size} to {size - 1}).");
+            flat = flat * size + at;
         }
         return flat;
     }

@@ -11,11 +11,16 @@ public class TensorTests
         var outOfRange = Assert.Throws<IndexOutOfRangeException>(() => t[1, 3]);
         Assert.Contains("axis 1", outOfRange.Message);
         Assert.Contains("[2, 3]", outOfRange.Message);
-        Assert.Throws<IndexOutOfRangeException>(() => t[-1, 0]);
+        // Negative indices count from the end, as in PyTorch; past the start they are out of range.
+        Assert.Contains("expected -2 to 1", Assert.Throws<IndexOutOfRangeException>(() => t[-3, 0]).Message);
+        Assert.Contains("out of range for shape [2, 3]", Assert.Throws<IndexOutOfRangeException>(() => t.Shape[-3]).Message);
         var wrongCount = Assert.Throws<IndexOutOfRangeException>(() => t[1]);
         Assert.Contains("2 indices", wrongCount.Message);
         t[1, 2] = 9f;
         Assert.Equal(9f, t.ToArray()[5]);
+        Assert.Equal(9f, t[-1, -1]);
+        t[-2, 0] = 4f;
+        Assert.Equal(4f, t.ToArray()[0]);
         Assert.Throws<InvalidOperationException>(() => t.Item());
     }
 
