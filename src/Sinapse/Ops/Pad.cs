@@ -26,7 +26,9 @@ public static partial class F
         {
             int d = x.Rank - 1 - k, after = pad[2 * k + 1];
             before[d] = pad[2 * k];
-            shape[d] = x.Shape[d] + before[d] + after;
+            long size = (long)x.Shape[d] + before[d] + after;
+            if (size > Array.MaxLength) throw new ArgumentException($"Pad: padding dimension {d} of size {x.Shape[d]} by ({before[d]}, {after}) gives {size:N0} positions, more than a tensor holds (shape {x.Shape}).");
+            shape[d] = (int)size;
             box[d] = x.Shape[d] + Math.Min(before[d], 0) + Math.Min(after, 0);
             if (box[d] < 0)
                 throw new ArgumentException($"Pad: padding dimension {d} of size {x.Shape[d]} by ({before[d]}, {after}) crops more positions than it has (shape {x.Shape}).");

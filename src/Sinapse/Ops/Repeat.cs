@@ -22,7 +22,14 @@ public static partial class F
         var sizes = new int[repeats.Length];
         for (int d = 0; d < sizes.Length; d++) sizes[d] = d < lead ? 1 : x.Shape[d - lead];
         var shape = new int[repeats.Length];
-        for (int d = 0; d < shape.Length; d++) shape[d] = sizes[d] * repeats[d];
+        for (int d = 0; d < shape.Length; d++)
+        {
+            long size = (long)sizes[d] * repeats[d];
+            if (size > Array.MaxLength) throw new ArgumentException($"Repeat: repeating dimension {d} of size {sizes[d]} {repeats[d]} times gives {size:N0} positions, more than a tensor holds (shape {x.Shape}).");
+            shape[d] = (int)size;
+        }
+        long total = shape.Aggregate(1L, (product, size) => product * size);
+        if (total > Array.MaxLength) throw new ArgumentException($"Repeat: [{string.Join(", ", repeats)}] repeats of shape {x.Shape} give {total:N0} elements, more than a tensor holds.");
         // The output as a box of (copy, position) pairs per dimension; the input's stride along a copy is 0.
         var inputStrides = StridedCopy.RowMajorStrides(sizes);
         var outputStrides = StridedCopy.RowMajorStrides(shape);
