@@ -19,8 +19,8 @@ internal sealed class BroadcastLoop
     /// work this small finishes before the workers would wake.</summary>
     const int ParallelThreshold = 1 << 15;
 
-    readonly int[] outerSizes;
-    readonly int[][] outerStrides;
+    /// <summary>The outer axes' sizes, innermost first, and each operand's stride along them (outerStrides[i·operands + k]).</summary>
+    readonly int[] outerSizes, outerStrides;
 
     /// <summary>Elements in the output.</summary>
     public int Length { get; }
@@ -35,52 +35,46 @@ internal sealed class BroadcastLoop
     {
         Length = output.Size;
         int rank = output.Rank, count = operands.Length;
-        // Aligned at the last axis, as NumPy does; the operand's stride along each output axis.
-        var strides = new int[count][];
-        for (int k = 0; k < count; k++)
-        {
-            strides[k] = new int[rank];
-            var shape = operands[k];
-            for (int axis = rank - 1, stride = 1; axis >= rank - shape.Rank; axis--)
-            {
-                int size = shape[axis - (rank - shape.Rank)];
-                strides[k][axis] = size == 1 ? 0 : stride;
-                stride *= size;
-            }
-        }
-        // Merge axis into the run inside it when every operand steps over that run contiguously.
-        var sizes = new List<int>();
-        var merged = new List<int[]>();
+        // Each operand's stride along each output axis, aligned at the last axis as NumPy does (0
+        // where it is broadcast), and the axes kept innermost first: an axis of size 1 is dropped,
+        // and one that every operand steps over contiguously merges into the axis inside it.
+        // sizes[i] and strides[i·count + k] describe kept axis i for operand k; one array each, as
+        // every op builds a loop.
+        var sizes = new int[rank];
+        var strides = new int[rank * count];
+        var along = new int[count];
+        var innerStride = new int[count];
+        Array.Fill(innerStride, 1);
+        int kept = 0;
         for (int axis = rank - 1; axis >= 0; axis--)
         {
             int size = output[axis];
-            if (size == 1) continue;
-            var column = new int[count];
-            for (int k = 0; k < count; k++) column[k] = strides[k][axis];
-            if (sizes.Count > 0 && Continues(column, merged[^1], sizes[^1]))
+            for (int k = 0; k < count; k++)
             {
-                sizes[^1] *= size;
+                var shape = operands[k];
+                int own = axis - (rank - shape.Rank);
+                int operandSize = own >= 0 ? shape[own] : 1;
+                along[k] = operandSize == 1 ? 0 : innerStride[k];
+                innerStride[k] *= operandSize;
+            }
+            if (size == 1) continue;
+            if (kept > 0 && Continues(along, strides.AsSpan((kept - 1) * count, count), sizes[kept - 1]))
+            {
+                sizes[kept - 1] *= size;
                 continue;
             }
-            sizes.Add(size);
-            merged.Add(column);
+            sizes[kept] = size;
+            along.CopyTo(strides, kept * count);
+            kept++;
         }
-        // sizes/merged run innermost first.
-        Inner = sizes.Count == 0 ? 1 : sizes[0];
+        Inner = kept == 0 ? 1 : sizes[0];
         InnerContiguous = new bool[count];
-        for (int k = 0; k < count; k++) InnerContiguous[k] = sizes.Count > 0 && merged[0][k] != 0;
-        int outer = Math.Max(sizes.Count - 1, 0);
-        outerSizes = new int[outer];
-        outerStrides = new int[count][];
-        for (int k = 0; k < count; k++) outerStrides[k] = new int[outer];
-        for (int i = 0; i < outer; i++)
-        {
-            outerSizes[i] = sizes[i + 1];
-            for (int k = 0; k < count; k++) outerStrides[k][i] = merged[i + 1][k];
-        }
+        for (int k = 0; k < count; k++) InnerContiguous[k] = kept > 0 && strides[k] != 0;
+        outerSizes = kept > 1 ? sizes[1..kept] : [];
+        outerStrides = kept > 1 ? strides[count..(kept * count)] : [];
     }
 
-    static bool Continues(int[] outer, int[] inner, int innerSize)
+    static bool Continues(ReadOnlySpan<int> outer, ReadOnlySpan<int> inner, int innerSize)
     {
         for (int k = 0; k < outer.Length; k++)
             if (outer[k] != inner[k] * innerSize) return false;
@@ -103,7 +97,7 @@ internal sealed class BroadcastLoop
         {
             position[i] = rest % outerSizes[i];
             rest /= outerSizes[i];
-            for (int k = 0; k < offsets.Length; k++) offsets[k] += position[i] * outerStrides[k][i];
+            for (int k = 0; k < offsets.Length; k++) offsets[k] += position[i] * outerStrides[i * offsets.Length + k];
         }
         while (start < end)
         {
@@ -115,9 +109,9 @@ internal sealed class BroadcastLoop
             column = 0;
             for (int i = 0; i < outerSizes.Length; i++)
             {
-                for (int k = 0; k < offsets.Length; k++) offsets[k] += outerStrides[k][i];
+                for (int k = 0; k < offsets.Length; k++) offsets[k] += outerStrides[i * offsets.Length + k];
                 if (++position[i] < outerSizes[i]) break;
-                for (int k = 0; k < offsets.Length; k++) offsets[k] -= outerStrides[k][i] * outerSizes[i];
+                for (int k = 0; k < offsets.Length; k++) offsets[k] -= outerStrides[i * offsets.Length + k] * outerSizes[i];
                 position[i] = 0;
             }
         }

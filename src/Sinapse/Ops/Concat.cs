@@ -103,8 +103,9 @@ public static partial class F
 
     private static int Axis(string op, int axis, Shape shape)
     {
-        if (axis < -shape.Rank || axis >= shape.Rank) throw new ArgumentException($"{op}: axis {axis} is outside a tensor of rank {shape.Rank} ({shape}).");
-        return axis < 0 ? axis + shape.Rank : axis;
+        // These ops need an axis to work along: a scalar has none (NormalizedAxis alone would take 0 and -1 for it).
+        if (shape.Rank == 0) throw new ArgumentException($"{op}: axis {axis} is outside a tensor of rank 0 (a scalar).");
+        return NormalizedAxis(axis, shape, op);
     }
 
     /// <summary>

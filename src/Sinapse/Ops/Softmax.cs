@@ -122,16 +122,6 @@ public static partial class F
         return y;
     }
 
-    /// <summary>log Σ exp(x), stable for any magnitude.</summary>
-    internal static float LogSumExp(ReadOnlySpan<float> x)
-    {
-        float max = TensorPrimitives.Max(x);
-        if (float.IsNegativeInfinity(max)) return max;
-        double sum = 0;
-        foreach (var v in x) sum += Math.Exp(v - max);
-        return max + (float)Math.Log(sum);
-    }
-
     /// <summary>A function of one softmax slice: (a, b) → result, with a scratch line of the slice's length.</summary>
     private delegate void SliceKernel(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> result, Span<float> scratch);
 
