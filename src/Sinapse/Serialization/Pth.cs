@@ -13,7 +13,7 @@ namespace Sinapse.Serialization;
 /// One tensor of a PyTorch .pth state dict, as the pickle describes it: a view (offset, shape,
 /// strides, all in elements) into one storage of the archive. Nothing is read until asked.
 /// </summary>
-public sealed record PthEntry(string Name, string DType, int[] Shape, long[] Stride, long StorageOffset, string StorageKey)
+public sealed record PthEntry(string Name, string DType, int[] Shape, long[] Stride, long StorageOffset, string StorageKey) : ITensorEntry
 {
     public long ElementCount => Shape.Aggregate(1L, (count, dimension) => count * dimension);
 
@@ -153,28 +153,17 @@ public static class Pth
 }
 
 /// <summary>A .pth archive whose pickle has been read and whose tensors have been checked against their storages.</summary>
-public sealed class PthFile
+public sealed class PthFile : TensorFile<PthEntry>
 {
-    private readonly Dictionary<string, PthEntry> byName;
     private readonly Dictionary<string, long> storageBytes;
     private readonly string prefix;
 
-    private PthFile(string path, string prefix, List<PthEntry> entries, Dictionary<string, long> storageBytes)
+    /// <summary>The entries are the state dict's tensors in the order of their storages (torch.save's order for a state dict of separate tensors).</summary>
+    private PthFile(string path, string prefix, List<PthEntry> entries, Dictionary<string, long> storageBytes) : base(path, entries)
     {
-        Path = path;
         this.prefix = prefix;
         this.storageBytes = storageBytes;
-        Entries = entries;
-        byName = entries.ToDictionary(e => e.Name, StringComparer.Ordinal);
     }
-
-    public string Path { get; }
-
-    /// <summary>The state dict's tensors, in the order of their storages (torch.save's order for a state dict of separate tensors).</summary>
-    public IReadOnlyList<PthEntry> Entries { get; }
-
-    public PthEntry this[string name] => byName.TryGetValue(name, out var entry) ? entry
-        : throw new KeyNotFoundException($"{Path} has no tensor '{name}' (it has {Entries.Count}: {SafeTensorsFile.Preview(Entries.Select(e => e.Name))}).");
 
     private static InvalidDataException Invalid(string path, string problem) => new($"{path} is not a valid PyTorch .pth file: {problem}.");
 
@@ -310,25 +299,7 @@ public sealed class PthFile
         return new PthEntry(name, view.Storage.DType, shape, view.Stride, view.Offset, view.Storage.Key);
     }
 
-    /// <summary>Reads tensor <paramref name="name"/> as a new float tensor.</summary>
-    public Tensor Read(string name)
-    {
-        var entry = this[name];
-        var tensor = new Tensor(new Shape(entry.Shape), new float[entry.ElementCount]);
-        ReadValues(entry, tensor.Span);
-        return tensor;
-    }
-
-    /// <summary>Reads tensor <paramref name="name"/> into <paramref name="destination"/>, whose shape it must have.</summary>
-    public void ReadInto(string name, Tensor destination, string? expectedBy = null)
-    {
-        var entry = this[name];
-        if (!entry.Shape.AsSpan().SequenceEqual(destination.Shape.Dimensions))
-            throw new InvalidDataException($"{Path}: tensor '{name}' has shape {SafeTensors.FormatShape(entry.Shape)} but {expectedBy ?? "the destination"} expects {destination.Shape}.");
-        ReadValues(entry, destination.Span);
-    }
-
-    private void ReadValues(PthEntry entry, Span<float> destination)
+    private protected override void ReadValues(PthEntry entry, Span<float> destination)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException(".pth data is little-endian; this machine is not.");
         if (destination.Length == 0) return;

@@ -12,7 +12,7 @@ namespace Sinapse.Serialization;
 /// One tensor of a safetensors file, as its header declares it: dtype, shape and the byte range
 /// [Begin, End) within the data section.
 /// </summary>
-public sealed record SafeTensorEntry(string Name, string DType, int[] Shape, long Begin, long End)
+public sealed record SafeTensorEntry(string Name, string DType, int[] Shape, long Begin, long End) : ITensorEntry
 {
     public long ElementCount => Shape.Aggregate(1L, (count, dimension) => count * dimension);
 
@@ -112,33 +112,18 @@ public static class SafeTensors
 }
 
 /// <summary>A safetensors file whose header has been read and validated; tensors are read on demand.</summary>
-public sealed class SafeTensorsFile
+public sealed class SafeTensorsFile : TensorFile<SafeTensorEntry>
 {
-    private readonly Dictionary<string, SafeTensorEntry> byName;
-
-    private SafeTensorsFile(string path, long dataStart, List<SafeTensorEntry> entries, Dictionary<string, string> metadata)
+    private SafeTensorsFile(string path, long dataStart, List<SafeTensorEntry> entries, Dictionary<string, string> metadata) : base(path, entries)
     {
-        Path = path;
         DataStart = dataStart;
-        Entries = entries;
         Metadata = metadata;
-        byName = entries.ToDictionary(e => e.Name, StringComparer.Ordinal);
     }
-
-    public string Path { get; }
 
     /// <summary>Where the data section starts in the file: 8 + the header length.</summary>
     public long DataStart { get; }
 
-    /// <summary>The tensors, in the order of their data.</summary>
-    public IReadOnlyList<SafeTensorEntry> Entries { get; }
-
     public IReadOnlyDictionary<string, string> Metadata { get; }
-
-    public bool Contains(string name) => byName.ContainsKey(name);
-
-    public SafeTensorEntry this[string name] => byName.TryGetValue(name, out var entry) ? entry
-        : throw new KeyNotFoundException($"{Path} has no tensor '{name}' (it has {Entries.Count}: {Preview(Entries.Select(e => e.Name))}).");
 
     /// <summary>
     /// Reads the header of <paramref name="path"/> and checks all of it before anything else is
@@ -246,30 +231,7 @@ public sealed class SafeTensorsFile
         return new SafeTensorEntry(name, dtype, shape, begin, end);
     }
 
-    /// <summary>Reads tensor <paramref name="name"/> as a new float tensor.</summary>
-    public Tensor Read(string name)
-    {
-        var entry = this[name];
-        if (entry.ElementCount > Array.MaxLength)
-            throw new InvalidDataException($"{Path}: tensor {entry} has {entry.ElementCount:N0} elements, more than a Sinapse tensor can hold.");
-        var tensor = new Tensor(new Shape(entry.Shape), new float[entry.ElementCount]);
-        ReadValues(entry, tensor.Span);
-        return tensor;
-    }
-
-    /// <summary>
-    /// Reads tensor <paramref name="name"/> into <paramref name="destination"/>, whose shape it
-    /// must have (checked before any data is read; F32 is read straight into the tensor's memory).
-    /// </summary>
-    public void ReadInto(string name, Tensor destination, string? expectedBy = null)
-    {
-        var entry = this[name];
-        if (!entry.Shape.AsSpan().SequenceEqual(destination.Shape.Dimensions))
-            throw new InvalidDataException($"{Path}: tensor '{name}' has shape {SafeTensors.FormatShape(entry.Shape)} but {expectedBy ?? "the destination"} expects {destination.Shape}.");
-        ReadValues(entry, destination.Span);
-    }
-
-    private void ReadValues(SafeTensorEntry entry, Span<float> destination)
+    private protected override void ReadValues(SafeTensorEntry entry, Span<float> destination)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors data is little-endian; this machine is not.");
         using var handle = File.OpenHandle(Path);

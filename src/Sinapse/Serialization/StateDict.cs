@@ -45,22 +45,18 @@ public static class StateDict
     /// </summary>
     public static void Load(Module model, string path, WeightMapping? mapping = null, bool strict = true)
     {
-        List<FileTensor> tensors;
-        if (File.Exists(path) && Pth.IsPthFile(path))
-        {
-            var pth = Pth.Open(path);
-            tensors = [.. pth.Entries.Select(e => new FileTensor(e.Name, e.DType, e.Shape, (target, by) => pth.ReadInto(e.Name, target, by)))];
-        }
-        else
-        {
-            var file = SafeTensors.Open(path);
-            tensors = [.. file.Entries.Select(e => new FileTensor(e.Name, e.DType, e.Shape, (target, by) => file.ReadInto(e.Name, target, by)))];
-        }
+        if (File.Exists(path) && Pth.IsPthFile(path)) Load(model, Pth.Open(path), mapping, strict);
+        else Load(model, SafeTensors.Open(path), mapping, strict);
+    }
+
+    private static void Load<TEntry>(Module model, TensorFile<TEntry> file, WeightMapping? mapping, bool strict) where TEntry : ITensorEntry
+    {
+        string path = file.Path;
         var parameters = model.NamedParameters().Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         var targets = Of(model).ToDictionary(p => p.Name, p => p.Tensor, StringComparer.Ordinal);
-        var sources = new Dictionary<string, FileTensor>(StringComparer.Ordinal);
+        var sources = new Dictionary<string, TEntry>(StringComparer.Ordinal);
         var unexpected = new List<string>();
-        foreach (var entry in tensors)
+        foreach (var entry in file.Entries)
         {
             var name = mapping?.ToModelName(entry.Name) ?? entry.Name;
             if (!targets.ContainsKey(name)) { unexpected.Add(entry.Name == name ? name : $"{entry.Name} (as {name})"); continue; }
@@ -85,12 +81,9 @@ public static class StateDict
         foreach (var (name, entry) in sources)
         {
             var target = targets[name];
-            entry.ReadInto(entry.Shape.AsSpan().SequenceEqual(target.Shape.Dimensions) ? target : target.ReshapedTo(entry.Shape), $"the model's '{name}'");
+            file.ReadInto(entry.Name, entry.Shape.AsSpan().SequenceEqual(target.Shape.Dimensions) ? target : target.ReshapedTo(entry.Shape), $"the model's '{name}'");
         }
     }
-
-    /// <summary>A tensor of a weights file as <see cref="Load"/> checks it, whichever the format: name, dtype, shape and how to read it.</summary>
-    private sealed record FileTensor(string Name, string DType, int[] Shape, Action<Tensor, string> ReadInto);
 
     /// <summary>Copies every parameter and buffer of <paramref name="source"/> into <paramref name="destination"/>, which must have the same names and shapes.</summary>
     public static void Copy(Module source, Module destination)
