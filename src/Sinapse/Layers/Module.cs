@@ -17,7 +17,11 @@ public abstract class Module
     /// <summary>Whether the module is in training mode (dropout active, batch statistics used).</summary>
     public bool Training { get; private set; } = true;
 
-    public abstract Tensor Forward(Tensor input);
+    /// <summary>
+    /// The computation, which every module overrides (PyTorch's forward). It is called through
+    /// <see cref="Call"/>, the one public way to run a module, as PyTorch calls forward through module(x).
+    /// </summary>
+    protected abstract Tensor Forward(Tensor input);
 
     /// <summary>The output shape for an input shape, computed without running any kernel (summary, shape errors).</summary>
     public abstract Shape OutputShape(Shape input);
