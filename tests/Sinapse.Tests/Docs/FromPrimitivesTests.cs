@@ -218,7 +218,7 @@ public class FromPrimitivesTests
     }
 }
 
-/// <summary>The guide shows the snippets above word for word: each "// guide: name" block of this file appears in docs/guide.md.</summary>
+/// <summary>The guide shows the snippets word for word: each "// guide: name" block of this file and of YourOwnLayerTests.cs appears in docs/guide.md.</summary>
 public class GuideSnippetsTests
 {
     [Fact]
@@ -226,12 +226,15 @@ public class GuideSnippetsTests
     {
         var directory = Path.Combine(AppContext.BaseDirectory, "Docs");
         var guide = File.ReadAllText(Path.Combine(directory, "guide.md"));
-        var source = File.ReadAllText(Path.Combine(directory, "FromPrimitivesTests.cs.txt"));
-        var blocks = System.Text.RegularExpressions.Regex.Matches(source, @"^[ \t]*// guide: ([\w-]+)\n(.*?)^[ \t]*// end\n",
-            System.Text.RegularExpressions.RegexOptions.Singleline | System.Text.RegularExpressions.RegexOptions.Multiline);
-        Assert.Equal(6, blocks.Count);
-        foreach (System.Text.RegularExpressions.Match block in blocks)
-            Assert.True(guide.Contains(Dedent(block.Groups[2].Value)), $"docs/guide.md does not show the '{block.Groups[1].Value}' block of FromPrimitivesTests.cs as it is compiled.");
+        foreach (var (file, count) in new[] { ("FromPrimitivesTests.cs", 6), ("YourOwnLayerTests.cs", 2) })
+        {
+            var source = File.ReadAllText(Path.Combine(directory, file + ".txt"));
+            var blocks = System.Text.RegularExpressions.Regex.Matches(source, @"^[ \t]*// guide: ([\w-]+)\n(.*?)^[ \t]*// end\n",
+                System.Text.RegularExpressions.RegexOptions.Singleline | System.Text.RegularExpressions.RegexOptions.Multiline);
+            Assert.Equal(count, blocks.Count);
+            foreach (System.Text.RegularExpressions.Match block in blocks)
+                Assert.True(guide.Contains(Dedent(block.Groups[2].Value)), $"docs/guide.md does not show the '{block.Groups[1].Value}' block of {file} as it is compiled.");
+        }
     }
 
     /// <summary>The lines without their common leading whitespace, and without the final newline.</summary>
