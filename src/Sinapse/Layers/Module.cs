@@ -6,7 +6,9 @@ namespace Sinapse.Layers;
 /// <summary>
 /// A network or a piece of one: named parameters, named children, a train/eval switch, and a
 /// forward computation built from the ops. Like torch.nn.Module, parameters are composed from
-/// the children, so a model's parameters are its layers' parameters.
+/// the children, so a model's parameters are its layers' parameters. A module that implements
+/// <see cref="IConfigurable{TSelf, TConfig}"/> describes itself, so a model of such modules is
+/// saved and rebuilt without code.
 /// </summary>
 public abstract class Module
 {

@@ -122,6 +122,12 @@ public class ModelSpecTests
         Assert.Contains("positive sizes", Assert.Throws<InvalidDataException>(() => ModelSpec.FromJson(bad)).Message);
         var missing = JsonNode.Parse("""{"type":"Linear","inFeatures":3}""");
         Assert.Contains("missing required properties including: 'outFeatures'", Assert.Throws<InvalidDataException>(() => ModelSpec.FromJson(missing)).Message);
+        var text = JsonNode.Parse("""{"type":"Sequential","layers":[{"type":"Linear","inFeatures":"three","outFeatures":2}]}""");
+        Assert.Contains("at model.layers[0].inFeatures: Linear:", Assert.Throws<InvalidDataException>(() => ModelSpec.FromJson(text)).Message);
+        var padding = JsonNode.Parse("""{"type":"Residual","body":{"type":"Conv2d","inChannels":1,"outChannels":1,"kernelSize":3,"padding":"valid"}}""");
+        var paddingError = Assert.Throws<InvalidDataException>(() => ModelSpec.FromJson(padding)).Message;
+        Assert.Contains("at model.body.padding: Conv2d:", paddingError);
+        Assert.Contains("got \"valid\"", paddingError);
     }
 
     private sealed class Custom : Module
