@@ -53,7 +53,7 @@ public static class MobileNetSuite
         {
             using var noGrad = GradMode.NoGrad();
             using var scope = TensorScope.Begin();
-            model.Forward(input);
+            model.Call(input);
         }
 
         void TorchInference()

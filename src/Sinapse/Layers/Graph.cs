@@ -26,8 +26,17 @@ public sealed record GraphStep(GraphOperation Operation, IReadOnlyList<string> I
 /// Add and Multiply broadcast as NumPy does, and every operand gets its gradient, summed back
 /// over the axes it was broadcast along.
 /// </remarks>
-public sealed class Graph : Module
+/// <summary>A graph constant as the spec names it: its values are a buffer, saved with the weights, so the config holds only its shape.</summary>
+public sealed record GraphConstant(string Name, IReadOnlyList<int> Shape);
+
+/// <summary>The arguments of a <see cref="Graph"/>; its constants come back as zeros of their shapes until the weights are loaded.</summary>
+public sealed record GraphConfig(string Input, string Output, IReadOnlyList<GraphConstant> Constants, IReadOnlyList<GraphStep> Steps);
+
+public sealed class Graph : Module, IConfigurable<Graph, GraphConfig>
 {
+    public GraphConfig GetConfig() => new(Input, Output, ConstantNames.Select(name => new GraphConstant(name, constants[name].Shape.ToArray())).ToList(), steps);
+    public static Graph FromConfig(GraphConfig c, Rng? rng) => new(c.Input, c.Output, c.Constants.Select(k => (k.Name, Tensor.Zeros([.. k.Shape]))), c.Steps);
+
     private readonly List<GraphStep> steps = [];
     private readonly Dictionary<string, Tensor> constants = new(StringComparer.Ordinal);
 
@@ -76,7 +85,7 @@ public sealed class Graph : Module
 
     public static string ConstantBufferName(int index) => "constant_" + index.ToString(CultureInfo.InvariantCulture);
 
-    public override Tensor Forward(Tensor input)
+    protected override Tensor Forward(Tensor input)
     {
         var values = new Dictionary<string, Tensor>(constants, StringComparer.Ordinal) { [Input] = input };
         foreach (var step in steps)

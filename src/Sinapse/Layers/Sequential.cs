@@ -10,8 +10,13 @@ namespace Sinapse.Layers;
 /// has run, so a deep network's batch holds a few layers' activations rather than all of them. A
 /// layer that wants to look at a value afterwards keeps it with <see cref="TensorScope.Keep"/>.
 /// </remarks>
-public sealed class Sequential : Module
+public sealed record SequentialConfig(IReadOnlyList<Module> Layers);
+
+public sealed class Sequential : Module, IConfigurable<Sequential, SequentialConfig>
 {
+    public SequentialConfig GetConfig() => new(Layers);
+    public static Sequential FromConfig(SequentialConfig config, Rng? rng) => new([.. config.Layers]);
+
     private readonly List<Module> layers = [];
 
     public Sequential(params Module[] layers)
@@ -57,7 +62,7 @@ public sealed class Sequential : Module
 
     public int Count => layers.Count;
 
-    public override Tensor Forward(Tensor input)
+    protected override Tensor Forward(Tensor input)
     {
         var x = input;
         for (int i = 0; i < layers.Count; i++)

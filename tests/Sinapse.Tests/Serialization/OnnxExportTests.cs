@@ -73,7 +73,7 @@ public class OnnxExportTests
     internal static Tensor Run(Module model, Tensor input)
     {
         using var noGrad = GradMode.NoGrad();
-        return model.Forward(input);
+        return model.Call(input);
     }
 
     internal static float[] RunOnnxRuntime(byte[] onnx, Tensor input)

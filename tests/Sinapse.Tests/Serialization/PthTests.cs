@@ -33,7 +33,7 @@ public class PthTests
         StateDict.Load(model, Fixture(name + ".pth"));
         var io = SafeTensors.Load(Fixture(name + "_io.safetensors"));
         model.Eval();
-        Expect.Close(io["output"].Span, model.Forward(io["input"]).Span, 1e-4, name);
+        Expect.Close(io["output"].Span, model.Call(io["input"]).Span, 1e-4, name);
     }
 
     [Fact]

@@ -179,7 +179,7 @@ public class TrainerTests
     /// <summary>A layer that turns values at or below zero into NaN: log of a ReLU output.</summary>
     private sealed class LogLayer : Module
     {
-        public override Tensor Forward(Tensor input)
+        protected override Tensor Forward(Tensor input)
         {
             var output = Tensor.Empty(input.Shape);
             System.Numerics.Tensors.TensorPrimitives.Log(input.Span, output.Span);
