@@ -21,6 +21,7 @@ var suites = new Dictionary<string, Func<BenchOptions, IEnumerable<BenchRecord>>
     ["losses"] = LossesSuite.Run,
     ["inference"] = InferenceSuite.Run,
     ["memory"] = MemorySuite.Run,
+    ["cli"] = CliSuite.Run,
 };
 
 var names = new List<string>();
