@@ -74,6 +74,10 @@ internal static class TransferCommand
             var targetDirectory = parse.GetValue(target) ?? sourceDirectory;
             var toSource = ParseClasses(parse.GetValue(sourceClasses)!, "--source-classes");
             var toTarget = ParseClasses(parse.GetValue(targetClasses)!, "--target-classes");
+            // Every path is checked before the minutes of pretraining, not after them.
+            if (baseName == null) Mnist.Files(sourceDirectory);
+            Mnist.Files(targetDirectory);
+            if (parse.GetValue(saveBase) is string saveTo) OutputDirectory.Prepare(saveTo, "--save-base");
             var scale = TransferComparison.Scale;
 
             Sequential pretrained;
@@ -143,6 +147,7 @@ internal static class TransferCommand
     {
         if (size < 8) throw new ArgumentException($"--image-size must be at least 8 pixels, got {size}.");
         if (budget.FineTuneLayers < 1) throw new ArgumentException($"--fine-tune-blocks must be at least 1, got {budget.FineTuneLayers}.");
+        OutputDirectory.Prepare(output, "--out");
         root ??= Path.Combine(Path.GetDirectoryName(Mnist.FindBundledDirectory())!, "fashion-photos");
         // The TFLite MobileNets were trained on x/127.5 − 1; grey images become three equal channels.
         Dataset Read(string split) => ImageFolder.Load(Path.Combine(root, split), size, normalization: ImageNormalization.PlusMinusOne, channels: ImageChannels.Rgb);

@@ -169,7 +169,7 @@ public sealed class PthFile : TensorFile<PthEntry>
 
     public static PthFile Open(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($".pth file not found: {path}", path);
+        InputFile.Length(path, ".pth file");
         using var archive = OpenArchive(path);
         var pickles = archive.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)
             && e.FullName.Count(c => c == '/') == 1).ToList();

@@ -240,7 +240,6 @@ public sealed class SafeTensorsFile : TensorFile<SafeTensorEntry>
             throw new InvalidDataException($"{Path} is shorter than when its header was read: tensor {entry} is cut off.");
         if (entry.DType == "F32") ReadExactly(handle, MemoryMarshal.AsBytes(destination), start, Path);
         else ReadConverted(handle, entry, start, destination);
-        InputFile.CheckFinite(destination, Path, $"tensor '{entry.Name}'");
     }
 
     private void ReadConverted(Microsoft.Win32.SafeHandles.SafeFileHandle handle, SafeTensorEntry entry, long start, Span<float> destination)
