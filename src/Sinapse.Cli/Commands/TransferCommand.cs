@@ -74,11 +74,12 @@ internal static class TransferCommand
             var targetDirectory = parse.GetValue(target) ?? sourceDirectory;
             var toSource = ParseClasses(parse.GetValue(sourceClasses)!, "--source-classes");
             var toTarget = ParseClasses(parse.GetValue(targetClasses)!, "--target-classes");
-            // Every path is checked before the minutes of pretraining, not after them.
-            if (baseName == null) Mnist.Files(sourceDirectory);
-            Mnist.Files(targetDirectory);
             if (parse.GetValue(saveBase) is string saveTo) OutputDirectory.Prepare(saveTo, "--save-base");
             var scale = TransferComparison.Scale;
+            // The target task is read and checked first, so a bad path, class or count fails before the minutes of pretraining, not after them.
+            var (targetAll, targetTest) = Mnist.Load(targetDirectory);
+            var targetPool = targetAll.FilterClasses(toTarget, relabel: true);
+            if (targetCount > targetPool.Count) throw new ArgumentException($"--target-examples {targetCount} is more than the {targetPool.Count} examples of the target classes.");
 
             Sequential pretrained;
             if (baseName is string basePath)
@@ -91,7 +92,7 @@ internal static class TransferCommand
             }
             else
             {
-                var (sourceTrain, sourceTest) = Mnist.Load(sourceDirectory);
+                var (sourceTrain, sourceTest) = Path.GetFullPath(sourceDirectory) == Path.GetFullPath(targetDirectory) ? (targetAll, targetTest) : Mnist.Load(sourceDirectory);
                 sourceTrain = scale.Apply(sourceTrain.FilterClasses(toSource, relabel: true));
                 sourceTest = scale.Apply(sourceTest.FilterClasses(toSource, relabel: true));
                 Console.WriteLine($"Pretraining the course CNN on classes {string.Join(",", toSource)} of {sourceDirectory}: {sourceTrain.Count:N0} examples, {parse.GetValue(pretrainEpochs)} epochs.");
@@ -104,10 +105,7 @@ internal static class TransferCommand
                 }
             }
 
-            var (targetAll, targetTest) = Mnist.Load(targetDirectory);
-            targetAll = targetAll.FilterClasses(toTarget, relabel: true);
-            if (targetCount > targetAll.Count) throw new ArgumentException($"--target-examples {targetCount} is more than the {targetAll.Count} examples of the target classes.");
-            var targetTrain = scale.Apply(TransferComparison.Draw(targetAll, targetCount, 0, baseSeed).Train);
+            var targetTrain = scale.Apply(TransferComparison.Draw(targetPool, targetCount, 0, baseSeed).Train);
             targetTest = scale.Apply(targetTest.FilterClasses(toTarget, relabel: true));
             try
             {

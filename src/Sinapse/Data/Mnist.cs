@@ -20,22 +20,14 @@ public static class Mnist
     /// <summary>Reads the training and test sets from <paramref name="directory"/>.</summary>
     public static (Dataset Train, Dataset Test) Load(string directory)
     {
-        var files = Files(directory);
-        var train = LoadPair(files[0], files[1]);
-        var test = LoadPair(files[2], files[3]);
-        return (train, test);
-    }
-
-    /// <summary>
-    /// The paths of the training images and labels and the test images and labels in <paramref name="directory"/>;
-    /// an error names what is missing. Resolving all four first lets a command check a directory before it reads 50 MB.
-    /// </summary>
-    public static string[] Files(string directory)
-    {
         ArgumentNullException.ThrowIfNull(directory);
         if (!Directory.Exists(directory))
             throw new DirectoryNotFoundException($"The MNIST directory {Path.GetFullPath(directory)} does not exist.");
-        return Array.ConvertAll([TrainImages, TrainLabels, TestImages, TestLabels], stem => Find(directory, stem));
+        // Resolve all four names first, so a directory missing a file fails before reading 50 MB.
+        var files = Array.ConvertAll([TrainImages, TrainLabels, TestImages, TestLabels], stem => Find(directory, stem));
+        var train = LoadPair(files[0], files[1]);
+        var test = LoadPair(files[2], files[3]);
+        return (train, test);
     }
 
     /// <summary>Reads the bundled MNIST found by <see cref="FindBundledDirectory"/>.</summary>

@@ -116,12 +116,23 @@ public class HostileInputTests
         Assert.Contains("two classes", line);
     }
 
-    [Fact]
-    public void TransferChecksTheTargetDirectoryBeforePretraining()
+    [Theory]
+    [InlineData("--target", "/nope", "/nope")]
+    [InlineData("--target-examples", "2000000000", "--target-examples")]
+    [InlineData("--target-classes", "5,99", "99")]
+    public void TransferChecksTheTargetTaskBeforePretraining(string option, string value, string named)
     {
-        var (exitCode, output, error) = CliRunner.Run("transfer", "--target", "/nope");
+        var (exitCode, output, error) = CliRunner.Run("transfer", option, value);
         Assert.Equal(1, exitCode);
-        Assert.Contains("/nope", error);
+        Assert.Contains(named, error);
         Assert.DoesNotContain("Pretraining", output);
+    }
+
+    [Fact]
+    public void ExportRefusesAnOutputInsideADeviceBeforeBuilding()
+    {
+        var line = CliRunner.OneErrorLine("export", "--model", "mlp", "--output", "/dev/null/model.onnx");
+        Assert.Contains("/dev/null", line);
+        Assert.Contains("expected a directory", line);
     }
 }
