@@ -121,11 +121,10 @@ internal sealed class ModelOptions
         var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         // TryParse refuses what overflows an int; the bound keeps a layer within memory.
         if (parts.Length == 0 || !parts.All(p => int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int size) && size is > 0 and <= MaxHiddenSize))
-            throw new ArgumentException($"--hidden expects layer sizes 1 to {MaxHiddenSize:N0} separated by commas (e.g. 256,128,64), got '{InputQuote(text)}'.");
+            throw new ArgumentException($"--hidden expects layer sizes 1 to {MaxHiddenSize:N0} separated by commas (e.g. 256,128,64), got {InputFile.Quote(text, 60)}.");
         return Array.ConvertAll(parts, p => int.Parse(p, System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    private static string InputQuote(string text) => text.Length <= 60 ? text : text[..60] + "…";
 
     /// <summary>One example's shape as the --input-shape options write it: "1,28,28".</summary>
     public static Shape ParseExampleShape(string text)

@@ -25,7 +25,7 @@ internal static class OutputDirectory
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ArgumentException($"{option} {path}: expected a directory Sinapse can write to, found {(e is UnauthorizedAccessException ? "one it may not write to" : "one it cannot write to")} ({e.Message.TrimEnd('.')}).");
+            throw new ArgumentException($"{option} {path}: expected a directory Sinapse can write to, found that writing there fails ({e.Message.TrimEnd('.')}).");
         }
         return path;
     }

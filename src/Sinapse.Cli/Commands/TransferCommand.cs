@@ -92,7 +92,7 @@ internal static class TransferCommand
             }
             else
             {
-                var (sourceTrain, sourceTest) = Path.GetFullPath(sourceDirectory) == Path.GetFullPath(targetDirectory) ? (targetAll, targetTest) : Mnist.Load(sourceDirectory);
+                var (sourceTrain, sourceTest) = SameDirectory(sourceDirectory, targetDirectory) ? (targetAll, targetTest) : Mnist.Load(sourceDirectory);
                 sourceTrain = scale.Apply(sourceTrain.FilterClasses(toSource, relabel: true));
                 sourceTest = scale.Apply(sourceTest.FilterClasses(toSource, relabel: true));
                 Console.WriteLine($"Pretraining the course CNN on classes {string.Join(",", toSource)} of {sourceDirectory}: {sourceTrain.Count:N0} examples, {parse.GetValue(pretrainEpochs)} epochs.");
@@ -193,6 +193,9 @@ internal static class TransferCommand
     private static string[] Row(TransferResult result) =>
         [result.Method, result.TrainableParameters.ToString("N0", CultureInfo.InvariantCulture), result.Test.Loss.ToString("F4", CultureInfo.InvariantCulture),
          result.Test.Accuracy?.ToString("F4", CultureInfo.InvariantCulture) ?? "-", result.Seconds.ToString("F1", CultureInfo.InvariantCulture)];
+
+    private static bool SameDirectory(string first, string second) =>
+        Path.TrimEndingDirectorySeparator(Path.GetFullPath(first)) == Path.TrimEndingDirectorySeparator(Path.GetFullPath(second));
 
     private static int[] ParseClasses(string text, string option)
     {
