@@ -30,6 +30,9 @@ internal static class ExportCommand
         {
             var formatName = parse.GetValue(format)!.Trim().ToLowerInvariant();
             if (formatName != "onnx") throw new ArgumentException($"--format {formatName} is not supported; the export format is onnx.");
+            var path = parse.GetValue(output)!;
+            if (Directory.Exists(path)) throw new ArgumentException($"--output {path}: expected a file name, found a directory.");
+            OutputDirectory.Prepare(Path.GetDirectoryName(Path.GetFullPath(path))!, "--output's directory");
             var name = parse.GetValue(model.Model)!;
             var shapeText = parse.GetValue(inputShape);
             Module network;
@@ -56,7 +59,6 @@ internal static class ExportCommand
                 network = model.Build(parse, example, classCount, rng);
             }
             network.Eval();
-            var path = parse.GetValue(output)!;
             OnnxExport.Save(network, example, path);
             Console.WriteLine($"Wrote {path}: {network.Describe()}, input [batch, {string.Join(", ", example.ToArray())}], {network.ParameterCount():N0} parameters, ONNX opset {OnnxExport.Opset}.");
             return 0;

@@ -15,8 +15,8 @@ internal static class ImportCommand
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var path = parse.GetValue(input)!;
+            var directory = OutputDirectory.Prepare(parse.GetValue(output)!, "--out");
             var model = OnnxImport.Load(path, out var example);
-            var directory = parse.GetValue(output)!;
             try
             {
                 new SavedModel(model, example).Save(directory);

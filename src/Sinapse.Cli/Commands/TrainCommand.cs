@@ -75,14 +75,19 @@ internal static class TrainCommand
             // Building the optimizer for no parameters checks every optimizer option before any data is loaded.
             schedule.Validate(parse, optimizer.Build(parse, []), epochCount);
             loss.Validate(parse);
+            model.Validate(parse);
             var unfitted = ParseTransform(table != null && parse.GetResult(normalize) is not { Implicit: false } ? "standardize" : parse.GetValue(normalize)!, parse.GetValue(minMaxRange));
             ThreadsOption.Apply(parse, threads);
 
             if (table == null && parse.GetValue(target) != null) throw new ArgumentException("--target names a column of the --csv table; give --csv FILE too.");
+            var outputDirectory = OutputDirectory.Prepare(parse.GetValue(output)!, "--out");
             var directory = table ?? parse.GetValue(data) ?? Mnist.FindBundledDirectory();
             var (train, test) = table != null
                 ? Csv.Load(table, parse.GetValue(target) ?? throw new ArgumentException("--csv needs --target COLUMN, the name of the column to predict.")).Split(0.75, parse.GetValue(seed))
                 : Mnist.Load(directory);
+            // One class leaves nothing to tell apart: the model would learn a constant and the accuracy would be undefined.
+            if (train.HasLabels && train.ClassCount < 2)
+                throw new InvalidDataException($"{directory}: expected at least two classes to tell apart, found {(train.ClassNames is { } names ? $"only {InputFile.Quote(names[0])}" : "one")}.");
             Dataset? validationSet = null;
             ulong baseSeed = parse.GetValue(seed);
             if (held > 0)
@@ -111,7 +116,6 @@ internal static class TrainCommand
                 return trainer;
             }
 
-            var outputDirectory = parse.GetValue(output)!;
             History Fit(Trainer trainer)
             {
                 var loader = new DataLoader(train, batch, shuffle: true, rng: runRng);

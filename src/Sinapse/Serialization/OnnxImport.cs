@@ -287,7 +287,7 @@ public static partial class OnnxImport
             if (opset < 11)
             {
                 node.Allow("min", "max", "consumed_inputs");
-                (min, max) = (node.Float("min", float.NegativeInfinity), node.Float("max", float.PositiveInfinity));
+                (min, max) = (node.Float("min", float.NegativeInfinity, infinityAllowed: true), node.Float("max", float.PositiveInfinity, infinityAllowed: true));
             }
             else
             {
@@ -731,7 +731,15 @@ public static partial class OnnxImport
 
             public long Int(string name, long fallback) => Find(name) is { } a ? Expect(a, AttributeProto.Types.AttributeType.Int).I : fallback;
 
-            public float Float(string name, float fallback) => Find(name) is { } a ? Expect(a, AttributeProto.Types.AttributeType.Float).F : fallback;
+            /// <summary>A float attribute; NaN is refused, and so is an infinity unless <paramref name="infinityAllowed"/> (a bound that means "none").</summary>
+            public float Float(string name, float fallback, bool infinityAllowed = false)
+            {
+                if (Find(name) is not { } attribute) return fallback;
+                float value = Expect(attribute, AttributeProto.Types.AttributeType.Float).F;
+                if (float.IsNaN(value) || float.IsInfinity(value) && !infinityAllowed)
+                    throw new InvalidDataException($"{where}: attribute '{name}': expected a finite number, found {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+                return value;
+            }
 
             public string Text(string name, string fallback) => Find(name) is { } a ? Expect(a, AttributeProto.Types.AttributeType.String).S.ToStringUtf8() : fallback;
 

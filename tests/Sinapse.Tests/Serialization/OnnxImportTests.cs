@@ -182,4 +182,46 @@ public class OnnxImportTests
         Assert.Contains($"'{initializer.Name}'", error.Message);
         Assert.Contains("NaN", error.Message);
     }
+
+    private static byte[] LeakyMlp() => OnnxExport.ToBytes(Mlp.Create(4, [3], 2, new BlockOptions(Activation: "leaky_relu(0.1)", Rng: new Rng(1))), new Shape(4));
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    public void ANonFiniteAttributeIsRefusedNamingTheNode(float bad)
+    {
+        var model = ModelProto.Parser.ParseFrom(LeakyMlp());
+        var node = model.Graph.Node.First(n => n.OpType == "LeakyRelu");
+        node.Attribute.Clear();
+        node.Attribute.Add(new AttributeProto { Name = "alpha", Type = AttributeProto.Types.AttributeType.Float, F = bad });
+        var error = Assert.Throws<InvalidDataException>(() => OnnxImport.Load(model.ToByteArray(), "leaky.onnx"));
+        Assert.Contains("leaky.onnx", error.Message);
+        Assert.Contains("LeakyRelu", error.Message);
+        Assert.Contains("'alpha'", error.Message);
+    }
+
+    [Fact]
+    public void ANaNConstantNodeIsRefused()
+    {
+        var model = ModelProto.Parser.ParseFrom(LeakyMlp());
+        // The first Gemm's bias becomes a Constant node's value instead of an initializer.
+        var gemm = model.Graph.Node.First(n => n.OpType == "Gemm");
+        var bias = model.Graph.Initializer.First(t => t.Name == gemm.Input[2]);
+        model.Graph.Initializer.Remove(bias);
+        if (bias.HasRawData)
+        {
+            var raw = bias.RawData.ToByteArray();
+            BitConverter.TryWriteBytes(raw.AsSpan(0, 4), float.NaN);
+            bias.RawData = ByteString.CopyFrom(raw);
+        }
+        else bias.FloatData[0] = float.NaN;
+        var constant = new NodeProto { OpType = "Constant", Name = "nan_bias" };
+        constant.Output.Add(bias.Name);
+        constant.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = bias });
+        model.Graph.Node.Insert(0, constant);
+        var error = Assert.Throws<InvalidDataException>(() => OnnxImport.Load(model.ToByteArray(), "constant.onnx"));
+        Assert.Contains("constant.onnx", error.Message);
+        Assert.Contains("nan_bias", error.Message);
+        Assert.Contains("NaN", error.Message);
+    }
 }
