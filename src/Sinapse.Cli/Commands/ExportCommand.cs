@@ -34,12 +34,13 @@ internal static class ExportCommand
             var shapeText = parse.GetValue(inputShape);
             Module network;
             Shape example;
+            SavedModel? saved = null;
             // With --weights, a name that is both a pretrained model and an architecture (mobilenet_v2) means the architecture.
             bool withWeights = parse.GetValue(model.Weights) != null && ModelOptions.IsArchitecture(name) && !Directory.Exists(name);
             if (!withWeights && (SavedModel.IsModelDirectory(name) || Pretrained.Exists(name))) model.RejectWeights(parse, name);
             if (SavedModel.IsModelDirectory(name))
             {
-                var saved = SavedModel.Load(name);
+                saved = SavedModel.Load(name);
                 (network, example) = (saved.Model, saved.ExampleShape);
             }
             else if (Pretrained.Exists(name) && !withWeights)
@@ -57,7 +58,8 @@ internal static class ExportCommand
             }
             network.Eval();
             var path = parse.GetValue(output)!;
-            OnnxExport.Save(network, example, path);
+            // A model directory's input transform becomes the graph's first nodes, so the file takes raw inputs; its class names travel as metadata.
+            OnnxExport.Save(network, example, path, saved?.Transform, saved?.ClassNames);
             Console.WriteLine($"Wrote {path}: {network.Describe()}, input [batch, {string.Join(", ", example.ToArray())}], {network.ParameterCount():N0} parameters, ONNX opset {OnnxExport.Opset}.");
             return 0;
         }));

@@ -15,11 +15,13 @@ internal static class ImportCommand
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var path = parse.GetValue(input)!;
-            var model = OnnxImport.Load(path, out var example);
+            // A Sinapse export's input transform and class names come back with the model, so evaluate and predict see what they saw before the export.
+            var saved = OnnxImport.LoadModel(path);
+            var (model, example) = (saved.Model, saved.ExampleShape);
             var directory = parse.GetValue(output)!;
             try
             {
-                new SavedModel(model, example).Save(directory);
+                saved.Save(directory);
             }
             catch (NotSupportedException e)
             {

@@ -4,16 +4,21 @@ using Sinapse.Tensors;
 
 namespace Sinapse.Layers;
 
-/// <summary>What a step of a <see cref="Graph"/> does: run a layer on one value, add or multiply two values elementwise, or join values along an axis.</summary>
-public enum GraphOperation { Layer, Add, Multiply, Concat }
+/// <summary>
+/// What a step of a <see cref="Graph"/> does: run a layer on one value, add or multiply two values
+/// elementwise, join values along an axis, or apply a function of the ops to its values.
+/// </summary>
+public enum GraphOperation { Layer, Add, Multiply, Concat, Function }
 
 /// <summary>
 /// One step of a <see cref="Graph"/>: <see cref="Operation"/> applied to the named
 /// <see cref="Inputs"/> (the graph's input, earlier steps' outputs or constants), giving the value
 /// named <see cref="Output"/>. A layer step has one input and its <see cref="Layer"/>; a
-/// concatenation joins one or more inputs along <see cref="Axis"/> (1: channels).
+/// concatenation joins one or more inputs along <see cref="Axis"/> (1: channels); a function step
+/// applies <see cref="Function"/>, named <see cref="FunctionName"/>, to its inputs' values.
 /// </summary>
-public sealed record GraphStep(GraphOperation Operation, IReadOnlyList<string> Inputs, string Output, Module? Layer = null, int Axis = 1);
+public sealed record GraphStep(GraphOperation Operation, IReadOnlyList<string> Inputs, string Output, Module? Layer = null, int Axis = 1,
+    Func<IReadOnlyList<Tensor>, Tensor>? Function = null, string? FunctionName = null);
 
 /// <summary>
 /// Layers wired by named values rather than one after another: what an imported ONNX graph
@@ -47,11 +52,13 @@ public sealed class Graph : Module
         }
         foreach (var step in steps)
         {
-            int expected = step.Operation switch { GraphOperation.Layer => 1, GraphOperation.Concat => Math.Max(step.Inputs.Count, 1), _ => 2 };
+            int expected = step.Operation switch { GraphOperation.Layer => 1, GraphOperation.Concat or GraphOperation.Function => Math.Max(step.Inputs.Count, 1), _ => 2 };
             if (step.Inputs.Count != expected)
                 throw new ArgumentException($"Graph: step {this.steps.Count} ({step.Operation}) needs {(step.Operation == GraphOperation.Concat ? "at least one input" : $"{expected} input(s)")}, got {step.Inputs.Count}.");
             if ((step.Operation == GraphOperation.Layer) != (step.Layer != null))
                 throw new ArgumentException($"Graph: step {this.steps.Count} ({step.Operation}) {(step.Layer == null ? "has no layer" : "must not have a layer")}.");
+            if ((step.Operation == GraphOperation.Function) != (step.Function != null))
+                throw new ArgumentException($"Graph: step {this.steps.Count} ({step.Operation}) {(step.Function == null ? "has no function" : "must not have a function")}.");
             foreach (var name in step.Inputs)
                 if (!defined.Contains(name)) throw new ArgumentException($"Graph: step {this.steps.Count} ({step.Operation}) reads '{name}', which no earlier step, constant or the input defines.");
             if (!defined.Add(step.Output)) throw new ArgumentException($"Graph: step {this.steps.Count} ({step.Operation}) writes '{step.Output}', which is already defined.");
@@ -84,6 +91,7 @@ public sealed class Graph : Module
             {
                 GraphOperation.Layer => step.Layer!.Call(values[step.Inputs[0]]),
                 GraphOperation.Concat => F.Concat(step.Inputs.Select(name => values[name]).ToList(), step.Axis),
+                GraphOperation.Function => step.Function!(step.Inputs.Select(name => values[name]).ToList()),
                 _ => Binary(step.Operation, values[step.Inputs[0]], values[step.Inputs[1]]),
             };
         return values[Output];
@@ -98,12 +106,20 @@ public sealed class Graph : Module
             {
                 GraphOperation.Layer => step.Layer!.OutputShape(shapes[step.Inputs[0]]),
                 GraphOperation.Concat => F.ConcatShape(step.Inputs.Select(name => shapes[name]).ToList(), step.Axis),
+                GraphOperation.Function => FunctionShape(step, step.Inputs.Select(name => shapes[name]).ToList()),
                 _ => Shape.Broadcast(shapes[step.Inputs[0]], shapes[step.Inputs[1]], step.Operation.ToString()),
             };
         return shapes[Output];
     }
 
     public override string Describe() => $"Graph({steps.Count} steps)";
+
+    /// <summary>The shape a function step gives for inputs of <paramref name="shapes"/>: it runs once on zeros, without recording.</summary>
+    public static Shape FunctionShape(GraphStep step, IReadOnlyList<Shape> shapes)
+    {
+        using var noGrad = Autograd.GradMode.NoGrad();
+        return step.Function!(shapes.Select(shape => Tensor.Zeros(shape)).ToList()).Shape;
+    }
 
     /// <summary>a + b or a ⊙ b with NumPy broadcasting; both operands get their gradient.</summary>
     public static Tensor Binary(GraphOperation operation, Tensor a, Tensor b)

@@ -19,6 +19,7 @@ public static partial class F
     public static Tensor Exp(Tensor x)
     {
         var y = Unary(x, TensorPrimitives.Exp);
+        OnnxTrace.Current?.Node("Exp", y, x);
         if (Tape.NeedsGrad(x)) Tape.Record("Exp", y, dy => AccumulateProduct<MultiplyOperator>(x, dy, y), x);
         return y;
     }
@@ -27,6 +28,7 @@ public static partial class F
     public static Tensor Log(Tensor x)
     {
         var y = Unary(x, TensorPrimitives.Log);
+        OnnxTrace.Current?.Node("Log", y, x);
         if (Tape.NeedsGrad(x)) Tape.Record("Log", y, dy => AccumulateProduct<DivideOperator>(x, dy, x), x);
         return y;
     }
@@ -106,10 +108,22 @@ public static partial class F
         where TDerivative : struct, ITernaryOperator
     {
         var y = Unary(x, function);
+        if (OnnxTrace.Current is { } trace) trace.Bind(y, ElementwiseOnnx(trace, op, trace.Value(x)));
         if (Tape.NeedsGrad(x))
             Tape.Record(op, y, dy => AccumulateSummed(x, Map(x.Shape, derivative, dy, derivativeOfInput == null ? x : Unary(x, derivativeOfInput), y), owned: true), x);
         return y;
     }
+
+    /// <summary>The ONNX node(s) of the unary op named <paramref name="op"/> on the value <paramref name="x"/>; returns the result's name.</summary>
+    private static string ElementwiseOnnx(OnnxTrace trace, string op, string x) => op switch
+    {
+        "Log1p" => trace.Node("Log", [trace.Node("Add", [x, trace.Scalar(1f)])]),
+        "Rsqrt" => trace.Node("Reciprocal", [trace.Node("Sqrt", [x])]),
+        "Square" => trace.Node("Mul", [x, x]),
+        "Negate" => trace.Node("Neg", [x]),
+        // Sqrt, Abs, Sign, Sin, Cos, Reciprocal: ONNX spells them alike.
+        _ => trace.Node(op, [x]),
+    };
 
     /// <summary>
     /// Given x and ln(u) for u = 1 + x, ln(u)·(x/(u − 1)); x itself where u = 1 (x is below half an

@@ -66,6 +66,7 @@ public static partial class F
     {
         if (x.Length == 0) throw new ArgumentException($"{op}: the tensor {x.Shape} is empty, and the {op.ToLowerInvariant()} of no elements is undefined; reduce over a dim that is not empty.");
         var y = Tensor.Scalar(TSelection.Best(x.Span));
+        OnnxTrace.Current?.Node(op == "Max" ? "ReduceMax" : "ReduceMin", y, x, OnnxTrace.Int("keepdims", 0));
         if (Tape.NeedsGrad(x))
             Tape.Record(op, y, dy =>
             {
@@ -138,6 +139,7 @@ public static partial class F
         var kept = KeptShape(x.Shape, reduced);
         RequireNonEmpty(x.Shape, reduced, op);
         var y = ExtremeOver<TSelection>(x, reduced);
+        OnnxTrace.Current?.Node(op == "Amax" ? "ReduceMax" : "ReduceMin", y, x, OnnxTrace.Ints("axes", ReducedIndices(reduced)), OnnxTrace.Int("keepdims", 1));
         if (Tape.NeedsGrad(x))
             Tape.Record(op, y, dy =>
             {

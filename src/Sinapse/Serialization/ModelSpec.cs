@@ -184,6 +184,8 @@ public static class ModelSpec
             { ["name"] = name, ["shape"] = new JsonArray(m.Constant(name).Shape.ToArray().Select(d => (JsonNode)d).ToArray()) }).ToArray()),
         ["steps"] = new JsonArray(m.Steps.Select(step =>
         {
+            if (step.Operation == GraphOperation.Function)
+                throw new NotSupportedException($"the graph step '{step.Output}' applies {step.FunctionName}, a function of the ops that model.json cannot describe; keep the model as its ONNX file");
             var json = new JsonObject
             {
                 ["operation"] = step.Operation.ToString(), ["inputs"] = new JsonArray(step.Inputs.Select(i => (JsonNode)i).ToArray()), ["output"] = step.Output,
@@ -204,8 +206,8 @@ public static class ModelSpec
         var steps = r.Array(j, "steps").Select((s, i) =>
         {
             if (s is not JsonObject o) throw r.Error($"steps[{i}] must be an object");
-            var operation = Enum.TryParse<GraphOperation>(Text(o["operation"], $"steps[{i}].operation"), out var op) && Enum.IsDefined(op) ? op
-                : throw r.Error($"steps[{i}].operation must be one of {string.Join(", ", Enum.GetNames<GraphOperation>())}");
+            var operation = Enum.TryParse<GraphOperation>(Text(o["operation"], $"steps[{i}].operation"), out var op) && Enum.IsDefined(op) && op != GraphOperation.Function ? op
+                : throw r.Error($"steps[{i}].operation must be one of {string.Join(", ", Enum.GetNames<GraphOperation>().Where(name => name != nameof(GraphOperation.Function)))}");
             var inputs = r.Array(o, "inputs").Select((n, k) => Text(n, $"steps[{i}].inputs[{k}]")).ToList();
             return new GraphStep(operation, inputs, Text(o["output"], $"steps[{i}].output"), o["layer"] is { } layer ? r.Build(layer, $"steps[{i}].layer") : null, r.Int(o, "axis", 1));
         }).ToList();
