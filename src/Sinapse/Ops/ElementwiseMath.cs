@@ -73,6 +73,18 @@ public static partial class F
     public static Tensor Reciprocal(Tensor x) =>
         UnaryWithGradient("Reciprocal", x, TensorPrimitives.Reciprocal, new ReciprocalGradientOperator());
 
+    /// <summary>The error function erf x = 2/√π·∫₀ˣ e^(−t²) dt (torch.erf); its slope is 2/√π·e^(−x²).</summary>
+    public static Tensor Erf(Tensor x) => Unary("Erf", x,
+        (x, y) =>
+        {
+            for (int i = 0; i < x.Length; i++) y[i] = (float)Erf((double)x[i]);
+        },
+        (x, y, dy, dx) =>
+        {
+            for (int i = 0; i < x.Length; i++) dx[i] = (float)(dy[i] * 2 / Math.Sqrt(Math.PI) * Math.Exp(-(double)x[i] * x[i]));
+        },
+        static (trace, x, y) => trace.Node("Erf", y, x));
+
     /// <summary>xᵉ for a constant exponent.</summary>
     public static Tensor Pow(Tensor x, float exponent) => Pow(x, Tensor.Scalar(exponent));
 

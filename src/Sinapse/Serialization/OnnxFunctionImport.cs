@@ -15,7 +15,7 @@ public static partial class OnnxImport
     /// </summary>
     public static IReadOnlyList<string> FunctionOperators { get; } =
     [
-        "Abs", "Cos", "Div", "Exp", "Log", "Max", "Min", "Neg", "Pow", "Reciprocal", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum", "Sign", "Sin", "Sqrt",
+        "Abs", "Cos", "Div", "Erf", "Exp", "Log", "Max", "Min", "Neg", "Pow", "Reciprocal", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum", "Sign", "Sin", "Sqrt",
         "Squeeze", "Sub", "Transpose", "Unsqueeze",
     ];
 
@@ -36,6 +36,7 @@ public static partial class OnnxImport
                 "MatMul" => Binary(node, F.Matmul),
                 "Neg" => Unary(node, F.Negate),
                 "Exp" => Unary(node, F.Exp),
+                "Erf" => Unary(node, F.Erf),
                 "Log" => Unary(node, F.Log),
                 "Sqrt" => Unary(node, F.Sqrt),
                 "Reciprocal" => Unary(node, F.Reciprocal),
@@ -63,6 +64,33 @@ public static partial class OnnxImport
             }
             AddStep(step, shape);
             return true;
+        }
+
+        /// <summary>
+        /// A Cast of computed indices to integers, read by Gathers only: Sinapse's indices are
+        /// whole numbers held as floats, which the cast leaves as they are.
+        /// </summary>
+        private void ImportIndexCast(NodeReader node)
+        {
+            node.Allow("to", "saturate");
+            var output = node.Output;
+            long to = node.Int("to", 0);
+            bool integer = to is (long)Onnx.TensorProto.Types.DataType.Int64 or (long)Onnx.TensorProto.Types.DataType.Int32;
+            if (!integer || !model.Graph.Node.Where(n => n.Input.Contains(output)).All(n => n.OpType == "Gather" && n.Input.IndexOf(output) == 1))
+                throw new InvalidDataException($"{node.Where} casts a computed value to {(Onnx.TensorProto.Types.DataType)to}; the importer computes a Cast of computed values only as the integer indices of a Gather.");
+            Alias(node);
+        }
+
+        /// <summary>A Gather of rows of a constant matrix by computed indices: an Embedding layer.</summary>
+        private void ImportEmbedding(NodeReader node)
+        {
+            node.Allow("axis");
+            var table = node.Constant(0, "data");
+            if (node.Int("axis", 0) != 0 || table.Dims.Length != 2)
+                throw new InvalidDataException($"{node.Where} gathers along axis {node.Int("axis", 0)} of data {table.ShapeText}; the importer supports rows (axis 0) of a matrix, an embedding.");
+            var layer = new Embedding((int)table.Dims[0], (int)table.Dims[1]);
+            table.AsFloats().CopyTo(layer.Weight.Span);
+            AddLayer(node, layer, input: 1);
         }
 
         /// <summary>How many of an operator's inputs are data; the rest (shapes, axes) are read when importing.</summary>

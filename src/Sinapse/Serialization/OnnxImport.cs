@@ -336,6 +336,8 @@ public static partial class OnnxImport
                 case "Mul": ImportBinary(node_, GraphOperation.Multiply); break;
                 case "Concat": ImportConcat(node_); break;
                 case "Resize": ImportResize(node_); break;
+                case "Cast": ImportIndexCast(node_); break;
+                case "Gather" when node.Input.Count > 0 && constants.ContainsKey(Resolve(node.Input[0])): ImportEmbedding(node_); break;
                 default:
                     if (TryImportFunction(node_)) break;
                     // What is left of the folded operators: those that read a computed value.
@@ -789,9 +791,10 @@ public static partial class OnnxImport
             shapes[step.Output] = output;
         }
 
-        private void AddLayer(NodeReader node, Module layer)
+        /// <summary>Appends <paramref name="layer"/> run on the node's computed input <paramref name="input"/>.</summary>
+        private void AddLayer(NodeReader node, Module layer, int input = 0)
         {
-            var x = node.Dynamic(0);
+            var x = node.Dynamic(input);
             Shape output;
             try
             {

@@ -1,6 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
 using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 using Sinapse.Autograd;
+using Sinapse.Data;
 using Sinapse.Layers;
 using Sinapse.Models;
 using Sinapse.Serialization;
@@ -108,6 +109,42 @@ public class OnnxExportTests
             Close(expected, RunOnnxRuntime(bytes, input));
             Close(expected, Run(imported, input).ToArray());
         }
+    }
+
+    public static TheoryData<string, string> Transforms => new()
+    {
+        { "cnn", "scale" },
+        { "cnn-bn-dropout", "standardize per channel" },
+        { "mlp-bn-dropout-selu", "minmax per feature" },
+        { "cnn", "standardize overall" },
+    };
+
+    [Theory, MemberData(nameof(Transforms))]
+    public void TheInputTransformBecomesTheFirstNodesAndComesBackWithTheClassNames(string name, string kind)
+    {
+        var (model, example) = Zoo[name]();
+        Prepared(model);
+        var raw = Tensor.Uniform(new Shape([4, .. example.Dimensions]), 0f, 255f, new Rng(7));
+        var transform = kind switch
+        {
+            "scale" => InputTransform.Scale(1f / 255),
+            "standardize per channel" => InputTransform.Standardize().Fit(raw),
+            "minmax per feature" => InputTransform.MinMax(-1f, 1f).Fit(raw),
+            _ => InputTransform.Standardize(perChannel: false).Fit(raw),
+        };
+        var classes = Enumerable.Range(0, model.OutputShape(raw.Shape)[1]).Select(i => $"class {i}").ToList();
+        var bytes = OnnxExport.ToBytes(model, example, transform, classes);
+        var expected = Run(model, transform.Apply(raw)).ToArray();
+        // ONNX Runtime and the plain import take raw inputs: the file scales them itself.
+        Close(expected, RunOnnxRuntime(bytes, raw));
+        Close(expected, Run(OnnxImport.Load(bytes, name), raw).ToArray());
+        // Read as a model directory holds it, the transform is split off again, with the class names.
+        var saved = OnnxImport.LoadModel(bytes, name);
+        Assert.Equal(classes, saved.ClassNames);
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(transform.ToConfig()), System.Text.Json.JsonSerializer.Serialize(saved.Transform!.ToConfig()));
+        Assert.Equal(model.ParameterCount(), saved.Model.ParameterCount());
+        Close(expected, Run(saved.Model, saved.Transform.Apply(raw)).ToArray());
+        Assert.Equal(example, saved.ExampleShape);
     }
 
     [Fact]
