@@ -19,7 +19,7 @@ internal static class ExportCommand
         var inputShape = new Option<string?>("--input-shape") { Description = "One example's shape for a zoo architecture, e.g. 1,28,28 (default) or 3,224,224 (MobileNets' default)." };
         var classes = new Option<int>("--classes") { Description = "Number of output classes of a zoo architecture.", DefaultValueFactory = _ => 10 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of a zoo architecture's fresh weights.", DefaultValueFactory = _ => 0UL };
-        var command = new Command("export", "Write a model as an ONNX file (opset 17, dynamic batch axis) that ONNX Runtime and other tools run.");
+        var command = new Command("export", "Write a model as an ONNX file (opset 17, dynamic batch axis) that ONNX Runtime and other tools run; a model directory's input scaling becomes the graph's first nodes, so the file takes raw inputs, and its class names are kept as metadata.");
         model.AddTo(command);
         command.Options.Add(format);
         command.Options.Add(output);

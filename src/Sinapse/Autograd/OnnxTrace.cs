@@ -106,7 +106,10 @@ internal sealed class OnnxTrace : IDisposable
     {
         var scope = Scope();
         var node = new NodeProto { OpType = op, Name = Fresh(scope + op) };
-        node.Input.AddRange(inputs);
+        var names = inputs.ToList();
+        // Optional inputs left out at the end are not written at all (a Conv without bias has two).
+        while (names.Count > 0 && names[^1].Length == 0) names.RemoveAt(names.Count - 1);
+        node.Input.AddRange(names);
         node.Output.Add(Fresh(scope + op + "_output"));
         node.Attribute.AddRange(attributes);
         Graph.Node.Add(node);

@@ -18,11 +18,15 @@ namespace Sinapse.Serialization;
 /// compute — Conv, ConvTranspose, Gemm, MatMul, MaxPool and AveragePool (with ceil_mode,
 /// count_include_pad and max-pooling dilations), GlobalAveragePool, BatchNormalization, Relu,
 /// Clip (as ReLU6 or ReLU), Sigmoid, Tanh, LeakyRelu, Elu, Selu, HardSigmoid, HardSwish, Softmax,
-/// LogSoftmax, Flatten, Reshape, Resize (nearest, integer scale), Add, Mul, Concat, Dropout and
-/// Identity — with weights that must be constants, and the <see cref="FoldedOperators"/>, which
+/// LogSoftmax, Flatten, Reshape, Resize (nearest, integer scale), Add, Mul, Concat, Dropout,
+/// Identity and Gather of rows by computed indices (Embedding) — with weights that must be
+/// constants; the <see cref="FunctionOperators"/>, computed with the tensor ops as function steps
+/// of a Graph where no layer computes them (an exported user layer: attention's products of two
+/// computed values, transposes, reductions); and the <see cref="FoldedOperators"/>, which
 /// the importer computes itself where they read only constants and shapes (files written by
 /// torch.onnx.export hold Identity over deduplicated initializers, Constant nodes, and shape
-/// arithmetic for x.view(x.size(0), −1)).
+/// arithmetic for x.view(x.size(0), −1)). A graph with function steps runs, but model.json cannot
+/// describe it, so it is not saved as a model directory.
 /// </summary>
 /// <remarks>
 /// Everything is checked before a layer is built, and each error names the file, the node and

@@ -33,8 +33,7 @@ public class OnnxCommandsTests
     {
         using var data = TrainResumeTests.SyntheticIdx(300, 50);
         using var run = new TempDirectory();
-        CliRunner.Succeed("train", "--data", data.Path, "--model", "mlp", "--hidden", "16", "--epochs", "2", "--validation", "0", "--out", run.Path);
-        var model = Path.Combine(run.Path, "model");
+        var model = ModelCommandsTests.TrainMlp(data.Path, run.Path);
         var before = CliRunner.Succeed("evaluate", "--model", model, "--data", data.Path);
         CliRunner.Succeed("export", "--model", model, "--output", run.File("mlp.onnx"));
         CliRunner.Succeed("import", "--input", run.File("mlp.onnx"), "--out", run.File("imported"));
