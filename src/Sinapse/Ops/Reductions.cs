@@ -35,6 +35,14 @@ public static partial class F
         var target = ExpandedShape(x.Shape, shape);
         var y = Tensor.Empty(target);
         ComputeInto<MultiplyOperator>(x, One, y);
+        if (OnnxTrace.Current is { } trace)
+        {
+            // ONNX's Expand broadcasts both ways: a 1 keeps the input's size, so an axis that is not expanded (the batch) stays dynamic.
+            var dims = target.ToArray().Select(d => (long)d).ToArray();
+            for (int d = 0; d < x.Rank; d++)
+                if (x.Shape[d] == target[target.Rank - x.Rank + d]) dims[target.Rank - x.Rank + d] = 1;
+            trace.Bind(y, trace.Node("Expand", [trace.Value(x), trace.Integers("shape", dims)]));
+        }
         if (Tape.NeedsGrad(x)) Tape.Record("BroadcastTo", y, dy => AccumulateSummed(x, dy, owned: false), x);
         return y;
     }

@@ -200,8 +200,9 @@ public class OnnxExportTests
         Assert.Contains("'Var'", error.Message);
         Assert.Contains("'1'", error.Message);
         Assert.DoesNotContain('\n', error.Message);
-        // The model is left in the mode it was in.
+        // The model is left in the mode it was in, and nothing traces afterwards.
         Assert.True(model.Training);
+        Assert.Null(OnnxTrace.Current);
     }
 
     /// <summary>A user layer made of one function of the ops.</summary>
