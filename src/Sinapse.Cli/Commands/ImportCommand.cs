@@ -11,7 +11,7 @@ internal static class ImportCommand
     {
         var input = new Option<string>("--input") { Description = "The ONNX file to read.", Required = true };
         var output = new Option<string>("--out") { Description = "The model directory to write (model.json + weights.safetensors).", Required = true };
-        var command = new Command("import", "Read an ONNX model (the operators of the library's layers) and save it as a Sinapse model directory.") { input, output };
+        var command = new Command("import", "Read an ONNX model (the operators of the library's layers) and save it as a Sinapse model directory, with the input scaling and class names a Sinapse export carries.") { input, output };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var path = parse.GetValue(input)!;
