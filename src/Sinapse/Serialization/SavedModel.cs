@@ -113,7 +113,7 @@ public sealed class SavedModel
     private static string Describe(JsonNode? node) => node?.ToJsonString() ?? "nothing";
 
     /// <summary>JSON values as the plain objects <see cref="InputTransform.FromConfig"/> reads (strings, bools, doubles, float arrays).</summary>
-    private static object ToPlain(JsonNode? node) => node switch
+    internal static object ToPlain(JsonNode? node) => node switch
     {
         JsonArray array => array.Select(v => (float)v!.GetValue<double>()).ToArray(),
         JsonValue value when value.TryGetValue<bool>(out var flag) => flag,
