@@ -8,7 +8,7 @@ namespace Sinapse.Layers;
 /// forward computation built from the ops. Like torch.nn.Module, parameters are composed from
 /// the children, so a model's parameters are its layers' parameters.
 /// </summary>
-public abstract class Module
+public abstract partial class Module
 {
     private readonly List<(string Name, Tensor Tensor)> parameters = [];
     private readonly List<(string Name, Module Module)> children = [];

@@ -82,11 +82,11 @@ public class DataLoaderTests
     {
         var loader = DataLoader.MiniBatch(Data, 4, new Rng(11));
         Epoch(loader);
-        var saved = loader.Rng.GetState();
+        var saved = loader.Rng.StateDict();
         var next = Epoch(loader).SelectMany(b => b).ToArray();
 
         var resumed = DataLoader.MiniBatch(Data, 4, new Rng(99));
-        resumed.Rng.SetState(saved);
+        resumed.Rng.LoadStateDict(saved);
         Assert.Equal(next, Epoch(resumed).SelectMany(b => b));
         Assert.Equal(next, resumed.Order.ToArray());
     }

@@ -55,7 +55,7 @@ public class CheckpointTests
 
         Assert.Equal(6, second.History.Epochs.Count);
         Assert.Equal(whole.History.StepLosses, second.History.StepLosses);
-        foreach (var ((name, a), (_, b)) in StateDict.Of(whole.Model).Zip(StateDict.Of(second.Model)))
+        foreach (var ((name, a), (_, b)) in whole.Model.StateDict().Zip(second.Model.StateDict()))
             Assert.True(a.ToArray().SequenceEqual(b.ToArray()), name);
         Assert.Equal(whole.LossScaler?.StateDict(), second.LossScaler?.StateDict());
         if (float16) Assert.True(whole.LossScaler!.SkippedSteps > 0 && whole.LossScaler.Scale != 1 << 24, "the scale must have moved");
