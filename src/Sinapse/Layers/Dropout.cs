@@ -9,7 +9,7 @@ namespace Sinapse.Layers;
 /// evaluation mode. The mask is drawn from <paramref name="rng"/>, or <see cref="Rng.Global"/>
 /// when none is given.
 /// </summary>
-public sealed class Dropout : Module
+public sealed class Dropout : Module, IStochastic
 {
     private readonly Rng? rng;
 
@@ -23,7 +23,9 @@ public sealed class Dropout : Module
     /// <summary>The probability of dropping an element.</summary>
     public float P { get; }
 
-    public override Tensor Forward(Tensor input) => F.Dropout(input, P, Training, rng ?? Rng.Global);
+    public Rng Rng => rng ?? Rng.Global;
+
+    public override Tensor Forward(Tensor input) => F.Dropout(input, P, Training, Rng);
 
     public override Shape OutputShape(Shape input) => input;
 
@@ -34,7 +36,7 @@ public sealed class Dropout : Module
 /// Channel dropout over [N, C, H, W] (see <see cref="F.Dropout2d"/>): zeroes whole feature maps,
 /// which suits convolutions, whose neighbouring activations are strongly correlated.
 /// </summary>
-public sealed class Dropout2d : Module
+public sealed class Dropout2d : Module, IStochastic
 {
     private readonly Rng? rng;
 
@@ -48,10 +50,12 @@ public sealed class Dropout2d : Module
     /// <summary>The probability of dropping a channel.</summary>
     public float P { get; }
 
+    public Rng Rng => rng ?? Rng.Global;
+
     public override Tensor Forward(Tensor input)
     {
         OutputShape(input.Shape);
-        return F.Dropout2d(input, P, Training, rng ?? Rng.Global);
+        return F.Dropout2d(input, P, Training, Rng);
     }
 
     public override Shape OutputShape(Shape input)

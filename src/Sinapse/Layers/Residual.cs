@@ -18,7 +18,7 @@ namespace Sinapse.Layers;
 /// no gradient, and batch norm inside it does not update its running statistics. One draw from
 /// the Rng per training forward pass, so a seed fixes which passes skip.
 /// </remarks>
-public sealed class Residual : Module
+public sealed class Residual : Module, IStochastic
 {
     private readonly Rng? rng;
 
@@ -40,11 +40,13 @@ public sealed class Residual : Module
     /// <summary>The probability of skipping the body in a training pass (stochastic depth).</summary>
     public float DropPath { get; }
 
+    public Rng Rng => rng ?? Rng.Global;
+
     public override Tensor Forward(Tensor input)
     {
         var skip = Shortcut?.Call(input) ?? input;
         bool stochastic = Training && DropPath > 0f;
-        if (stochastic && (rng ?? Rng.Global).NextFloat() < DropPath) return skip;
+        if (stochastic && Rng.NextFloat() < DropPath) return skip;
         var body = Body.Call(input);
         if (body.Shape != skip.Shape) throw ShapeMismatch(input.Shape, body.Shape, skip.Shape);
         return F.Add(skip, stochastic ? F.Multiply(body, 1f / (1f - DropPath)) : body);
