@@ -134,7 +134,7 @@ internal static class TrainCommand
                 if (resumed != null) Console.WriteLine($"Resuming from {resumed.Directory} after epoch {resumed.Epoch}.");
                 if (everyEpochs > 0 || stopEpoch > 0)
                     trainer.Callbacks.Add(new CheckpointCallback(Path.Combine(outputDirectory, "checkpoints"), everyEpochs > 0 ? everyEpochs : stopEpoch, rngs,
-                        train.FeatureShape, transform, train.ClassNames, RunArguments.ToJson(parse, outputDirectory), keepCount));
+                        train.FeatureShape, transform, train.ClassNames, RunArguments.ToJson(parse, outputDirectory), keepCount, loader));
                 if (stopEpoch > 0) trainer.Callbacks.Add(new StopAfter(stopEpoch));
                 Console.WriteLine($"Training {trainer.Model.Describe()} with {trainer.Model.ParameterCount():N0} parameters on {train.Count:N0} examples from {directory} " +
                                   $"({(validationSet?.Count ?? 0):N0} validation, {test.Count:N0} test); {epochCount} epochs of batch {batch}, " +

@@ -16,7 +16,7 @@ namespace Sinapse.Serialization;
 /// <see cref="SavedModel"/> directory: model.json + weights.safetensors, buffers included), the
 /// optimizer (its buffers in optimizer.safetensors, its step count and group hyper-parameters in
 /// checkpoint.json), and, in checkpoint.json, the scheduler, the loss scaler (float16 training),
-/// every named Rng (a data loader's position is its Rng's state) and the History; with the
+/// every named Rng, the training data loader's position when given, and the History; with the
 /// epoch, the caller's extra data (the command line, say), and the length and XxHash64 of every
 /// other file. Loading checks every field's range, so an edited manifest is a one-line error.
 /// </summary>
@@ -32,8 +32,9 @@ public sealed class Checkpoint
     public const string Format = "sinapse-checkpoint";
 
     private Checkpoint(string directory, SavedModel model, int epoch, OptimizerState optimizer, SchedulerState? scheduler,
-        Dictionary<string, RngState> rngStates, History history, JsonObject? extra, Precision precision, LossScalerState? lossScaler)
+        Dictionary<string, RngState> rngStates, History history, JsonObject? extra, Precision precision, LossScalerState? lossScaler, DataLoaderState? loader)
     {
+        Loader = loader;
         Precision = precision;
         LossScaler = lossScaler;
         Directory = directory;
@@ -61,6 +62,9 @@ public sealed class Checkpoint
     /// <summary>The dynamic loss scaler's state, when the run used one (float16).</summary>
     public LossScalerState? LossScaler { get; }
 
+    /// <summary>The training data loader's position, when it was saved with the checkpoint.</summary>
+    public DataLoaderState? Loader { get; }
+
     /// <summary>
     /// Why each newer checkpoint than this one was passed over by <see cref="FindLatest"/>
     /// ("epoch-0004: … is corrupted"), newest first; empty when this is the newest.
@@ -71,12 +75,13 @@ public sealed class Checkpoint
     public static string DirectoryName(int epoch) => string.Create(CultureInfo.InvariantCulture, $"epoch-{epoch:D4}");
 
     /// <summary>
-    /// Writes the trainer's state after <paramref name="epoch"/> as <paramref name="root"/>/epoch-NNNN
+    /// Writes the trainer's state after <paramref name="epoch"/> (and the training
+    /// <paramref name="loader"/>'s position, when given) as <paramref name="root"/>/epoch-NNNN
     /// and, when <paramref name="keep"/> is positive, deletes all but the newest <paramref name="keep"/>
     /// checkpoints. Returns the new checkpoint's directory.
     /// </summary>
     public static string Save(string root, Trainer trainer, int epoch, IReadOnlyDictionary<string, Rng> rngs, Shape exampleShape,
-        InputTransform? transform = null, IReadOnlyList<string>? classNames = null, JsonObject? extra = null, int keep = 0)
+        InputTransform? transform = null, IReadOnlyList<string>? classNames = null, JsonObject? extra = null, int keep = 0, DataLoader? loader = null)
     {
         System.IO.Directory.CreateDirectory(root);
         var final = Path.Combine(root, DirectoryName(epoch));
@@ -115,6 +120,10 @@ public sealed class Checkpoint
                 } : null,
                 ["rngs"] = new JsonObject(rngs.Select(r => new KeyValuePair<string, JsonNode?>(r.Key,
                     new JsonArray(r.Value.StateDict().ToHex().Select(w => (JsonNode)w).ToArray())))),
+                ["loader"] = loader?.StateDict() is { } position ? new JsonObject
+                {
+                    ["epoch"] = position.Epoch, ["rng"] = new JsonArray(position.Rng.ToHex().Select(w => (JsonNode)w).ToArray()),
+                } : null,
                 ["history"] = trainer.History.StateDict(),
                 ["extra"] = extra?.DeepClone(),
                 ["files"] = files,
@@ -215,9 +224,14 @@ public sealed class Checkpoint
             long? position = manifest["schedulePosition"]?.GetValue<long>();
             if (position is < 0 || position > history.StepLosses.Count)
                 throw new InvalidDataException($"{manifestPath}: schedulePosition is {position}, outside 0 to the {history.StepLosses.Count} updates the run has made.");
+            var loader = manifest["loader"] is JsonObject l
+                ? new DataLoaderState(l["epoch"]!.GetValue<int>(), RngState.FromHex(l["rng"]!.AsArray().Select(w => w!.GetValue<string>()).ToList()))
+                : (DataLoaderState?)null;
+            if (loader is { Epoch: < 0 } negative)
+                throw new InvalidDataException($"{manifestPath}: the loader has started {negative.Epoch} epochs; it must be 0 or more.");
             return new Checkpoint(directory, model, epoch, state, position is long p ? new SchedulerState(p) : null, rngs,
                 history, manifest["extra"]?.DeepClone().AsObject(),
-                manifest["precision"] is { } precision ? MixedPrecision.Parse(precision.GetValue<string>(), "precision") : Precision.Float32, scaler);
+                manifest["precision"] is { } precision ? MixedPrecision.Parse(precision.GetValue<string>(), "precision") : Precision.Float32, scaler, loader);
         }
         catch (Exception e) when (InputFile.IsMalformedContent(e))
         {
@@ -227,14 +241,15 @@ public sealed class Checkpoint
 
     /// <summary>
     /// Puts the run back: the trainer's model gets the weights and buffers, its optimizer the
-    /// state, its scheduler the position, each Rng of <paramref name="rngs"/> its saved state; the
-    /// trainer's History becomes the saved one. Returns the History to continue with (see
-    /// <see cref="Trainer.Fit(DataLoader, int, Dataset?, History, CancellationToken)"/>).
+    /// state, its scheduler the position, each Rng of <paramref name="rngs"/> its saved state, and
+    /// <paramref name="loader"/>, when given, its position (the checkpoint must hold one). Returns
+    /// the History to continue with (see <see cref="Trainer.Fit(DataLoader, int, Dataset?, History, CancellationToken)"/>).
     /// </summary>
-    public History Restore(Trainer trainer, IReadOnlyDictionary<string, Rng> rngs)
+    public History Restore(Trainer trainer, IReadOnlyDictionary<string, Rng> rngs, DataLoader? loader = null)
     {
         var names = ParameterNames(trainer);
-        var saved = new JsonArray();
+        if (loader != null && Loader == null)
+            throw new InvalidDataException($"{Directory}: the checkpoint holds no data loader position to restore (it was saved without one).");
         if (Optimizer.Parameters.Count != names.Count)
             throw new InvalidDataException($"{Directory}: the checkpoint's optimizer has {Optimizer.Parameters.Count} parameters, this run's has {names.Count}: the model or the optimizer differs.");
         if (Precision != trainer.Precision)
@@ -248,6 +263,7 @@ public sealed class Checkpoint
         if (trainer.Scheduler != null && Scheduler is { } scheduler) trainer.Scheduler.LoadStateDict(scheduler);
         if (LossScaler != null) trainer.LossScaler!.LoadStateDict(LossScaler);
         foreach (var (name, rng) in rngs) rng.LoadStateDict(RngStates[name]);
+        if (loader != null) loader.LoadStateDict(Loader!.Value);
         return History;
     }
 
@@ -284,7 +300,7 @@ public sealed class Checkpoint
 
 /// <summary>Saves a <see cref="Checkpoint"/> every <see cref="Every"/> epochs of a <see cref="Trainer.Fit(DataLoader, int, Dataset?, CancellationToken)"/>.</summary>
 public sealed class CheckpointCallback(string root, int every, IReadOnlyDictionary<string, Rng> rngs, Shape exampleShape,
-    InputTransform? transform = null, IReadOnlyList<string>? classNames = null, JsonObject? extra = null, int keep = 0) : Callback
+    InputTransform? transform = null, IReadOnlyList<string>? classNames = null, JsonObject? extra = null, int keep = 0, DataLoader? loader = null) : Callback
 {
     public int Every { get; } = every > 0 ? every : throw new ArgumentOutOfRangeException(nameof(every), every, "Checkpoint every 1 or more epochs.");
 
@@ -298,6 +314,6 @@ public sealed class CheckpointCallback(string root, int every, IReadOnlyDictiona
 
     public override void OnEpochEnd(Trainer trainer, EpochRecord record)
     {
-        if (record.Epoch % Every == 0) Last = Checkpoint.Save(root, trainer, record.Epoch, rngs, exampleShape, transform, classNames, extra, keep);
+        if (record.Epoch % Every == 0) Last = Checkpoint.Save(root, trainer, record.Epoch, rngs, exampleShape, transform, classNames, extra, keep, loader);
     }
 }

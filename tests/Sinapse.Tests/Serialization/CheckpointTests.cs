@@ -93,6 +93,37 @@ public class CheckpointTests
             Assert.True(a.ToArray().Select(BitConverter.SingleToInt32Bits).SequenceEqual(b.ToArray().Select(BitConverter.SingleToInt32Bits)), name);
     }
 
+    /// <summary>A loader with a generator of its own, which no named Rng covers: its position travels in the checkpoint.</summary>
+    [Fact]
+    public void TheLoadersPositionTravelsInTheCheckpoint()
+    {
+        (Trainer Trainer, DataLoader Loader, Dictionary<string, Rng> Rngs) Separate(ulong loaderSeed)
+        {
+            var (trainer, _, dropout) = Run();
+            return (trainer, new DataLoader(Data(), 16, rng: new Rng(loaderSeed)), new Dictionary<string, Rng> { ["dropout"] = dropout });
+        }
+        using var directory = new TempDirectory();
+        var (whole, wholeLoader, _) = Separate(21);
+        whole.Fit(wholeLoader, 4);
+
+        var (first, firstLoader, firstRngs) = Separate(21);
+        first.Callbacks.Add(new CheckpointCallback(directory.Path, 2, firstRngs, new Shape(6), loader: firstLoader));
+        first.Callbacks.Add(new StopAt(2));
+        first.Fit(firstLoader, 4);
+
+        var (second, secondLoader, secondRngs) = Separate(77);
+        var checkpoint = Checkpoint.FindLatest(directory.Path);
+        Assert.Equal(new DataLoaderState(2, firstLoader.StateDict().Rng), checkpoint.Loader);
+        second.Fit(secondLoader, 4, null, checkpoint.Restore(second, secondRngs, secondLoader));
+        Assert.Equal(whole.History.StepLosses, second.History.StepLosses);
+
+        var (unsaved, unsavedLoader, rng) = Run();
+        unsaved.Callbacks.Add(new CheckpointCallback(directory.Path, 1, new Dictionary<string, Rng> { ["run"] = rng }, new Shape(6)));
+        unsaved.Fit(unsavedLoader, 1);
+        Assert.Contains("holds no data loader position", Assert.Throws<InvalidDataException>(() =>
+            Checkpoint.Load(Path.Combine(directory.Path, Checkpoint.DirectoryName(1))).Restore(Run().Trainer, new Dictionary<string, Rng>(), unsavedLoader)).Message);
+    }
+
     [Fact]
     public void TheHistorysStateDictRoundTripsAndChecksItsEpochs()
     {
