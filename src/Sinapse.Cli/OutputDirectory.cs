@@ -7,8 +7,8 @@ namespace Sinapse.Cli;
 /// </summary>
 internal static class OutputDirectory
 {
-    /// <summary>Creates <paramref name="path"/> (given by <paramref name="option"/>) and proves a file can be written in it.</summary>
-    public static string Prepare(string path, string option)
+    /// <summary>Creates <paramref name="path"/> (given by <paramref name="option"/>), proves a file can be written in it, and returns its full path.</summary>
+    public static string Prepare(string path, string option = "--out")
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException($"{option}: expected a directory, found an empty path.");
         if (File.Exists(path)) throw new ArgumentException($"{option} {path}: expected a directory, found a file (or device).");
@@ -27,6 +27,6 @@ internal static class OutputDirectory
         {
             throw new ArgumentException($"{option} {path}: expected a directory Sinapse can write to, found that writing there fails ({e.Message.TrimEnd('.')}).");
         }
-        return path;
+        return Path.GetFullPath(path);
     }
 }

@@ -12,7 +12,7 @@ namespace Sinapse.Layers;
 /// <summary>The argument of a <see cref="Dropout"/> or <see cref="Dropout2d"/>: the probability of zeroing.</summary>
 public sealed record DropoutConfig(float P = 0.5f);
 
-public sealed class Dropout : Module, IConfigurable<Dropout, DropoutConfig>
+public sealed class Dropout : Module, IConfigurable<Dropout, DropoutConfig>, IStochastic
 {
     public DropoutConfig GetConfig() => new(P);
     public static Dropout FromConfig(DropoutConfig config, Rng? rng) => new(config.P, rng);
@@ -29,7 +29,9 @@ public sealed class Dropout : Module, IConfigurable<Dropout, DropoutConfig>
     /// <summary>The probability of dropping an element.</summary>
     public float P { get; }
 
-    protected override Tensor Forward(Tensor input) => F.Dropout(input, P, Training, rng ?? Rng.Global);
+    public Rng Rng => rng ?? Rng.Global;
+
+    protected override Tensor Forward(Tensor input) => F.Dropout(input, P, Training, Rng);
 
     public override Shape OutputShape(Shape input) => input;
 
@@ -40,7 +42,7 @@ public sealed class Dropout : Module, IConfigurable<Dropout, DropoutConfig>
 /// Channel dropout over [N, C, H, W] (see <see cref="F.Dropout2d"/>): zeroes whole feature maps,
 /// which suits convolutions, whose neighbouring activations are strongly correlated.
 /// </summary>
-public sealed class Dropout2d : Module, IConfigurable<Dropout2d, DropoutConfig>
+public sealed class Dropout2d : Module, IConfigurable<Dropout2d, DropoutConfig>, IStochastic
 {
     public DropoutConfig GetConfig() => new(P);
     public static Dropout2d FromConfig(DropoutConfig config, Rng? rng) => new(config.P, rng);
@@ -57,10 +59,12 @@ public sealed class Dropout2d : Module, IConfigurable<Dropout2d, DropoutConfig>
     /// <summary>The probability of dropping a channel.</summary>
     public float P { get; }
 
+    public Rng Rng => rng ?? Rng.Global;
+
     protected override Tensor Forward(Tensor input)
     {
         OutputShape(input.Shape);
-        return F.Dropout2d(input, P, Training, rng ?? Rng.Global);
+        return F.Dropout2d(input, P, Training, Rng);
     }
 
     public override Shape OutputShape(Shape input)

@@ -10,7 +10,7 @@ namespace Sinapse.Layers;
 /// <see cref="IConfigurable{TSelf, TConfig}"/> describes itself, so a model of such modules is
 /// saved and rebuilt without code.
 /// </summary>
-public abstract class Module
+public abstract partial class Module
 {
     private readonly List<(string Name, Tensor Tensor)> parameters = [];
     private readonly List<(string Name, Module Module)> children = [];

@@ -88,8 +88,20 @@ public abstract class BatchNormBase : Module
 
     protected override Tensor Forward(Tensor input) => Forward(input, FusedActivation.None);
 
-    /// <summary>The forward pass with an activation applied in the same pass (what
-    /// <see cref="Sequential"/> runs for BN followed by ReLU or hard-swish).</summary>
+    /// <summary>The batch-norm kernels apply a ReLU or hard-swish to their output in the same pass.</summary>
+    public override bool CanFuseWith(Module next) => Activation(next) != FusedActivation.None;
+
+    public override Tensor ForwardFused(Tensor input, Module next) =>
+        CanFuseWith(next) ? Forward(input, Activation(next)) : base.ForwardFused(input, next);
+
+    private static FusedActivation Activation(Module next) => next switch
+    {
+        Relu => FusedActivation.Relu,
+        HardSwish => FusedActivation.HardSwish,
+        _ => FusedActivation.None,
+    };
+
+    /// <summary>The forward pass with an activation applied in the same pass.</summary>
     internal Tensor Forward(Tensor input, FusedActivation activation)
     {
         CheckInput(input.Shape);

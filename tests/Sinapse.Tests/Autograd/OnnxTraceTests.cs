@@ -31,7 +31,7 @@ public class OnnxTraceTests
             Tensor.Uniform(norm.Bias!.Shape, -0.5f, 0.5f, rng).Span.CopyTo(norm.Bias.Span);
         }
 
-        public override Tensor Forward(Tensor input) => input + down.Call(F.Gelu(up.Call(norm.Call(input)), "tanh"));
+        protected override Tensor Forward(Tensor input) => input + down.Call(F.Gelu(up.Call(norm.Call(input)), "tanh"));
 
         public override Shape OutputShape(Shape input) => input;
     }
@@ -54,7 +54,7 @@ public class OnnxTraceTests
         /// <summary>[N, T, D] → [N, heads, T, D/heads].</summary>
         private Tensor Split(Tensor x) => F.Permute(F.Reshape(x, x.Shape[0], x.Shape[1], heads, x.Shape[2] / heads), 0, 2, 1, 3);
 
-        public override Tensor Forward(Tensor input)
+        protected override Tensor Forward(Tensor input)
         {
             int n = input.Shape[0], steps = input.Shape[1], features = input.Shape[2];
             var q = Split(query.Call(input));
@@ -75,7 +75,7 @@ public class OnnxTraceTests
 
         public TensorOps(Rng rng) => scale = RegisterParameter("scale", Tensor.Uniform(new Shape(6), 0.5f, 1.5f, rng));
 
-        public override Tensor Forward(Tensor x)
+        protected override Tensor Forward(Tensor x)
         {
             var positive = F.Exp(x) + F.Abs(x);
             var tiled = F.Repeat(F.Slice(x, -1, 1, 6, 2), 1, 1, 2);

@@ -79,11 +79,11 @@ public class ResidualTests
         var body = Body(4, 12);
         var block = new Residual(body, dropPath: 0.9f, rng: rng);
         block.Eval();
-        var state = rng.GetState();
+        var state = rng.StateDict();
         var x = Expect.Random([3, 4], 13);
         var expected = x.ToArray().Zip(body.Call(x).ToArray(), (a, b) => a + b).ToArray();
         for (int i = 0; i < 20; i++) Assert.Equal(expected, block.Call(x).ToArray());
-        Assert.Equal(state, rng.GetState());
+        Assert.Equal(state, rng.StateDict());
         Assert.False(body.Training);
     }
 

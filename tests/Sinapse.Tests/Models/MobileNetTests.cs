@@ -87,7 +87,7 @@ public class MobileNetTests
         // torchvision's state_dict names are the model's own: no mapping, and every tensor must be there.
         StateDict.Load(model, path, strict: false);
         var file = SafeTensors.Open(path);
-        Assert.Equal(StateDict.Of(model).Count + 2, file.Entries.Count);
+        Assert.Equal(model.StateDict().Count + 2, file.Entries.Count);
         model.Eval();
         var output = model.Call(file.Read("input"));
         Expect.Close(file.Read("output").Span, output.Span, 1e-4, fixture);

@@ -33,7 +33,7 @@ public class ModelSpecTests
             Assert.Equal(text, ModelSpec.ToJson(rebuilt).ToJsonString());
             Assert.Equal(original.Describe(), rebuilt.Describe());
             Assert.Equal(original.NamedModules().Select(m => m.Module.Describe()), rebuilt.NamedModules().Select(m => m.Module.Describe()));
-            StateDict.Copy(original, rebuilt);
+            rebuilt.LoadStateDict(original.StateDict());
             var input = Tensor.Uniform(shape, -1, 1, new Rng(1));
             Assert.Equal(Trainer.Predict(original, input).ToArray(), Trainer.Predict(rebuilt, input).ToArray());
         }
@@ -54,8 +54,8 @@ public class ModelSpecTests
         Assert.Contains("\"kernelSize\":[3,2],\"stride\":[1,2],\"padding\":[2,0],\"outputPadding\":1,\"dilation\":[2,1]", text);
         var rebuilt = ModelSpec.FromJson(JsonNode.Parse(text), new Rng(1));
         Assert.Equal(text, ModelSpec.ToJson(rebuilt).ToJsonString());
-        Assert.Equal(StateDict.Of(model).Select(p => p.Name), StateDict.Of(rebuilt).Select(p => p.Name));
-        StateDict.Copy(model, rebuilt);
+        Assert.Equal(model.StateDict().Keys, rebuilt.StateDict().Keys);
+        rebuilt.LoadStateDict(model.StateDict());
         var input = Tensor.Uniform(new Shape(2, 3, 15, 15), -1, 1, new Rng(2));
         Assert.Equal(Trainer.Predict(model, input).ToArray(), Trainer.Predict(rebuilt, input).ToArray());
     }
@@ -105,7 +105,7 @@ public class ModelSpecTests
             new Linear(4, 2));
         var loaded = ModelSpec.FromJson(JsonNode.Parse(previous));
         Assert.Equal(ModelSpec.ToJson(built).ToJsonString(), ModelSpec.ToJson(loaded).ToJsonString());
-        Assert.Equal(StateDict.Of(built).Select(p => p.Name), StateDict.Of(loaded).Select(p => p.Name));
+        Assert.Equal(built.StateDict().Keys, loaded.StateDict().Keys);
         Assert.Equal("conv", Assert.IsType<InvertedResidual>(((Sequential)loaded)[6]).Children[0].Name);
     }
 

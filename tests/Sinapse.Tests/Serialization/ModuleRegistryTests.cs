@@ -98,7 +98,7 @@ public class ModuleRegistryTests
         second.Fit(Loader(secondRng), 4, null, history);
 
         Assert.Equal(whole.History.StepLosses, second.History.StepLosses);
-        foreach (var ((name, a), (_, b)) in StateDict.Of(whole.Model).Zip(StateDict.Of(second.Model)))
+        foreach (var ((name, a), (_, b)) in whole.Model.StateDict().Zip(second.Model.StateDict()))
             Assert.True(a.ToArray().SequenceEqual(b.ToArray()), name);
     }
 

@@ -208,7 +208,7 @@ public class OnnxExportTests
     /// <summary>A user layer made of one function of the ops.</summary>
     internal sealed class Lambda(Func<Tensor, Tensor> function) : Module
     {
-        public override Tensor Forward(Tensor input) => function(input);
+        protected override Tensor Forward(Tensor input) => function(input);
 
         public override Shape OutputShape(Shape input)
         {
