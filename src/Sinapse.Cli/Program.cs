@@ -1,5 +1,9 @@
 using System.CommandLine;
 using Sinapse.Cli.Commands;
+using Sinapse.Vision;
+
+// Commands load saved MobileNets through the core's ModelSpec.
+VisionModels.Register();
 
 var root = new RootCommand("Sinapse: build, train, inspect and reuse neural networks from .NET.")
 {

@@ -9,6 +9,7 @@ using Sinapse.Serialization;
 using Sinapse.Tensors;
 using Sinapse.Training;
 using Spectre.Console;
+using Sinapse.Vision;
 
 namespace Sinapse.Cli.Commands;
 

@@ -7,6 +7,7 @@ using Sinapse.Layers;
 using Sinapse.Models;
 using Sinapse.Ops;
 using Sinapse.Tensors;
+using Sinapse.Vision;
 
 namespace Sinapse.Cli.Experiments;
 

@@ -137,9 +137,6 @@ public static class ModelSpec
         Register<Embedding>("Embedding", m => new JsonObject { ["numEmbeddings"] = m.NumEmbeddings, ["embeddingDim"] = m.EmbeddingDim, ["paddingIndex"] = m.PaddingIndex },
             (j, r) => new Embedding(r.Int(j, "numEmbeddings"), r.Int(j, "embeddingDim"), j["paddingIndex"] is null ? null : r.Int(j, "paddingIndex"), r.Rng));
         Register<Graph>("Graph", GraphToJson, GraphFromJson);
-        Register<MobileNet>("MobileNet",
-            m => new JsonObject { ["architecture"] = m.Architecture, ["features"] = ToJson(m.Features), ["classifier"] = ToJson(m.Classifier) },
-            (j, r) => new MobileNet(r.Text(j, "architecture"), r.Sequential(j, "features"), r.Sequential(j, "classifier")));
         Register<Autoencoder>("Autoencoder", m => new JsonObject { ["encoder"] = ToJson(m.Encoder), ["decoder"] = ToJson(m.Decoder) },
             (j, r) => new Autoencoder(r.Sequential(j, "encoder"), r.Sequential(j, "decoder")));
         Plain<Relu>();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Google.Protobuf;
 using Onnx;
+using Sinapse.IO;
 using Sinapse.Layers;
 using Sinapse.Ops;
 using Sinapse.Tensors;

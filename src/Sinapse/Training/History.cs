@@ -29,8 +29,8 @@ public sealed class History
     /// <summary>The learning rate at every update, recorded by a <see cref="LearningRateLogger"/>.</summary>
     public List<float> LearningRates { get; } = [];
 
-    /// <summary>Per-layer gradient and weight norms, recorded by a <see cref="Diagnostics.GradientMonitor"/>.</summary>
-    public List<Diagnostics.LayerNorms> LayerNorms { get; } = [];
+    /// <summary>Per-layer gradient and weight norms, recorded by a <see cref="GradientMonitor"/>.</summary>
+    public List<LayerNorms> LayerNorms { get; } = [];
 
     public EpochRecord? Last => Epochs.Count == 0 ? null : Epochs[^1];
 

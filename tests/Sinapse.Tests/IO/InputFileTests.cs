@@ -1,7 +1,8 @@
+using Sinapse.IO;
 using Sinapse.Serialization;
 using Sinapse.Tests.Support;
 
-namespace Sinapse.Tests.Serialization;
+namespace Sinapse.Tests.IO;
 
 public class InputFileTests
 {
