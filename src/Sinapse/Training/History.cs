@@ -15,7 +15,7 @@ public sealed record EpochRecord(
     float LearningRate,
     long Updates);
 
-/// <summary>What <see cref="Trainer.Fit"/> returns, like Keras's History: per-epoch records and every step's loss.</summary>
+/// <summary>What <see cref="Trainer.Fit(Data.DataLoader, int, Data.Dataset?, CancellationToken)"/> returns, like Keras's History: per-epoch records and every step's loss.</summary>
 public sealed class History
 {
     public List<EpochRecord> Epochs { get; } = [];

@@ -56,7 +56,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
     /// <summary>Set by a callback (early stopping, say) to end training after the current epoch.</summary>
     public bool StopRequested { get; set; }
 
-    /// <summary>The history of the current (or last) <see cref="Fit"/>, which callbacks add to.</summary>
+    /// <summary>The history of the current (or last) <see cref="Fit(DataLoader, int, Dataset?, CancellationToken)"/>, which callbacks add to.</summary>
     public History History { get; private set; } = new();
 
     private readonly float[] recentGradientNorms = new float[8];
