@@ -107,7 +107,7 @@ public class TransferCommandTests
     [Fact]
     public void TheBundledPhotosAreTenClassesOf200TrainingAnd100TestImages()
     {
-        var root = Path.Combine(Path.GetDirectoryName(Mnist.FindBundledDirectory())!, "fashion-photos");
+        var root = BundledData.Find("fashion-photos", "the tests run inside the repository");
         foreach (var (split, perClass) in new[] { ("train", 200), ("test", 100) })
         {
             var (classes, files) = Sinapse.Vision.ImageFolder.Find(Path.Combine(root, split));
