@@ -11,6 +11,7 @@ namespace Sinapse.Tests.Packaging;
 /// use by default. Packing reuses the build the tests run from (--no-build); the install reads only
 /// the local folder, so it works offline.
 /// </summary>
+[Collection(OutOfProcessCollection.Name)]
 public sealed class ToolPackageTests(ToolPackageTests.InstalledTool tool) : IClassFixture<ToolPackageTests.InstalledTool>
 {
     [Fact]
