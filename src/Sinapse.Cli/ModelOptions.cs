@@ -1,9 +1,11 @@
 using System.CommandLine;
+using Sinapse.IO;
 using Sinapse.Init;
 using Sinapse.Layers;
 using Sinapse.Models;
 using Sinapse.Serialization;
 using Sinapse.Tensors;
+using Sinapse.Vision;
 
 namespace Sinapse.Cli;
 

@@ -1,6 +1,7 @@
 using Sinapse.Data;
 using Sinapse.Tensors;
 using Sinapse.Tests.Support;
+using Sinapse.Vision;
 
 namespace Sinapse.Tests.Cli;
 
@@ -139,7 +140,7 @@ public class CliErrorTests
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
         }
         // The identity filter returns the digit itself: the PNG decodes to the bundled test image.
-        var identity = Sinapse.Data.Images.Load(directory.File("identity.png"), grayscale: true);
+        var identity = Images.Load(directory.File("identity.png"), grayscale: true);
         var digit = Sinapse.Data.Mnist.LoadBundled().Test.Features.Slice(0, 1);
         Assert.Equal(digit.ToArray(), identity.ToArray().Select(v => MathF.Round(v)).ToArray());
     }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Sinapse.Vision;
 using Sinapse.Data;
 using Sinapse.Layers;
 using Sinapse.Losses;
