@@ -87,8 +87,11 @@ internal sealed class ConvolutionVsDenseExperiment : Experiment
                     $"{(mlpDrop >= 0 ? "loses" : "gains")} {Math.Abs(100 * mlpDrop):F1} points and the CNN {(cnnDrop >= 0 ? "loses" : "gains")} {Math.Abs(100 * cnnDrop):F1}; " +
                     $"at {largest} pixels they reach {Percent(accuracies[("mlp", largest)])} and {Percent(accuracies[("cnn", largest)])}. " +
                     (cnnDrop < mlpDrop
-                        ? "The CNN degrades less: its filters respond to a stroke wherever it lies, and max pooling forgives a small displacement, whereas each of the MLP's weights is tied to one pixel position it saw during training."
-                        : "Here the CNN does not degrade less than the MLP: with this budget, its final dense layer still ties the features to positions."));
+                        ? $"At {middle} pixels the CNN has lost less: its filters respond to a stroke wherever it lies, and max pooling forgives a small displacement, whereas each of the MLP's weights is tied to one pixel position it saw during training." +
+                          (accuracies[("mlp", largest)] < 0.5 && accuracies[("cnn", largest)] < 0.5
+                              ? $" Neither network is translation-invariant, though: at {largest} pixels both are below 50%, because the CNN's final dense layer ties its features to positions again."
+                              : "")
+                        : $"At {middle} pixels the CNN has not lost less than the MLP: with this budget, its final dense layer still ties the features to positions."));
     }
 
     /// <summary>The images moved <paramref name="shift"/> pixels right and down, the uncovered border black (0).</summary>
