@@ -66,6 +66,8 @@ public class CliErrorTests
     [InlineData("--activation", "swoosh", "swoosh")]
     [InlineData("--model", "resnet", "resnet")]
     [InlineData("--dropout", "1.5", "--dropout")]
+    [InlineData("--batch-norm-eps", "-0.001", "--batch-norm-eps")]
+    [InlineData("--batch-norm-momentum", "1.5", "--batch-norm-momentum")]
     [InlineData("--clip-norm", "-1", "--clip-norm")]
     [InlineData("--restarts", "0", "--restarts")]
     [InlineData("--optimizer", "lbfgs", "lbfgs")]
@@ -94,6 +96,8 @@ public class CliErrorTests
     [InlineData("mobilenet_v2", "--batch-norm", null, "--batch-norm does not apply")]
     [InlineData("cnn", "--width", "0.5", "--width does not apply to --model cnn")]
     [InlineData("cnn", "--hidden", "64", "--hidden does not apply to --model cnn")]
+    [InlineData("mlp", "--batch-norm-eps", "0.001", "give --batch-norm as well")]
+    [InlineData("cnn", "--batch-norm-momentum", "0.01", "give --batch-norm as well")]
     public void OptionsThatDoNotApplyToTheModelAreNamed(string model, string option, string? value, string expected)
     {
         var line = CliRunner.OneErrorLine(value == null ? ["summary", "--model", model, option] : ["summary", "--model", model, option, value]);
