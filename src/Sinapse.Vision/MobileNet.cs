@@ -5,14 +5,15 @@ using Sinapse.Tensors;
 
 namespace Sinapse.Vision;
 
+/// <summary>The arguments of a <see cref="MobileNet"/>.</summary>
+public sealed record MobileNetConfig(string Architecture, Sequential Features, Sequential Classifier);
+
 /// <summary>
 /// The MobileNets: a convolutional trunk (<see cref="Features"/>), global average pooling and a
 /// classifier head, laid out as torchvision lays them out so that parameter names match its
 /// state_dict ("features.0.0.weight", "features.3.block.2.fc1.bias", "classifier.3.weight").
 /// Any input size (the pooling is global) and any number of classes.
 /// </summary>
-public sealed record MobileNetConfig(string Architecture, Sequential Features, Sequential Classifier);
-
 public sealed class MobileNet : Module, IConfigurable<MobileNet, MobileNetConfig>
 {
     public MobileNetConfig GetConfig() => new(Architecture, Features, Classifier);

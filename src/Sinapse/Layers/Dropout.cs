@@ -4,14 +4,14 @@ using Sinapse.Tensors;
 
 namespace Sinapse.Layers;
 
+/// <summary>The argument of a <see cref="Dropout"/> or <see cref="Dropout2d"/>: the probability of zeroing.</summary>
+public sealed record DropoutConfig(float P = 0.5f);
+
 /// <summary>
 /// Inverted dropout (see <see cref="F.Dropout"/>): active in training mode, the identity in
 /// evaluation mode. The mask is drawn from the constructor's <c>rng</c>, or <see cref="Rng.Global"/>
 /// when none is given.
 /// </summary>
-/// <summary>The argument of a <see cref="Dropout"/> or <see cref="Dropout2d"/>: the probability of zeroing.</summary>
-public sealed record DropoutConfig(float P = 0.5f);
-
 public sealed class Dropout : Module, IConfigurable<Dropout, DropoutConfig>, IStochastic
 {
     public DropoutConfig GetConfig() => new(P);

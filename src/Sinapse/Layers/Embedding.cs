@@ -4,14 +4,15 @@ using Sinapse.Tensors;
 
 namespace Sinapse.Layers;
 
+/// <summary>The arguments of a <see cref="Embedding"/>.</summary>
+public sealed record EmbeddingConfig(int NumEmbeddings, int EmbeddingDim, int? PaddingIndex = null);
+
 /// <summary>
 /// A lookup table of <see cref="NumEmbeddings"/> vectors of size <see cref="EmbeddingDim"/>, as
 /// PyTorch's nn.Embedding: the input holds indices (whole numbers as floats) of any shape S, the
 /// output is S + [embeddingDim]. The "weight" starts N(0, 1), with the padding row, if any, zero;
 /// the padding row gets no gradient.
 /// </summary>
-public sealed record EmbeddingConfig(int NumEmbeddings, int EmbeddingDim, int? PaddingIndex = null);
-
 public sealed class Embedding : Module, IConfigurable<Embedding, EmbeddingConfig>
 {
     public EmbeddingConfig GetConfig() => new(NumEmbeddings, EmbeddingDim, PaddingIndex);

@@ -3,6 +3,10 @@ using Sinapse.Tensors;
 
 namespace Sinapse.Layers;
 
+/// <summary>The arguments of an <see cref="InvertedResidual"/>.</summary>
+/// <param name="BodyName">The body's child name ("conv" in MobileNetV2, "block" in V3).</param>
+public sealed record InvertedResidualConfig(int InChannels, int OutChannels, int Stride, Sequential Body, string BodyName = "block");
+
 /// <summary>
 /// The inverted residual with a linear bottleneck (Sandler et al., 2018): a 1×1 expansion to
 /// many channels, a depthwise k×k convolution (carrying the stride), optionally
@@ -11,9 +15,6 @@ namespace Sinapse.Layers;
 /// is 1 and the channel counts match. The body is a Sequential whose name follows torchvision
 /// ("conv" in MobileNetV2, "block" in V3), so parameter names match its state_dict.
 /// </summary>
-/// <param name="BodyName">The body's child name ("conv" in MobileNetV2, "block" in V3).</param>
-public sealed record InvertedResidualConfig(int InChannels, int OutChannels, int Stride, Sequential Body, string BodyName = "block");
-
 public sealed class InvertedResidual : Module, IConfigurable<InvertedResidual, InvertedResidualConfig>
 {
     public InvertedResidualConfig GetConfig() => new(InChannels, OutChannels, Stride, Body, Children[0].Name);

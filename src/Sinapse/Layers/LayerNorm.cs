@@ -3,14 +3,15 @@ using Sinapse.Tensors;
 
 namespace Sinapse.Layers;
 
+/// <summary>The arguments of a <see cref="LayerNorm"/>.</summary>
+public sealed record LayerNormConfig(int[] NormalizedShape, float Eps = 1e-5f, bool ElementwiseAffine = true);
+
 /// <summary>
 /// Layer normalisation over the last axes of each example, as PyTorch's nn.LayerNorm: parameters
 /// "weight" (γ, ones) and "bias" (β, zeros) shaped like <see cref="NormalizedShape"/> when
 /// <see cref="ElementwiseAffine"/>. It uses the example's own statistics in training and in
 /// evaluation alike, so it has no running buffers.
 /// </summary>
-public sealed record LayerNormConfig(int[] NormalizedShape, float Eps = 1e-5f, bool ElementwiseAffine = true);
-
 public sealed class LayerNorm : Module, IConfigurable<LayerNorm, LayerNormConfig>
 {
     public LayerNormConfig GetConfig() => new(NormalizedShape, Eps, ElementwiseAffine);

@@ -4,10 +4,10 @@ using Sinapse.Tensors;
 
 namespace Sinapse.Layers;
 
-/// <summary>A dense (fully connected) layer, y = x·Wᵀ + b: n·m weights and m biases for n inputs and m outputs.</summary>
 /// <summary>The arguments of a <see cref="Linear"/> layer (the initialisers are not saved: the weights are).</summary>
 public sealed record LinearConfig(int InFeatures, int OutFeatures, bool Bias = true);
 
+/// <summary>A dense (fully connected) layer, y = x·Wᵀ + b: n·m weights and m biases for n inputs and m outputs.</summary>
 public sealed class Linear : Module, IConfigurable<Linear, LinearConfig>
 {
     public LinearConfig GetConfig() => new(InFeatures, OutFeatures, Bias != null);

@@ -3,14 +3,15 @@ using Sinapse.Tensors;
 
 namespace Sinapse.Layers;
 
+/// <summary>The arguments of a <see cref="MaxPool2d"/>.</summary>
+public sealed record MaxPool2dConfig((int Height, int Width) KernelSize, (int Height, int Width)? Stride = null, (int Height, int Width) Padding = default,
+    (int Height, int Width)? Dilation = null, bool CeilMode = false);
+
 /// <summary>
 /// 2-D max pooling over [N, C, H, W]; the stride defaults to the kernel, the window's taps are
 /// <see cref="Dilation"/> apart, and <see cref="CeilMode"/> rounds the output size up (PyTorch's
 /// MaxPool2d). No parameters.
 /// </summary>
-public sealed record MaxPool2dConfig((int Height, int Width) KernelSize, (int Height, int Width)? Stride = null, (int Height, int Width) Padding = default,
-    (int Height, int Width)? Dilation = null, bool CeilMode = false);
-
 public sealed class MaxPool2d : Module, IConfigurable<MaxPool2d, MaxPool2dConfig>
 {
     public MaxPool2dConfig GetConfig() => new(KernelSize, Stride, Padding, Dilation, CeilMode);
@@ -41,14 +42,15 @@ public sealed class MaxPool2d : Module, IConfigurable<MaxPool2d, MaxPool2dConfig
     public override string Describe() => PoolingConfig.Describe("MaxPool2d", KernelSize, Stride, Padding, Dilation, CeilMode, countIncludePad: true);
 }
 
+/// <summary>The arguments of a <see cref="AvgPool2d"/>.</summary>
+public sealed record AvgPool2dConfig((int Height, int Width) KernelSize, (int Height, int Width)? Stride = null, (int Height, int Width) Padding = default,
+    bool CeilMode = false, bool CountIncludePad = true);
+
 /// <summary>
 /// 2-D average pooling over [N, C, H, W]: padding counts as zeros in the average unless
 /// <see cref="CountIncludePad"/> is false; <see cref="CeilMode"/> rounds the output size up
 /// (PyTorch's AvgPool2d). No parameters.
 /// </summary>
-public sealed record AvgPool2dConfig((int Height, int Width) KernelSize, (int Height, int Width)? Stride = null, (int Height, int Width) Padding = default,
-    bool CeilMode = false, bool CountIncludePad = true);
-
 public sealed class AvgPool2d : Module, IConfigurable<AvgPool2d, AvgPool2dConfig>
 {
     public AvgPool2dConfig GetConfig() => new(KernelSize, Stride, Padding, CeilMode, CountIncludePad);
@@ -79,9 +81,10 @@ public sealed class AvgPool2d : Module, IConfigurable<AvgPool2d, AvgPool2dConfig
     public override string Describe() => PoolingConfig.Describe("AvgPool2d", KernelSize, Stride, Padding, (1, 1), CeilMode, CountIncludePad);
 }
 
-/// <summary>1-D max pooling over [N, C, L]; the stride defaults to the kernel (PyTorch's MaxPool1d). No parameters.</summary>
+/// <summary>The arguments of a <see cref="MaxPool1d"/>.</summary>
 public sealed record MaxPool1dConfig(int KernelSize, int? Stride = null, int Padding = 0, int Dilation = 1, bool CeilMode = false);
 
+/// <summary>1-D max pooling over [N, C, L]; the stride defaults to the kernel (PyTorch's MaxPool1d). No parameters.</summary>
 public sealed class MaxPool1d : Module, IConfigurable<MaxPool1d, MaxPool1dConfig>
 {
     public MaxPool1dConfig GetConfig() => new(KernelSize, Stride, Padding, Dilation, CeilMode);
@@ -109,9 +112,10 @@ public sealed class MaxPool1d : Module, IConfigurable<MaxPool1d, MaxPool1dConfig
         PoolingConfig.Describe("MaxPool1d", (KernelSize, KernelSize), (Stride, Stride), (Padding, Padding), (Dilation, Dilation), CeilMode, countIncludePad: true);
 }
 
-/// <summary>1-D average pooling over [N, C, L] (PyTorch's AvgPool1d, options as <see cref="AvgPool2d"/>). No parameters.</summary>
+/// <summary>The arguments of a <see cref="AvgPool1d"/>.</summary>
 public sealed record AvgPool1dConfig(int KernelSize, int? Stride = null, int Padding = 0, bool CeilMode = false, bool CountIncludePad = true);
 
+/// <summary>1-D average pooling over [N, C, L] (PyTorch's AvgPool1d, options as <see cref="AvgPool2d"/>). No parameters.</summary>
 public sealed class AvgPool1d : Module, IConfigurable<AvgPool1d, AvgPool1dConfig>
 {
     public AvgPool1dConfig GetConfig() => new(KernelSize, Stride, Padding, CeilMode, CountIncludePad);
@@ -153,14 +157,15 @@ public sealed class GlobalAvgPool2d : Module, IConfigless<GlobalAvgPool2d>
     public override string Describe() => "GlobalAvgPool2d";
 }
 
+/// <summary>The arguments of a <see cref="AdaptiveAvgPool2d"/>.</summary>
+public sealed record AdaptiveAvgPool2dConfig((int Height, int Width) OutputSize);
+
 /// <summary>
 /// Average pooling of [N, C, H, W] to a fixed [N, C, OH, OW] whatever the input's size
 /// (PyTorch's AdaptiveAvgPool2d): output (i, j) averages rows floor(i·H/OH) to
 /// ceil((i+1)·H/OH) − 1 and the columns likewise. No parameters, and no fixed
 /// <see cref="Module.Window"/> (its windows follow the input's size).
 /// </summary>
-public sealed record AdaptiveAvgPool2dConfig((int Height, int Width) OutputSize);
-
 public sealed class AdaptiveAvgPool2d : Module, IConfigurable<AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig>
 {
     public AdaptiveAvgPool2dConfig GetConfig() => new(OutputSize);

@@ -4,6 +4,9 @@ using Sinapse.Tensors;
 
 namespace Sinapse.Layers;
 
+/// <summary>The arguments of a <see cref="Residual"/>: its body, its shortcut (null: identity) and the drop-path probability.</summary>
+public sealed record ResidualConfig(Module Body, Module? Shortcut = null, float DropPath = 0f);
+
 /// <summary>
 /// A residual block, y = shortcut(x) + body(x), with the identity as the default shortcut (a
 /// projection such as a 1×1 convolution when the shapes change), and optional stochastic depth.
@@ -18,9 +21,6 @@ namespace Sinapse.Layers;
 /// no gradient, and batch norm inside it does not update its running statistics. One draw from
 /// the Rng per training forward pass, so a seed fixes which passes skip.
 /// </remarks>
-/// <summary>The arguments of a <see cref="Residual"/>: its body, its shortcut (null: identity) and the drop-path probability.</summary>
-public sealed record ResidualConfig(Module Body, Module? Shortcut = null, float DropPath = 0f);
-
 public sealed class Residual : Module, IConfigurable<Residual, ResidualConfig>, IStochastic
 {
     public ResidualConfig GetConfig() => new(Body, Shortcut, DropPath);

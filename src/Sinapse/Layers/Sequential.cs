@@ -3,14 +3,15 @@ using Sinapse.Tensors;
 
 namespace Sinapse.Layers;
 
+/// <summary>The arguments of a <see cref="Sequential"/>.</summary>
+public sealed record SequentialConfig(IReadOnlyList<Module> Layers);
+
 /// <summary>Layers applied one after another; children are named by their position ("0", "1", …) as in PyTorch.</summary>
 /// <remarks>
 /// In inference (no tape), each layer's input goes back to the tensor pool once the next layer
 /// has run, so a deep network's batch holds a few layers' activations rather than all of them. A
 /// layer that wants to look at a value afterwards keeps it with <see cref="TensorScope.Keep"/>.
 /// </remarks>
-public sealed record SequentialConfig(IReadOnlyList<Module> Layers);
-
 public sealed class Sequential : Module, IConfigurable<Sequential, SequentialConfig>
 {
     public SequentialConfig GetConfig() => new(Layers);

@@ -3,6 +3,9 @@ using Sinapse.Tensors;
 
 namespace Sinapse.Layers;
 
+/// <summary>The arguments of a <see cref="SqueezeExcitation"/>.</summary>
+public sealed record SqueezeExcitationConfig(int Channels, int SqueezeChannels);
+
 /// <summary>
 /// Squeeze-and-excitation (Hu et al., 2018) as MobileNetV3 uses it (torchvision's
 /// SqueezeExcitation with a hard-sigmoid gate): each channel's mean (squeeze) → 1×1 convolution
@@ -10,8 +13,6 @@ namespace Sinapse.Layers;
 /// input's channels multiplied by the result. Parameters "fc1.weight", "fc1.bias", "fc2.weight",
 /// "fc2.bias", as in torchvision.
 /// </summary>
-public sealed record SqueezeExcitationConfig(int Channels, int SqueezeChannels);
-
 public sealed class SqueezeExcitation : Module, IConfigurable<SqueezeExcitation, SqueezeExcitationConfig>
 {
     public SqueezeExcitationConfig GetConfig() => new(Channels, SqueezeChannels);

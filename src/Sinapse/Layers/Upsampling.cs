@@ -4,6 +4,10 @@ using Sinapse.Tensors;
 
 namespace Sinapse.Layers;
 
+/// <summary>The arguments of a <see cref="Upsample"/>.</summary>
+public sealed record ConvTranspose2dConfig(int InChannels, int OutChannels, (int Height, int Width) KernelSize, (int Height, int Width)? Stride = null, Padding Padding = default,
+    (int Height, int Width) OutputPadding = default, (int Height, int Width)? Dilation = null, int Groups = 1, bool Bias = true);
+
 /// <summary>
 /// Transposed 2-D convolution (PyTorch's nn.ConvTranspose2d), the learned upsampling of a
 /// decoder: weight [C_in, C_out/groups, kH, kW], bias [C_out]; each axis grows to
@@ -11,10 +15,6 @@ namespace Sinapse.Layers;
 /// it. Every hyper-parameter is one number for both axes or a (height, width) pair; the output
 /// padding must be smaller than the stride or the dilation on each axis.
 /// </summary>
-/// <summary>The arguments of a <see cref="ConvTranspose2d"/> (the initialisers are not saved: the weights are).</summary>
-public sealed record ConvTranspose2dConfig(int InChannels, int OutChannels, (int Height, int Width) KernelSize, (int Height, int Width)? Stride = null, Padding Padding = default,
-    (int Height, int Width) OutputPadding = default, (int Height, int Width)? Dilation = null, int Groups = 1, bool Bias = true);
-
 public sealed class ConvTranspose2d : Module, IConfigurable<ConvTranspose2d, ConvTranspose2dConfig>
 {
     public ConvTranspose2dConfig GetConfig() => new(InChannels, OutChannels, KernelSize, Stride, Padding, OutputPadding, Dilation, Groups, Bias != null);
@@ -104,6 +104,7 @@ public sealed class ConvTranspose2d : Module, IConfigurable<ConvTranspose2d, Con
 /// <summary>Nearest-neighbour upsampling of [N, C, H, W] by an integer factor (PyTorch's nn.Upsample(scale_factor, mode="nearest")); no parameters.</summary>
 public sealed record UpsampleConfig(int Scale = 2);
 
+/// <summary>The arguments of a <see cref="ConvTranspose2d"/> (the initialisers are not saved: the weights are).</summary>
 public sealed class Upsample(int scale = 2) : Module, IConfigurable<Upsample, UpsampleConfig>
 {
     public UpsampleConfig GetConfig() => new(Scale);
@@ -122,9 +123,10 @@ public sealed class Upsample(int scale = 2) : Module, IConfigurable<Upsample, Up
     public override string Describe() => $"Upsample(x{Scale}, nearest)";
 }
 
-/// <summary>The inverse of <see cref="Flatten"/>: [N, F] → [N, ...dimensions] with F their product (PyTorch's nn.Unflatten(1, sizes)).</summary>
+/// <summary>The arguments of a <see cref="Unflatten"/>.</summary>
 public sealed record UnflattenConfig(IReadOnlyList<int> Dimensions);
 
+/// <summary>The inverse of <see cref="Flatten"/>: [N, F] → [N, ...dimensions] with F their product (PyTorch's nn.Unflatten(1, sizes)).</summary>
 public sealed class Unflatten(params int[] dimensions) : Module, IConfigurable<Unflatten, UnflattenConfig>
 {
     public UnflattenConfig GetConfig() => new(Dimensions);

@@ -6,13 +6,14 @@ namespace Sinapse.Models;
 /// <summary>How a convolutional decoder grows the image back: a learned transposed convolution or fixed nearest upsampling followed by a convolution.</summary>
 public enum DecoderUpsampling { Transposed, Nearest }
 
+/// <summary>The arguments of a <see cref="Autoencoder"/>.</summary>
+public sealed record AutoencoderConfig(Sequential Encoder, Sequential Decoder);
+
 /// <summary>
 /// An autoencoder: an encoder that compresses the input to a small code and a decoder
 /// that rebuilds the input from it, trained unsupervised with MSE against the input itself.
 /// <see cref="Module.Call"/> runs both; <see cref="Encoder"/> alone gives the codes.
 /// </summary>
-public sealed record AutoencoderConfig(Sequential Encoder, Sequential Decoder);
-
 public sealed class Autoencoder : Module, IConfigurable<Autoencoder, AutoencoderConfig>
 {
     public AutoencoderConfig GetConfig() => new(Encoder, Decoder);
