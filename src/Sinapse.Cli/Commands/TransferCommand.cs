@@ -144,7 +144,7 @@ internal static class TransferCommand
         return command;
     }
 
-    private const int DefaultEpochs = 30, DefaultImageEpochs = 8, DefaultImageSize = 64, DefaultFineTuneBlocks = 3;
+    private const int DefaultEpochs = 30, DefaultImageEpochs = 6, DefaultImageSize = 64, DefaultFineTuneBlocks = 3;
 
     /// <summary>The share of train/ held out to draw the curves, so that the test images are used once, for the table.</summary>
     private const double ValidationShare = 0.1;
@@ -162,10 +162,12 @@ internal static class TransferCommand
         if (budget.FineTuneLayers < 1) throw new ArgumentException($"--fine-tune-blocks must be at least 1, got {budget.FineTuneLayers}.");
         root ??= Path.Combine(Path.GetDirectoryName(Mnist.FindBundledDirectory())!, "cifar10-subset");
         // Grey images become three equal channels; the pixels are mapped as the pretrained weights expect.
-        var (all, rawTest) = ImageOptions.LoadFolder(root, size, ImageChannels.Rgb);
+        var (all, test) = ImageOptions.LoadFolder(root, size, ImageChannels.Rgb);
         var transform = pretrained.Transform;
-        var (train, validation) = transform.Apply(all).Split(1 - ValidationShare, seed);
-        var test = transform.Apply(rawTest);
+        // In place: at 64×64 the 5,000 photos of the CIFAR-10 subset take 250 MB a copy.
+        transform.ApplyInPlace(all.Features);
+        transform.ApplyInPlace(test.Features);
+        var (train, validation) = all.Split(1 - ValidationShare, seed);
         if (validation.Count == 0)
             throw new InvalidDataException($"{Path.Combine(root, "train")} has {train.Count} images: too few to hold a tenth out for validation.");
         int blocks = budget.FineTuneLayers!.Value;

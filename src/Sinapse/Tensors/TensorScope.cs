@@ -159,7 +159,7 @@ internal sealed class PoolDemand
 /// </summary>
 internal static class TensorPool
 {
-    private static long rentedBytes, peakBytes, heldBytes, limitBytes = 1L << 30;
+    private static long rentedBytes, peakBytes, heldBytes, limitBytes = 1L << 30, letGoBytes;
     private static readonly Lock gate = new();
     [ThreadStatic] private static long step;
 
@@ -198,16 +198,27 @@ internal static class TensorPool
         }
     }
 
+    /// <summary>
+    /// Once this many bytes have been let go, the pool runs the garbage collector: buffers of that
+    /// size live on the large-object heap, which is collected only in full collections, so without
+    /// one the memory let go would stay resident long after the pool dropped it.
+    /// </summary>
+    public const long CollectAfterBytes = 256L << 20;
+
     /// <summary>Ends the calling thread's step: its free buffers that the step did not use go.</summary>
     public static void EndStep()
     {
         int thread = Environment.CurrentManagedThreadId;
         long ended = step++;
+        bool collect;
         lock (gate)
         {
             Pool<float>.Evict(entry => entry.Thread == thread && entry.Step < ended);
             Pool<ushort>.Evict(entry => entry.Thread == thread && entry.Step < ended);
+            collect = letGoBytes >= CollectAfterBytes;
+            if (collect) letGoBytes = 0;
         }
+        if (collect) GC.Collect();
     }
 
     private static void Count(long bytes)
@@ -246,7 +257,11 @@ internal static class TensorPool
             Count(-bytes);
             lock (gate)
             {
-                if (heldBytes + bytes > limitBytes) return;   // beyond the limit: the garbage collector takes it
+                if (heldBytes + bytes > limitBytes)
+                {
+                    letGoBytes += bytes;   // beyond the limit: the garbage collector takes it
+                    return;
+                }
                 if (!free.TryGetValue(buffer.Length, out var entries)) free[buffer.Length] = entries = [];
                 entries.Add(new Entry<T>(buffer, Environment.CurrentManagedThreadId, step));
                 heldBytes += bytes;
@@ -261,6 +276,7 @@ internal static class TensorPool
                     if (drop(entries[i]))
                     {
                         heldBytes -= (long)entries[i].Buffer.Length * sizeof(T);
+                        letGoBytes += (long)entries[i].Buffer.Length * sizeof(T);
                         entries.RemoveAt(i);
                     }
                     else i++;
