@@ -144,7 +144,7 @@ internal static class TransferCommand
         return command;
     }
 
-    private const int DefaultEpochs = 30, DefaultImageEpochs = 6, DefaultImageSize = 64, DefaultFineTuneBlocks = 3;
+    private const int DefaultEpochs = 30, DefaultImageEpochs = 3, DefaultImageSize = 64, DefaultFineTuneBlocks = 3;
 
     /// <summary>The share of train/ held out to draw the curves, so that the test images are used once, for the table.</summary>
     private const double ValidationShare = 0.1;

@@ -56,7 +56,8 @@ public class TransferCommandTests
         foreach (var method in new[] { "(a) new head, frozen features", "(b) fine-tune the last 2 blocks", "(c) fine-tune all layers", "(d) from scratch" })
             Assert.Contains(method, stdout);
         Assert.Contains("mean [123.68, 116.28, 103.53]", File.ReadAllText(output.File("report.md")));   // ImageNet's statistics, as torchvision's weights expect
-        var photo = images.File(Path.Combine("test", "boot", "0.png"));
+        var photo = output.File("photo.png");   // predict takes images at the model's size, 32×32 here
+        Images.SavePng(photo, Tensor.Uniform(new Shape(3, 32, 32), 0f, 255f, new Rng(3)), 0f, 255f);
         foreach (var method in new[] { "a", "b", "c", "d" })
         {
             var prediction = CliRunner.Succeed("predict", "--model", Path.Combine(saved.Path, method), "--input", photo, "--top", "3");
