@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The small Fashion-MNIST image folder behind `sinapse transfer --base mobilenet_v2`.
+"""The small Fashion-MNIST image folder data/fashion-photos: grey photos for `sinapse train --images` and `transfer --images`.
 
 How to run (from the repository root):
 

@@ -43,6 +43,9 @@ internal sealed class ModelOptions
         ["mobilenet_v3_large"] = MobileNet.V3Large,
     };
 
+    /// <summary>The zoo MobileNet a command-line name gives (classes, width, head dropout, options, input channels); null for other names.</summary>
+    public static Func<int, float, float?, ConvNormOptions, int, MobileNet>? MobileNetBuilder(string name) => MobileNets.GetValueOrDefault(Key(name));
+
     /// <summary>Every architecture name, for error messages.</summary>
     public static string ArchitectureNames => "cnn, lenet5, mlp, " + string.Join(", ", MobileNets.Keys);
 

@@ -22,9 +22,11 @@ namespace Sinapse.Cli.Commands;
 /// learned three ways on the same budget: (a) a new head on the frozen features, (b) a new head
 /// and fine-tuning of every layer with a low learning rate for the pretrained ones, (c) from scratch.
 /// With <c>--base mobilenet_v2</c> (or <c>mobilenet_v1</c>) the source is the ImageNet-pretrained
-/// MobileNet that ships with Sinapse and the target an image folder with train/ and test/ (by
-/// default data/fashion-photos); (b) then fine-tunes the last blocks only, and the command writes
-/// the table, the per-epoch test accuracy curves (PNG and CSV) and a report.
+/// MobileNet that ships with Sinapse, or with <c>--base mobilenet_v3_small --weights FILE.pth</c>
+/// torchvision's, and the target an image folder with train/ and test/ (by default
+/// data/cifar10-subset), learned four ways: (a) frozen, (b) the last blocks fine-tuned, (c) every
+/// layer fine-tuned at a low rate, (d) from scratch; the command writes the table, the per-epoch
+/// validation accuracy curves (PNG and CSV) and a report, and with --save each method's network.
 /// </summary>
 internal static class TransferCommand
 {
@@ -35,8 +37,15 @@ internal static class TransferCommand
         var sourceClasses = new Option<string>("--source-classes") { Description = "Classes of the source task.", DefaultValueFactory = _ => "0,1,2,3,4" };
         var targetClasses = new Option<string>("--target-classes") { Description = "Classes of the target task.", DefaultValueFactory = _ => "5,6,7,8,9" };
         var examples = new Option<int>("--target-examples") { Description = "Labelled training examples of the target task.", DefaultValueFactory = _ => 300 };
-        var baseModel = new Option<string?>("--base") { Description = $"The network to transfer from instead of pretraining on --source: an ImageNet-pretrained {string.Join(" or ", BaseNames)}, or a saved model directory." };
-        var images = new Option<string?>("--images") { Description = "With a pretrained --base: the image folder of the target task, holding train/ and test/ with one sub-folder per class (default: the bundled data/fashion-photos)." };
+        var baseModel = new Option<string?>("--base")
+        {
+            Description = $"The network to transfer from instead of pretraining on --source: the bundled ImageNet-pretrained {string.Join(" or ", BaseNames)}; "
+                + "mobilenet_v3_small, mobilenet_v3_large or mobilenet_v2 with torchvision's ImageNet weights from --weights; or a saved model directory.",
+        };
+        var weights = new Option<string?>("--weights") { Description = "torchvision's pretrained weights for --base (e.g. mobilenet_v3_small-047dcff4.pth, as torch.save wrote them; .pth or safetensors)." };
+        var width = new Option<float>("--width") { Description = "With --weights: the width multiplier the weights were trained at.", DefaultValueFactory = _ => 1f };
+        var save = new Option<string?>("--save") { Description = "With a pretrained --base: save each method's trained network to DIR/a, DIR/b, DIR/c and DIR/d, for predict and evaluate." };
+        var images = new Option<string?>("--images") { Description = "With a pretrained --base: the image folder of the target task, holding train/ and test/ with one sub-folder per class (default: the bundled data/cifar10-subset)." };
         var imageSize = new Option<int>("--image-size") { Description = "With a pretrained --base: the side the images are resized to.", DefaultValueFactory = _ => DefaultImageSize };
         var fineTuneBlocks = new Option<int>("--fine-tune-blocks") { Description = "With a pretrained --base: how many of the last blocks (b) fine-tunes.", DefaultValueFactory = _ => DefaultFineTuneBlocks };
         var output = new Option<string>("--out") { Description = "With a pretrained --base: directory for report.md, the curves (PNG) and the numbers (CSV).", DefaultValueFactory = _ => Path.Combine("runs", "transfer") };
@@ -49,13 +58,19 @@ internal static class TransferCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation, sampling and shuffling.", DefaultValueFactory = _ => 42UL };
         var threads = ThreadsOption.Create();
         var command = new Command("transfer", "Transfer learning vs fine-tuning vs training from scratch on a target task with few labels.")
-            { source, target, sourceClasses, targetClasses, examples, baseModel, saveBase, pretrainEpochs, images, imageSize, fineTuneBlocks, output, epochs, batchSize, rate, fineTuneRate, seed, threads };
+            { source, target, sourceClasses, targetClasses, examples, baseModel, weights, width, save, saveBase, pretrainEpochs, images, imageSize, fineTuneBlocks, output, epochs, batchSize, rate, fineTuneRate, seed, threads };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var clock = Stopwatch.StartNew();
             ThreadsOption.Apply(parse, threads);
             var baseName = parse.GetValue(baseModel);
-            bool imageNet = baseName != null && Pretrained.Exists(baseName);
+            var weightsFile = parse.GetValue(weights);
+            if (weightsFile != null && (baseName == null || ModelOptions.MobileNetBuilder(baseName) == null))
+                throw new ArgumentException($"--weights needs --base naming the architecture they are for (mobilenet_v3_small, mobilenet_v3_large, mobilenet_v2), got {baseName ?? "none"}.");
+            if (weightsFile == null && baseName != null && !Pretrained.Exists(baseName) && ModelOptions.MobileNetBuilder(baseName) != null)
+                throw new ArgumentException($"--base {baseName} needs its ImageNet weights, which cannot ship with Sinapse: give torchvision's file with --weights "
+                    + "(mobilenet_v3_small-047dcff4.pth for mobilenet_v3_small), or use the bundled mobilenet_v2.");
+            bool imageNet = baseName != null && (weightsFile != null || Pretrained.Exists(baseName));
             int targetCount = parse.GetValue(examples), epochCount = parse.GetValue(epochs) ?? (imageNet ? DefaultImageEpochs : DefaultEpochs), batch = parse.GetValue(batchSize);
             float lr = parse.GetValue(rate), lowLr = parse.GetValue(fineTuneRate);
             ulong baseSeed = parse.GetValue(seed);
@@ -67,9 +82,10 @@ internal static class TransferCommand
                 if (Given(source, target, sourceClasses, targetClasses, examples, saveBase, pretrainEpochs) is { Length: > 0 } digitOptions)
                     throw new ArgumentException($"{digitOptions}: not with the pretrained --base {baseName}, whose target task is the image folder of --images.");
                 var budget = new TransferBudget(epochCount, batch, lr, lowLr, parse.GetValue(fineTuneBlocks));
-                return TransferImages(baseName!, parse.GetValue(images), parse.GetValue(imageSize), budget, parse.GetValue(output)!, baseSeed, clock);
+                var transferBase = weightsFile != null ? TransferComparison.FromWeights(baseName!, weightsFile, parse.GetValue(width)) : TransferComparison.Bundled(baseName!);
+                return TransferImages(transferBase, parse.GetValue(images), parse.GetValue(imageSize), budget, parse.GetValue(output)!, parse.GetValue(save), baseSeed, clock);
             }
-            if (Given(images, imageSize, fineTuneBlocks, output) is { Length: > 0 } imageOptions)
+            if (Given(images, imageSize, fineTuneBlocks, output, width, save) is { Length: > 0 } imageOptions)
                 throw new ArgumentException($"{imageOptions}: only with an ImageNet-pretrained --base ({string.Join(" or ", BaseNames)}).");
             var sourceDirectory = parse.GetValue(source) ?? Mnist.FindBundledDirectory();
             var targetDirectory = parse.GetValue(target) ?? sourceDirectory;
@@ -125,12 +141,13 @@ internal static class TransferCommand
             foreach (var result in results) table.AddRow(Row(result).Select(Markup.Escape).ToArray());
             AnsiConsole.Write(table);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"total time: {clock.Elapsed.TotalSeconds:F1} s"));
+            Console.WriteLine(PeakMemory.Describe());
             return 0;
         }));
         return command;
     }
 
-    private const int DefaultEpochs = 30, DefaultImageEpochs = 8, DefaultImageSize = 64, DefaultFineTuneBlocks = 3;
+    private const int DefaultEpochs = 30, DefaultImageEpochs = 3, DefaultImageSize = 64, DefaultFineTuneBlocks = 3;
 
     /// <summary>The share of train/ held out to draw the curves, so that the test images are used once, for the table.</summary>
     private const double ValidationShare = 0.1;
@@ -142,50 +159,57 @@ internal static class TransferCommand
     /// The comparison from an ImageNet-pretrained MobileNet to the image folder <paramref name="root"/>
     /// (train/ and test/ with the same classes); prints the table and writes the report with the curves.
     /// </summary>
-    private static int TransferImages(string baseName, string? root, int size, TransferBudget budget, string output, ulong seed, Stopwatch clock)
+    private static int TransferImages(TransferBase pretrained, string? root, int size, TransferBudget budget, string output, string? save, ulong seed, Stopwatch clock)
     {
         if (size < 8) throw new ArgumentException($"--image-size must be at least 8 pixels, got {size}.");
         if (budget.FineTuneLayers < 1) throw new ArgumentException($"--fine-tune-blocks must be at least 1, got {budget.FineTuneLayers}.");
         OutputDirectory.Prepare(output, "--out");
-        root ??= BundledData.Find("fashion-photos", "give an image folder with --images DIR");
-        // The TFLite MobileNets were trained on x/127.5 − 1; grey images become three equal channels.
-        Dataset Read(string split) => ImageFolder.Load(Path.Combine(root, split), size, normalization: ImageNormalization.PlusMinusOne, channels: ImageChannels.Rgb);
-        foreach (var split in new[] { "train", "test" })
-            if (!Directory.Exists(Path.Combine(root, split)))
-                throw new DirectoryNotFoundException($"--images {root} has no {split}/ folder; it needs train/ and test/, each with one sub-folder of images per class.");
-        var (train, validation) = Read("train").Split(1 - ValidationShare, seed);
-        var test = Read("test");
-        if (train.ClassCount < 2) throw new InvalidDataException($"{Path.Combine(root, "train")} has one class folder ('{train.ClassNames![0]}'); telling classes apart needs at least two.");
-        if (!train.ClassNames!.SequenceEqual(test.ClassNames!))
-            throw new InvalidDataException($"{root}: train/ has the classes {string.Join(", ", train.ClassNames!)} but test/ has {string.Join(", ", test.ClassNames!)}; they must be the same.");
+        root ??= BundledData.Find("cifar10-subset", "give an image folder with --images DIR");
+        // Grey images become three equal channels; the pixels are mapped as the pretrained weights expect.
+        var (all, test) = ImageOptions.LoadFolder(root, size, ImageChannels.Rgb);
+        var transform = pretrained.Transform;
+        // In place: at 64×64 the 5,000 photos of the CIFAR-10 subset take 250 MB a copy.
+        transform.ApplyInPlace(all.Features);
+        transform.ApplyInPlace(test.Features);
+        var (train, validation) = all.Split(1 - ValidationShare, seed);
         if (validation.Count == 0)
             throw new InvalidDataException($"{Path.Combine(root, "train")} has {train.Count} images: too few to hold a tenth out for validation.");
         int blocks = budget.FineTuneLayers!.Value;
-        // Flips and shifts of up to an eighth of the side; a shifted crop is filled with black (−1 after scaling), the photos' background.
-        budget = budget with { Augmentation = Augmentation.Compose(Augmentation.HorizontalFlip(), Augmentation.RandomCrop(Math.Max(1, size / 8), fill: -1f)) };
+        // Flips and shifts of up to an eighth of the side; a shifted-in border is 0 after normalisation, the mean colour.
+        budget = budget with { Augmentation = Augmentation.Compose(Augmentation.HorizontalFlip(), Augmentation.RandomCrop(Math.Max(1, size / 8))) };
 
-        var report = new Report(output, $"Transfer learning from the ImageNet-pretrained {baseName} to {Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)))}");
+        var report = new Report(output, $"Transfer learning from the ImageNet-pretrained {pretrained.Name} to {Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)))}");
         report.Text($"Images: {root}, {train.ClassCount} classes ({string.Join(", ", train.ClassNames!)}), {train.Count} for training, {validation.Count} of train/ held out for validation and {test.Count} for testing, " +
-                    $"resized to {size}×{size} as RGB (a grey image as three equal channels) and scaled to [−1, 1] as the pretrained network expects. " +
+                    $"resized to {size}×{size} as RGB (a grey image as three equal channels) and normalised as the pretrained network expects ({transform}). " +
                     string.Create(CultureInfo.InvariantCulture, $"Each method gets {budget.Epochs} epochs of batch {budget.BatchSize} (the same shuffles, but for (a), which draws no augmentation, after the first epoch), Adam lr {budget.LearningRate} for new weights and for training from scratch. ") +
-                    $"(a) replaces the 1001-class head by a {train.ClassCount}-class one and trains only that, on the frozen trunk's features computed once (so without augmentation); " +
+                    $"(a) replaces the ImageNet head by a {train.ClassCount}-class one and trains only that, on the frozen trunk's features computed once (so without augmentation); " +
                     string.Create(CultureInfo.InvariantCulture, $"(b) also fine-tunes the last {blocks} blocks of the trunk at lr {budget.FineTuneRate}, with random flips and shifts; ") +
-                    $"(c) trains the same architecture (with batch norm, which the pretrained file has folded away) from random weights, with the same augmentation. " +
+                    string.Create(CultureInfo.InvariantCulture, $"(c) fine-tunes every layer at lr {budget.FineTuneRate} (the new head at {budget.LearningRate}), with the same augmentation; ") +
+                    "(d) trains the same architecture (with batch norm, also where a TFLite file has folded it away) from random weights, with the same augmentation. " +
                     "The curves are the validation images' accuracy after every epoch; the test images are used once per method, at the end: the table gives the last epoch's network, " +
                     "trunk and head together, not the best one.");
-        var results = TransferComparison.Compare(baseName, train, validation, test, budget, seed);
+        var results = TransferComparison.Compare(pretrained, train, validation, test, budget, seed);
 
         report.Table(Header, results.Select(Row));
         double scratch = results[^1].Test.Accuracy ?? double.NaN;
-        report.Text(string.Join("; ", results.SkipLast(1).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Method} − (c): {100 * ((r.Test.Accuracy ?? double.NaN) - scratch):+0.0;−0.0} points"))) +
+        report.Text(string.Join("; ", results.SkipLast(1).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Method} − (d): {100 * ((r.Test.Accuracy ?? double.NaN) - scratch):+0.0;−0.0} points"))) +
                     ". Validation accuracy after the first epoch: " + string.Join(", ", results.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Method} {r.History.Epochs[0].ValidationAccuracy:P1}"))) + ".");
         Plots.Lines(report.PathOf("validation-accuracy.png"), "Validation accuracy per epoch", "epoch", "validation accuracy",
             results.Select(TransferComparison.AccuracyCurve), markers: true, legend: ScottPlot.Alignment.LowerRight);
-        report.Image("validation-accuracy.png", "Validation accuracy per epoch, three methods");
+        report.Image("validation-accuracy.png", $"Validation accuracy per epoch, {results.Count} methods");
         report.Csv("transfer.csv", "method,epoch,train_loss,train_accuracy,validation_loss,validation_accuracy",
             results.SelectMany(TransferComparison.CsvRows));
         report.Save();
+        if (save != null)
+            foreach (var result in results)
+            {
+                // (a) → DIR/a …: each method's network, trunk and head together, with the input mapping and class names predict needs.
+                var directory = Path.Combine(save, result.Method.Substring(1, 1));
+                new SavedModel(result.Model, train.FeatureShape, transform, train.ClassNames).Save(directory);
+                Console.WriteLine($"{result.Method}: saved to {directory}");
+            }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"total time: {clock.Elapsed.TotalSeconds:F1} s"));
+        Console.WriteLine(PeakMemory.Describe());
         return 0;
     }
 

@@ -53,6 +53,22 @@ public sealed class InputTransform
     /// <summary>(x − mean) / std with the training set's statistics.</summary>
     public static InputTransform Standardize(bool perChannel = true) => new(InputTransformKind.Standardize, perChannel);
 
+    /// <summary>
+    /// (x − mean) / std per channel with the given statistics, as torchvision's <c>Normalize(mean, std)</c>:
+    /// a Standardize that is fitted already (fitting it again would replace them with the data's).
+    /// </summary>
+    public static InputTransform Normalize(IReadOnlyList<float> mean, IReadOnlyList<float> std)
+    {
+        ArgumentNullException.ThrowIfNull(mean);
+        ArgumentNullException.ThrowIfNull(std);
+        if (mean.Count == 0 || mean.Count != std.Count || std.Any(s => !(s > 0 && float.IsFinite(s))) || mean.Any(m => !float.IsFinite(m)))
+            throw new ArgumentException($"Normalize needs one finite mean and one positive std per channel, got {mean.Count} means and {std.Count} stds [{string.Join(", ", std)}].");
+        var transform = Standardize(perChannel: true);
+        (transform.first, transform.second) = (mean.ToArray(), std.ToArray());
+        transform.Derive();
+        return transform;
+    }
+
     /// <summary>The training set's [min, max] mapped onto [<paramref name="low"/>, <paramref name="high"/>].</summary>
     public static InputTransform MinMax(float low = 0f, float high = 1f, bool perChannel = true)
     {

@@ -5,6 +5,10 @@ namespace Sinapse.Tensors;
 /// loop that opens one scope per step stops allocating once the pool has warmed up. Tensors made
 /// outside any scope are ordinary garbage-collected objects: users never have to dispose anything.
 /// A tensor that must outlive the scope is kept with <see cref="Keep"/>.
+/// The pool stays bounded: when a thread's outermost scope (a training step, an evaluation batch)
+/// ends, the buffers that thread gave back before it and that the scope did not use again are let
+/// go, so sizes of the past (another batch size, an earlier evaluation, another model) are not kept
+/// for good; and it never holds more than <see cref="PoolLimitBytes"/> of free buffers.
 /// </summary>
 public sealed class TensorScope : IDisposable
 {
@@ -90,11 +94,26 @@ public sealed class TensorScope : IDisposable
 
     public static void ResetPeakBytes() => TensorPool.ResetPeak();
 
+    /// <summary>The bytes of free buffers the pool holds for reuse now (not rented out).</summary>
+    public static long PooledBytes => TensorPool.HeldBytes;
+
+    /// <summary>
+    /// The most bytes of free buffers the pool keeps (default 1 GiB); a buffer given back beyond it is
+    /// left to the garbage collector. Lowering it lets go of the excess at once.
+    /// </summary>
+    public static long PoolLimitBytes
+    {
+        get => TensorPool.LimitBytes;
+        set => TensorPool.LimitBytes = value >= 0 ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "the pool's limit is a number of bytes, 0 or more");
+    }
+
     public void Dispose()
     {
         if (disposed) return;
-        disposed = true;
+        // Checked before the scope counts as ended, so that ending it again in the right order still restores the outer scope.
         if (current != this) throw new InvalidOperationException("TensorScopes must end in the reverse order they began.");
+        disposed = true;
         current = outer;
         foreach (var tensor in owned)
         {
@@ -104,6 +123,7 @@ public sealed class TensorScope : IDisposable
         owned.Clear();
         foreach (var buffer in owned16) TensorPool.Return(buffer);
         owned16.Clear();
+        if (outer == null) TensorPool.EndStep();
     }
 }
 
@@ -134,10 +154,14 @@ internal sealed class PoolDemand
 /// Buffers keyed by exact length: a training step asks for the same sizes every time. It also
 /// counts the bytes rented out, whose peak is a training step's working memory (activations,
 /// their gradients, saved 16-bit copies and kernel scratch; not parameters or optimizer state).
+/// Each free buffer remembers the thread that gave it back and that thread's step number then:
+/// <see cref="EndStep"/> lets go of the thread's buffers that sat unused through the step just ended.
 /// </summary>
 internal static class TensorPool
 {
-    private static long rentedBytes, peakBytes;
+    private static long rentedBytes, peakBytes, heldBytes, limitBytes = 1L << 30, letGoBytes;
+    private static readonly Lock gate = new();
+    [ThreadStatic] private static long step;
 
     public static float[] Rent(int length) => Pool<float>.Rent(length);
 
@@ -157,35 +181,105 @@ internal static class TensorPool
     /// <summary>Starts a new peak from the bytes rented out now.</summary>
     public static void ResetPeak() => Volatile.Write(ref peakBytes, Volatile.Read(ref rentedBytes));
 
+    /// <summary>The bytes of the free buffers held for reuse.</summary>
+    public static long HeldBytes => Volatile.Read(ref heldBytes);
+
+    public static long LimitBytes
+    {
+        get => Volatile.Read(ref limitBytes);
+        set
+        {
+            lock (gate)
+            {
+                limitBytes = value;
+                Pool<float>.Evict(entry => heldBytes > limitBytes);
+                Pool<ushort>.Evict(entry => heldBytes > limitBytes);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Once this many bytes have been let go, the pool runs the garbage collector: buffers of that
+    /// size live on the large-object heap, which is collected only in full collections, so without
+    /// one the memory let go would stay resident long after the pool dropped it.
+    /// </summary>
+    public const long CollectAfterBytes = 256L << 20;
+
+    /// <summary>Ends the calling thread's step: its free buffers that the step did not use go.</summary>
+    public static void EndStep()
+    {
+        int thread = Environment.CurrentManagedThreadId;
+        long ended = step++;
+        bool collect;
+        lock (gate)
+        {
+            Pool<float>.Evict(entry => entry.Thread == thread && entry.Step < ended);
+            Pool<ushort>.Evict(entry => entry.Thread == thread && entry.Step < ended);
+            collect = letGoBytes >= CollectAfterBytes;
+            if (collect) letGoBytes = 0;
+        }
+        if (collect) GC.Collect();
+    }
+
     private static void Count(long bytes)
     {
         long now = Interlocked.Add(ref rentedBytes, bytes), seen;
         while (now > (seen = Volatile.Read(ref peakBytes)) && Interlocked.CompareExchange(ref peakBytes, now, seen) != seen) { }
     }
 
+    /// <summary>A free buffer, the thread that gave it back and that thread's step number at the time.</summary>
+    private readonly record struct Entry<T>(T[] Buffer, int Thread, long Step);
+
     private static class Pool<T> where T : unmanaged
     {
-        private static readonly Dictionary<int, Stack<T[]>> free = [];
-        private static readonly Lock gate = new();
+        // Per length, the free buffers oldest first: Rent takes the newest, the most likely still in cache.
+        private static readonly Dictionary<int, List<Entry<T>>> free = [];
 
         public static unsafe T[] Rent(int length)
         {
             Count((long)length * sizeof(T));
             lock (gate)
             {
-                if (free.TryGetValue(length, out var stack) && stack.Count > 0) return stack.Pop();
+                if (free.TryGetValue(length, out var entries) && entries.Count > 0)
+                {
+                    var buffer = entries[^1].Buffer;
+                    entries.RemoveAt(entries.Count - 1);
+                    heldBytes -= (long)length * sizeof(T);
+                    return buffer;
+                }
             }
             return GC.AllocateUninitializedArray<T>(length);
         }
 
         public static unsafe void Return(T[] buffer)
         {
-            Count(-(long)buffer.Length * sizeof(T));
+            long bytes = (long)buffer.Length * sizeof(T);
+            Count(-bytes);
             lock (gate)
             {
-                if (!free.TryGetValue(buffer.Length, out var stack)) free[buffer.Length] = stack = new Stack<T[]>();
-                stack.Push(buffer);
+                if (heldBytes + bytes > limitBytes)
+                {
+                    letGoBytes += bytes;   // beyond the limit: the garbage collector takes it
+                    return;
+                }
+                if (!free.TryGetValue(buffer.Length, out var entries)) free[buffer.Length] = entries = [];
+                entries.Add(new Entry<T>(buffer, Environment.CurrentManagedThreadId, step));
+                heldBytes += bytes;
             }
+        }
+
+        /// <summary>Drops the free buffers <paramref name="drop"/> picks, oldest first; the caller holds the gate.</summary>
+        public static unsafe void Evict(Func<Entry<T>, bool> drop)
+        {
+            foreach (var entries in free.Values)
+                for (int i = 0; i < entries.Count;)
+                    if (drop(entries[i]))
+                    {
+                        heldBytes -= (long)entries[i].Buffer.Length * sizeof(T);
+                        letGoBytes += (long)entries[i].Buffer.Length * sizeof(T);
+                        entries.RemoveAt(i);
+                    }
+                    else i++;
         }
     }
 }

@@ -5,9 +5,11 @@ using Sinapse.Vision;
 
 namespace Sinapse.Tests.Cli;
 
-/// <summary><c>sinapse transfer --base mobilenet_v1|mobilenet_v2</c> on an image folder, run as a user runs it.</summary>
+/// <summary><c>sinapse transfer --base mobilenet_v1|mobilenet_v2</c> (bundled) or <c>--base mobilenet_v3_small --weights FILE.pth</c> on an image folder, run as a user runs it.</summary>
 public class TransferCommandTests
 {
+    private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "pth", name);
+
     /// <summary>An image folder root/train/&lt;class&gt;/*.png and root/test/&lt;class&gt;/*.png of small random colour images.</summary>
     private static TempDirectory ImageFolder(string[] classes, int train = 2, int test = 1)
     {
@@ -24,21 +26,61 @@ public class TransferCommandTests
     }
 
     [Fact]
-    public void RunsTheThreeMethodsAndWritesTheTableAndCurves()
+    public void RunsTheFourMethodsAndWritesTheTableAndCurves()
     {
         using var images = ImageFolder(["bag", "boot", "shirt"], train: 3);   // 8 to train on, 1 held out for validation
         using var output = new TempDirectory();
         var stdout = CliRunner.Succeed("transfer", "--base", "mobilenet_v1", "--images", images.Path, "--image-size", "32", "--epochs", "1", "--batch-size", "4",
             "--fine-tune-blocks", "2", "--out", output.Path);
 
-        foreach (var method in new[] { "(a) new head, frozen features", "(b) fine-tune the last 2 blocks", "(c) from scratch" })
+        foreach (var method in new[] { "(a) new head, frozen features", "(b) fine-tune the last 2 blocks", "(c) fine-tune all layers", "(d) from scratch" })
             Assert.Contains(method, stdout);
         Assert.Contains("test accuracy", stdout);
+        Assert.Matches(@"peak resident memory: [\d,]+ MB", stdout);
         var csv = File.ReadAllLines(output.File("transfer.csv"));
         Assert.Equal("method,epoch,train_loss,train_accuracy,validation_loss,validation_accuracy", csv[0]);
-        Assert.Equal(4, csv.Length);                                  // one epoch of each method
+        Assert.Equal(5, csv.Length);                                  // one epoch of each method
         Assert.True(new FileInfo(output.File("validation-accuracy.png")).Length > 1000);
-        Assert.Contains("| (c) from scratch |", File.ReadAllText(output.File("report.md")));
+        Assert.Contains("| (d) from scratch |", File.ReadAllText(output.File("report.md")));
+    }
+
+    [Fact]
+    public void TorchvisionsMobileNetV3SmallFromAPthFileRunsTheExerciseAndSavesEachMethodForPredict()
+    {
+        // An untrained torchvision mobilenet_v3_small (width 0.25, 10 classes) as torch.save wrote it, on a tiny budget.
+        using var images = ImageFolder(["bag", "boot", "shirt"], train: 3);
+        using var output = new TempDirectory();
+        using var saved = new TempDirectory();
+        var stdout = CliRunner.Succeed("transfer", "--base", "mobilenet_v3_small", "--weights", Fixture("mobilenet_v3_small.pth"), "--width", "0.25",
+            "--images", images.Path, "--image-size", "32", "--epochs", "1", "--batch-size", "4", "--fine-tune-blocks", "2", "--out", output.Path, "--save", saved.Path);
+
+        foreach (var method in new[] { "(a) new head, frozen features", "(b) fine-tune the last 2 blocks", "(c) fine-tune all layers", "(d) from scratch" })
+            Assert.Contains(method, stdout);
+        Assert.Contains("mean [123.68, 116.28, 103.53]", File.ReadAllText(output.File("report.md")));   // ImageNet's statistics, as torchvision's weights expect
+        var photo = output.File("photo.png");   // predict takes images at the model's size, 32×32 here
+        Images.SavePng(photo, Tensor.Uniform(new Shape(3, 32, 32), 0f, 255f, new Rng(3)), 0f, 255f);
+        foreach (var method in new[] { "a", "b", "c", "d" })
+        {
+            var prediction = CliRunner.Succeed("predict", "--model", Path.Combine(saved.Path, method), "--input", photo, "--top", "3");
+            Assert.Matches(@"^0: (bag|boot|shirt) [\d.]+ %  (bag|boot|shirt) [\d.]+ %  (bag|boot|shirt) [\d.]+ %", prediction.Trim());
+        }
+    }
+
+    [Fact]
+    public void WeightsNeedTheArchitectureTheyAreFor()
+    {
+        var line = CliRunner.OneErrorLine("transfer", "--weights", Fixture("mobilenet_v3_small.pth"));
+        Assert.Contains("--weights needs --base naming the architecture", line);
+    }
+
+    [Fact]
+    public void WeightsOfAnotherWidthAreNamed()
+    {
+        // The file is width 0.25: read as width 1, its tensors cannot match and the first mismatch is named.
+        using var images = ImageFolder(["bag", "boot", "shirt"], train: 3);
+        var line = CliRunner.OneErrorLine("transfer", "--base", "mobilenet_v3_small", "--weights", Fixture("mobilenet_v3_small.pth"), "--images", images.Path, "--image-size", "32");
+        Assert.Contains("mobilenet_v3_small.pth", line);
+        Assert.Contains("shape", line);
     }
 
     [Fact]
@@ -88,19 +130,20 @@ public class TransferCommandTests
         Assert.Contains(Path.Combine("boot", "broken.png"), line);
     }
 
-    [Fact]
-    public void AnUnknownBaseListsTheValidOnes()
+    /// <summary>An unknown base lists the valid ones; MobileNetV3-Small, whose ImageNet weights cannot ship, says why and what to give.</summary>
+    [Theory]
+    [InlineData("mobilenet_v9", new[] { "mobilenet_v9", "mobilenet_v2", "mobilenet_v1" })]
+    [InlineData("mobilenet_v3_small", new[] { "cannot ship with Sinapse", "--weights", "mobilenet_v3_small-047dcff4.pth", "mobilenet_v2" })]
+    public void ABaseWithoutWeightsSaysWhatThereIs(string name, string[] expected)
     {
-        var line = CliRunner.OneErrorLine("transfer", "--base", "mobilenet_v9");
-        Assert.Contains("mobilenet_v9", line);
-        Assert.Contains("mobilenet_v2", line);
-        Assert.Contains("mobilenet_v1", line);
+        var line = CliRunner.OneErrorLine("transfer", "--base", name);
+        Assert.All(expected, fragment => Assert.Contains(fragment, line));
     }
 
     [Fact]
     public void ImageOptionsNeedAPretrainedBase()
     {
-        var line = CliRunner.OneErrorLine("transfer", "--images", "data/fashion-photos", "--image-size", "32");
+        var line = CliRunner.OneErrorLine("transfer", "--images", "data/cifar10-subset", "--image-size", "32");
         Assert.Contains("--images, --image-size: only with an ImageNet-pretrained --base (mobilenet_v2 or mobilenet_v1)", line);
     }
 

@@ -52,11 +52,11 @@ public class TransferComparisonTests
         var results = TransferComparison.Compare(Load, rng => MobileNet.V1(3, 0.25f, options: new ConvNormOptions(Rng: rng)), 3, train, null, Images(2, 2),
             new TransferBudget(Epochs: 1, BatchSize: 6, LearningRate: 1e-2f, FineTuneRate: 1e-2f, FineTuneLayers: 2), seed: 3);
 
-        Assert.Equal(3, results.Count);
+        Assert.Equal(4, results.Count);
         var original = Pretrained.MobileNetV1().ToSequential().NamedParameters().ToDictionary(p => p.Name, p => p.Tensor.ToArray());
         static int Layer(string name) => int.Parse(name[..name.IndexOf('.')], System.Globalization.CultureInfo.InvariantCulture);
         bool Unchanged(string name, Tensor tensor) => original[name].AsSpan().SequenceEqual(tensor.ToArray());
-        var (frozen, tuned) = (made[0], made[1]);
+        var (frozen, tuned, all) = (made[0], made[1], made[2]);
         int head = frozen.Count - 1;
         // (a): the whole trunk is as loaded; only the new 3-class head trained.
         foreach (var (name, tensor) in frozen.NamedParameters().Where(p => Layer(p.Name) != head))
@@ -65,15 +65,20 @@ public class TransferComparisonTests
         int firstTuned = head - 3 - 2;
         foreach (var (name, tensor) in tuned.NamedParameters().Where(p => Layer(p.Name) != head))
             Assert.True(Unchanged(name, tensor) == Layer(name) < firstTuned, $"(b): {name} {(Unchanged(name, tensor) ? "did not change" : "changed")}");
+        // (c): every layer moved.
+        foreach (var (name, tensor) in all.NamedParameters().Where(p => Layer(p.Name) != head))
+            Assert.False(Unchanged(name, tensor), $"(c) left {name} as loaded");
+        Assert.Equal(["(a) new head, frozen features", "(b) fine-tune the last 2 blocks", "(c) fine-tune all layers", "(d) from scratch"], results.Select(r => r.Method));
         Assert.Equal(256 * 3 + 3, results[0].TrainableParameters);
         Assert.True(results[1].TrainableParameters > results[0].TrainableParameters && results[1].TrainableParameters < results[2].TrainableParameters);
+        Assert.Equal(results[2].Model.ParameterCount(), results[2].TrainableParameters);
     }
 
     [Fact]
     public void MoreBlocksToFineTuneThanTheNetworkHasAreRefused()
     {
         var images = Images(1, 4);
-        var error = Assert.Throws<ArgumentException>(() => TransferComparison.Compare("mobilenet_v1", images, images, images, new TransferBudget(1, 3, 1e-3f, 1e-4f, FineTuneLayers: 15), seed: 1));
+        var error = Assert.Throws<ArgumentException>(() => TransferComparison.Compare(TransferComparison.Bundled("mobilenet_v1"), images, images, images, new TransferBudget(1, 3, 1e-3f, 1e-4f, FineTuneLayers: 15), seed: 1));
         Assert.Contains("mobilenet_v1 has 14 blocks to fine-tune; the last 15 were asked for", error.Message);
     }
 

@@ -100,6 +100,29 @@ public class InputTransformTests
     }
 
     [Fact]
+    public void NormalizeUsesTheGivenStatisticsPerChannelAsTorchvisionDoes()
+    {
+        // torchvision: Normalize(mean, std)(x) = (x - mean[c]) / std[c] for each channel c.
+        var transform = InputTransform.Normalize([10f, 20f], [2f, 4f]);
+        Assert.True(transform.IsFitted);
+        var x = new Tensor(new Shape(1, 2, 1, 2), [12f, 6f, 28f, 20f]);
+        Assert.Equal([1f, -2f, 2f, 0f], transform.Apply(x).ToArray());
+        var viaConfig = InputTransform.FromConfig(JsonSerializer.Deserialize<Dictionary<string, object>>(JsonSerializer.Serialize(transform.ToConfig()))!);
+        Assert.Equal(transform.Apply(x).ToArray(), viaConfig.Apply(x).ToArray());
+    }
+
+    [Theory]
+    [InlineData(new[] { 0f }, new[] { 0f })]
+    [InlineData(new[] { 0f, 1f }, new[] { 1f })]
+    [InlineData(new float[0], new float[0])]
+    [InlineData(new[] { float.NaN }, new[] { 1f })]
+    public void NormalizeRefusesStatisticsThatDoNotDescribeChannels(float[] mean, float[] std)
+    {
+        var error = Assert.Throws<ArgumentException>(() => InputTransform.Normalize(mean, std));
+        Assert.Contains("one finite mean and one positive std per channel", error.Message);
+    }
+
+    [Fact]
     public void MisuseIsExplained()
     {
         Assert.Contains("must be fitted", Assert.Throws<InvalidOperationException>(() => InputTransform.Standardize().Apply(Tensor.Zeros(2, 2))).Message);

@@ -80,6 +80,26 @@ public class TensorScopeTests
     }
 
     [Fact]
+    public void ABufferTheLastStepDidNotUseIsLetGo()
+    {
+        // Step 1 uses two buffers, step 2 only the first: the second is let go when step 2 ends, so asking
+        // for it allocates again, while step 2's own buffer, used in the step just ended, is reused.
+        // (Sizes no other test uses: the pool is shared by the threads running tests in parallel.)
+        var kept = new Shape(7919, 13);
+        var dropped = new Shape(7907, 11);
+        using (TensorScope.Begin()) { Tensor.Empty(kept); Tensor.Empty(dropped); }
+        using (TensorScope.Begin()) Tensor.Empty(kept);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        using (TensorScope.Begin()) Tensor.Empty(kept);
+        long reused = GC.GetAllocatedBytesForCurrentThread() - before;
+        before = GC.GetAllocatedBytesForCurrentThread();
+        using (TensorScope.Begin()) Tensor.Empty(dropped);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(reused < kept.Size * sizeof(float), $"reusing took {reused} bytes");
+        Assert.True(allocated >= dropped.Size * sizeof(float), $"the let-go buffer came back from the pool ({allocated} bytes allocated)");
+    }
+
+    [Fact]
     public void ScopesMustEndInReverseOrder()
     {
         var outer = TensorScope.Begin();
@@ -88,6 +108,7 @@ public class TensorScopeTests
         inner.Dispose();
         outer.Dispose();
         outer.Dispose();   // a second Dispose is harmless
+        Assert.Null(TensorScope.Current);   // the refused Dispose did not leave the thread inside outer
     }
 }
 
@@ -112,6 +133,46 @@ public class TensorScopePeakBytesTests
         Assert.Equal(start, TensorScope.PeakBytes);
         using (TensorScope.Begin()) Tensor.Empty(10);
         Assert.Equal(start + 40, TensorScope.PeakBytes);
+    }
+
+    [Fact]
+    public void ThePoolHoldsNoMoreThanItsLimit()
+    {
+        long limit = TensorScope.PoolLimitBytes;
+        try
+        {
+            TensorScope.PoolLimitBytes = TensorScope.PooledBytes + 1000 * sizeof(float);
+            long allowed = TensorScope.PoolLimitBytes;
+            using (TensorScope.Begin())
+                for (int i = 0; i < 5; i++) Tensor.Empty(400);
+            Assert.InRange(TensorScope.PooledBytes, 1, allowed);
+            TensorScope.PoolLimitBytes = 0;   // lowering the limit lets go of the excess at once
+            Assert.Equal(0, TensorScope.PooledBytes);
+        }
+        finally
+        {
+            TensorScope.PoolLimitBytes = limit;
+        }
+    }
+
+    [Fact]
+    public void StepsOfEverChangingSizesKeepOnlyTheLastOnesBuffers()
+    {
+        // A long run whose sizes change (batch sizes, evaluations, models) holds what its last step used, not every size seen.
+        using (TensorScope.Begin()) { }
+        long start = TensorScope.PooledBytes;
+        // Sizes no other test uses, so that no buffer another thread left in the pool is taken.
+        int last = 0;
+        for (int size = 12_347; size < 12_547; size += 2)
+            using (TensorScope.Begin()) Tensor.Empty(last = size);
+        Assert.Equal(start + last * sizeof(float), TensorScope.PooledBytes);
+    }
+
+    [Fact]
+    public void ANegativeLimitIsRefused()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => TensorScope.PoolLimitBytes = -1);
+        Assert.Contains("0 or more", error.Message);
     }
 
     [Fact]
