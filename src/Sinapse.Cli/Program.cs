@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Sinapse.Cli;
 using Sinapse.Cli.Commands;
 
 var root = new RootCommand("Sinapse: build, train, inspect and reuse neural networks from .NET.")
@@ -13,4 +14,8 @@ var root = new RootCommand("Sinapse: build, train, inspect and reuse neural netw
     ExportCommand.Create(),
     ImportCommand.Create(),
 };
-return root.Parse(args).Invoke();
+// The commands show their own progress; experiments train many small models whose epochs are not news.
+Sinapse.Training.ConsoleProgress.VerboseByDefault = false;
+var parse = root.Parse(args);
+// With no arguments at all, the root command shows its help.
+return parse.Errors.Count > 0 && args.Length > 0 ? ParseErrors.Report(parse) : parse.Invoke();

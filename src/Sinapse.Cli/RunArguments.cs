@@ -37,8 +37,12 @@ internal static class RunArguments
         return (parse, checkpoint);
     }
 
-    /// <summary>The arguments to store in a checkpoint: everything but what belongs to one session (--resume, --stop-after).</summary>
-    public static JsonObject ToJson(ParseResult parse)
+    /// <summary>
+    /// The arguments to store in a checkpoint: everything but what belongs to one session (--resume, --stop-after),
+    /// with the run's <paramref name="outputDirectory"/> as --out, so that a resumed run writes where the run began
+    /// rather than to the next numbered default.
+    /// </summary>
+    public static JsonObject ToJson(ParseResult parse, string outputDirectory)
     {
         var arguments = new List<string>();
         var tokens = parse.Tokens.Where(t => t.Type != TokenType.Command).ToList();
@@ -47,6 +51,7 @@ internal static class RunArguments
             if (tokens[i].Type == TokenType.Option && tokens[i].Value is "--resume" or "--stop-after") { i++; continue; }
             arguments.Add(tokens[i].Value);
         }
+        if (!arguments.Contains("--out")) arguments.AddRange(["--out", outputDirectory]);
         return new JsonObject { ["arguments"] = new JsonArray(arguments.Select(a => (JsonNode)a).ToArray()) };
     }
 }

@@ -14,7 +14,7 @@ internal static class FiltersCommand
     public static Command Create()
     {
         var image = new Option<string?>("--image") { Description = "A PNG or JPEG picture (default: the first digit of the bundled MNIST test set)." };
-        var output = new Option<string>("--out") { Description = "Directory for the PNG files.", DefaultValueFactory = _ => Path.Combine("runs", "filters") };
+        var output = new Option<string>("--out") { Description = "Directory for the PNG files. Default: runs/filters, or runs/filters2, runs/filters3… when it exists.", DefaultValueFactory = _ => OutputDirectory.NextRun("filters") };
         var command = new Command("filters", "Apply the classic image filters (identity, edge detectors, sharpen, blurs) to a picture and save the results as PNG.");
         command.Options.Add(image);
         command.Options.Add(output);
