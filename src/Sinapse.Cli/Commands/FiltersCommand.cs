@@ -32,7 +32,9 @@ internal static class FiltersCommand
                 Console.WriteLine($"{name,-18} {Path.Combine(directory, name + ".png")}");
             }
             int scale = Math.Max(1, 96 / Math.Max(picture.Shape[1], picture.Shape[2]));
-            Images.SaveGrid(Path.Combine(directory, "contact-sheet.png"), sheet, columns: 3, scale: scale, low: 0f, high: 255f);
+            var source = parse.GetValue(image) is { } file ? Path.GetFileName(file) : "the first MNIST test digit";
+            ContactSheet.Save(Path.Combine(directory, "contact-sheet.png"), $"Classic 3×3 filters applied to {source}", sheet, ImageFilters.All.Select(f => f.Name).ToList(),
+                columns: 3, scale: scale, low: 0f, high: 255f);
             Console.WriteLine($"contact sheet      {Path.Combine(directory, "contact-sheet.png")}");
             return 0;
         }));

@@ -164,7 +164,7 @@ internal static class TrainCommand
             }
             if (FilterImages.FirstConvolution(best.Model) is { } convolution)
             {
-                FilterImages.Save(convolution, Path.Combine(outputDirectory, "filters.png"));
+                ContactSheet.Filters(Path.Combine(outputDirectory, "filters.png"), $"First-layer filters of the trained {best.Model.Describe()}", convolution);
                 Console.WriteLine($"first-layer filters: {Path.Combine(outputDirectory, "filters.png")}");
             }
             if (best.LossScaler is { } scaler)

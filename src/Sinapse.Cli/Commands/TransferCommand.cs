@@ -179,7 +179,7 @@ internal static class TransferCommand
         report.Text(string.Join("; ", results.SkipLast(1).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Method} − (c): {100 * ((r.Test.Accuracy ?? double.NaN) - scratch):+0.0;−0.0} points"))) +
                     ". Validation accuracy after the first epoch: " + string.Join(", ", results.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Method} {r.History.Epochs[0].ValidationAccuracy:P1}"))) + ".");
         Plots.Lines(report.PathOf("validation-accuracy.png"), "Validation accuracy per epoch", "epoch", "validation accuracy",
-            results.Select(TransferComparison.AccuracyCurve), markers: true, legend: ScottPlot.Alignment.LowerRight);
+            results.Select(TransferComparison.AccuracyCurve), markers: true);
         report.Image("validation-accuracy.png", "Validation accuracy per epoch, three methods");
         report.Csv("transfer.csv", "method,epoch,train_loss,train_accuracy,validation_loss,validation_accuracy",
             results.SelectMany(TransferComparison.CsvRows));
