@@ -41,7 +41,7 @@ internal static class SinapseProcess
     }
 
     /// <summary>The dotnet host running this process when it is one (so the child gets the same runtime), else the one on PATH.</summary>
-    private static string Host() =>
+    internal static string Host() =>
         Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path).Equals("dotnet", StringComparison.OrdinalIgnoreCase)
             ? path
             : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";

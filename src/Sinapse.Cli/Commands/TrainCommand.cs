@@ -89,7 +89,7 @@ internal static class TrainCommand
             var (train, test) = table != null
                 ? Csv.Load(table, parse.GetValue(target) ?? throw new ArgumentException("--csv needs --target COLUMN, the name of the column to predict.")).Split(0.75, parse.GetValue(seed))
                 : Mnist.Load(directory);
-            if (limitCount is int first) (train, test) = (First(train, first), First(test, first));
+            if (limitCount is int first) (train, test) = (train.Take(first), test.Take(first));
             // One class leaves nothing to tell apart: the model would learn a constant and the accuracy would be undefined.
             if (train.HasLabels && train.ClassCount < 2)
                 throw new InvalidDataException($"{directory}: expected at least two classes to tell apart, found {(train.ClassNames is { } names ? $"only {InputFile.Quote(names[0])}" : "one")}.");
@@ -174,10 +174,6 @@ internal static class TrainCommand
         }));
         return command;
     }
-
-    /// <summary>The first <paramref name="count"/> examples of <paramref name="data"/> (all of them when it has fewer).</summary>
-    private static Dataset First(Dataset data, int count) =>
-        count >= data.Count ? data : data.Subset(Enumerable.Range(0, count).ToArray());
 
     /// <summary>Ends the session after an epoch, leaving its checkpoint to resume from.</summary>
     private sealed class StopAfter(int epoch) : Callback
