@@ -32,4 +32,13 @@ public class OutputDirectoryTests
         Assert.False(Directory.Exists(Path.Combine(work.Path, "runs", "train2")));
         Assert.Equal(2, File.ReadAllLines(Path.Combine(work.Path, "runs", "train", "history.csv")).Length - 1);
     }
+
+    /// <summary>The other commands that write under runs/ by default number their runs through the same helper.</summary>
+    [Fact]
+    public void FiltersNumbersItsRunsToo()
+    {
+        using var work = new TempDirectory();
+        Assert.Contains($"contact sheet      {Path.Combine("runs", "filters", "contact-sheet.png")}", CliRunner.SucceedIn(work.Path, "filters"));
+        Assert.Contains($"contact sheet      {Path.Combine("runs", "filters2", "contact-sheet.png")}", CliRunner.SucceedIn(work.Path, "filters"));
+    }
 }
