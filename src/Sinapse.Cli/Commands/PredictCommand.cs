@@ -117,19 +117,26 @@ internal static class PredictCommand
 
     /// <summary>
     /// Refuses inputs that look already scaled when the model scales raw values down itself (its
-    /// transform multiplies by 1/255, say): values all within [0, 1] with some fractions are no raw
-    /// pixels, and scaling them again would leave every input near zero and one class for all.
+    /// transform multiplies by 1/255, or maps a training range reaching past 1 onto [0, 1]): values
+    /// all within [0, 1] with some fractions are no raw pixels, and scaling them again would leave
+    /// every input near one value and one class for all.
     /// </summary>
     internal static void RefuseScaledTwice(string path, Tensor inputs, InputTransform transform)
     {
-        if (transform.Kind != InputTransformKind.Scale || transform.Factor >= 1f || inputs.Length == 0) return;
+        bool scalesDown = transform.Kind switch
+        {
+            InputTransformKind.Scale => transform.Factor < 1f,
+            InputTransformKind.MinMax => transform.Max is { } highest && highest.All(m => m > 1f),
+            _ => false,
+        };
+        if (!scalesDown || inputs.Length == 0) return;
         var values = inputs.Span;
         bool withinUnit = System.Numerics.Tensors.TensorPrimitives.Min<float>(values) >= 0f && System.Numerics.Tensors.TensorPrimitives.Max<float>(values) <= 1f;
         if (!withinUnit) return;
         foreach (var value in values)
             if (value != MathF.Round(value))
                 throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                    $"{path}: expected raw values as the model was trained from (pixels 0-255), which it scales by {transform.Factor:G4} itself, found values all within [0, 1], already scaled; give the raw values, or --normalized to use these as they are."));
+                    $"{path}: expected raw values as the model was trained from (pixels 0-255), which its saved transform {transform} rescales itself, found values all within [0, 1], already scaled; give the raw values, or --normalized to use these as they are."));
     }
 
     /// <summary>

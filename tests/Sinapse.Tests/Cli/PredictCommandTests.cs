@@ -26,7 +26,7 @@ public class PredictCommandTests
         Npy.Write(run.File("scaled.npy"), scaled);
 
         var line = CliRunner.OneErrorLine("predict", "--model", model, "--input", run.File("scaled.npy"));
-        Assert.Contains("expected raw values as the model was trained from (pixels 0-255), which it scales by 0.003922 itself, found values all within [0, 1], already scaled", line);
+        Assert.Contains("expected raw values as the model was trained from (pixels 0-255), which its saved transform Scale(×0.00392157) rescales itself, found values all within [0, 1], already scaled", line);
         Assert.Contains("--normalized", line);
         // Given as what they are, the same values are predicted: one top-1 line per input, without --top or --output.
         var lines = CliRunner.Succeed("predict", "--model", model, "--input", run.File("scaled.npy"), "--normalized").Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -35,6 +35,19 @@ public class PredictCommandTests
         // Raw pixels (whole numbers) pass as before.
         Npy.Write(run.File("raw.npy"), Tensor.Full(new Shape(1, 28, 28), 255f));
         Assert.StartsWith("0: ", CliRunner.Succeed("predict", "--model", model, "--input", run.File("raw.npy")));
+    }
+
+    /// <summary>A min-max transform fitted on raw pixels scales down as 1/255 does; one fitted on values within [0, 1] does not, and its inputs pass.</summary>
+    [Fact]
+    public void AMinMaxTransformFittedOnRawPixelsRefusesScaledInputsToo()
+    {
+        using var run = new TempDirectory();
+        var scaled = Tensor.FromArray([0f, 0.25f, 0.5f, 1f]);
+        var onPixels = InputTransform.MinMax(perChannel: false).Fit(Tensor.FromArray([0f, 128f, 255f, 3f]).ReshapedTo(4, 1));
+        Assert.Contains("already scaled", Assert.Throws<ArgumentException>(() => PredictCommand.RefuseScaledTwice("x.npy", scaled, onPixels)).Message);
+        PredictCommand.RefuseScaledTwice("x.npy", Tensor.FromArray([0f, 1f, 255f]), onPixels);                               // raw pixels
+        PredictCommand.RefuseScaledTwice("x.npy", scaled, InputTransform.MinMax(perChannel: false).Fit(scaled.ReshapedTo(4, 1)));   // trained on [0, 1]
+        PredictCommand.RefuseScaledTwice("x.npy", scaled, InputTransform.Standardize().Fit(Tensor.FromArray([0f, 255f]).ReshapedTo(2, 1)));
     }
 
     [Fact]
