@@ -29,4 +29,20 @@ internal static class OutputDirectory
         }
         return Path.GetFullPath(path);
     }
+
+    /// <summary>
+    /// A command's default output directory: runs/<paramref name="name"/> for the first run, then
+    /// runs/<paramref name="name"/>2, 3… (as Ultralytics numbers its runs), so that a new run never
+    /// overwrites the results of an earlier one; an explicit --out is used as given.
+    /// </summary>
+    public static string NextRun(string name)
+    {
+        var first = Path.Combine("runs", name);
+        if (!Path.Exists(first)) return first;
+        for (int number = 2; ; number++)
+        {
+            var next = first + number.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (!Path.Exists(next)) return next;
+        }
+    }
 }

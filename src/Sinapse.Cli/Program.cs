@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using Sinapse.Cli;
 using Sinapse.Cli.Commands;
 using Sinapse.Vision;
 
@@ -21,4 +22,8 @@ var root = new Command("sinapse", "Sinapse: build, train, inspect and reuse neur
     ExportCommand.Create(),
     ImportCommand.Create(),
 };
-return root.Parse(args).Invoke();
+// The commands show their own progress; experiments train many small models whose epochs are not news.
+Sinapse.Training.ConsoleProgress.VerboseByDefault = false;
+var parse = root.Parse(args);
+// With no arguments at all, the root command shows its help.
+return parse.Errors.Count > 0 && args.Length > 0 ? ParseErrors.Report(parse) : parse.Invoke();

@@ -38,11 +38,11 @@ internal static class RunArguments
     }
 
     /// <summary>
-    /// The arguments to store in a checkpoint: everything but what belongs to one session
-    /// (--resume, --stop-after), with each path made absolute, and <paramref name="output"/> as
-    /// --out when it was left to its default, so that a resumed run writes where the run began.
+    /// The arguments to store in a checkpoint: everything but what belongs to one session (--resume, --stop-after),
+    /// with the run's <paramref name="outputDirectory"/> as --out, so that a resumed run writes where the run began
+    /// rather than to the next numbered default.
     /// </summary>
-    public static JsonObject ToJson(ParseResult parse, string output)
+    public static JsonObject ToJson(ParseResult parse, string outputDirectory)
     {
         var arguments = new List<string>();
         var tokens = parse.Tokens.Where(t => t.Type != TokenType.Command).ToList();
@@ -53,7 +53,7 @@ internal static class RunArguments
             bool path = i > 0 && tokens[i].Type == TokenType.Argument && tokens[i - 1].Value is "--data" or "--csv" or "--out";
             arguments.Add(path ? Path.GetFullPath(tokens[i].Value) : tokens[i].Value);
         }
-        if (!arguments.Contains("--out")) arguments.AddRange(["--out", Path.GetFullPath(output)]);
+        if (!arguments.Contains("--out")) arguments.AddRange(["--out", Path.GetFullPath(outputDirectory)]);
         return new JsonObject { ["arguments"] = new JsonArray(arguments.Select(a => (JsonNode)a).ToArray()) };
     }
 }

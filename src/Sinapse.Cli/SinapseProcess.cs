@@ -22,9 +22,11 @@ internal static class SinapseProcess
     }
 
     /// <summary>Runs <c>sinapse ARGS</c> to the end; a run that outlasts <paramref name="timeout"/> is killed and reported.</summary>
-    public static ProcessResult Run(IEnumerable<string> arguments, TimeSpan timeout)
+    public static ProcessResult Run(IEnumerable<string> arguments, TimeSpan timeout) => Run(StartInfo(arguments), timeout);
+
+    /// <summary>Runs the process <paramref name="start"/> describes (from <see cref="StartInfo"/>, a working directory set, say) to the end.</summary>
+    public static ProcessResult Run(ProcessStartInfo start, TimeSpan timeout)
     {
-        var start = StartInfo(arguments);
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {start.FileName}.");
         // Both streams drain while the process runs: a full pipe would otherwise block it.
         var output = process.StandardOutput.ReadToEndAsync();
@@ -39,7 +41,7 @@ internal static class SinapseProcess
     }
 
     /// <summary>The dotnet host running this process when it is one (so the child gets the same runtime), else the one on PATH.</summary>
-    private static string Host() =>
+    internal static string Host() =>
         Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path).Equals("dotnet", StringComparison.OrdinalIgnoreCase)
             ? path
             : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";

@@ -11,7 +11,7 @@ internal static class ExperimentCommand
     public static Command Create()
     {
         var name = new Argument<string>("name") { Description = $"The experiment: {ExperimentCatalog.Names}." };
-        var output = new Option<string?>("--out") { Description = "Directory for report.md, the PNG plots and the CSV numbers (default runs/experiments/NAME; for all, one subdirectory per experiment)." };
+        var output = new Option<string?>("--out") { Description = "Directory for report.md, the PNG plots and the CSV numbers (default runs/experiments/NAME, or NAME2, NAME3… when it exists; for all, runs/experiments with one subdirectory per experiment)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation and shuffling.", DefaultValueFactory = _ => 42UL };
         var quick = new Option<bool>("--quick") { Description = "A reduced budget (a few hundred examples, one or two epochs) that finishes in seconds." };
         var data = new Option<string?>("--data") { Description = "Directory with MNIST-layout IDX files for the experiments that train (default: the bundled data/mnist)." };
@@ -28,7 +28,7 @@ internal static class ExperimentCommand
             ThreadsOption.Apply(parse, threads);
             if (parse.GetValue(data) is { } directory && !Directory.Exists(directory)) throw new DirectoryNotFoundException($"--data: directory {Path.GetFullPath(directory)} does not exist.");
             if (parse.GetValue(image) is { } picture && !File.Exists(picture)) throw new FileNotFoundException($"--image: file {Path.GetFullPath(picture)} does not exist.");
-            var root = OutputDirectory.Prepare(parse.GetValue(output) ?? Path.Combine("runs", "experiments", all ? "" : experiments[0].Name), "--out");
+            var root = OutputDirectory.Prepare(parse.GetValue(output) ?? OutputDirectory.NextRun(all ? "experiments" : Path.Combine("experiments", experiments[0].Name)), "--out");
             var timings = new List<(string, double)>();
             foreach (var experiment in experiments)
             {

@@ -15,7 +15,7 @@ internal static class FiltersCommand
     public static Command Create()
     {
         var image = new Option<string?>("--image") { Description = "A PNG or JPEG picture (default: the first digit of the bundled MNIST test set)." };
-        var output = new Option<string>("--out") { Description = "Directory for the PNG files.", DefaultValueFactory = _ => Path.Combine("runs", "filters") };
+        var output = new Option<string>("--out") { Description = "Directory for the PNG files. Default: runs/filters, or runs/filters2, runs/filters3… when it exists.", DefaultValueFactory = _ => OutputDirectory.NextRun("filters") };
         var command = new Command("filters", "Apply the classic image filters (identity, edge detectors, sharpen, blurs) to a picture and save the results as PNG.");
         command.Options.Add(image);
         command.Options.Add(output);
@@ -33,7 +33,9 @@ internal static class FiltersCommand
                 Console.WriteLine($"{name,-18} {Path.Combine(directory, name + ".png")}");
             }
             int scale = Math.Max(1, 96 / Math.Max(picture.Shape[1], picture.Shape[2]));
-            Images.SaveGrid(Path.Combine(directory, "contact-sheet.png"), sheet, columns: 3, scale: scale, low: 0f, high: 255f);
+            var source = parse.GetValue(image) is { } file ? Path.GetFileName(file) : "the first MNIST test digit";
+            ContactSheet.Save(Path.Combine(directory, "contact-sheet.png"), $"Classic 3×3 filters applied to {source}", sheet, ImageFilters.All.Select(f => f.Name).ToList(),
+                columns: 3, scale: scale, low: 0f, high: 255f);
             Console.WriteLine($"contact sheet      {Path.Combine(directory, "contact-sheet.png")}");
             return 0;
         }));

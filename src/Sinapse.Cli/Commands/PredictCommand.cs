@@ -25,12 +25,21 @@ internal static class PredictCommand
         (model.DefaultValueFactory, model.Required) = (null, true);   // no default architecture here: predicting needs trained weights
         var inputShape = new Option<string?>("--input-shape") { Description = "One example's shape for a zoo architecture, e.g. 1,28,28 (default) or 3,224,224 (MobileNets' default)." };
         var classCount = new Option<int>("--classes") { Description = "Number of output classes of a zoo architecture.", DefaultValueFactory = _ => 10 };
-        var input = new Option<string>("--input") { Description = "Inputs: a .npy array (one example or a batch, float32/float64/uint8, C order), a PNG/JPEG image, or a CSV file of one flattened example per row.", Required = true };
+        var input = new Option<string>("--input")
+        {
+            Description = "Inputs: a .npy array (one example or a batch, float32/float64/uint8, C order), a PNG/JPEG image, or a CSV file of one flattened example per row. "
+                + "Give values as the model was trained from them, before its saved input transform (raw pixels 0-255 for a model trained on images or IDX files): "
+                + "predict applies the transform itself, unless --normalized says the inputs already went through it.",
+            Required = true,
+        };
+        var normalized = new Option<bool>("--normalized") { Description = "The inputs are already transformed as the model's saved input transform would (pixels scaled to 0-1, say): do not apply it again." };
+        var resize = new Option<bool>("--resize") { Description = "Resize an image that is not the model's size to it (bilinear) instead of refusing it." };
+        var grayscale = new Option<bool>("--grayscale") { Description = "Read images as gray (luma), repeated in each channel for a colour model. A one-channel model always reads images as gray." };
         var output = new Option<string?>("--output") { Description = "Where to write the class probabilities: .npy or .csv." };
-        var top = new Option<int>("--top") { Description = "Print the K most probable classes of each input.", DefaultValueFactory = _ => 0 };
+        var top = new Option<int>("--top") { Description = "Print the K most probable classes of each input (default: the most probable, unless --output is given).", DefaultValueFactory = _ => 0 };
         var command = new Command("predict", "Predict with a saved model: class probabilities for each input.");
         architecture.AddTo(command);
-        foreach (var option in new Option[] { input, output, top, inputShape, classCount }) command.Options.Add(option);
+        foreach (var option in new Option[] { input, output, top, normalized, resize, grayscale, inputShape, classCount }) command.Options.Add(option);
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             int k = parse.GetValue(top);
@@ -50,10 +59,15 @@ internal static class PredictCommand
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{probability,7:P2}  {label}"));
                 return 0;
             }
-            if (outputPath == null && k == 0) throw new ArgumentException("Give --output FILE (.npy or .csv), --top K, or both.");
+            if (outputPath == null && k == 0) k = 1;   // a prediction printed is what a bare "predict" is for
             var saved = isArchitecture ? FromWeights(parse, architecture, modelPath, inputShape, classCount) : SavedModel.Load(modelPath);
-            var inputs = ReadInputs(parse.GetValue(input)!, saved.ExampleShape);
-            if (saved.Transform != null) inputs = saved.Transform.Apply(inputs);
+            var inputPath = parse.GetValue(input)!;
+            var inputs = ReadInputs(inputPath, saved.ExampleShape, parse.GetValue(resize), parse.GetValue(grayscale));
+            if (saved.Transform != null && !parse.GetValue(normalized))
+            {
+                RefuseScaledTwice(inputPath, inputs, saved.Transform);
+                inputs = saved.Transform.Apply(inputs);
+            }
             var logits = Trainer.Predict(saved.Model, inputs);
             if (logits.Rank != 2) throw new InvalidOperationException($"The model outputs {logits.Shape}, not one row of class scores per input.");
             var probabilities = F.Softmax(logits);
@@ -103,8 +117,36 @@ internal static class PredictCommand
         return new SavedModel(network, example, null, null);
     }
 
-    /// <summary>The inputs as a batch [N, ...example shape], raw (before the model's input transform).</summary>
-    internal static Tensor ReadInputs(string path, Shape example)
+    /// <summary>
+    /// Refuses inputs that look already scaled when the model scales raw values down itself (its
+    /// transform multiplies by 1/255, or maps a training range reaching past 1 onto [0, 1]): values
+    /// all within [0, 1] with some fractions are no raw pixels, and scaling them again would leave
+    /// every input near one value and one class for all.
+    /// </summary>
+    internal static void RefuseScaledTwice(string path, Tensor inputs, InputTransform transform)
+    {
+        bool scalesDown = transform.Kind switch
+        {
+            InputTransformKind.Scale => transform.Factor < 1f,
+            InputTransformKind.MinMax => transform.Max is { } highest && highest.All(m => m > 1f),
+            _ => false,
+        };
+        if (!scalesDown || inputs.Length == 0) return;
+        var values = inputs.Span;
+        bool withinUnit = System.Numerics.Tensors.TensorPrimitives.Min<float>(values) >= 0f && System.Numerics.Tensors.TensorPrimitives.Max<float>(values) <= 1f;
+        if (!withinUnit) return;
+        foreach (var value in values)
+            if (value != MathF.Round(value))
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"{path}: expected raw values as the model was trained from (pixels 0-255), which its saved transform {transform} rescales itself, found values all within [0, 1], already scaled; give the raw values, or --normalized to use these as they are."));
+    }
+
+    /// <summary>
+    /// The inputs as a batch [N, ...example shape], raw (before the model's input transform). An
+    /// image is read as gray for a one-channel model or with <paramref name="grayscale"/>, and
+    /// resized to the model's size with <paramref name="resize"/>.
+    /// </summary>
+    internal static Tensor ReadInputs(string path, Shape example, bool resize = false, bool grayscale = false)
     {
         InputFile.Length(path, "input file");
         var extension = Path.GetExtension(path).ToLowerInvariant();
@@ -113,8 +155,11 @@ internal static class PredictCommand
         else if (ImageExtensions.Contains(extension))
         {
             if (example.Rank != 3 || example[0] is not (1 or 3)) throw new ArgumentException($"{path}: the model takes examples of shape {example}, not images.");
-            values = Images.Load(path, grayscale: example[0] == 1);
-            if (values.Shape != example) throw new ArgumentException($"{path}: the image is {values.Shape[2]}x{values.Shape[1]} pixels; the model expects {example[2]}x{example[1]} ({example}).");
+            values = Images.Load(path, grayscale: grayscale || example[0] == 1);
+            if (values.Shape[0] != example[0]) values = values.Repeat(example[0], 1, 1);   // gray in each channel of a colour model
+            if (resize) values = ImageResize.Bilinear(values, example[1], example[2]);
+            if (values.Shape != example)
+                throw new ArgumentException($"{path}: the image is {values.Shape[2]}x{values.Shape[1]} pixels; the model expects {example[2]}x{example[1]} ({example}). Add --resize to resize it.");
         }
         else if (extension == ".csv") values = ReadCsv(path, example.Size);
         else throw new ArgumentException($"{path}: inputs must be .npy, an image (PNG/JPEG) or .csv.");

@@ -35,7 +35,7 @@ internal static class TrainCommand
         var monitor = new Option<int>("--monitor-gradients") { Description = "Every k updates, record each layer's gradient and weight norms (gradient-norms.csv) and print them.", DefaultValueFactory = _ => 0 };
         var precisionOption = new Option<string>("--precision") { Description = "Number format of the linear and convolution layers: fp32, bf16 or fp16 (mixed precision: float32 master weights and accumulation; fp16 adds dynamic loss scaling).", DefaultValueFactory = _ => "fp32" };
         var threads = ThreadsOption.Create();
-        var output = new Option<string>("--out") { Description = "Directory for the trained model (model/), history.csv, filters.png, checkpoints/ and other results.", DefaultValueFactory = _ => Path.Combine("runs", "train") };
+        var output = new Option<string>("--out") { Description = "Directory for the trained model (model/), history.csv, filters.png, checkpoints/ and other results. Default: runs/train, or runs/train2, runs/train3… when it exists.", DefaultValueFactory = _ => OutputDirectory.NextRun("train") };
         var saveEvery = new Option<int>("--save-every") { Description = "Write a checkpoint to <out>/checkpoints every N epochs (0: none).", DefaultValueFactory = _ => 0 };
         var keep = new Option<int>("--keep") { Description = "Keep only the newest K checkpoints (0: all).", DefaultValueFactory = _ => 0 };
         var stopAfter = new Option<int>("--stop-after") { Description = "End this session after epoch N (checkpointed), to continue later with --resume; the schedule still spans --epochs.", DefaultValueFactory = _ => 0 };
@@ -43,6 +43,7 @@ internal static class TrainCommand
         var target = new Option<string?>("--target") { Description = "With --csv: the name of the column to predict (class names or whole-number labels)." };
         var images = new ImageOptions("Train on an image folder instead: DIR/train and DIR/test, one sub-folder of images per class, colour or grey (e.g. data/cifar10-subset); "
             + "a tenth of train/ is held out for validation unless --validation is given.", defaultSize: null);
+        var limit = new Option<int?>("--limit") { Description = "Use only the first N training examples and at most N test examples, to try a setting in seconds; unless --validation is given, a tenth of the N is held out for validation." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run whose checkpoint (or checkpoints folder, or --out directory) this is, with its options; --epochs may raise the total." };
 
         var command = new Command("train", "Train a model and report its test accuracy (default: the course CNN on the bundled MNIST).");
@@ -50,7 +51,7 @@ internal static class TrainCommand
         optimizer.AddTo(command);
         loss.AddTo(command);
         schedule.AddTo(command);
-        foreach (var option in new Option[] { data, epochs, batchSize, validation, normalize, minMaxRange, seed, earlyStopping, restarts, monitor, precisionOption, threads, output, saveEvery, keep, stopAfter, resume, csv, target }.Concat(images.All))
+        foreach (var option in new Option[] { data, epochs, batchSize, validation, normalize, minMaxRange, seed, earlyStopping, restarts, monitor, precisionOption, threads, output, saveEvery, keep, stopAfter, resume, csv, target, limit }.Concat(images.All))
             command.Options.Add(option);
 
         command.SetAction(given => CommandErrors.Run(() =>
@@ -67,6 +68,9 @@ internal static class TrainCommand
             if (epochCount <= 0) throw new ArgumentException($"--epochs must be at least 1, got {epochCount}.");
             if (batch <= 0) throw new ArgumentException($"--batch-size must be at least 1, got {batch}.");
             if (held < 0) throw new ArgumentException($"--validation must be 0 or more, got {held}.");
+            int? limitCount = parse.GetValue(limit);
+            if (limitCount < 1) throw new ArgumentException($"--limit must be at least 1 example, got {limitCount}.");
+            if (limitCount is int few && parse.GetResult(validation) is not { Implicit: false }) held = Math.Min(held, few / 10);
             if (runs < 1) throw new ArgumentException($"--restarts must be at least 1, got {runs}.");
             if (monitorEvery < 0) throw new ArgumentException($"--monitor-gradients must be 0 (off) or more, got {monitorEvery}.");
             if (everyEpochs < 0 || keepCount < 0 || stopEpoch < 0) throw new ArgumentException($"--save-every, --keep and --stop-after must be 0 or more, got {everyEpochs}, {keepCount} and {stopEpoch}.");
@@ -97,6 +101,7 @@ internal static class TrainCommand
             var (train, test) = table != null
                 ? Csv.Load(table, parse.GetValue(target) ?? throw new ArgumentException("--csv needs --target COLUMN, the name of the column to predict.")).Split(0.75, parse.GetValue(seed))
                 : imageFolder != null ? images.Load(parse, imageFolder) : Mnist.Load(directory);
+            if (limitCount is int first) (train, test) = (train.Take(first), test.Take(first));
             // One class leaves nothing to tell apart: the model would learn a constant and the accuracy would be undefined.
             if (train.HasLabels && train.ClassCount < 2)
                 throw new InvalidDataException($"{imageFolder ?? directory}: expected at least two classes to tell apart, found {(train.ClassNames is { } names ? $"only {InputFile.Quote(names[0])}" : "one")}.");
@@ -182,7 +187,7 @@ internal static class TrainCommand
             }
             if (FilterImages.FirstConvolution(best.Model) is { } convolution)
             {
-                FilterImages.Save(convolution, Path.Combine(outputDirectory, "filters.png"));
+                ContactSheet.Filters(Path.Combine(outputDirectory, "filters.png"), $"First-layer filters of the trained {best.Model.Describe()}", convolution);
                 Console.WriteLine($"first-layer filters: {Path.Combine(outputDirectory, "filters.png")}");
             }
             if (best.LossScaler is { } scaler)

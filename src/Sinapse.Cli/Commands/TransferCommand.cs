@@ -48,7 +48,7 @@ internal static class TransferCommand
         var images = new Option<string?>("--images") { Description = "With a pretrained --base: the image folder of the target task, holding train/ and test/ with one sub-folder per class (default: the bundled data/cifar10-subset)." };
         var imageSize = new Option<int>("--image-size") { Description = "With a pretrained --base: the side the images are resized to.", DefaultValueFactory = _ => DefaultImageSize };
         var fineTuneBlocks = new Option<int>("--fine-tune-blocks") { Description = "With a pretrained --base: how many of the last blocks (b) fine-tunes.", DefaultValueFactory = _ => DefaultFineTuneBlocks };
-        var output = new Option<string>("--out") { Description = "With a pretrained --base: directory for report.md, the curves (PNG) and the numbers (CSV).", DefaultValueFactory = _ => Path.Combine("runs", "transfer") };
+        var output = new Option<string>("--out") { Description = "With a pretrained --base: directory for report.md, the curves (PNG) and the numbers (CSV). Default: runs/transfer, or runs/transfer2, runs/transfer3… when it exists.", DefaultValueFactory = _ => OutputDirectory.NextRun("transfer") };
         var saveBase = new Option<string?>("--save-base") { Description = "Save the pretrained source model to this directory." };
         var pretrainEpochs = new Option<int>("--pretrain-epochs") { Description = "Epochs of pretraining on the source task.", DefaultValueFactory = _ => 2 };
         var epochs = new Option<int?>("--epochs") { Description = $"Epochs on the target task, the same for all three methods (default {DefaultEpochs}, {DefaultImageEpochs} with a pretrained --base)." };
@@ -195,7 +195,7 @@ internal static class TransferCommand
         report.Text(string.Join("; ", results.SkipLast(1).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Method} − (d): {100 * ((r.Test.Accuracy ?? double.NaN) - scratch):+0.0;−0.0} points"))) +
                     ". Validation accuracy after the first epoch: " + string.Join(", ", results.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Method} {r.History.Epochs[0].ValidationAccuracy:P1}"))) + ".");
         Plots.Lines(report.PathOf("validation-accuracy.png"), "Validation accuracy per epoch", "epoch", "validation accuracy",
-            results.Select(TransferComparison.AccuracyCurve), markers: true, legend: ScottPlot.Alignment.LowerRight);
+            results.Select(TransferComparison.AccuracyCurve), markers: true);
         report.Image("validation-accuracy.png", $"Validation accuracy per epoch, {results.Count} methods");
         report.Csv("transfer.csv", "method,epoch,train_loss,train_accuracy,validation_loss,validation_accuracy",
             results.SelectMany(TransferComparison.CsvRows));

@@ -60,7 +60,8 @@ internal sealed class AutoencoderExperiment : Experiment
         var reconstructions = Trainer.Predict(autoencoder, originals);
         var tiles = Enumerable.Range(0, shown).Select(i => originals.Slice(i, 1).Clone().ReshapedTo(28, 28))
             .Concat(Enumerable.Range(0, shown).Select(i => reconstructions.Slice(i, 1).Clone().ReshapedTo(28, 28))).ToList();
-        Images.SaveGrid(report.PathOf("reconstructions.png"), tiles, columns: shown, scale: 3, low: 0f, high: 1f);
+        ContactSheet.Save(report.PathOf("reconstructions.png"), "Test images (top) and their reconstructions (bottom)", tiles,
+            [.. Enumerable.Repeat("original", shown), .. Enumerable.Repeat("decoded", shown)], columns: shown, scale: 3, low: 0f, high: 1f);
         report.Image("reconstructions.png", "Test images (top) and their reconstructions (bottom)");
 
         int points = Math.Min(test.Count, 2000);

@@ -13,8 +13,15 @@ internal static class Plots
 
     /// <summary>Lines, one per series, with a legend; <paramref name="logY"/> plots log10 of the
     /// positive values and labels the axis with powers of ten.</summary>
-    /// <param name="legend">Where the legend goes (upper right unless the curves end there, as rising accuracies do).</param>
-    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<Series> series, bool logY = false, bool markers = false, Alignment legend = Alignment.UpperRight)
+    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<Series> series, bool logY = false, bool markers = false) =>
+        LinesPlot(title, xLabel, yLabel, series, logY, markers).SavePng(path, Width, Height);
+
+    /// <summary>
+    /// The plot <see cref="Lines"/> saves. A series equal to an earlier one would hide under it: it is
+    /// drawn dashed, so the earlier colour shows between the dashes, and its legend entry says so. X
+    /// values that are all whole numbers (epochs) get whole-number ticks only.
+    /// </summary>
+    internal static Plot LinesPlot(string title, string xLabel, string yLabel, IEnumerable<Series> series, bool logY = false, bool markers = false)
     {
         var plot = new Plot();
         var list = series.ToList();
@@ -28,13 +35,18 @@ internal static class Plots
             var xs = points.Select(i => s.X[i]).ToArray();
             var ys = points.Select(i => logY ? Math.Log10(s.Y[i]) : s.Y[i]).ToArray();
             var scatter = plot.Add.Scatter(xs, ys);
-            scatter.LegendText = s.Label;
+            var same = list.Take(list.IndexOf(s)).FirstOrDefault(earlier => earlier.X.SequenceEqual(s.X) && earlier.Y.SequenceEqual(s.Y));
+            scatter.LegendText = same == null ? s.Label : $"{s.Label} (same as {same.Label})";
+            if (same != null) scatter.LinePattern = LinePattern.Dashed;
             scatter.Color = s.Wide ? colour(index++).WithAlpha(0.45) : colour(index++);
             scatter.LineWidth = s.Wide ? 9 : 2;
             scatter.MarkerSize = !s.Wide && (markers || xs.Length < 30) ? 5 : 0;
         }
         if (logY) LogAxis(plot);
-        Finish(plot, path, title, xLabel, yLabel, index > 1 ? legend : null);
+        if (list.All(s => s.X.All(x => x == Math.Round(x))))
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        Decorate(plot, title, xLabel, yLabel, legend: index > 1);
+        return plot;
     }
 
     /// <summary>Points coloured by group (a scatter plot of codes coloured by class).</summary>
@@ -51,7 +63,8 @@ internal static class Plots
             scatter.LineWidth = 0;
             scatter.MarkerSize = 4;
         }
-        Finish(plot, path, title, xLabel, yLabel, Alignment.UpperRight);
+        Decorate(plot, title, xLabel, yLabel, legend: true);
+        plot.SavePng(path, Width, Height);
     }
 
     /// <summary>
@@ -88,7 +101,8 @@ internal static class Plots
             start.Color = line.Color;
         }
         plot.Axes.SetLimits(x.Low, x.High, y.Low, y.High);
-        Finish(plot, path, title, "x", "y", Alignment.UpperRight);
+        Decorate(plot, title, "x", "y", legend: true);
+        plot.SavePng(path, Width, Height);
     }
 
     /// <summary>Histograms as step lines over shared bins (log10 counts), so several overlay readably.</summary>
@@ -119,12 +133,12 @@ internal static class Plots
         plot.Axes.Left.TickGenerator = ticks;
     }
 
-    private static void Finish(Plot plot, string path, string title, string xLabel, string yLabel, Alignment? legend)
+    /// <summary>Title, axis labels and, with <paramref name="legend"/>, the legend to the right of the data, where it covers none of it.</summary>
+    private static void Decorate(Plot plot, string title, string xLabel, string yLabel, bool legend)
     {
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
-        if (legend is Alignment alignment) plot.ShowLegend(alignment);
-        plot.SavePng(path, Width, Height);
+        if (legend) plot.ShowLegend(Edge.Right);
     }
 }

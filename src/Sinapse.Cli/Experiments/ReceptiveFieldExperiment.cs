@@ -78,7 +78,8 @@ internal sealed class ReceptiveFieldExperiment : Experiment
         var path = options.Image ?? BundledData.Find("images/china.jpg", "give a picture with --image FILE");
         var picture = Images.Load(path, grayscale: true);
         var tiles = ImageFilters.All.Select(f => FiltersCommand.Apply(picture, f.Kernel)).ToList();
-        Images.SaveGrid(report.PathOf("filters.png"), tiles, columns: 3, low: 0f, high: 255f);
+        ContactSheet.Save(report.PathOf("filters.png"), $"Classic 3×3 filters applied to {Path.GetFileName(path)}", tiles, ImageFilters.All.Select(f => f.Name).ToList(),
+            columns: 3, low: 0f, high: 255f);
         report.Image("filters.png", string.Join(", ", ImageFilters.All.Select(f => f.Name)) + " (left to right, top to bottom)");
         report.Csv("filters.csv", "filter,kernel", ImageFilters.All.Select(f => (IEnumerable<object?>)[f.Name, "\"" + string.Join(" ", f.Kernel.Cast<float>().Select(v => v.ToString("G4", CultureInfo.InvariantCulture))) + "\""]));
         report.Heading("What the figures show");

@@ -52,7 +52,7 @@ internal sealed class SymmetryExperiment : Experiment
             var accuracy = trainer.Evaluate(test).Accuracy;
             var convolutions = model.Layers.OfType<Conv2d>().ToList();
             var differences = convolutions.Select(FilterSymmetry.LargestDifference).ToList();
-            FilterImages.Save(convolutions[0], report.PathOf($"filters-{file}.png"));
+            ContactSheet.Filters(report.PathOf($"filters-{file}.png"), $"First-layer filters after training from {file} initial filters", convolutions[0]);
             rows.Add([label, .. differences.Select(d => G3(d)), Percent(accuracy)]);
             for (int i = 0; i < differences.Count; i++)
             {

@@ -59,7 +59,7 @@ internal sealed class TransferExperiment : Experiment
         }
         report.Heading($"Digits 5–9 from {labelled} labels, {budget.Epochs} epochs each (pretrained on digits 0–4: source test accuracy {Percent(sourceAccuracy)})");
         report.Table(["method", "trainable parameters", "validation accuracy after epoch 1", "best validation accuracy", "test accuracy", "seconds"], rows);
-        Plots.Lines(report.PathOf("validation-accuracy.png"), "Validation accuracy per epoch on the target task", "epoch", "validation accuracy", curves, markers: true, legend: ScottPlot.Alignment.LowerRight);
+        Plots.Lines(report.PathOf("validation-accuracy.png"), "Validation accuracy per epoch on the target task", "epoch", "validation accuracy", curves, markers: true);
         Plots.Lines(report.PathOf("training-loss.png"), "Training loss per epoch on the target task", "epoch", "loss (log scale)", losses, logY: true, markers: true);
         report.Image("validation-accuracy.png", "Validation accuracy per epoch, three methods");
         report.Image("training-loss.png", "Training loss per epoch, three methods");

@@ -100,6 +100,13 @@ public sealed class Dataset
         return new Dataset(GatherRows(Features, indices), GatherRows(Targets, indices), ClassCount, ClassNames);
     }
 
+    /// <summary>The first <paramref name="count"/> examples (all of them when there are fewer): a subset to try a setting on in seconds.</summary>
+    public Dataset Take(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        return count >= Count ? this : Subset(Enumerable.Range(0, count).ToArray());
+    }
+
     /// <summary>
     /// A random split, reproducible from <paramref name="seed"/>: the first part holds
     /// round(<paramref name="fraction"/>·N) examples (0.75 for a 75/25 train/test split), the second

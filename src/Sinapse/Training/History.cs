@@ -45,6 +45,19 @@ public sealed class History : IStateful<JsonObject>
         return text.ToString();
     }
 
+    /// <summary>
+    /// A one-line summary: epochs and updates, the last epoch's figures and, with validation, the
+    /// epoch of the lowest validation loss — <c>History: 5 epochs, 4,220 updates; last: loss: 0.0312 - accuracy: 0.9901 - …; best val_loss 0.0400 at epoch 4</c>.
+    /// </summary>
+    public override string ToString()
+    {
+        if (Last is not { } last) return "History: no epochs yet";
+        var text = string.Create(CultureInfo.InvariantCulture, $"History: {Epochs.Count} epoch{(Epochs.Count == 1 ? "" : "s")}, {last.Updates:N0} updates; last: {ConsoleProgress.Figures(last)}");
+        if (Epochs.Where(e => e.ValidationLoss != null).MinBy(e => e.ValidationLoss) is { } best)
+            text += string.Create(CultureInfo.InvariantCulture, $"; best val_loss {best.ValidationLoss:F4} at epoch {best.Epoch}");
+        return text;
+    }
+
     public void SaveCsv(string path) => File.WriteAllText(path, ToCsv());
 
     /// <summary>The epochs and the per-update curves as JSON (what a checkpoint keeps; the per-layer norms are not kept).</summary>

@@ -52,6 +52,12 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
     /// </summary>
     public LossScaler? LossScaler { get; set; }
 
+    /// <summary>
+    /// Print one line per epoch during <see cref="Fit(DataLoader, int, Dataset?, CancellationToken)"/> (a <see cref="ConsoleProgress"/>),
+    /// as Keras's fit does; by default on when standard output is a terminal (<see cref="ConsoleProgress.VerboseByDefault"/>).
+    /// </summary>
+    public bool Verbose { get; set; } = ConsoleProgress.VerboseByDefault;
+
     /// <summary>Set by a callback (early stopping, say) to end training after the current epoch.</summary>
     public bool StopRequested { get; set; }
 
@@ -89,6 +95,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         CheckCompatible(train.Dataset, "training");
         if (validation != null) CheckCompatible(validation, "validation");
 
+        using var printer = ConsoleProgress.Attach(this);
         var history = History = resumed;
         StopRequested = false;
         foreach (var callback in Callbacks) callback.OnTrainBegin(this);

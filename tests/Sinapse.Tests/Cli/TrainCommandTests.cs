@@ -52,4 +52,18 @@ public class TrainCommandTests
         Assert.Contains("--early-stopping watches the validation loss", CliRunner.OneErrorLine("train", "--data", data.Path, "--validation", "0", "--early-stopping", "2"));
         Assert.Contains("patience of 0 or more epochs, got -1", CliRunner.OneErrorLine("train", "--data", data.Path, "--early-stopping", "-1"));
     }
+
+    /// <summary>--limit N trains on the first N examples, holds a tenth of them out and tests on at most N.</summary>
+    [Fact]
+    public void LimitTrainsOnTheFirstNExamples()
+    {
+        using var data = TrainResumeTests.SyntheticIdx(600);
+        using var run = new TempDirectory();
+        var output = CliRunner.Succeed("train", "--data", data.Path, "--model", "mlp", "--hidden", "8", "--epochs", "1", "--limit", "50", "--threads", "2", "--out", run.Path);
+        Assert.Contains("on 45 examples", output);
+        Assert.Contains("(5 validation, 50 test)", output);
+        Assert.Contains("on 40 examples", CliRunner.Succeed("train", "--data", data.Path, "--model", "mlp", "--hidden", "8", "--epochs", "1", "--limit", "50",
+            "--validation", "10", "--threads", "2", "--out", run.Path));
+        Assert.Contains("--limit must be at least 1 example, got 0", CliRunner.OneErrorLine("train", "--data", data.Path, "--limit", "0"));
+    }
 }

@@ -14,6 +14,21 @@ public class DatasetTests
     }
 
     [Fact]
+    public void TakeKeepsTheFirstExamplesAndTheClasses()
+    {
+        var data = new Dataset(Numbered(10).Features, Numbered(10).Targets, 3, ["a", "b", "c"]);
+        var first = data.Take(4);
+        Assert.Equal([0f, 1f, 2f, 3f], first.Features[.., 0].ToArray());
+        Assert.Equal([0f, 1f, 2f, 0f], first.Targets.ToArray());
+        Assert.Equal(3, first.ClassCount);
+        Assert.Equal(["a", "b", "c"], first.ClassNames!);
+        Assert.Same(data, data.Take(10));
+        Assert.Same(data, data.Take(50));
+        Assert.Equal(0, data.Take(0).Count);
+        Assert.Throws<ArgumentOutOfRangeException>(() => data.Take(-1));
+    }
+
+    [Fact]
     public void FromArraysKeepsRowsAndCountsClasses()
     {
         var data = Numbered(10, classes: 4);

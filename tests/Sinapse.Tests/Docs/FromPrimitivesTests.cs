@@ -126,10 +126,10 @@ public class FromPrimitivesTests
     [Fact]
     public void TheCoursesNetworkAndItsCostWrittenByHandLearnXor()
     {
-        // guide: omega
         var rng = new Rng(1);
-        var x = Tensor.FromArray(new float[,] { { 0, 0 }, { 0, 1 }, { 1, 0 }, { 1, 1 } });
-        var y = Tensor.FromArray(new float[,] { { 0 }, { 1 }, { 1 }, { 0 } });
+        // guide: omega
+        var inputs = Tensor.FromArray(new float[,] { { 0, 0 }, { 0, 1 }, { 1, 0 }, { 1, 1 } });
+        var targets = Tensor.FromArray(new float[,] { { 0 }, { 1 }, { 1 }, { 0 } });
         var w1 = Tensor.Randn(new Shape(2, 4), rng);
         var b1 = Tensor.Zeros(4);
         var w2 = Tensor.Randn(new Shape(4, 1), rng);
@@ -145,15 +145,15 @@ public class FromPrimitivesTests
         for (int step = 0; step < 2000; step++)
         {
             optimizer.ZeroGrad();
-            J(Omega(x), y).Backward();
+            J(Omega(inputs), targets).Backward();
             optimizer.Step();
         }
         // end
 
-        var prediction = Omega(x);
+        var prediction = Omega(inputs);
         Assert.Equal([0f, 1f, 1f, 0f], prediction.ToArray().Select(p => MathF.Round(p)));
-        Expect.Close(F.BinaryCrossEntropy(prediction, y).Item(), J(prediction, y).Item(), 1e-6, "J(θ) against BinaryCrossEntropy");
-        Assert.True(J(prediction, y).Item() < 0.1f, $"J = {J(prediction, y).Item()}");
+        Expect.Close(F.BinaryCrossEntropy(prediction, targets).Item(), J(prediction, targets).Item(), 1e-6, "J(θ) against BinaryCrossEntropy");
+        Assert.True(J(prediction, targets).Item() < 0.1f, $"J = {J(prediction, targets).Item()}");
     }
 
     [Fact]
@@ -202,8 +202,8 @@ public class FromPrimitivesTests
     public void AUserFunctionPassesGradCheckAndTrains()
     {
         // guide: function-use
-        var x = Tensor.Randn(new Shape(3, 4), new Rng(7));
-        var check = GradCheck.Check(inputs => new Swish().Apply(inputs[0]), [x]);
+        var sample = Tensor.Randn(new Shape(3, 4), new Rng(7));
+        var check = GradCheck.Check(values => new Swish().Apply(values[0]), [sample]);
         // end
         Assert.True(check.Passed, check.ToString());
         var input = Tensor.Randn(new Shape(3, 4), new Rng(8));

@@ -56,31 +56,31 @@ public class YourOwnLayerTests
         var runs = temporary.Path;
         var data = Rings();
         var rng = new Rng(7);
-        var loader = new DataLoader(data, 32, rng: rng);
+        var rings = new DataLoader(data, 32, rng: rng);
 
         // guide: own-layer-use
         ModuleRegistry.Register<GatedLinearUnit, GatedLinearUnitConfig>();   // once, before saving or loading
 
-        var model = new Sequential(new GatedLinearUnit(2, 16, rng), new GatedLinearUnit(16, 2, rng));
-        var trainer = new Trainer(model, new CrossEntropyLoss(), new Adam(model.Parameters(), 0.05f));
+        var gated = new Sequential(new GatedLinearUnit(2, 16, rng), new GatedLinearUnit(16, 2, rng));
+        var gatedTrainer = new Trainer(gated, new CrossEntropyLoss(), new Adam(gated.Parameters(), 0.05f));
         var rngs = new Dictionary<string, Rng> { ["run"] = rng };
-        trainer.Callbacks.Add(new CheckpointCallback(Path.Combine(runs, "checkpoints"), 10, rngs, new Shape(2)));
-        trainer.Fit(loader, 20);
-        new SavedModel(model, new Shape(2)).Save(Path.Combine(runs, "model"));
+        gatedTrainer.Callbacks.Add(new CheckpointCallback(Path.Combine(runs, "checkpoints"), 10, rngs, new Shape(2)));
+        gatedTrainer.Fit(rings, 20);
+        new SavedModel(gated, new Shape(2)).Save(Path.Combine(runs, "model"));
 
-        var loaded = SavedModel.Load(Path.Combine(runs, "model")).Model;           // rebuilt from model.json
+        var reloaded = SavedModel.Load(Path.Combine(runs, "model")).Model;         // rebuilt from model.json
 
         var checkpoint = Checkpoint.FindLatest(Path.Combine(runs, "checkpoints"));  // epoch 20: go on to 30
         var resumed = new Trainer(checkpoint.Model.Model, new CrossEntropyLoss(), new Adam(checkpoint.Model.Model.Parameters(), 0.05f));
-        var history = checkpoint.Restore(resumed, rngs);
-        resumed.Fit(loader, 30, null, history);
+        var restored = checkpoint.Restore(resumed, rngs);
+        resumed.Fit(rings, 30, null, restored);
         // end
 
-        Assert.True(trainer.Evaluate(data).Accuracy > 0.9, $"accuracy {trainer.Evaluate(data).Accuracy}");
-        Assert.IsType<GatedLinearUnit>(((Sequential)loaded)[0]);
-        Assert.Equal(Trainer.Predict(model, data.Features).ToArray(), Trainer.Predict(loaded, data.Features).ToArray());
+        Assert.True(gatedTrainer.Evaluate(data).Accuracy > 0.9, $"accuracy {gatedTrainer.Evaluate(data).Accuracy}");
+        Assert.IsType<GatedLinearUnit>(((Sequential)reloaded)[0]);
+        Assert.Equal(Trainer.Predict(gated, data.Features).ToArray(), Trainer.Predict(reloaded, data.Features).ToArray());
         Assert.Equal(20, checkpoint.Epoch);
         Assert.Equal(30, resumed.History.Epochs.Count);
-        Assert.True(resumed.Evaluate(data).Loss < trainer.Evaluate(data).Loss, "ten more epochs lower the loss");
+        Assert.True(resumed.Evaluate(data).Loss < gatedTrainer.Evaluate(data).Loss, "ten more epochs lower the loss");
     }
 }

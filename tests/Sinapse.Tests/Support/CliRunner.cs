@@ -9,6 +9,16 @@ internal static class CliRunner
 
     public static ProcessResult Run(params string[] arguments) => SinapseProcess.Run(arguments, Timeout);
 
+    /// <summary>Runs a command that must succeed from <paramref name="directory"/> as its working directory; returns its standard output.</summary>
+    public static string SucceedIn(string directory, params string[] arguments)
+    {
+        var start = SinapseProcess.StartInfo(arguments);
+        start.WorkingDirectory = directory;
+        var (exitCode, output, error) = SinapseProcess.Run(start, Timeout);
+        Assert.True(exitCode == 0, $"sinapse {string.Join(' ', arguments)} in {directory} failed:\n{output}\n{error}");
+        return output;
+    }
+
     /// <summary>Runs a command that must succeed; returns its standard output.</summary>
     public static string Succeed(params string[] arguments)
     {
