@@ -57,57 +57,11 @@ internal static unsafe class DepthwiseConvolution
         UseSmallPlanes && Vector256.IsHardwareAccelerated && g.OutChannels == g.InChannels
         && g.OutputWidth <= SmallPlaneMaxWidth;
 
-    public static void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output)
+    /// <summary>The depthwise kernel's job: fixed ranges of (image, input channel) planes.</summary>
+    internal sealed class Job : ConvolutionJob
     {
-        fixed (float* x = input)
-        fixed (float* w = weight)
-        fixed (float* b = bias)
-        fixed (float* y = output)
-        {
-            var job = Job.ForThisThread();
-            job.Prepare(geometry);
-            job.Backward = false;
-            job.X = x; job.W = w; job.Bias = bias.IsEmpty ? null : b; job.Y = y;
-            job.Run();
-        }
-    }
-
-    public static void Backward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> gradOutput, Span<float> gradInput, float gradInputBeta,
-        Span<float> gradWeight, float gradWeightBeta, Span<float> gradBias, float gradBiasBeta)
-    {
-        fixed (float* x = input)
-        fixed (float* w = weight)
-        fixed (float* dy = gradOutput)
-        fixed (float* dx = gradInput)
-        fixed (float* dw = gradWeight)
-        fixed (float* db = gradBias)
-        {
-            var job = Job.ForThisThread();
-            job.Prepare(geometry);
-            job.Backward = true;
-            job.X = x; job.W = w; job.DY = dy;
-            job.DX = gradInput.IsEmpty ? null : dx; job.DXBeta = gradInputBeta;
-            job.DW = gradWeight.IsEmpty ? null : dw; job.DWBeta = gradWeightBeta;
-            job.DB = gradBias.IsEmpty ? null : db; job.DBBeta = gradBiasBeta;
-            job.Run();
-        }
-    }
-
-    sealed class Job
-    {
-        [ThreadStatic] static Job? current;
-
-        public static Job ForThisThread() => current ??= new Job();
-
-        readonly Action<int> runTask;
         ConvGeometry g;
-        public bool Backward;
-        public float* X, W, Bias, Y, DY, DX, DW, DB;
-        public float DXBeta, DWBeta, DBBeta;
-        int tasks, taps, multiplier;
-        float* partials;
+        int taps, multiplier;
         bool smallPlanes;
         int[] smallOffsets = [], smallPositions = [];
         bool smallGradient, smallWeights;
@@ -129,11 +83,9 @@ internal static unsafe class DepthwiseConvolution
         float[] gatherWeights = [];
         int[] gatherCounts = [];
 
-        Job() => runTask = RunTask;
-
-        public void Prepare(in ConvGeometry geometry)
+        void Prepare()
         {
-            g = geometry;
+            g = Geometry;
             taps = g.KernelHeight * g.KernelWidth;
             multiplier = g.OutChannels / g.InChannels;
             int strideW = g.StrideWidth;
@@ -158,7 +110,7 @@ internal static unsafe class DepthwiseConvolution
 
         /// <summary>The input gradient's tap lists: for row phase a and column phase r, the taps
         /// (kh, kw) of every stacked plane j with a − kh·dH and r − kw·dW divisible by the strides.</summary>
-        void PrepareGather()
+        void PrepareGather(int tasks)
         {
             // One list per task: the tasks fill theirs for different channels at the same time.
             int phases = g.StrideHeight * g.StrideWidth, most = taps * multiplier;
@@ -198,54 +150,27 @@ internal static unsafe class DepthwiseConvolution
 
         static int FloorModulo(int a, int b) => ((a % b) + b) % b;
 
-        public void Run()
+        public override void Run()
         {
+            Prepare();
             int planes = g.Batch * g.InChannels;
-            tasks = Math.Max(1, Math.Min(Workers.Count, planes));
-            if (Backward && DX != null) PrepareGather();
+            int tasks = Math.Max(1, Math.Min(Workers.Count, planes));
+            if (Backward && DX != null) PrepareGather(tasks);
             smallPlanes = !Backward && TakesSmallPlanePath(g);
             if (smallPlanes) PrepareSmallPlanes();
             smallGradient = Backward && DX != null && TakesSmallPlanePath(g) && g.InputWidth <= 2 * SmallPlaneMaxWidth;
             if (smallGradient) PrepareSmallGradient();
             smallWeights = Backward && DW != null && TakesSmallPlanePath(g);
             if (smallWeights) PrepareSmallPlanes();
-            float[]? partialBuffer = null;
-            int partialLength = g.WeightLength + g.OutChannels;
-            bool sums = Backward && (DW != null || DB != null);
-            if (sums) partialBuffer = Tensors.TensorPool.Rent(tasks * partialLength);
-            try
-            {
-                fixed (float* partialPointer = partialBuffer)
-                {
-                    partials = partialPointer;
-                    if (tasks == 1) RunTask(0);
-                    else Workers.For(tasks, runTask);
-                    if (Backward && DW != null) Combine(DW, DWBeta, g.WeightLength, partialLength, 0);
-                    if (Backward && DB != null) Combine(DB, DBBeta, g.OutChannels, partialLength, g.WeightLength);
-                }
-            }
-            finally
-            {
-                partials = null;
-                if (partialBuffer != null) Tensors.TensorPool.Return(partialBuffer);
-            }
+            // Weight and bias gradients go to per-task partial sums, [WeightLength] then [OutChannels].
+            if (Backward && (DW != null || DB != null))
+                Run(tasks, new PartialSum(DW, DWBeta, g.WeightLength), new PartialSum(DB, DBBeta, g.OutChannels));
+            else Run(tasks);
         }
 
-        void Combine(float* target, float beta, int length, int stride, int offset)
+        protected override void RunTask(int task)
         {
-            var sum = new Span<float>(target, length);
-            for (int t = 0; t < tasks; t++)
-            {
-                var part = new ReadOnlySpan<float>(partials + (nint)t * stride + offset, length);
-                if (t == 0 && beta == 0f) part.CopyTo(sum);
-                else TensorPrimitives.Add(sum, part, sum);
-            }
-        }
-
-        void RunTask(int task)
-        {
-            int planes = g.Batch * g.InChannels;
-            int first = (int)((long)planes * task / tasks), last = (int)((long)planes * (task + 1) / tasks);
+            var (first, last) = Share((long)g.Batch * g.InChannels, task);
             if (!Backward)
             {
                 if (smallPlanes) { ForwardSmallPlanes(first, last); return; }
@@ -256,7 +181,7 @@ internal static unsafe class DepthwiseConvolution
             float* partialWeights = null, partialBias = null;
             if (DW != null || DB != null)
             {
-                float* partial = partials + (nint)task * (g.WeightLength + g.OutChannels);
+                float* partial = PartialSums(task);
                 new Span<float>(partial, g.WeightLength + g.OutChannels).Clear();
                 if (DW != null) partialWeights = partial;
                 if (DB != null) partialBias = partial + g.WeightLength;

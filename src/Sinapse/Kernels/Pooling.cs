@@ -95,9 +95,7 @@ public static unsafe class Pooling
         Validate("MaxPool2d", input.Length, output.Length, planes, window);
         if (!argmax.IsEmpty && argmax.Length < planes * window.OutputPlane)
             throw new ArgumentException($"MaxPool2d: the arg-max buffer holds {argmax.Length} values, {planes * window.OutputPlane} needed.");
-        fixed (float* x = input)
-        fixed (float* y = output)
-        fixed (float* indices = argmax)
+        fixed (float* x = input, y = output, indices = argmax)
             Run(Kind.MaxForward, x, y, argmax.IsEmpty ? null : indices, 0f, planes, new PlaneGeometry(window));
     }
 
@@ -107,9 +105,7 @@ public static unsafe class Pooling
         Validate("MaxPool2dBackward", gradInput.Length, gradOutput.Length, planes, window);
         if (argmax.Length < planes * window.OutputPlane)
             throw new ArgumentException($"MaxPool2dBackward: the arg-max buffer holds {argmax.Length} values, {planes * window.OutputPlane} needed.");
-        fixed (float* dy = gradOutput)
-        fixed (float* dx = gradInput)
-        fixed (float* indices = argmax)
+        fixed (float* dy = gradOutput, dx = gradInput, indices = argmax)
             Run(Kind.MaxBackward, dx, dy, indices, beta, planes, new PlaneGeometry(window));
     }
 
@@ -118,8 +114,7 @@ public static unsafe class Pooling
     {
         Validate("AvgPool2d", input.Length, output.Length, planes, window);
         ValidateAverage("AvgPool2d", window);
-        fixed (float* x = input)
-        fixed (float* y = output)
+        fixed (float* x = input, y = output)
             Run(Kind.AvgForward, x, y, null, 0f, planes, new PlaneGeometry(window));
     }
 
@@ -128,8 +123,7 @@ public static unsafe class Pooling
     {
         Validate("AvgPool2dBackward", gradInput.Length, gradOutput.Length, planes, window);
         ValidateAverage("AvgPool2dBackward", window);
-        fixed (float* dy = gradOutput)
-        fixed (float* dx = gradInput)
+        fixed (float* dy = gradOutput, dx = gradInput)
             Run(Kind.AvgBackward, dx, dy, null, beta, planes, new PlaneGeometry(window));
     }
 
@@ -137,8 +131,7 @@ public static unsafe class Pooling
     public static void AdaptiveAvgPool2d(ReadOnlySpan<float> input, Span<float> output, int planes, AdaptivePoolWindow window)
     {
         ValidateAdaptive("AdaptiveAvgPool2d", input.Length, output.Length, planes, window);
-        fixed (float* x = input)
-        fixed (float* y = output)
+        fixed (float* x = input, y = output)
             Run(Kind.AdaptiveForward, x, y, null, 0f, planes, new PlaneGeometry(window));
     }
 
@@ -146,8 +139,7 @@ public static unsafe class Pooling
     public static void AdaptiveAvgPool2dBackward(ReadOnlySpan<float> gradOutput, float beta, Span<float> gradInput, int planes, AdaptivePoolWindow window)
     {
         ValidateAdaptive("AdaptiveAvgPool2dBackward", gradInput.Length, gradOutput.Length, planes, window);
-        fixed (float* dy = gradOutput)
-        fixed (float* dx = gradInput)
+        fixed (float* dy = gradOutput, dx = gradInput)
             Run(Kind.AdaptiveBackward, dx, dy, null, beta, planes, new PlaneGeometry(window));
     }
 
@@ -155,8 +147,7 @@ public static unsafe class Pooling
     public static void GlobalAvgPool(ReadOnlySpan<float> input, Span<float> output, int planes, int planeSize)
     {
         ValidateGlobal("GlobalAvgPool", input.Length, output.Length, planes, planeSize);
-        fixed (float* x = input)
-        fixed (float* y = output)
+        fixed (float* x = input, y = output)
             Run(Kind.GlobalForward, x, y, null, 0f, planes, new PlaneGeometry(planeSize));
     }
 
@@ -164,8 +155,7 @@ public static unsafe class Pooling
     public static void GlobalAvgPoolBackward(ReadOnlySpan<float> gradOutput, float beta, Span<float> gradInput, int planes, int planeSize)
     {
         ValidateGlobal("GlobalAvgPoolBackward", gradInput.Length, gradOutput.Length, planes, planeSize);
-        fixed (float* dy = gradOutput)
-        fixed (float* dx = gradInput)
+        fixed (float* dy = gradOutput, dx = gradInput)
             Run(Kind.GlobalBackward, dx, dy, null, beta, planes, new PlaneGeometry(planeSize));
     }
 
@@ -218,7 +208,7 @@ public static unsafe class Pooling
     static void Run(Kind kind, float* big, float* small, float* indices, float beta, int planes, in PlaneGeometry geometry)
     {
         if (planes == 0) return;
-        var job = Job.ForThisThread();
+        var job = ParallelJob.ForThisThread<Job>();
         job.Kind = kind;
         job.Big = big;
         job.Small = small;
@@ -227,11 +217,9 @@ public static unsafe class Pooling
         job.Planes = planes;
         job.Geometry = geometry;
         long work = (long)planes * (geometry.InputPlane + (long)geometry.OutputPlane * geometry.KernelHeight * geometry.KernelWidth);
-        job.Tasks = work < ParallelThreshold ? 1 : (int)Math.Min(Workers.Count, planes);
         try
         {
-            if (job.Tasks == 1) job.RunTask(0);
-            else Workers.For(job.Tasks, job.RunTaskDelegate);
+            job.Run(work < ParallelThreshold ? 1 : (int)Math.Min(Workers.Count, planes));
         }
         finally
         {
@@ -239,27 +227,18 @@ public static unsafe class Pooling
         }
     }
 
-    /// <summary>One call's arguments as raw pointers (pinned by the caller while the threads run),
-    /// one instance per calling thread with its delegate made once, so a call allocates nothing.</summary>
-    sealed class Job
+    /// <summary>One call's arguments as raw pointers (pinned by the caller while the tasks run).</summary>
+    sealed class Job : ParallelJob
     {
-        [ThreadStatic] static Job? current;
-
-        public static Job ForThisThread() => current ??= new Job();
-
-        public readonly Action<int> RunTaskDelegate;
         public Kind Kind;
         public float* Big, Small, Indices;
         public float Beta;
-        public int Planes, Tasks;
+        public int Planes;
         public PlaneGeometry Geometry;
 
-        Job() => RunTaskDelegate = RunTask;
-
-        public void RunTask(int task)
+        protected override void RunTask(int task)
         {
-            int first = (int)((long)Planes * task / Tasks);
-            int end = (int)((long)Planes * (task + 1) / Tasks);
+            var (first, end) = Share(Planes, task);
             var w = Geometry;
             bool twoByTwo = Kind is Kind.MaxForward or Kind.MaxBackward && IsTwoByTwo(w);
             for (int p = first; p < end; p++)
