@@ -368,14 +368,14 @@ public static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void RunKernel(GemmKernel kernel, bool narrow, int rows, int depth, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
-        if (narrow) GemmMicroKernels.Kernel512Narrow(depth, a, b, c, ldc, alpha, beta);
+        if (narrow) GemmMicroKernels.Kernel<Simd512, Vector512<float>, Tile12x1>(depth, a, b, c, ldc, alpha, beta);
         else if (kernel == GemmKernel.Vector512)
         {
-            if (rows == 4) GemmMicroKernels.Kernel512<Rows4>(depth, a, b, c, ldc, alpha, beta);
-            else if (rows == 8) GemmMicroKernels.Kernel512<Rows8>(depth, a, b, c, ldc, alpha, beta);
-            else GemmMicroKernels.Kernel512<Rows12>(depth, a, b, c, ldc, alpha, beta);
+            if (rows == 4) GemmMicroKernels.Kernel<Simd512, Vector512<float>, Tile4x2>(depth, a, b, c, ldc, alpha, beta);
+            else if (rows == 8) GemmMicroKernels.Kernel<Simd512, Vector512<float>, Tile8x2>(depth, a, b, c, ldc, alpha, beta);
+            else GemmMicroKernels.Kernel<Simd512, Vector512<float>, Tile12x2>(depth, a, b, c, ldc, alpha, beta);
         }
-        else if (kernel == GemmKernel.Vector256) GemmMicroKernels.Kernel256(depth, a, b, c, ldc, alpha, beta);
+        else if (kernel == GemmKernel.Vector256) GemmMicroKernels.Kernel<Simd256, Vector256<float>, Tile6x2>(depth, a, b, c, ldc, alpha, beta);
         else GemmMicroKernels.KernelScalar4x4(depth, a, b, c, ldc, alpha, beta);
     }
 
