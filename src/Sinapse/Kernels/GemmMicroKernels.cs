@@ -31,30 +31,36 @@ static unsafe class GemmMicroKernels
     /// products at most 16 columns wide (a classifier's last layer: the 32-wide tile would spend
     /// most of its FMAs on padding). AVX2: 6×16 (<see cref="Tile6x2"/>: 12 ymm accumulators + 2 B̃
     /// vectors + 1 broadcast of the 16 ymm registers, the classic Haswell shape).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Kernel<TSimd, TVector, TTile>(int depth, float* a, float* b, float* c, nint ldc, float alpha, float beta)
         where TSimd : struct, ISimd<TVector> where TVector : struct where TTile : struct, IMicroTile
     {
-        TVector c00 = default, c01 = default;
-        TVector c10 = default, c11 = default;
-        TVector c20 = default, c21 = default;
-        TVector c30 = default, c31 = default;
-        TVector c40 = default, c41 = default;
-        TVector c50 = default, c51 = default;
-        TVector c60 = default, c61 = default;
-        TVector c70 = default, c71 = default;
-        TVector c80 = default, c81 = default;
-        TVector c90 = default, c91 = default;
-        TVector c100 = default, c101 = default;
-        TVector c110 = default, c111 = default;
-        // AVX-512: touch the C tile now so its lines arrive (from L3 or memory, for big C) during
-        // the depth loop instead of stalling the write-back.
-        if (TSimd.Count == 16)
-            for (int row = 0; row < TTile.Rows; row++)
-            {
-                Sse.Prefetch0(c + row * ldc);
-                if (TTile.Vectors > 1) Sse.Prefetch0(c + row * ldc + TSimd.Count);
-            }
+        // beta = 0 overwrites C without reading it: C may hold NaN garbage from a pool. A body
+        // compiled per case keeps the test out of the write-back.
+        if (beta == 0f) Tile<TSimd, TVector, TTile, OverwriteC>(depth, a, b, c, ldc, alpha, beta);
+        else Tile<TSimd, TVector, TTile, AccumulateC>(depth, a, b, c, ldc, alpha, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void Tile<TSimd, TVector, TTile, TWrite>(int depth, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+        where TSimd : struct, ISimd<TVector> where TVector : struct where TTile : struct, IMicroTile where TWrite : struct, IWriteMode
+    {
+        TVector c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        TVector c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        TVector c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
+        TVector c90 = default, c91 = default, c100 = default, c101 = default, c110 = default, c111 = default;
+        Prefetch<TSimd, TVector, TTile>(0, c + 0 * ldc);
+        Prefetch<TSimd, TVector, TTile>(1, c + 1 * ldc);
+        Prefetch<TSimd, TVector, TTile>(2, c + 2 * ldc);
+        Prefetch<TSimd, TVector, TTile>(3, c + 3 * ldc);
+        Prefetch<TSimd, TVector, TTile>(4, c + 4 * ldc);
+        Prefetch<TSimd, TVector, TTile>(5, c + 5 * ldc);
+        Prefetch<TSimd, TVector, TTile>(6, c + 6 * ldc);
+        Prefetch<TSimd, TVector, TTile>(7, c + 7 * ldc);
+        Prefetch<TSimd, TVector, TTile>(8, c + 8 * ldc);
+        Prefetch<TSimd, TVector, TTile>(9, c + 9 * ldc);
+        Prefetch<TSimd, TVector, TTile>(10, c + 10 * ldc);
+        Prefetch<TSimd, TVector, TTile>(11, c + 11 * ldc);
         for (int p = 0; p < depth; p++)
         {
             var b0 = TSimd.Load(b);
@@ -85,38 +91,50 @@ static unsafe class GemmMicroKernels
         }
         var alphaV = TSimd.Create(alpha);
         var betaV = TSimd.Create(beta);
-        // beta = 0 overwrites C without reading it: C may hold NaN garbage from a pool.
-        bool overwrite = beta == 0f;
-        Write<TSimd, TVector, TTile>(0, c00, c01, c + 0 * ldc, alphaV, betaV, overwrite);
-        Write<TSimd, TVector, TTile>(1, c10, c11, c + 1 * ldc, alphaV, betaV, overwrite);
-        Write<TSimd, TVector, TTile>(2, c20, c21, c + 2 * ldc, alphaV, betaV, overwrite);
-        Write<TSimd, TVector, TTile>(3, c30, c31, c + 3 * ldc, alphaV, betaV, overwrite);
-        Write<TSimd, TVector, TTile>(4, c40, c41, c + 4 * ldc, alphaV, betaV, overwrite);
-        Write<TSimd, TVector, TTile>(5, c50, c51, c + 5 * ldc, alphaV, betaV, overwrite);
-        Write<TSimd, TVector, TTile>(6, c60, c61, c + 6 * ldc, alphaV, betaV, overwrite);
-        Write<TSimd, TVector, TTile>(7, c70, c71, c + 7 * ldc, alphaV, betaV, overwrite);
-        Write<TSimd, TVector, TTile>(8, c80, c81, c + 8 * ldc, alphaV, betaV, overwrite);
-        Write<TSimd, TVector, TTile>(9, c90, c91, c + 9 * ldc, alphaV, betaV, overwrite);
-        Write<TSimd, TVector, TTile>(10, c100, c101, c + 10 * ldc, alphaV, betaV, overwrite);
-        Write<TSimd, TVector, TTile>(11, c110, c111, c + 11 * ldc, alphaV, betaV, overwrite);
+        Write<TSimd, TVector, TTile, TWrite>(0, c00, c01, c + 0 * ldc, alphaV, betaV);
+        Write<TSimd, TVector, TTile, TWrite>(1, c10, c11, c + 1 * ldc, alphaV, betaV);
+        Write<TSimd, TVector, TTile, TWrite>(2, c20, c21, c + 2 * ldc, alphaV, betaV);
+        Write<TSimd, TVector, TTile, TWrite>(3, c30, c31, c + 3 * ldc, alphaV, betaV);
+        Write<TSimd, TVector, TTile, TWrite>(4, c40, c41, c + 4 * ldc, alphaV, betaV);
+        Write<TSimd, TVector, TTile, TWrite>(5, c50, c51, c + 5 * ldc, alphaV, betaV);
+        Write<TSimd, TVector, TTile, TWrite>(6, c60, c61, c + 6 * ldc, alphaV, betaV);
+        Write<TSimd, TVector, TTile, TWrite>(7, c70, c71, c + 7 * ldc, alphaV, betaV);
+        Write<TSimd, TVector, TTile, TWrite>(8, c80, c81, c + 8 * ldc, alphaV, betaV);
+        Write<TSimd, TVector, TTile, TWrite>(9, c90, c91, c + 9 * ldc, alphaV, betaV);
+        Write<TSimd, TVector, TTile, TWrite>(10, c100, c101, c + 10 * ldc, alphaV, betaV);
+        Write<TSimd, TVector, TTile, TWrite>(11, c110, c111, c + 11 * ldc, alphaV, betaV);
+    }
+
+    /// <summary>AVX-512: touches row <paramref name="row"/> of the C tile, when the tile has it, so
+    /// its lines arrive (from L3 or memory, for big C) during the depth loop instead of stalling
+    /// the write-back.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Prefetch<TSimd, TVector, TTile>(int row, float* c)
+        where TSimd : struct, ISimd<TVector> where TVector : struct where TTile : struct, IMicroTile
+    {
+        if (TSimd.Count != 16 || row >= TTile.Rows) return;
+        Sse.Prefetch0(c);
+        if (TTile.Vectors > 1) Sse.Prefetch0(c + TSimd.Count);
     }
 
     /// <summary>Row <paramref name="row"/> of the tile, when the tile has it: C = alpha·accumulator
-    /// (+ beta·C unless <paramref name="overwrite"/>).</summary>
+    /// (+ beta·C unless <typeparamref name="TWrite"/> overwrites).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Write<TSimd, TVector, TTile>(int row, TVector first, TVector second, float* c, TVector alpha, TVector beta, bool overwrite)
-        where TSimd : struct, ISimd<TVector> where TVector : struct where TTile : struct, IMicroTile
+    static void Write<TSimd, TVector, TTile, TWrite>(int row, TVector first, TVector second, float* c, TVector alpha, TVector beta)
+        where TSimd : struct, ISimd<TVector> where TVector : struct where TTile : struct, IMicroTile where TWrite : struct, IWriteMode
     {
         if (row >= TTile.Rows) return;
-        Write<TSimd, TVector>(first, c, alpha, beta, overwrite);
-        if (TTile.Vectors > 1) Write<TSimd, TVector>(second, c + TSimd.Count, alpha, beta, overwrite);
+        Write<TSimd, TVector, TWrite>(first, c, alpha, beta);
+        if (TTile.Vectors > 1) Write<TSimd, TVector, TWrite>(second, c + TSimd.Count, alpha, beta);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Write<TSimd, TVector>(TVector accumulator, float* c, TVector alpha, TVector beta, bool overwrite)
-        where TSimd : struct, ISimd<TVector> where TVector : struct =>
-        TSimd.Store(overwrite ? TSimd.Multiply(accumulator, alpha)
-            : TSimd.FusedMultiplyAdd(accumulator, alpha, TSimd.Multiply(beta, TSimd.Load(c))), c);
+    static void Write<TSimd, TVector, TWrite>(TVector accumulator, float* c, TVector alpha, TVector beta)
+        where TSimd : struct, ISimd<TVector> where TVector : struct where TWrite : struct, IWriteMode
+    {
+        if (TWrite.Overwrite) TSimd.Store(TSimd.Multiply(accumulator, alpha), c);
+        else TSimd.Store(TSimd.FusedMultiplyAdd(accumulator, alpha, TSimd.Multiply(beta, TSimd.Load(c))), c);
+    }
 
     /// <summary>Scalar fallback, 4×4: 16 accumulators fit the 16 general-purpose-era xmm registers.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -178,3 +196,10 @@ struct Tile8x2 : IMicroTile { public static int Rows => 8; public static int Pan
 struct Tile4x2 : IMicroTile { public static int Rows => 4; public static int PanelRows => 12; public static int Vectors => 2; }
 struct Tile12x1 : IMicroTile { public static int Rows => 12; public static int PanelRows => 12; public static int Vectors => 1; }
 struct Tile6x2 : IMicroTile { public static int Rows => 6; public static int PanelRows => 6; public static int Vectors => 2; }
+
+/// <summary>How a micro-kernel writes C: <see cref="OverwriteC"/> (beta = 0, C never read) or
+/// <see cref="AccumulateC"/> (C = alpha·AB + beta·C).</summary>
+interface IWriteMode { static abstract bool Overwrite { get; } }
+
+struct OverwriteC : IWriteMode { public static bool Overwrite => true; }
+struct AccumulateC : IWriteMode { public static bool Overwrite => false; }

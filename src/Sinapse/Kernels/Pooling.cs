@@ -95,8 +95,7 @@ public static unsafe class Pooling
         Validate("MaxPool2d", input.Length, output.Length, planes, window);
         if (!argmax.IsEmpty && argmax.Length < planes * window.OutputPlane)
             throw new ArgumentException($"MaxPool2d: the arg-max buffer holds {argmax.Length} values, {planes * window.OutputPlane} needed.");
-        fixed (float* x = input, y = output, indices = argmax)
-            Run(Kind.MaxForward, x, y, argmax.IsEmpty ? null : indices, 0f, planes, new PlaneGeometry(window));
+        Run(Kind.MaxForward, input, output, argmax, 0f, planes, new PlaneGeometry(window));
     }
 
     /// <summary>gradInput = beta·gradInput + the output gradient scattered to each window's arg-max.</summary>
@@ -105,8 +104,7 @@ public static unsafe class Pooling
         Validate("MaxPool2dBackward", gradInput.Length, gradOutput.Length, planes, window);
         if (argmax.Length < planes * window.OutputPlane)
             throw new ArgumentException($"MaxPool2dBackward: the arg-max buffer holds {argmax.Length} values, {planes * window.OutputPlane} needed.");
-        fixed (float* dy = gradOutput, dx = gradInput, indices = argmax)
-            Run(Kind.MaxBackward, dx, dy, indices, beta, planes, new PlaneGeometry(window));
+        Run(Kind.MaxBackward, gradInput, gradOutput, argmax, beta, planes, new PlaneGeometry(window));
     }
 
     /// <summary>output[p, o] = the window's sum / its divisor (see <see cref="PoolWindow.CountIncludePad"/>).</summary>
@@ -114,8 +112,7 @@ public static unsafe class Pooling
     {
         Validate("AvgPool2d", input.Length, output.Length, planes, window);
         ValidateAverage("AvgPool2d", window);
-        fixed (float* x = input, y = output)
-            Run(Kind.AvgForward, x, y, null, 0f, planes, new PlaneGeometry(window));
+        Run(Kind.AvgForward, input, output, default, 0f, planes, new PlaneGeometry(window));
     }
 
     /// <summary>gradInput = beta·gradInput + each output gradient / its window's divisor spread over the window.</summary>
@@ -123,40 +120,35 @@ public static unsafe class Pooling
     {
         Validate("AvgPool2dBackward", gradInput.Length, gradOutput.Length, planes, window);
         ValidateAverage("AvgPool2dBackward", window);
-        fixed (float* dy = gradOutput, dx = gradInput)
-            Run(Kind.AvgBackward, dx, dy, null, beta, planes, new PlaneGeometry(window));
+        Run(Kind.AvgBackward, gradInput, gradOutput, default, beta, planes, new PlaneGeometry(window));
     }
 
     /// <summary>output[p, i, j] = the mean of the adaptive window (i, j) of plane p.</summary>
     public static void AdaptiveAvgPool2d(ReadOnlySpan<float> input, Span<float> output, int planes, AdaptivePoolWindow window)
     {
         ValidateAdaptive("AdaptiveAvgPool2d", input.Length, output.Length, planes, window);
-        fixed (float* x = input, y = output)
-            Run(Kind.AdaptiveForward, x, y, null, 0f, planes, new PlaneGeometry(window));
+        Run(Kind.AdaptiveForward, input, output, default, 0f, planes, new PlaneGeometry(window));
     }
 
     /// <summary>gradInput = beta·gradInput + each output gradient / its window's area spread over the window (windows may overlap).</summary>
     public static void AdaptiveAvgPool2dBackward(ReadOnlySpan<float> gradOutput, float beta, Span<float> gradInput, int planes, AdaptivePoolWindow window)
     {
         ValidateAdaptive("AdaptiveAvgPool2dBackward", gradInput.Length, gradOutput.Length, planes, window);
-        fixed (float* dy = gradOutput, dx = gradInput)
-            Run(Kind.AdaptiveBackward, dx, dy, null, beta, planes, new PlaneGeometry(window));
+        Run(Kind.AdaptiveBackward, gradInput, gradOutput, default, beta, planes, new PlaneGeometry(window));
     }
 
     /// <summary>output[p] = the mean of plane p (global average pooling, adaptive pooling to 1×1).</summary>
     public static void GlobalAvgPool(ReadOnlySpan<float> input, Span<float> output, int planes, int planeSize)
     {
         ValidateGlobal("GlobalAvgPool", input.Length, output.Length, planes, planeSize);
-        fixed (float* x = input, y = output)
-            Run(Kind.GlobalForward, x, y, null, 0f, planes, new PlaneGeometry(planeSize));
+        Run(Kind.GlobalForward, input, output, default, 0f, planes, new PlaneGeometry(planeSize));
     }
 
     /// <summary>gradInput[p, i] = beta·gradInput[p, i] + gradOutput[p] / planeSize.</summary>
     public static void GlobalAvgPoolBackward(ReadOnlySpan<float> gradOutput, float beta, Span<float> gradInput, int planes, int planeSize)
     {
         ValidateGlobal("GlobalAvgPoolBackward", gradInput.Length, gradOutput.Length, planes, planeSize);
-        fixed (float* dy = gradOutput, dx = gradInput)
-            Run(Kind.GlobalBackward, dx, dy, null, beta, planes, new PlaneGeometry(planeSize));
+        Run(Kind.GlobalBackward, gradInput, gradOutput, default, beta, planes, new PlaneGeometry(planeSize));
     }
 
     static void Validate(string op, int inputLength, int outputLength, int planes, PoolWindow w)
@@ -203,11 +195,18 @@ public static unsafe class Pooling
 
     /// <summary>
     /// Splits the planes into fixed ranges, one per thread. <paramref name="big"/> is the input
-    /// side (x or dx), <paramref name="small"/> the output side (y or dy).
+    /// side (x or dx), <paramref name="small"/> the output side (y or dy), <paramref name="indices"/>
+    /// the arg-max (empty when there is none); the kernel writes into whichever is the output.
     /// </summary>
-    static void Run(Kind kind, float* big, float* small, float* indices, float beta, int planes, in PlaneGeometry geometry)
+    static void Run(Kind kind, ReadOnlySpan<float> big, ReadOnlySpan<float> small, ReadOnlySpan<float> indices, float beta, int planes, in PlaneGeometry geometry)
     {
         if (planes == 0) return;
+        fixed (float* bigPointer = big, smallPointer = small, indicesPointer = indices)
+            Run(kind, bigPointer, smallPointer, indices.IsEmpty ? null : indicesPointer, beta, planes, geometry);
+    }
+
+    static void Run(Kind kind, float* big, float* small, float* indices, float beta, int planes, in PlaneGeometry geometry)
+    {
         var job = ParallelJob.ForThisThread<Job>();
         job.Kind = kind;
         job.Big = big;
