@@ -22,12 +22,18 @@ internal abstract unsafe class ParallelJob
     readonly Action<int> runTask;
     float* partials;
     int partialLength;
+    bool running;
 
     protected ParallelJob() => runTask = RunTask;
 
     /// <summary>This thread's job of type <typeparamref name="TJob"/>, made on first use and
-    /// reused (a kernel called from inside a task gets that worker's own).</summary>
-    public static TJob ForThisThread<TJob>() where TJob : ParallelJob, new() => PerThread<TJob>.Job ??= new TJob();
+    /// reused (a kernel called from inside a task gets that worker's own; one called from inside
+    /// its own task on this thread, a new one, as the running job's fields are in use).</summary>
+    public static TJob ForThisThread<TJob>() where TJob : ParallelJob, new()
+    {
+        var job = PerThread<TJob>.Job ??= new TJob();
+        return job.running ? new TJob() : job;
+    }
 
     static class PerThread<TJob> where TJob : ParallelJob
     {
@@ -45,8 +51,16 @@ internal abstract unsafe class ParallelJob
     public void Run(int tasks)
     {
         Tasks = tasks;
-        if (tasks == 1) RunTask(0);
-        else Workers.For(tasks, runTask);
+        running = true;
+        try
+        {
+            if (tasks == 1) RunTask(0);
+            else Workers.For(tasks, runTask);
+        }
+        finally
+        {
+            running = false;
+        }
     }
 
     /// <summary>
@@ -88,8 +102,12 @@ internal abstract unsafe class ParallelJob
 
     /// <summary>Task <paramref name="task"/>'s share [First, End) of <paramref name="count"/> items:
     /// contiguous, and the same on every run.</summary>
-    protected (int First, int End) Share(long count, int task) =>
-        ((int)(count * task / Tasks), (int)(count * (task + 1) / Tasks));
+    protected (int First, int End) Share(long count, int task) => Share(count, task, Tasks);
+
+    /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> of <paramref name="count"/>
+    /// items, [First, End): the split every parallel loop uses.</summary>
+    public static (int First, int End) Share(long count, int part, int parts) =>
+        ((int)(count * part / parts), (int)(count * (part + 1) / parts));
 
     /// <summary>target = beta·target + Σ_t partial_t, summed in task order (beta is 0 or 1; 0 means
     /// the target may hold garbage).</summary>
