@@ -37,103 +37,87 @@ static unsafe class GemmMicroKernels
     {
         // beta = 0 overwrites C without reading it: C may hold NaN garbage from a pool. A body
         // compiled per case keeps the test out of the write-back.
-        if (beta == 0f) Tile<TSimd, TVector, TTile, OverwriteC>(depth, a, b, c, ldc, alpha, beta);
-        else Tile<TSimd, TVector, TTile, AccumulateC>(depth, a, b, c, ldc, alpha, beta);
+        if (beta == 0f) Tile<TSimd, TVector, TTile, OverwriteC>.Run(depth, a, b, c, ldc, alpha, beta);
+        else Tile<TSimd, TVector, TTile, AccumulateC>.Run(depth, a, b, c, ldc, alpha, beta);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    static void Tile<TSimd, TVector, TTile, TWrite>(int depth, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    /// <summary>One compiled micro-kernel: a vector width, a tile shape and a write mode.</summary>
+    static class Tile<TSimd, TVector, TTile, TWrite>
         where TSimd : struct, ISimd<TVector> where TVector : struct where TTile : struct, IMicroTile where TWrite : struct, IWriteMode
     {
-        TVector c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        TVector c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        TVector c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
-        TVector c90 = default, c91 = default, c100 = default, c101 = default, c110 = default, c111 = default;
-        Prefetch<TSimd, TVector, TTile>(0, c + 0 * ldc);
-        Prefetch<TSimd, TVector, TTile>(1, c + 1 * ldc);
-        Prefetch<TSimd, TVector, TTile>(2, c + 2 * ldc);
-        Prefetch<TSimd, TVector, TTile>(3, c + 3 * ldc);
-        Prefetch<TSimd, TVector, TTile>(4, c + 4 * ldc);
-        Prefetch<TSimd, TVector, TTile>(5, c + 5 * ldc);
-        Prefetch<TSimd, TVector, TTile>(6, c + 6 * ldc);
-        Prefetch<TSimd, TVector, TTile>(7, c + 7 * ldc);
-        Prefetch<TSimd, TVector, TTile>(8, c + 8 * ldc);
-        Prefetch<TSimd, TVector, TTile>(9, c + 9 * ldc);
-        Prefetch<TSimd, TVector, TTile>(10, c + 10 * ldc);
-        Prefetch<TSimd, TVector, TTile>(11, c + 11 * ldc);
-        for (int p = 0; p < depth; p++)
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public static void Run(int depth, float* a, float* b, float* c, nint ldc, float alpha, float beta)
         {
-            var b0 = TSimd.Load(b);
-            var b1 = TTile.Vectors > 1 ? TSimd.Load(b + TSimd.Count) : default;
-            var a0 = TSimd.Create(a[0]); c00 = TSimd.FusedMultiplyAdd(a0, b0, c00); if (TTile.Vectors > 1) c01 = TSimd.FusedMultiplyAdd(a0, b1, c01);
-            var a1 = TSimd.Create(a[1]); c10 = TSimd.FusedMultiplyAdd(a1, b0, c10); if (TTile.Vectors > 1) c11 = TSimd.FusedMultiplyAdd(a1, b1, c11);
-            var a2 = TSimd.Create(a[2]); c20 = TSimd.FusedMultiplyAdd(a2, b0, c20); if (TTile.Vectors > 1) c21 = TSimd.FusedMultiplyAdd(a2, b1, c21);
-            var a3 = TSimd.Create(a[3]); c30 = TSimd.FusedMultiplyAdd(a3, b0, c30); if (TTile.Vectors > 1) c31 = TSimd.FusedMultiplyAdd(a3, b1, c31);
-            if (TTile.Rows > 4)
+            TVector c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+            TVector c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+            TVector c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
+            TVector c90 = default, c91 = default, c100 = default, c101 = default, c110 = default, c111 = default;
+            Prefetch(0, c, ldc); Prefetch(1, c, ldc); Prefetch(2, c, ldc); Prefetch(3, c, ldc);
+            Prefetch(4, c, ldc); Prefetch(5, c, ldc); Prefetch(6, c, ldc); Prefetch(7, c, ldc);
+            Prefetch(8, c, ldc); Prefetch(9, c, ldc); Prefetch(10, c, ldc); Prefetch(11, c, ldc);
+            for (int p = 0; p < depth; p++)
             {
-                var a4 = TSimd.Create(a[4]); c40 = TSimd.FusedMultiplyAdd(a4, b0, c40); if (TTile.Vectors > 1) c41 = TSimd.FusedMultiplyAdd(a4, b1, c41);
-                var a5 = TSimd.Create(a[5]); c50 = TSimd.FusedMultiplyAdd(a5, b0, c50); if (TTile.Vectors > 1) c51 = TSimd.FusedMultiplyAdd(a5, b1, c51);
+                var b0 = TSimd.Load(b);
+                var b1 = TTile.Vectors > 1 ? TSimd.Load(b + TSimd.Count) : default;
+                var a0 = TSimd.Create(a[0]); c00 = TSimd.FusedMultiplyAdd(a0, b0, c00); if (TTile.Vectors > 1) c01 = TSimd.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = TSimd.Create(a[1]); c10 = TSimd.FusedMultiplyAdd(a1, b0, c10); if (TTile.Vectors > 1) c11 = TSimd.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = TSimd.Create(a[2]); c20 = TSimd.FusedMultiplyAdd(a2, b0, c20); if (TTile.Vectors > 1) c21 = TSimd.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = TSimd.Create(a[3]); c30 = TSimd.FusedMultiplyAdd(a3, b0, c30); if (TTile.Vectors > 1) c31 = TSimd.FusedMultiplyAdd(a3, b1, c31);
+                if (TTile.Rows > 4)
+                {
+                    var a4 = TSimd.Create(a[4]); c40 = TSimd.FusedMultiplyAdd(a4, b0, c40); if (TTile.Vectors > 1) c41 = TSimd.FusedMultiplyAdd(a4, b1, c41);
+                    var a5 = TSimd.Create(a[5]); c50 = TSimd.FusedMultiplyAdd(a5, b0, c50); if (TTile.Vectors > 1) c51 = TSimd.FusedMultiplyAdd(a5, b1, c51);
+                }
+                if (TTile.Rows > 6)
+                {
+                    var a6 = TSimd.Create(a[6]); c60 = TSimd.FusedMultiplyAdd(a6, b0, c60); if (TTile.Vectors > 1) c61 = TSimd.FusedMultiplyAdd(a6, b1, c61);
+                    var a7 = TSimd.Create(a[7]); c70 = TSimd.FusedMultiplyAdd(a7, b0, c70); if (TTile.Vectors > 1) c71 = TSimd.FusedMultiplyAdd(a7, b1, c71);
+                }
+                if (TTile.Rows > 8)
+                {
+                    var a8 = TSimd.Create(a[8]); c80 = TSimd.FusedMultiplyAdd(a8, b0, c80); if (TTile.Vectors > 1) c81 = TSimd.FusedMultiplyAdd(a8, b1, c81);
+                    var a9 = TSimd.Create(a[9]); c90 = TSimd.FusedMultiplyAdd(a9, b0, c90); if (TTile.Vectors > 1) c91 = TSimd.FusedMultiplyAdd(a9, b1, c91);
+                    var a10 = TSimd.Create(a[10]); c100 = TSimd.FusedMultiplyAdd(a10, b0, c100); if (TTile.Vectors > 1) c101 = TSimd.FusedMultiplyAdd(a10, b1, c101);
+                    var a11 = TSimd.Create(a[11]); c110 = TSimd.FusedMultiplyAdd(a11, b0, c110); if (TTile.Vectors > 1) c111 = TSimd.FusedMultiplyAdd(a11, b1, c111);
+                }
+                a += TTile.PanelRows;
+                b += TTile.Vectors * TSimd.Count;
             }
-            if (TTile.Rows > 6)
-            {
-                var a6 = TSimd.Create(a[6]); c60 = TSimd.FusedMultiplyAdd(a6, b0, c60); if (TTile.Vectors > 1) c61 = TSimd.FusedMultiplyAdd(a6, b1, c61);
-                var a7 = TSimd.Create(a[7]); c70 = TSimd.FusedMultiplyAdd(a7, b0, c70); if (TTile.Vectors > 1) c71 = TSimd.FusedMultiplyAdd(a7, b1, c71);
-            }
-            if (TTile.Rows > 8)
-            {
-                var a8 = TSimd.Create(a[8]); c80 = TSimd.FusedMultiplyAdd(a8, b0, c80); if (TTile.Vectors > 1) c81 = TSimd.FusedMultiplyAdd(a8, b1, c81);
-                var a9 = TSimd.Create(a[9]); c90 = TSimd.FusedMultiplyAdd(a9, b0, c90); if (TTile.Vectors > 1) c91 = TSimd.FusedMultiplyAdd(a9, b1, c91);
-                var a10 = TSimd.Create(a[10]); c100 = TSimd.FusedMultiplyAdd(a10, b0, c100); if (TTile.Vectors > 1) c101 = TSimd.FusedMultiplyAdd(a10, b1, c101);
-                var a11 = TSimd.Create(a[11]); c110 = TSimd.FusedMultiplyAdd(a11, b0, c110); if (TTile.Vectors > 1) c111 = TSimd.FusedMultiplyAdd(a11, b1, c111);
-            }
-            a += TTile.PanelRows;
-            b += TTile.Vectors * TSimd.Count;
+            var alphaV = TSimd.Create(alpha);
+            var betaV = TSimd.Create(beta);
+            Write(0, c00, c01, c, ldc, alphaV, betaV); Write(1, c10, c11, c, ldc, alphaV, betaV); Write(2, c20, c21, c, ldc, alphaV, betaV);
+            Write(3, c30, c31, c, ldc, alphaV, betaV); Write(4, c40, c41, c, ldc, alphaV, betaV); Write(5, c50, c51, c, ldc, alphaV, betaV);
+            Write(6, c60, c61, c, ldc, alphaV, betaV); Write(7, c70, c71, c, ldc, alphaV, betaV); Write(8, c80, c81, c, ldc, alphaV, betaV);
+            Write(9, c90, c91, c, ldc, alphaV, betaV); Write(10, c100, c101, c, ldc, alphaV, betaV); Write(11, c110, c111, c, ldc, alphaV, betaV);
         }
-        var alphaV = TSimd.Create(alpha);
-        var betaV = TSimd.Create(beta);
-        Write<TSimd, TVector, TTile, TWrite>(0, c00, c01, c + 0 * ldc, alphaV, betaV);
-        Write<TSimd, TVector, TTile, TWrite>(1, c10, c11, c + 1 * ldc, alphaV, betaV);
-        Write<TSimd, TVector, TTile, TWrite>(2, c20, c21, c + 2 * ldc, alphaV, betaV);
-        Write<TSimd, TVector, TTile, TWrite>(3, c30, c31, c + 3 * ldc, alphaV, betaV);
-        Write<TSimd, TVector, TTile, TWrite>(4, c40, c41, c + 4 * ldc, alphaV, betaV);
-        Write<TSimd, TVector, TTile, TWrite>(5, c50, c51, c + 5 * ldc, alphaV, betaV);
-        Write<TSimd, TVector, TTile, TWrite>(6, c60, c61, c + 6 * ldc, alphaV, betaV);
-        Write<TSimd, TVector, TTile, TWrite>(7, c70, c71, c + 7 * ldc, alphaV, betaV);
-        Write<TSimd, TVector, TTile, TWrite>(8, c80, c81, c + 8 * ldc, alphaV, betaV);
-        Write<TSimd, TVector, TTile, TWrite>(9, c90, c91, c + 9 * ldc, alphaV, betaV);
-        Write<TSimd, TVector, TTile, TWrite>(10, c100, c101, c + 10 * ldc, alphaV, betaV);
-        Write<TSimd, TVector, TTile, TWrite>(11, c110, c111, c + 11 * ldc, alphaV, betaV);
-    }
 
-    /// <summary>AVX-512: touches row <paramref name="row"/> of the C tile, when the tile has it, so
-    /// its lines arrive (from L3 or memory, for big C) during the depth loop instead of stalling
-    /// the write-back.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Prefetch<TSimd, TVector, TTile>(int row, float* c)
-        where TSimd : struct, ISimd<TVector> where TVector : struct where TTile : struct, IMicroTile
-    {
-        if (TSimd.Count != 16 || row >= TTile.Rows) return;
-        Sse.Prefetch0(c);
-        if (TTile.Vectors > 1) Sse.Prefetch0(c + TSimd.Count);
-    }
+        /// <summary>AVX-512: touches row <paramref name="row"/> of the C tile, when the tile has it, so
+        /// its lines arrive (from L3 or memory, for big C) during the depth loop instead of stalling
+        /// the write-back.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Prefetch(int row, float* c, nint ldc)
+        {
+            if (TSimd.Count != 16 || row >= TTile.Rows) return;
+            Sse.Prefetch0(c + row * ldc);
+            if (TTile.Vectors > 1) Sse.Prefetch0(c + row * ldc + TSimd.Count);
+        }
 
-    /// <summary>Row <paramref name="row"/> of the tile, when the tile has it: C = alpha·accumulator
-    /// (+ beta·C unless <typeparamref name="TWrite"/> overwrites).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Write<TSimd, TVector, TTile, TWrite>(int row, TVector first, TVector second, float* c, TVector alpha, TVector beta)
-        where TSimd : struct, ISimd<TVector> where TVector : struct where TTile : struct, IMicroTile where TWrite : struct, IWriteMode
-    {
-        if (row >= TTile.Rows) return;
-        Write<TSimd, TVector, TWrite>(first, c, alpha, beta);
-        if (TTile.Vectors > 1) Write<TSimd, TVector, TWrite>(second, c + TSimd.Count, alpha, beta);
-    }
+        /// <summary>Row <paramref name="row"/> of the tile, when the tile has it: C = alpha·accumulator
+        /// (+ beta·C unless <typeparamref name="TWrite"/> overwrites).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Write(int row, TVector first, TVector second, float* c, nint ldc, TVector alpha, TVector beta)
+        {
+            if (row >= TTile.Rows) return;
+            Write(first, c + row * ldc, alpha, beta);
+            if (TTile.Vectors > 1) Write(second, c + row * ldc + TSimd.Count, alpha, beta);
+        }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Write<TSimd, TVector, TWrite>(TVector accumulator, float* c, TVector alpha, TVector beta)
-        where TSimd : struct, ISimd<TVector> where TVector : struct where TWrite : struct, IWriteMode
-    {
-        if (TWrite.Overwrite) TSimd.Store(TSimd.Multiply(accumulator, alpha), c);
-        else TSimd.Store(TSimd.FusedMultiplyAdd(accumulator, alpha, TSimd.Multiply(beta, TSimd.Load(c))), c);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Write(TVector accumulator, float* c, TVector alpha, TVector beta)
+        {
+            if (TWrite.Overwrite) TSimd.Store(TSimd.Multiply(accumulator, alpha), c);
+            else TSimd.Store(TSimd.FusedMultiplyAdd(accumulator, alpha, TSimd.Multiply(beta, TSimd.Load(c))), c);
+        }
     }
 
     /// <summary>Scalar fallback, 4×4: 16 accumulators fit the 16 general-purpose-era xmm registers.</summary>
