@@ -143,6 +143,7 @@ internal sealed class BroadcastLoop
         }
     }
 
+    /// <summary>A parallel <see cref="Run"/>: each task walks its own cache-line-aligned range of outputs.</summary>
     sealed class Job : ParallelJob
     {
         public BroadcastLoop? Loop;

@@ -15,7 +15,7 @@ namespace Sinapse.Kernels;
 /// The body is unrolled by hand because the JIT keeps locals, not arrays, in registers; the tile
 /// shape and the vector width are type arguments, so each instantiation keeps only its own rows
 /// and compiles as if written for its shape. Check the register allocation after editing
-/// (Release, then <c>DOTNET_JitDisasm=Kernel DOTNET_JitStdOutFile=dis.txt</c>): the depth loop
+/// (Release, then <c>DOTNET_JitDisasm=Run DOTNET_JitStdOutFile=dis.txt</c>: the instantiations of <c>Tile.Run</c>): the depth loop
 /// must be only loads, broadcasts and FMAs, with no stack traffic; a spilled accumulator halves
 /// throughput.
 /// </remarks>
