@@ -35,7 +35,7 @@ internal static unsafe class BatchedGemm
         fixed (float* aPointer = a, bPointer = b, cPointer = c)
         fixed (int* leftPointer = left, rightPointer = right, startPointer = start)
         {
-            var job = Job.ForThisThread();
+            var job = ParallelJob.ForThisThread<Job>();
             job.Problem = new Problem
             {
                 TransposeA = transposeA, TransposeB = transposeB, M = m, N = n, K = k, Targets = targets, Beta = beta,
@@ -43,16 +43,7 @@ internal static unsafe class BatchedGemm
             };
             int threads = Workers.Available;
             long productWork = (long)m * n * k;
-            if (SplitByTarget(targets, threads, productWork, productWork * left.Length))
-            {
-                job.Tasks = Math.Min(threads, targets);
-                Workers.For(job.Tasks, job.RunTaskDelegate);
-            }
-            else
-            {
-                job.Tasks = 1;
-                job.RunTask(0);
-            }
+            job.Run(SplitByTarget(targets, threads, productWork, productWork * left.Length) ? Math.Min(threads, targets) : 1);
         }
     }
 
@@ -106,25 +97,16 @@ internal static unsafe class BatchedGemm
         public int* Left, Right, Start;
     }
 
-    /// <summary>One call's split into tasks, reused per calling thread with its delegate made once,
-    /// so a call allocates nothing.</summary>
-    sealed class Job
+    /// <summary>One call's split into tasks: whole targets per task.</summary>
+    sealed class Job : ParallelJob
     {
-        [ThreadStatic] static Job? current;
-
-        public static Job ForThisThread() => current ??= new Job();
-
-        public readonly Action<int> RunTaskDelegate;
         public Problem Problem;
-        public int Tasks;
 
-        Job() => RunTaskDelegate = RunTask;
-
-        /// <summary>Targets [targets·task/Tasks, targets·(task + 1)/Tasks), each term a GEMM.</summary>
-        public void RunTask(int task)
+        /// <summary>The task's share of the targets, each term a GEMM.</summary>
+        protected override void RunTask(int task)
         {
             ref readonly var p = ref Problem;
-            int first = (int)((long)p.Targets * task / Tasks), end = (int)((long)p.Targets * (task + 1) / Tasks);
+            var (first, end) = Share(p.Targets, task);
             int aSize = p.M * p.K, bSize = p.K * p.N, cSize = p.M * p.N;
             // Dense rows; a leading dimension of at least 1 even when a row is empty (k = 0).
             int lda = Math.Max(1, p.TransposeA ? p.M : p.K), ldb = Math.Max(1, p.TransposeB ? p.K : p.N);

@@ -130,9 +130,32 @@ internal sealed class BroadcastLoop
             ForEachRun(0, Length, new int[operandCount], segment);
             return;
         }
-        // Part boundaries on 64-byte lines, so no two threads write one cache line.
-        int share = (Length / parts + 15) & ~15;
-        Workers.For(parts, part => ForEachRun(Math.Min(part * share, Length), Math.Min((part + 1) * share, Length), new int[operandCount], segment));
+        var job = ParallelJob.ForThisThread<Job>();
+        (job.Loop, job.OperandCount, job.Segment) = (this, operandCount, segment);
+        try
+        {
+            job.Run(parts);
+        }
+        finally
+        {
+            job.Loop = null;
+            job.Segment = null;
+        }
+    }
+
+    /// <summary>A parallel <see cref="Run"/>: each task walks its own cache-line-aligned range of outputs.</summary>
+    sealed class Job : ParallelJob
+    {
+        public BroadcastLoop? Loop;
+        public int OperandCount;
+        public Action<int, int, int[]>? Segment;
+
+        protected override void RunTask(int task)
+        {
+            // Part boundaries on 64-byte lines, so no two threads write one cache line.
+            int length = Loop!.Length, share = (length / Tasks + 15) & ~15;
+            Loop.ForEachRun(Math.Min(task * share, length), Math.Min((task + 1) * share, length), new int[OperandCount], Segment!);
+        }
     }
 }
 

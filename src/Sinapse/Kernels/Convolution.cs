@@ -56,17 +56,9 @@ public static unsafe class Convolution
         if (!bias.IsEmpty) CheckLength("bias", bias.Length, geometry.OutChannels, geometry);
         CheckLength("output", output.Length, geometry.OutputLength, geometry);
         if (geometry.Batch == 0) return;
-        if (geometry.IsDepthwise && UseDepthwiseKernel)
+        fixed (float* x = input, w = weight, b = bias, y = output)
         {
-            DepthwiseConvolution.Forward(geometry, input, weight, bias, output);
-            return;
-        }
-        fixed (float* x = input)
-        fixed (float* w = weight)
-        fixed (float* b = bias)
-        fixed (float* y = output)
-        {
-            var job = Job.ForThisThread();
+            var job = JobFor(geometry);
             job.Geometry = geometry;
             job.Backward = false;
             job.X = x; job.W = w; job.Bias = bias.IsEmpty ? null : b; job.Y = y;
@@ -98,20 +90,9 @@ public static unsafe class Convolution
             if (gradBiasBeta == 0f) gradBias.Clear();
             return;
         }
-        if (geometry.IsDepthwise && UseDepthwiseKernel)
+        fixed (float* x = input, w = weight, dy = gradOutput, dx = gradInput, dw = gradWeight, db = gradBias)
         {
-            DepthwiseConvolution.Backward(geometry, input, weight, gradOutput, gradInput, gradInputBeta,
-                gradWeight, gradWeightBeta, gradBias, gradBiasBeta);
-            return;
-        }
-        fixed (float* x = input)
-        fixed (float* w = weight)
-        fixed (float* dy = gradOutput)
-        fixed (float* dx = gradInput)
-        fixed (float* dw = gradWeight)
-        fixed (float* db = gradBias)
-        {
-            var job = Job.ForThisThread();
+            var job = JobFor(geometry);
             job.Geometry = geometry;
             job.Backward = true;
             job.X = x; job.W = w; job.DY = dy;
@@ -122,6 +103,11 @@ public static unsafe class Convolution
         }
     }
 
+    /// <summary>This thread's job for <paramref name="geometry"/>: the direct depthwise kernel or im2col + GEMM.</summary>
+    static ConvolutionJob JobFor(in ConvGeometry geometry) => geometry.IsDepthwise && UseDepthwiseKernel
+        ? ParallelJob.ForThisThread<DepthwiseConvolution.Job>()
+        : ParallelJob.ForThisThread<Job>();
+
     static void CheckLength(string what, int length, int expected, in ConvGeometry g)
     {
         if (length != expected)
@@ -129,29 +115,16 @@ public static unsafe class Convolution
                 $"weight [{g.OutChannels}, {g.InChannelsPerGroup}, {g.KernelHeight}, {g.KernelWidth}], output {g.OutputHeight}x{g.OutputWidth}) needs {expected}.");
     }
 
-    /// <summary>One call's arguments and the code its tasks run; one per calling thread, reused, with
-    /// its delegate made once, so a call allocates nothing.</summary>
-    sealed class Job
+    /// <summary>im2col + GEMM over fixed ranges of images.</summary>
+    sealed class Job : ConvolutionJob
     {
-        [ThreadStatic] static Job? current;
+        int chunk;
 
-        public static Job ForThisThread() => current ??= new Job();
-
-        readonly Action<int> runTask;
-        public ConvGeometry Geometry;
-        public bool Backward;
-        public float* X, W, Bias, Y, DY, DX, DW, DB;
-        public float DXBeta, DWBeta, DBBeta;
-        int tasks, chunk;
-        float* partials;            // per task: [WeightLength] then [OutChannels], when tasks > 1
-
-        Job() => runTask = RunTask;
-
-        public void Run()
+        public override void Run()
         {
             var g = Geometry;
             int threads = Workers.Count;
-            tasks = threads > 1 && g.Batch >= threads ? threads : 1;
+            int tasks = threads > 1 && g.Batch >= threads ? threads : 1;
             int imagesPerTask = (g.Batch + tasks - 1) / tasks;
             int outputPixels = g.OutputHeight * g.OutputWidth;
             int columnRows = g.InChannels * g.KernelHeight * g.KernelWidth;
@@ -161,47 +134,17 @@ public static unsafe class Convolution
             int chunks = (imagesPerTask + chunk - 1) / chunk;
             chunk = (imagesPerTask + chunks - 1) / chunks;
 
-            if (tasks == 1)
-            {
-                RunTask(0);
-                return;
-            }
-            float[]? partialBuffer = null;
-            int partialLength = g.WeightLength + g.OutChannels;
-            if (Backward && (DW != null || DB != null)) partialBuffer = Tensors.TensorPool.Rent(tasks * partialLength);
-            try
-            {
-                fixed (float* partialPointer = partialBuffer)
-                {
-                    partials = partialPointer;
-                    Workers.For(tasks, runTask);
-                    // Fixed order: the sum over threads is the same on every run.
-                    if (Backward && DW != null) Combine(DW, DWBeta, g.WeightLength, partialLength);
-                    if (Backward && DB != null) Combine(DB, DBBeta, g.OutChannels, partialLength, g.WeightLength);
-                }
-            }
-            finally
-            {
-                partials = null;
-                if (partialBuffer != null) Tensors.TensorPool.Return(partialBuffer);
-            }
+            // One task writes the parameter gradients straight into the caller's buffers; several
+            // sum into partials, [WeightLength] then [OutChannels] per task.
+            if (tasks > 1 && Backward && (DW != null || DB != null))
+                Run(tasks, new PartialSum(DW, DWBeta, g.WeightLength), new PartialSum(DB, DBBeta, g.OutChannels));
+            else Run(tasks);
         }
 
-        void Combine(float* target, float beta, int length, int stride, int offset = 0)
-        {
-            var sum = new Span<float>(target, length);
-            for (int t = 0; t < tasks; t++)
-            {
-                var part = new ReadOnlySpan<float>(partials + (nint)t * stride + offset, length);
-                if (t == 0 && beta == 0f) part.CopyTo(sum);
-                else TensorPrimitives.Add(sum, part, sum);
-            }
-        }
-
-        void RunTask(int task)
+        protected override void RunTask(int task)
         {
             var g = Geometry;
-            int first = (int)((long)g.Batch * task / tasks), last = (int)((long)g.Batch * (task + 1) / tasks);
+            var (first, last) = Share(g.Batch, task);
             if (!Backward)
             {
                 for (int n = first; n < last; n += chunk) ForwardChunk(g, n, Math.Min(chunk, last - n));
@@ -211,9 +154,9 @@ public static unsafe class Convolution
             // else into this task's partial sums.
             float* dw = DW, db = DB;
             float dwBeta = DWBeta, dbBeta = DBBeta;
-            if (tasks > 1)
+            float* partial = PartialSums(task);
+            if (partial != null)
             {
-                float* partial = partials + (nint)task * (g.WeightLength + g.OutChannels);
                 if (dw != null) { dw = partial; dwBeta = 0f; }
                 if (db != null) { db = partial + g.WeightLength; dbBeta = 0f; }
             }
@@ -699,6 +642,19 @@ public static unsafe class Convolution
     /// <summary>⌈a / b⌉ for b > 0 and any sign of a.</summary>
     internal static int CeilDivide(int a, int b) => a >= 0 ? (a + b - 1) / b : -(-a / b);
 
+}
+
+/// <summary>The arguments of one convolution call (raw pointers, pinned by the caller while the
+/// tasks run), as both convolution kernels receive them.</summary>
+internal abstract unsafe class ConvolutionJob : ParallelJob
+{
+    public ConvGeometry Geometry;
+    public bool Backward;
+    public float* X, W, Bias, Y, DY, DX, DW, DB;
+    public float DXBeta, DWBeta, DBBeta;
+
+    /// <summary>Runs the call the fields describe.</summary>
+    public abstract void Run();
 }
 
 /// <summary>Per-thread scratch for the convolution kernels: a few numbered slots, each grown when

@@ -57,57 +57,11 @@ internal static unsafe class DepthwiseConvolution
         UseSmallPlanes && Vector256.IsHardwareAccelerated && g.OutChannels == g.InChannels
         && g.OutputWidth <= SmallPlaneMaxWidth;
 
-    public static void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output)
+    /// <summary>The depthwise kernel's job: fixed ranges of (image, input channel) planes.</summary>
+    internal sealed class Job : ConvolutionJob
     {
-        fixed (float* x = input)
-        fixed (float* w = weight)
-        fixed (float* b = bias)
-        fixed (float* y = output)
-        {
-            var job = Job.ForThisThread();
-            job.Prepare(geometry);
-            job.Backward = false;
-            job.X = x; job.W = w; job.Bias = bias.IsEmpty ? null : b; job.Y = y;
-            job.Run();
-        }
-    }
-
-    public static void Backward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> gradOutput, Span<float> gradInput, float gradInputBeta,
-        Span<float> gradWeight, float gradWeightBeta, Span<float> gradBias, float gradBiasBeta)
-    {
-        fixed (float* x = input)
-        fixed (float* w = weight)
-        fixed (float* dy = gradOutput)
-        fixed (float* dx = gradInput)
-        fixed (float* dw = gradWeight)
-        fixed (float* db = gradBias)
-        {
-            var job = Job.ForThisThread();
-            job.Prepare(geometry);
-            job.Backward = true;
-            job.X = x; job.W = w; job.DY = dy;
-            job.DX = gradInput.IsEmpty ? null : dx; job.DXBeta = gradInputBeta;
-            job.DW = gradWeight.IsEmpty ? null : dw; job.DWBeta = gradWeightBeta;
-            job.DB = gradBias.IsEmpty ? null : db; job.DBBeta = gradBiasBeta;
-            job.Run();
-        }
-    }
-
-    sealed class Job
-    {
-        [ThreadStatic] static Job? current;
-
-        public static Job ForThisThread() => current ??= new Job();
-
-        readonly Action<int> runTask;
         ConvGeometry g;
-        public bool Backward;
-        public float* X, W, Bias, Y, DY, DX, DW, DB;
-        public float DXBeta, DWBeta, DBBeta;
-        int tasks, taps, multiplier;
-        float* partials;
+        int taps, multiplier;
         bool smallPlanes;
         int[] smallOffsets = [], smallPositions = [];
         bool smallGradient, smallWeights;
@@ -129,11 +83,9 @@ internal static unsafe class DepthwiseConvolution
         float[] gatherWeights = [];
         int[] gatherCounts = [];
 
-        Job() => runTask = RunTask;
-
-        public void Prepare(in ConvGeometry geometry)
+        void Prepare()
         {
-            g = geometry;
+            g = Geometry;
             taps = g.KernelHeight * g.KernelWidth;
             multiplier = g.OutChannels / g.InChannels;
             int strideW = g.StrideWidth;
@@ -158,7 +110,7 @@ internal static unsafe class DepthwiseConvolution
 
         /// <summary>The input gradient's tap lists: for row phase a and column phase r, the taps
         /// (kh, kw) of every stacked plane j with a − kh·dH and r − kw·dW divisible by the strides.</summary>
-        void PrepareGather()
+        void PrepareGather(int tasks)
         {
             // One list per task: the tasks fill theirs for different channels at the same time.
             int phases = g.StrideHeight * g.StrideWidth, most = taps * multiplier;
@@ -198,54 +150,27 @@ internal static unsafe class DepthwiseConvolution
 
         static int FloorModulo(int a, int b) => ((a % b) + b) % b;
 
-        public void Run()
+        public override void Run()
         {
+            Prepare();
             int planes = g.Batch * g.InChannels;
-            tasks = Math.Max(1, Math.Min(Workers.Count, planes));
-            if (Backward && DX != null) PrepareGather();
+            int tasks = Math.Max(1, Math.Min(Workers.Count, planes));
+            if (Backward && DX != null) PrepareGather(tasks);
             smallPlanes = !Backward && TakesSmallPlanePath(g);
             if (smallPlanes) PrepareSmallPlanes();
             smallGradient = Backward && DX != null && TakesSmallPlanePath(g) && g.InputWidth <= 2 * SmallPlaneMaxWidth;
             if (smallGradient) PrepareSmallGradient();
             smallWeights = Backward && DW != null && TakesSmallPlanePath(g);
             if (smallWeights) PrepareSmallPlanes();
-            float[]? partialBuffer = null;
-            int partialLength = g.WeightLength + g.OutChannels;
-            bool sums = Backward && (DW != null || DB != null);
-            if (sums) partialBuffer = Tensors.TensorPool.Rent(tasks * partialLength);
-            try
-            {
-                fixed (float* partialPointer = partialBuffer)
-                {
-                    partials = partialPointer;
-                    if (tasks == 1) RunTask(0);
-                    else Workers.For(tasks, runTask);
-                    if (Backward && DW != null) Combine(DW, DWBeta, g.WeightLength, partialLength, 0);
-                    if (Backward && DB != null) Combine(DB, DBBeta, g.OutChannels, partialLength, g.WeightLength);
-                }
-            }
-            finally
-            {
-                partials = null;
-                if (partialBuffer != null) Tensors.TensorPool.Return(partialBuffer);
-            }
+            // Weight and bias gradients go to per-task partial sums, [WeightLength] then [OutChannels].
+            if (Backward && (DW != null || DB != null))
+                Run(tasks, new PartialSum(DW, DWBeta, g.WeightLength), new PartialSum(DB, DBBeta, g.OutChannels));
+            else Run(tasks);
         }
 
-        void Combine(float* target, float beta, int length, int stride, int offset)
+        protected override void RunTask(int task)
         {
-            var sum = new Span<float>(target, length);
-            for (int t = 0; t < tasks; t++)
-            {
-                var part = new ReadOnlySpan<float>(partials + (nint)t * stride + offset, length);
-                if (t == 0 && beta == 0f) part.CopyTo(sum);
-                else TensorPrimitives.Add(sum, part, sum);
-            }
-        }
-
-        void RunTask(int task)
-        {
-            int planes = g.Batch * g.InChannels;
-            int first = (int)((long)planes * task / tasks), last = (int)((long)planes * (task + 1) / tasks);
+            var (first, last) = Share((long)g.Batch * g.InChannels, task);
             if (!Backward)
             {
                 if (smallPlanes) { ForwardSmallPlanes(first, last); return; }
@@ -256,7 +181,7 @@ internal static unsafe class DepthwiseConvolution
             float* partialWeights = null, partialBias = null;
             if (DW != null || DB != null)
             {
-                float* partial = partials + (nint)task * (g.WeightLength + g.OutChannels);
+                float* partial = PartialSums(task);
                 new Span<float>(partial, g.WeightLength + g.OutChannels).Clear();
                 if (DW != null) partialWeights = partial;
                 if (DB != null) partialBias = partial + g.WeightLength;
@@ -370,39 +295,8 @@ internal static unsafe class DepthwiseConvolution
                     Interleave(DY, outPixels, start, count, lanes, null, gradient, planes);
                     for (int t = 0; t < taps; t++)
                     {
-                        float* source = padded + offsets[t];
-                        if (lanes == 16)
-                        {
-                            Vector512<float> s0 = default, s1 = default;
-                            for (int oh = 0; oh < outHeight; oh++)
-                            {
-                                float* x = source + oh * rowStep, d = gradient + (nint)oh * outWidth * 16;
-                                int ow = 0;
-                                for (; ow + 1 < outWidth; ow += 2)
-                                {
-                                    s0 = Vector512.FusedMultiplyAdd(Vector512.Load(d + ow * 16), Vector512.Load(x + ow * step), s0);
-                                    s1 = Vector512.FusedMultiplyAdd(Vector512.Load(d + ow * 16 + 16), Vector512.Load(x + ow * step + step), s1);
-                                }
-                                if (ow < outWidth) s0 = Vector512.FusedMultiplyAdd(Vector512.Load(d + ow * 16), Vector512.Load(x + ow * step), s0);
-                            }
-                            (s0 + s1).Store(sums + t * 16);
-                        }
-                        else
-                        {
-                            Vector256<float> s0 = default, s1 = default;
-                            for (int oh = 0; oh < outHeight; oh++)
-                            {
-                                float* x = source + oh * rowStep, d = gradient + (nint)oh * outWidth * 8;
-                                int ow = 0;
-                                for (; ow + 1 < outWidth; ow += 2)
-                                {
-                                    s0 = Vector256.FusedMultiplyAdd(Vector256.Load(d + ow * 8), Vector256.Load(x + ow * step), s0);
-                                    s1 = Vector256.FusedMultiplyAdd(Vector256.Load(d + ow * 8 + 8), Vector256.Load(x + ow * step + step), s1);
-                                }
-                                if (ow < outWidth) s0 = Vector256.FusedMultiplyAdd(Vector256.Load(d + ow * 8), Vector256.Load(x + ow * step), s0);
-                            }
-                            (s0 + s1).Store(sums + t * 8);
-                        }
+                        if (lanes == 16) TapSums<Simd512, Vector512<float>>(padded + offsets[t], gradient, outHeight, outWidth, step, rowStep, sums + t * lanes);
+                        else TapSums<Simd256, Vector256<float>>(padded + offsets[t], gradient, outHeight, outWidth, step, rowStep, sums + t * lanes);
                     }
                     for (int lane = 0; lane < count; lane++)
                     {
@@ -411,6 +305,28 @@ internal static unsafe class DepthwiseConvolution
                     }
                 }
             }
+        }
+
+        /// <summary>sums = Σ over the output pixels of dY·X for one tap, every element a vector of
+        /// planes (X read from the tap's offset <paramref name="source"/> in the interleaved input):
+        /// two accumulators, alternate pixels of a row.</summary>
+        static void TapSums<TSimd, TVector>(float* source, float* gradient, int outHeight, int outWidth, nint step, nint rowStep, float* sums)
+            where TSimd : struct, ISimd<TVector> where TVector : struct
+        {
+            int lanes = TSimd.Count;
+            TVector s0 = default, s1 = default;
+            for (int oh = 0; oh < outHeight; oh++)
+            {
+                float* x = source + oh * rowStep, d = gradient + (nint)oh * outWidth * lanes;
+                int ow = 0;
+                for (; ow + 1 < outWidth; ow += 2)
+                {
+                    s0 = TSimd.FusedMultiplyAdd(TSimd.Load(d + ow * lanes), TSimd.Load(x + ow * step), s0);
+                    s1 = TSimd.FusedMultiplyAdd(TSimd.Load(d + ow * lanes + lanes), TSimd.Load(x + ow * step + step), s1);
+                }
+                if (ow < outWidth) s0 = TSimd.FusedMultiplyAdd(TSimd.Load(d + ow * lanes), TSimd.Load(x + ow * step), s0);
+            }
+            TSimd.Store(TSimd.Add(s0, s1), sums);
         }
 
         /// <summary>Copies planes [start, start + count) into the lanes of <paramref name="target"/>:
@@ -451,6 +367,43 @@ internal static unsafe class DepthwiseConvolution
                 }
         }
 
+        /// <summary>The inverse of <see cref="Interleave"/> without positions: lane l of the
+        /// <paramref name="pixels"/> vectors at <paramref name="source"/> to plane start + l of
+        /// <paramref name="target"/>, for l &lt; count; with <paramref name="accumulate"/>, added to it.</summary>
+        static void Deinterleave(float* source, int pixels, int start, int count, int lanes, float* target, bool accumulate)
+        {
+            if (!Avx.IsSupported || pixels < 8 || accumulate)
+            {
+                for (int lane = 0; lane < count; lane++)
+                {
+                    float* plane = target + (nint)(start + lane) * pixels, values = source + lane;
+                    if (accumulate) for (int i = 0; i < pixels; i++) plane[i] += values[i * lanes];
+                    else for (int i = 0; i < pixels; i++) plane[i] = values[i * lanes];
+                }
+                return;
+            }
+            for (int half = 0; half < count; half += 8)
+                for (int i = 0; ; i += 8)
+                {
+                    if (i > pixels - 8) i = pixels - 8;
+                    float* r = source + (nint)i * lanes + half;
+                    GemmPacking.Transpose8x8(Vector256.Load(r), Vector256.Load(r + lanes), Vector256.Load(r + 2 * lanes), Vector256.Load(r + 3 * lanes),
+                        Vector256.Load(r + 4 * lanes), Vector256.Load(r + 5 * lanes), Vector256.Load(r + 6 * lanes), Vector256.Load(r + 7 * lanes),
+                        out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
+                    float* plane = target + (nint)(start + half) * pixels + i;
+                    int stored = count - half;
+                    o0.Store(plane);
+                    if (stored > 1) o1.Store(plane + pixels);
+                    if (stored > 2) o2.Store(plane + 2 * pixels);
+                    if (stored > 3) o3.Store(plane + 3 * pixels);
+                    if (stored > 4) o4.Store(plane + 4 * pixels);
+                    if (stored > 5) o5.Store(plane + 5 * pixels);
+                    if (stored > 6) o6.Store(plane + 6 * pixels);
+                    if (stored > 7) o7.Store(plane + 7 * pixels);
+                    if (i == pixels - 8) break;
+                }
+        }
+
         void InputGradientSmallPlanes(int first, int last)
         {
             int lanes = Lanes, taps = this.taps;
@@ -464,7 +417,6 @@ internal static unsafe class DepthwiseConvolution
             float* bias = weights + taps * lanes, phaseWeights = bias + lanes, phaseResult = phaseWeights + taps * lanes;
             new Span<float>(stack, gradientHeight * gradientWidth * lanes).Clear();
             new Span<float>(bias, lanes).Clear();
-            bool transposeIn = Avx.IsSupported && outPixels >= 8, transposeOut = Avx.IsSupported && inPixels >= 8;
             float** planes = stackalloc float*[16];
             fixed (int* offsets = phaseOffsets)
             fixed (int* positions = gradientPositions)
@@ -478,28 +430,8 @@ internal static unsafe class DepthwiseConvolution
                         if (lane >= count) { for (int t = 0; t < taps; t++) laneWeights[t * lanes] = 0f; continue; }
                         float* source = W + (nint)((start + lane) % channels) * taps;
                         for (int t = 0; t < taps; t++) laneWeights[t * lanes] = source[t];
-                        if (transposeIn) continue;
-                        float* plane = DY + (nint)(start + lane) * outPixels;
-                        for (int i = 0; i < outPixels; i++) stack[positions[i] + lane] = plane[i];
                     }
-                    if (transposeIn)
-                    {
-                        for (int lane = 0; lane < lanes; lane++) planes[lane] = DY + (nint)(start + Math.Min(lane, count - 1)) * outPixels;
-                        for (int half = 0; half < lanes; half += 8)
-                            for (int i = 0; ; i += 8)
-                            {
-                                if (i > outPixels - 8) i = outPixels - 8;
-                                float** p = planes + half;
-                                GemmPacking.Transpose8x8(Vector256.Load(p[0] + i), Vector256.Load(p[1] + i), Vector256.Load(p[2] + i), Vector256.Load(p[3] + i),
-                                    Vector256.Load(p[4] + i), Vector256.Load(p[5] + i), Vector256.Load(p[6] + i), Vector256.Load(p[7] + i),
-                                    out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
-                                float* target = stack + half;
-                                int* position = positions + i;
-                                o0.Store(target + position[0]); o1.Store(target + position[1]); o2.Store(target + position[2]); o3.Store(target + position[3]);
-                                o4.Store(target + position[4]); o5.Store(target + position[5]); o6.Store(target + position[6]); o7.Store(target + position[7]);
-                                if (i == outPixels - 8) break;
-                            }
-                    }
+                    Interleave(DY, outPixels, start, count, lanes, positions, stack, planes);
                     for (int phase = 0; phase < phases; phase++)
                     {
                         int rows = phaseShape[3 * phase], columns = phaseShape[3 * phase + 1], phaseTapCount = phaseShape[3 * phase + 2];
@@ -513,8 +445,8 @@ internal static unsafe class DepthwiseConvolution
                             for (int t = 0; t < phaseTapCount; t++)
                                 new ReadOnlySpan<float>(weights + phaseTaps[phase * taps + t] * lanes, lanes).CopyTo(new Span<float>(phaseWeights + t * lanes, lanes));
                         }
-                        if (lanes == 16) Interleaved512(stack, gradientWidth, offsets + phase * taps, tapWeights, phaseTapCount, bias, target, rows, columns, 1, 1);
-                        else Interleaved256(stack, gradientWidth, offsets + phase * taps, tapWeights, phaseTapCount, bias, target, rows, columns, 1, 1);
+                        if (lanes == 16) Interleaved<Simd512, Vector512<float>>(stack, gradientWidth, offsets + phase * taps, tapWeights, phaseTapCount, bias, target, rows, columns, 1, 1);
+                        else Interleaved<Simd256, Vector256<float>>(stack, gradientWidth, offsets + phase * taps, tapWeights, phaseTapCount, bias, target, rows, columns, 1, 1);
                         if (phases == 1) continue;
                         int a = phase / strideW, b = phase % strideW;
                         for (int i = 0; i < rows; i++)
@@ -522,37 +454,7 @@ internal static unsafe class DepthwiseConvolution
                                 new ReadOnlySpan<float>(phaseResult + (nint)(i * columns + j) * lanes, lanes)
                                     .CopyTo(new Span<float>(result + (nint)((a + strideH * i) * width + b + strideW * j) * lanes, lanes));
                     }
-                    if (transposeOut && DXBeta == 0f)
-                    {
-                        for (int half = 0; half < count; half += 8)
-                            for (int i = 0; ; i += 8)
-                            {
-                                if (i > inPixels - 8) i = inPixels - 8;
-                                float* r = result + (nint)i * lanes + half;
-                                GemmPacking.Transpose8x8(Vector256.Load(r), Vector256.Load(r + lanes), Vector256.Load(r + 2 * lanes), Vector256.Load(r + 3 * lanes),
-                                    Vector256.Load(r + 4 * lanes), Vector256.Load(r + 5 * lanes), Vector256.Load(r + 6 * lanes), Vector256.Load(r + 7 * lanes),
-                                    out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
-                                float* target = DX + (nint)(start + half) * inPixels + i;
-                                int stored = count - half;
-                                o0.Store(target);
-                                if (stored > 1) o1.Store(target + inPixels);
-                                if (stored > 2) o2.Store(target + 2 * inPixels);
-                                if (stored > 3) o3.Store(target + 3 * inPixels);
-                                if (stored > 4) o4.Store(target + 4 * inPixels);
-                                if (stored > 5) o5.Store(target + 5 * inPixels);
-                                if (stored > 6) o6.Store(target + 6 * inPixels);
-                                if (stored > 7) o7.Store(target + 7 * inPixels);
-                                if (i == inPixels - 8) break;
-                            }
-                        continue;
-                    }
-                    for (int lane = 0; lane < count; lane++)
-                    {
-                        float* target = DX + (nint)(start + lane) * inPixels;
-                        float* source = result + lane;
-                        if (DXBeta == 0f) for (int i = 0; i < inPixels; i++) target[i] = source[i * lanes];
-                        else for (int i = 0; i < inPixels; i++) target[i] += source[i * lanes];
-                    }
+                    Deinterleave(result, inPixels, start, count, lanes, DX, accumulate: DXBeta != 0f);
                 }
             }
         }
@@ -575,7 +477,6 @@ internal static unsafe class DepthwiseConvolution
             float* bias = weights + taps * lanes;
             // The margins stay zero: only the interior is overwritten, group after group.
             new Span<float>(padded, paddedHeight * paddedWidth * lanes).Clear();
-            bool transposeIn = Avx.IsSupported && inPixels >= 8, transposeOut = Avx.IsSupported && outPixels >= 8;
             float** planes = stackalloc float*[16];
             fixed (int* offsets = smallOffsets)
             fixed (int* positions = smallPositions)
@@ -583,26 +484,7 @@ internal static unsafe class DepthwiseConvolution
                 for (int start = first; start < last; start += lanes)
                 {
                     int count = Math.Min(lanes, last - start);
-                    if (transposeIn)
-                    {
-                        // 8×8 blocks (8 planes × 8 consecutive pixels) transposed in registers; the
-                        // missing planes of a last group repeat its last plane; the last block overlaps.
-                        for (int lane = 0; lane < lanes; lane++) planes[lane] = X + (nint)(start + Math.Min(lane, count - 1)) * inPixels;
-                        for (int half = 0; half < lanes; half += 8)
-                            for (int i = 0; ; i += 8)
-                            {
-                                if (i > inPixels - 8) i = inPixels - 8;
-                                float** p = planes + half;
-                                GemmPacking.Transpose8x8(Vector256.Load(p[0] + i), Vector256.Load(p[1] + i), Vector256.Load(p[2] + i), Vector256.Load(p[3] + i),
-                                    Vector256.Load(p[4] + i), Vector256.Load(p[5] + i), Vector256.Load(p[6] + i), Vector256.Load(p[7] + i),
-                                    out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
-                                float* target = padded + half;
-                                int* position = positions + i;
-                                o0.Store(target + position[0]); o1.Store(target + position[1]); o2.Store(target + position[2]); o3.Store(target + position[3]);
-                                o4.Store(target + position[4]); o5.Store(target + position[5]); o6.Store(target + position[6]); o7.Store(target + position[7]);
-                                if (i == inPixels - 8) break;
-                            }
-                    }
+                    Interleave(X, inPixels, start, count, lanes, positions, padded, planes);
                     for (int lane = 0; lane < lanes; lane++)
                     {
                         float* laneWeights = weights + lane;
@@ -616,60 +498,28 @@ internal static unsafe class DepthwiseConvolution
                         float* source = W + (nint)channel * taps;
                         for (int t = 0; t < taps; t++) laneWeights[t * lanes] = source[t];
                         bias[lane] = Bias != null ? Bias[channel] : 0f;
-                        if (transposeIn) continue;
-                        float* plane = X + (nint)(start + lane) * inPixels;
-                        for (int ih = 0; ih < height; ih++)
-                        {
-                            float* target = padded + ((nint)(ih + g.PadTop) * paddedWidth + g.PadLeft) * lanes + lane;
-                            float* row = plane + (nint)ih * width;
-                            for (int iw = 0; iw < width; iw++) target[iw * lanes] = row[iw];
-                        }
                     }
-                    if (lanes == 16) Interleaved512(padded, paddedWidth, offsets, weights, taps, bias, result, outHeight, outWidth, g.StrideHeight, g.StrideWidth);
-                    else Interleaved256(padded, paddedWidth, offsets, weights, taps, bias, result, outHeight, outWidth, g.StrideHeight, g.StrideWidth);
-                    if (transposeOut)
-                    {
-                        for (int half = 0; half < count; half += 8)
-                            for (int i = 0; ; i += 8)
-                            {
-                                if (i > outPixels - 8) i = outPixels - 8;
-                                float* r = result + (nint)i * lanes + half;
-                                GemmPacking.Transpose8x8(Vector256.Load(r), Vector256.Load(r + lanes), Vector256.Load(r + 2 * lanes), Vector256.Load(r + 3 * lanes),
-                                    Vector256.Load(r + 4 * lanes), Vector256.Load(r + 5 * lanes), Vector256.Load(r + 6 * lanes), Vector256.Load(r + 7 * lanes),
-                                    out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
-                                float* target = Y + (nint)(start + half) * outPixels + i;
-                                int stored = count - half;
-                                o0.Store(target);
-                                if (stored > 1) o1.Store(target + outPixels);
-                                if (stored > 2) o2.Store(target + 2 * outPixels);
-                                if (stored > 3) o3.Store(target + 3 * outPixels);
-                                if (stored > 4) o4.Store(target + 4 * outPixels);
-                                if (stored > 5) o5.Store(target + 5 * outPixels);
-                                if (stored > 6) o6.Store(target + 6 * outPixels);
-                                if (stored > 7) o7.Store(target + 7 * outPixels);
-                                if (i == outPixels - 8) break;
-                            }
-                        continue;
-                    }
-                    for (int lane = 0; lane < count; lane++)
-                    {
-                        float* target = Y + (nint)(start + lane) * outPixels;
-                        float* source = result + lane;
-                        for (int i = 0; i < outPixels; i++) target[i] = source[i * lanes];
-                    }
+                    if (lanes == 16) Interleaved<Simd512, Vector512<float>>(padded, paddedWidth, offsets, weights, taps, bias, result, outHeight, outWidth, g.StrideHeight, g.StrideWidth);
+                    else Interleaved<Simd256, Vector256<float>>(padded, paddedWidth, offsets, weights, taps, bias, result, outHeight, outWidth, g.StrideHeight, g.StrideWidth);
+                    Deinterleave(result, outPixels, start, count, lanes, Y, accumulate: false);
                 }
             }
         }
 
-        static void Interleaved512(float* padded, int paddedWidth, int* offsets, float* weights, int taps, float* bias, float* result,
+        /// <summary>result[oh, ow] = bias + Σ_t weights[t]·padded[oh·sH, ow·sW + offsets[t]] where every
+        /// element is a vector of planes: four output pixels at a time in registers, the last four
+        /// of a row overlapping the ones before.</summary>
+        static void Interleaved<TSimd, TVector>(float* padded, int paddedWidth, int* offsets, float* weights, int taps, float* bias, float* result,
             int outHeight, int outWidth, int strideHeight, int strideWidth)
+            where TSimd : struct, ISimd<TVector> where TVector : struct
         {
-            nint step = (nint)strideWidth * 16;
-            var b = Vector512.Load(bias);
+            int lanes = TSimd.Count;
+            nint step = (nint)strideWidth * lanes;
+            var b = TSimd.Load(bias);
             for (int oh = 0; oh < outHeight; oh++)
             {
-                float* rowBase = padded + (nint)oh * strideHeight * paddedWidth * 16;
-                float* output = result + (nint)oh * outWidth * 16;
+                float* rowBase = padded + (nint)oh * strideHeight * paddedWidth * lanes;
+                float* output = result + (nint)oh * outWidth * lanes;
                 int ow = 0;
                 if (outWidth >= 4)
                 {
@@ -677,18 +527,18 @@ internal static unsafe class DepthwiseConvolution
                     {
                         if (ow > outWidth - 4) ow = outWidth - 4;
                         float* p = rowBase + ow * step;
-                        Vector512<float> s0 = b, s1 = b, s2 = b, s3 = b;
+                        TVector s0 = b, s1 = b, s2 = b, s3 = b;
                         for (int t = 0; t < taps; t++)
                         {
-                            var w = Vector512.Load(weights + t * 16);
+                            var w = TSimd.Load(weights + t * lanes);
                             float* q = p + offsets[t];
-                            s0 = Vector512.FusedMultiplyAdd(w, Vector512.Load(q), s0);
-                            s1 = Vector512.FusedMultiplyAdd(w, Vector512.Load(q + step), s1);
-                            s2 = Vector512.FusedMultiplyAdd(w, Vector512.Load(q + 2 * step), s2);
-                            s3 = Vector512.FusedMultiplyAdd(w, Vector512.Load(q + 3 * step), s3);
+                            s0 = TSimd.FusedMultiplyAdd(w, TSimd.Load(q), s0);
+                            s1 = TSimd.FusedMultiplyAdd(w, TSimd.Load(q + step), s1);
+                            s2 = TSimd.FusedMultiplyAdd(w, TSimd.Load(q + 2 * step), s2);
+                            s3 = TSimd.FusedMultiplyAdd(w, TSimd.Load(q + 3 * step), s3);
                         }
-                        float* o = output + ow * 16;
-                        s0.Store(o); s1.Store(o + 16); s2.Store(o + 32); s3.Store(o + 48);
+                        float* o = output + ow * lanes;
+                        TSimd.Store(s0, o); TSimd.Store(s1, o + lanes); TSimd.Store(s2, o + 2 * lanes); TSimd.Store(s3, o + 3 * lanes);
                         if (ow == outWidth - 4) break;
                     }
                     continue;
@@ -698,51 +548,8 @@ internal static unsafe class DepthwiseConvolution
                     float* p = rowBase + ow * step;
                     var s = b;
                     for (int t = 0; t < taps; t++)
-                        s = Vector512.FusedMultiplyAdd(Vector512.Load(weights + t * 16), Vector512.Load(p + offsets[t]), s);
-                    s.Store(output + ow * 16);
-                }
-            }
-        }
-
-        static void Interleaved256(float* padded, int paddedWidth, int* offsets, float* weights, int taps, float* bias, float* result,
-            int outHeight, int outWidth, int strideHeight, int strideWidth)
-        {
-            nint step = (nint)strideWidth * 8;
-            var b = Vector256.Load(bias);
-            for (int oh = 0; oh < outHeight; oh++)
-            {
-                float* rowBase = padded + (nint)oh * strideHeight * paddedWidth * 8;
-                float* output = result + (nint)oh * outWidth * 8;
-                int ow = 0;
-                if (outWidth >= 4)
-                {
-                    for (; ; ow += 4)
-                    {
-                        if (ow > outWidth - 4) ow = outWidth - 4;
-                        float* p = rowBase + ow * step;
-                        Vector256<float> s0 = b, s1 = b, s2 = b, s3 = b;
-                        for (int t = 0; t < taps; t++)
-                        {
-                            var w = Vector256.Load(weights + t * 8);
-                            float* q = p + offsets[t];
-                            s0 = Vector256.FusedMultiplyAdd(w, Vector256.Load(q), s0);
-                            s1 = Vector256.FusedMultiplyAdd(w, Vector256.Load(q + step), s1);
-                            s2 = Vector256.FusedMultiplyAdd(w, Vector256.Load(q + 2 * step), s2);
-                            s3 = Vector256.FusedMultiplyAdd(w, Vector256.Load(q + 3 * step), s3);
-                        }
-                        float* o = output + ow * 8;
-                        s0.Store(o); s1.Store(o + 8); s2.Store(o + 16); s3.Store(o + 24);
-                        if (ow == outWidth - 4) break;
-                    }
-                    continue;
-                }
-                for (; ow < outWidth; ow++)
-                {
-                    float* p = rowBase + ow * step;
-                    var s = b;
-                    for (int t = 0; t < taps; t++)
-                        s = Vector256.FusedMultiplyAdd(Vector256.Load(weights + t * 8), Vector256.Load(p + offsets[t]), s);
-                    s.Store(output + ow * 8);
+                        s = TSimd.FusedMultiplyAdd(TSimd.Load(weights + t * lanes), TSimd.Load(p + offsets[t]), s);
+                    TSimd.Store(s, output + ow * lanes);
                 }
             }
         }
@@ -876,36 +683,38 @@ internal static unsafe class DepthwiseConvolution
     /// one register accumulator per output vector; the last vector overlaps the previous one.</summary>
     static void Row(float* source, int* offsets, float* weights, int taps, float bias, float* destination, int width)
     {
-        int i = 0;
         if (UseVector512 && width >= 16)
         {
-            for (; ; i += 16)
-            {
-                if (i > width - 16) i = width - 16;
-                var sum = Vector512.Create(bias);
-                for (int t = 0; t < taps; t++)
-                    sum = Vector512.FusedMultiplyAdd(Vector512.Create(weights[t]), Vector512.Load(source + offsets[t] + i), sum);
-                sum.Store(destination + i);
-                if (i == width - 16) return;
-            }
+            RowVectors<Simd512, Vector512<float>>(source, offsets, weights, taps, bias, destination, width);
+            return;
         }
         if (Vector256.IsHardwareAccelerated && width >= 8)
         {
-            for (; ; i += 8)
-            {
-                if (i > width - 8) i = width - 8;
-                var sum = Vector256.Create(bias);
-                for (int t = 0; t < taps; t++)
-                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(weights[t]), Vector256.Load(source + offsets[t] + i), sum);
-                sum.Store(destination + i);
-                if (i == width - 8) return;
-            }
+            RowVectors<Simd256, Vector256<float>>(source, offsets, weights, taps, bias, destination, width);
+            return;
         }
-        for (; i < width; i++)
+        for (int i = 0; i < width; i++)
         {
             float sum = bias;
             for (int t = 0; t < taps; t++) sum = MathF.FusedMultiplyAdd(weights[t], source[offsets[t] + i], sum);
             destination[i] = sum;
+        }
+    }
+
+    /// <summary><see cref="Row"/> in whole vectors, for a width of at least one vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void RowVectors<TSimd, TVector>(float* source, int* offsets, float* weights, int taps, float bias, float* destination, int width)
+        where TSimd : struct, ISimd<TVector> where TVector : struct
+    {
+        int lanes = TSimd.Count;
+        for (int i = 0; ; i += lanes)
+        {
+            if (i > width - lanes) i = width - lanes;
+            var sum = TSimd.Create(bias);
+            for (int t = 0; t < taps; t++)
+                sum = TSimd.FusedMultiplyAdd(TSimd.Create(weights[t]), TSimd.Load(source + offsets[t] + i), sum);
+            TSimd.Store(sum, destination + i);
+            if (i == width - lanes) return;
         }
     }
 
@@ -959,30 +768,8 @@ internal static unsafe class DepthwiseConvolution
         new Span<float>(vectors, taps * 16).Clear();
         for (int row = 0; row < rows; row++, source += rowStep, dy += width)
         {
-            if (vectorWidth == 16)
-            {
-                for (int i = 0; i < whole; i += 16)
-                {
-                    var d = Vector512.Load(dy + i);
-                    for (int t = 0; t < taps; t++)
-                    {
-                        float* accumulator = vectors + t * 16;
-                        Vector512.FusedMultiplyAdd(d, Vector512.Load(source + offsets[t] + i), Vector512.Load(accumulator)).Store(accumulator);
-                    }
-                }
-            }
-            else if (vectorWidth == 8)
-            {
-                for (int i = 0; i < whole; i += 8)
-                {
-                    var d = Vector256.Load(dy + i);
-                    for (int t = 0; t < taps; t++)
-                    {
-                        float* accumulator = vectors + t * 16;
-                        Vector256.FusedMultiplyAdd(d, Vector256.Load(source + offsets[t] + i), Vector256.Load(accumulator)).Store(accumulator);
-                    }
-                }
-            }
+            if (vectorWidth == 16) DotRow<Simd512, Vector512<float>>(source, dy, whole, offsets, taps, vectors);
+            else if (vectorWidth == 8) DotRow<Simd256, Vector256<float>>(source, dy, whole, offsets, taps, vectors);
             for (int i = whole; i < width; i++)
             {
                 float d = dy[i];
@@ -991,5 +778,22 @@ internal static unsafe class DepthwiseConvolution
         }
         for (int t = 0; t < taps; t++)
             sums[t] += TensorPrimitives.Sum(new ReadOnlySpan<float>(vectors + t * 16, vectorWidth == 1 ? 0 : vectorWidth));
+    }
+
+    /// <summary>The vector part of one row of <see cref="DotRows"/>: accumulator t (at vectors + 16t)
+    /// += dy[i..]·source[offsets[t] + i..] for i &lt; <paramref name="whole"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void DotRow<TSimd, TVector>(float* source, float* dy, int whole, int* offsets, int taps, float* vectors)
+        where TSimd : struct, ISimd<TVector> where TVector : struct
+    {
+        for (int i = 0; i < whole; i += TSimd.Count)
+        {
+            var d = TSimd.Load(dy + i);
+            for (int t = 0; t < taps; t++)
+            {
+                float* accumulator = vectors + t * 16;
+                TSimd.Store(TSimd.FusedMultiplyAdd(d, TSimd.Load(source + offsets[t] + i), TSimd.Load(accumulator)), accumulator);
+            }
+        }
     }
 }

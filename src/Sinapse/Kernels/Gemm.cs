@@ -91,10 +91,9 @@ public static unsafe class Gemm
                 TransposeA = transposeA, TransposeB = transposeB, M = m, N = n, K = k, Alpha = alpha,
                 A = aPointer, Lda = lda, B = bPointer, Ldb = ldb, Beta = beta, C = cPointer, Ldc = ldc,
             };
-            var job = Job.ForThisThread();
+            var job = ParallelJob.ForThisThread<Job>();
             job.Prepare(problem, Workers.Available);
-            if (job.TaskCount == 1) job.RunTask(0);
-            else Workers.For(job.TaskCount, job.RunTaskDelegate);
+            job.Run(job.TaskCount);
         }
     }
 
@@ -147,21 +146,14 @@ public static unsafe class Gemm
     /// How one product is split into tasks, and the code a task runs. One instance per calling
     /// thread, reused, with its delegate created once, so a product allocates nothing.
     /// </summary>
-    sealed class Job
+    sealed class Job : ParallelJob
     {
-        [ThreadStatic] static Job? current;
-
-        public static Job ForThisThread() => current ??= new Job();
-
-        public readonly Action<int> RunTaskDelegate;
         Problem problem;
         Path path;
         int rowParts, columnParts;
         public int TaskCount;
 
         enum Path { Blocked, RowVector, ColumnVector, OuterProduct }
-
-        Job() => RunTaskDelegate = RunTask;
 
         public void Prepare(in Problem p, int threads)
         {
@@ -220,7 +212,7 @@ public static unsafe class Gemm
             return (Math.Min(start, length), Math.Min(end, length));
         }
 
-        public void RunTask(int task)
+        protected override void RunTask(int task)
         {
             int rowPart = task / columnParts, columnPart = task % columnParts;
             switch (path)
@@ -376,14 +368,14 @@ public static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void RunKernel(GemmKernel kernel, bool narrow, int rows, int depth, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
-        if (narrow) GemmMicroKernels.Kernel512Narrow(depth, a, b, c, ldc, alpha, beta);
+        if (narrow) GemmMicroKernels.Kernel<Simd512, Vector512<float>, Tile12x1>(depth, a, b, c, ldc, alpha, beta);
         else if (kernel == GemmKernel.Vector512)
         {
-            if (rows == 4) GemmMicroKernels.Kernel512<Rows4>(depth, a, b, c, ldc, alpha, beta);
-            else if (rows == 8) GemmMicroKernels.Kernel512<Rows8>(depth, a, b, c, ldc, alpha, beta);
-            else GemmMicroKernels.Kernel512<Rows12>(depth, a, b, c, ldc, alpha, beta);
+            if (rows == 4) GemmMicroKernels.Kernel<Simd512, Vector512<float>, Tile4x2>(depth, a, b, c, ldc, alpha, beta);
+            else if (rows == 8) GemmMicroKernels.Kernel<Simd512, Vector512<float>, Tile8x2>(depth, a, b, c, ldc, alpha, beta);
+            else GemmMicroKernels.Kernel<Simd512, Vector512<float>, Tile12x2>(depth, a, b, c, ldc, alpha, beta);
         }
-        else if (kernel == GemmKernel.Vector256) GemmMicroKernels.Kernel256(depth, a, b, c, ldc, alpha, beta);
+        else if (kernel == GemmKernel.Vector256) GemmMicroKernels.Kernel<Simd256, Vector256<float>, Tile6x2>(depth, a, b, c, ldc, alpha, beta);
         else GemmMicroKernels.KernelScalar4x4(depth, a, b, c, ldc, alpha, beta);
     }
 

@@ -5,321 +5,120 @@ using System.Runtime.Intrinsics.X86;
 namespace Sinapse.Kernels;
 
 /// <summary>
-/// The register-blocked micro-kernels of <see cref="Gemm"/>, one per vector width:
-/// C[0..MR, 0..NR] = alpha·(Ã·B̃) + beta·C, where Ã is a packed MR-row panel (depth×MR,
-/// k-major) and B̃ a packed NR-column panel (depth×NR, k-major). Each depth step loads NR/lanes
-/// vectors of B̃, broadcasts the MR values of Ã one by one and issues MR·NR/lanes FMAs into
-/// accumulators that stay in registers for the whole depth loop.
+/// The register-blocked micro-kernel of <see cref="Gemm"/>, one body for every vector width:
+/// C[0..rows, 0..vectors·lanes] = alpha·(Ã·B̃) + beta·C, where Ã is a packed panel (depth×panel
+/// rows, k-major) and B̃ a packed panel of whole vectors (depth×vectors·lanes, k-major). Each
+/// depth step loads the B̃ vectors, broadcasts the values of Ã one by one and issues
+/// rows·vectors FMAs into accumulators that stay in registers for the whole depth loop.
 /// </summary>
 /// <remarks>
-/// The bodies are unrolled by hand because the JIT keeps locals, not arrays, in registers.
-/// Check the register allocation after editing (Release, then
-/// <c>DOTNET_JitDisasm=Kernel* DOTNET_JitStdOutFile=dis.txt</c>): the depth loop must be only
-/// loads, broadcasts and FMAs, with no stack traffic; a spilled accumulator halves throughput.
+/// The body is unrolled by hand because the JIT keeps locals, not arrays, in registers; the tile
+/// shape and the vector width are type arguments, so each instantiation keeps only its own rows
+/// and compiles as if written for its shape. Check the register allocation after editing
+/// (Release, then <c>DOTNET_JitDisasm=Run DOTNET_JitStdOutFile=dis.txt</c>: the instantiations of <c>Tile.Run</c>): the depth loop
+/// must be only loads, broadcasts and FMAs, with no stack traffic; a spilled accumulator halves
+/// throughput.
 /// </remarks>
 static unsafe class GemmMicroKernels
 {
-    /// <summary>AVX-512, 12×32: 24 zmm accumulators + 2 B̃ vectors + 1 broadcast of the 32 zmm registers.
-    /// On Zen 4/5 (two 512-bit FMA pipes, 4-cycle latency) 24 independent chains hide the FMA latency,
-    /// and each depth step is 14 loads for 24 FMAs, under the two loads per cycle the core sustains.
-    /// <typeparamref name="TRows"/> = <see cref="Rows8"/> or <see cref="Rows4"/> computes only the first 8
-    /// or 4 rows of the tile (the Ã panel still 12 wide), for the last tile of an M that is not a
-    /// multiple of 12 (M = 64 is 5 tiles and 4 rows): the full kernel spent as long there as on a
-    /// whole tile. Each instantiation is compiled separately, so the guards cost nothing.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Kernel512<TRows>(int depth, float* a, float* b, float* c, nint ldc, float alpha, float beta)
-        where TRows : struct, IRowCount
-    {
-        Vector512<float> c00 = default; Vector512<float> c01 = default;
-        Vector512<float> c10 = default; Vector512<float> c11 = default;
-        Vector512<float> c20 = default; Vector512<float> c21 = default;
-        Vector512<float> c30 = default; Vector512<float> c31 = default;
-        Vector512<float> c40 = default; Vector512<float> c41 = default;
-        Vector512<float> c50 = default; Vector512<float> c51 = default;
-        Vector512<float> c60 = default; Vector512<float> c61 = default;
-        Vector512<float> c70 = default; Vector512<float> c71 = default;
-        Vector512<float> c80 = default; Vector512<float> c81 = default;
-        Vector512<float> c90 = default; Vector512<float> c91 = default;
-        Vector512<float> c100 = default; Vector512<float> c101 = default;
-        Vector512<float> c110 = default; Vector512<float> c111 = default;
-        // Touch the C tile now so its lines arrive (from L3 or memory, for big C) during the
-        // depth loop instead of stalling the write-back.
-        Sse.Prefetch0(c + 0 * ldc + 0); Sse.Prefetch0(c + 0 * ldc + 16);
-        Sse.Prefetch0(c + 1 * ldc + 0); Sse.Prefetch0(c + 1 * ldc + 16);
-        Sse.Prefetch0(c + 2 * ldc + 0); Sse.Prefetch0(c + 2 * ldc + 16);
-        Sse.Prefetch0(c + 3 * ldc + 0); Sse.Prefetch0(c + 3 * ldc + 16);
-        if (TRows.Count > 4)
-        {
-            Sse.Prefetch0(c + 4 * ldc + 0); Sse.Prefetch0(c + 4 * ldc + 16);
-            Sse.Prefetch0(c + 5 * ldc + 0); Sse.Prefetch0(c + 5 * ldc + 16);
-            Sse.Prefetch0(c + 6 * ldc + 0); Sse.Prefetch0(c + 6 * ldc + 16);
-            Sse.Prefetch0(c + 7 * ldc + 0); Sse.Prefetch0(c + 7 * ldc + 16);
-        }
-        if (TRows.Count > 8)
-        {
-            Sse.Prefetch0(c + 8 * ldc + 0); Sse.Prefetch0(c + 8 * ldc + 16);
-            Sse.Prefetch0(c + 9 * ldc + 0); Sse.Prefetch0(c + 9 * ldc + 16);
-            Sse.Prefetch0(c + 10 * ldc + 0); Sse.Prefetch0(c + 10 * ldc + 16);
-            Sse.Prefetch0(c + 11 * ldc + 0); Sse.Prefetch0(c + 11 * ldc + 16);
-        }
-        for (int p = 0; p < depth; p++)
-        {
-            var b0 = Vector512.Load(b + 0);
-            var b1 = Vector512.Load(b + 16);
-            var a0 = Vector512.Create(a[0]);
-            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00); c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
-            var a1 = Vector512.Create(a[1]);
-            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10); c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
-            var a2 = Vector512.Create(a[2]);
-            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20); c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
-            var a3 = Vector512.Create(a[3]);
-            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30); c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
-            if (TRows.Count > 4)
-            {
-                var a4 = Vector512.Create(a[4]);
-                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40); c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
-                var a5 = Vector512.Create(a[5]);
-                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50); c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
-                var a6 = Vector512.Create(a[6]);
-                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60); c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
-                var a7 = Vector512.Create(a[7]);
-                c70 = Vector512.FusedMultiplyAdd(a7, b0, c70); c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
-            }
-            if (TRows.Count > 8)
-            {
-                var a8 = Vector512.Create(a[8]);
-                c80 = Vector512.FusedMultiplyAdd(a8, b0, c80); c81 = Vector512.FusedMultiplyAdd(a8, b1, c81);
-                var a9 = Vector512.Create(a[9]);
-                c90 = Vector512.FusedMultiplyAdd(a9, b0, c90); c91 = Vector512.FusedMultiplyAdd(a9, b1, c91);
-                var a10 = Vector512.Create(a[10]);
-                c100 = Vector512.FusedMultiplyAdd(a10, b0, c100); c101 = Vector512.FusedMultiplyAdd(a10, b1, c101);
-                var a11 = Vector512.Create(a[11]);
-                c110 = Vector512.FusedMultiplyAdd(a11, b0, c110); c111 = Vector512.FusedMultiplyAdd(a11, b1, c111);
-            }
-            a += 12;
-            b += 32;
-        }
-        var alphaV = Vector512.Create(alpha);
-        if (beta == 0f)
-        {
-            // beta = 0 overwrites C without reading it: C may hold NaN garbage from a pool.
-            (c00 * alphaV).Store(c + 0 * ldc + 0); (c01 * alphaV).Store(c + 0 * ldc + 16);
-            (c10 * alphaV).Store(c + 1 * ldc + 0); (c11 * alphaV).Store(c + 1 * ldc + 16);
-            (c20 * alphaV).Store(c + 2 * ldc + 0); (c21 * alphaV).Store(c + 2 * ldc + 16);
-            (c30 * alphaV).Store(c + 3 * ldc + 0); (c31 * alphaV).Store(c + 3 * ldc + 16);
-            if (TRows.Count > 4)
-            {
-                (c40 * alphaV).Store(c + 4 * ldc + 0); (c41 * alphaV).Store(c + 4 * ldc + 16);
-                (c50 * alphaV).Store(c + 5 * ldc + 0); (c51 * alphaV).Store(c + 5 * ldc + 16);
-                (c60 * alphaV).Store(c + 6 * ldc + 0); (c61 * alphaV).Store(c + 6 * ldc + 16);
-                (c70 * alphaV).Store(c + 7 * ldc + 0); (c71 * alphaV).Store(c + 7 * ldc + 16);
-            }
-            if (TRows.Count > 8)
-            {
-                (c80 * alphaV).Store(c + 8 * ldc + 0); (c81 * alphaV).Store(c + 8 * ldc + 16);
-                (c90 * alphaV).Store(c + 9 * ldc + 0); (c91 * alphaV).Store(c + 9 * ldc + 16);
-                (c100 * alphaV).Store(c + 10 * ldc + 0); (c101 * alphaV).Store(c + 10 * ldc + 16);
-                (c110 * alphaV).Store(c + 11 * ldc + 0); (c111 * alphaV).Store(c + 11 * ldc + 16);
-            }
-        }
-        else
-        {
-            var betaV = Vector512.Create(beta);
-            Update(c00, c + 0 * ldc + 0, alphaV, betaV);
-            Update(c01, c + 0 * ldc + 16, alphaV, betaV);
-            Update(c10, c + 1 * ldc + 0, alphaV, betaV);
-            Update(c11, c + 1 * ldc + 16, alphaV, betaV);
-            Update(c20, c + 2 * ldc + 0, alphaV, betaV);
-            Update(c21, c + 2 * ldc + 16, alphaV, betaV);
-            Update(c30, c + 3 * ldc + 0, alphaV, betaV);
-            Update(c31, c + 3 * ldc + 16, alphaV, betaV);
-            if (TRows.Count > 4)
-            {
-                Update(c40, c + 4 * ldc + 0, alphaV, betaV);
-                Update(c41, c + 4 * ldc + 16, alphaV, betaV);
-                Update(c50, c + 5 * ldc + 0, alphaV, betaV);
-                Update(c51, c + 5 * ldc + 16, alphaV, betaV);
-                Update(c60, c + 6 * ldc + 0, alphaV, betaV);
-                Update(c61, c + 6 * ldc + 16, alphaV, betaV);
-                Update(c70, c + 7 * ldc + 0, alphaV, betaV);
-                Update(c71, c + 7 * ldc + 16, alphaV, betaV);
-            }
-            if (TRows.Count > 8)
-            {
-                Update(c80, c + 8 * ldc + 0, alphaV, betaV);
-                Update(c81, c + 8 * ldc + 16, alphaV, betaV);
-                Update(c90, c + 9 * ldc + 0, alphaV, betaV);
-                Update(c91, c + 9 * ldc + 16, alphaV, betaV);
-                Update(c100, c + 10 * ldc + 0, alphaV, betaV);
-                Update(c101, c + 10 * ldc + 16, alphaV, betaV);
-                Update(c110, c + 11 * ldc + 0, alphaV, betaV);
-                Update(c111, c + 11 * ldc + 16, alphaV, betaV);
-            }
-        }
-    }
-
+    /// <summary>The tile of <typeparamref name="TTile"/> (at most 12 rows of 2 vectors) over
+    /// <typeparamref name="TSimd"/> vectors. The AVX-512 tiles: 12×32 (<see cref="Tile12x2"/>:
+    /// 24 zmm accumulators + 2 B̃ vectors + 1 broadcast of the 32 zmm registers; on Zen 4/5, two
+    /// 512-bit FMA pipes with 4-cycle latency, 24 independent chains hide the FMA latency, and
+    /// each depth step is 14 loads for 24 FMAs, under the two loads per cycle the core sustains),
+    /// its first 8 or 4 rows for the last tile of an M that is not a multiple of 12 (M = 64 is 5
+    /// tiles and 4 rows: the full tile spent as long there as on a whole one), and 12×16 for
+    /// products at most 16 columns wide (a classifier's last layer: the 32-wide tile would spend
+    /// most of its FMAs on padding). AVX2: 6×16 (<see cref="Tile6x2"/>: 12 ymm accumulators + 2 B̃
+    /// vectors + 1 broadcast of the 16 ymm registers, the classic Haswell shape).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Update(Vector512<float> accumulator, float* c, Vector512<float> alpha, Vector512<float> beta) =>
-        Vector512.FusedMultiplyAdd(accumulator, alpha, beta * Vector512.Load(c)).Store(c);
-
-    /// <summary>AVX-512, 12×16, for products at most 16 columns wide (a classifier's last layer):
-    /// the 32-wide kernel would spend most of its FMAs on padding there.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Kernel512Narrow(int depth, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    public static void Kernel<TSimd, TVector, TTile>(int depth, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+        where TSimd : struct, ISimd<TVector> where TVector : struct where TTile : struct, IMicroTile
     {
-        Vector512<float> c00 = default;
-        Vector512<float> c10 = default;
-        Vector512<float> c20 = default;
-        Vector512<float> c30 = default;
-        Vector512<float> c40 = default;
-        Vector512<float> c50 = default;
-        Vector512<float> c60 = default;
-        Vector512<float> c70 = default;
-        Vector512<float> c80 = default;
-        Vector512<float> c90 = default;
-        Vector512<float> c100 = default;
-        Vector512<float> c110 = default;
-        // Touch the C tile now so its lines arrive (from L3 or memory, for big C) during the
-        // depth loop instead of stalling the write-back.
-        Sse.Prefetch0(c + 0 * ldc + 0);
-        Sse.Prefetch0(c + 1 * ldc + 0);
-        Sse.Prefetch0(c + 2 * ldc + 0);
-        Sse.Prefetch0(c + 3 * ldc + 0);
-        Sse.Prefetch0(c + 4 * ldc + 0);
-        Sse.Prefetch0(c + 5 * ldc + 0);
-        Sse.Prefetch0(c + 6 * ldc + 0);
-        Sse.Prefetch0(c + 7 * ldc + 0);
-        Sse.Prefetch0(c + 8 * ldc + 0);
-        Sse.Prefetch0(c + 9 * ldc + 0);
-        Sse.Prefetch0(c + 10 * ldc + 0);
-        Sse.Prefetch0(c + 11 * ldc + 0);
-        for (int p = 0; p < depth; p++)
-        {
-            var b0 = Vector512.Load(b + 0);
-            var a0 = Vector512.Create(a[0]);
-            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
-            var a1 = Vector512.Create(a[1]);
-            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
-            var a2 = Vector512.Create(a[2]);
-            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
-            var a3 = Vector512.Create(a[3]);
-            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
-            var a4 = Vector512.Create(a[4]);
-            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
-            var a5 = Vector512.Create(a[5]);
-            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
-            var a6 = Vector512.Create(a[6]);
-            c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
-            var a7 = Vector512.Create(a[7]);
-            c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
-            var a8 = Vector512.Create(a[8]);
-            c80 = Vector512.FusedMultiplyAdd(a8, b0, c80);
-            var a9 = Vector512.Create(a[9]);
-            c90 = Vector512.FusedMultiplyAdd(a9, b0, c90);
-            var a10 = Vector512.Create(a[10]);
-            c100 = Vector512.FusedMultiplyAdd(a10, b0, c100);
-            var a11 = Vector512.Create(a[11]);
-            c110 = Vector512.FusedMultiplyAdd(a11, b0, c110);
-            a += 12;
-            b += 16;
-        }
-        var alphaV = Vector512.Create(alpha);
-        if (beta == 0f)
-        {
-            // beta = 0 overwrites C without reading it: C may hold NaN garbage from a pool.
-            (c00 * alphaV).Store(c + 0 * ldc + 0);
-            (c10 * alphaV).Store(c + 1 * ldc + 0);
-            (c20 * alphaV).Store(c + 2 * ldc + 0);
-            (c30 * alphaV).Store(c + 3 * ldc + 0);
-            (c40 * alphaV).Store(c + 4 * ldc + 0);
-            (c50 * alphaV).Store(c + 5 * ldc + 0);
-            (c60 * alphaV).Store(c + 6 * ldc + 0);
-            (c70 * alphaV).Store(c + 7 * ldc + 0);
-            (c80 * alphaV).Store(c + 8 * ldc + 0);
-            (c90 * alphaV).Store(c + 9 * ldc + 0);
-            (c100 * alphaV).Store(c + 10 * ldc + 0);
-            (c110 * alphaV).Store(c + 11 * ldc + 0);
-        }
-        else
-        {
-            var betaV = Vector512.Create(beta);
-            Update(c00, c + 0 * ldc + 0, alphaV, betaV);
-            Update(c10, c + 1 * ldc + 0, alphaV, betaV);
-            Update(c20, c + 2 * ldc + 0, alphaV, betaV);
-            Update(c30, c + 3 * ldc + 0, alphaV, betaV);
-            Update(c40, c + 4 * ldc + 0, alphaV, betaV);
-            Update(c50, c + 5 * ldc + 0, alphaV, betaV);
-            Update(c60, c + 6 * ldc + 0, alphaV, betaV);
-            Update(c70, c + 7 * ldc + 0, alphaV, betaV);
-            Update(c80, c + 8 * ldc + 0, alphaV, betaV);
-            Update(c90, c + 9 * ldc + 0, alphaV, betaV);
-            Update(c100, c + 10 * ldc + 0, alphaV, betaV);
-            Update(c110, c + 11 * ldc + 0, alphaV, betaV);
-        }
+        // beta = 0 overwrites C without reading it: C may hold NaN garbage from a pool. A body
+        // compiled per case keeps the test out of the write-back.
+        if (beta == 0f) Tile<TSimd, TVector, TTile, OverwriteC>.Run(depth, a, b, c, ldc, alpha, beta);
+        else Tile<TSimd, TVector, TTile, AccumulateC>.Run(depth, a, b, c, ldc, alpha, beta);
     }
 
-    /// <summary>AVX2/FMA, 6×16: 12 ymm accumulators + 2 B̃ vectors + 1 broadcast of the 16 ymm registers
-    /// (the classic Haswell shape).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Kernel256(int depth, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    /// <summary>One compiled micro-kernel: a vector width, a tile shape and a write mode.</summary>
+    static class Tile<TSimd, TVector, TTile, TWrite>
+        where TSimd : struct, ISimd<TVector> where TVector : struct where TTile : struct, IMicroTile where TWrite : struct, IWriteMode
     {
-        Vector256<float> c00 = default; Vector256<float> c01 = default;
-        Vector256<float> c10 = default; Vector256<float> c11 = default;
-        Vector256<float> c20 = default; Vector256<float> c21 = default;
-        Vector256<float> c30 = default; Vector256<float> c31 = default;
-        Vector256<float> c40 = default; Vector256<float> c41 = default;
-        Vector256<float> c50 = default; Vector256<float> c51 = default;
-        for (int p = 0; p < depth; p++)
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public static void Run(int depth, float* a, float* b, float* c, nint ldc, float alpha, float beta)
         {
-            var b0 = Vector256.Load(b + 0);
-            var b1 = Vector256.Load(b + 8);
-            var a0 = Vector256.Create(a[0]);
-            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00); c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
-            var a1 = Vector256.Create(a[1]);
-            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10); c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
-            var a2 = Vector256.Create(a[2]);
-            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20); c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
-            var a3 = Vector256.Create(a[3]);
-            c30 = Vector256.FusedMultiplyAdd(a3, b0, c30); c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
-            var a4 = Vector256.Create(a[4]);
-            c40 = Vector256.FusedMultiplyAdd(a4, b0, c40); c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
-            var a5 = Vector256.Create(a[5]);
-            c50 = Vector256.FusedMultiplyAdd(a5, b0, c50); c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
-            a += 6;
-            b += 16;
+            TVector c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+            TVector c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+            TVector c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
+            TVector c90 = default, c91 = default, c100 = default, c101 = default, c110 = default, c111 = default;
+            Prefetch(0, c, ldc); Prefetch(1, c, ldc); Prefetch(2, c, ldc); Prefetch(3, c, ldc);
+            Prefetch(4, c, ldc); Prefetch(5, c, ldc); Prefetch(6, c, ldc); Prefetch(7, c, ldc);
+            Prefetch(8, c, ldc); Prefetch(9, c, ldc); Prefetch(10, c, ldc); Prefetch(11, c, ldc);
+            for (int p = 0; p < depth; p++)
+            {
+                var b0 = TSimd.Load(b);
+                var b1 = TTile.Vectors > 1 ? TSimd.Load(b + TSimd.Count) : default;
+                var a0 = TSimd.Create(a[0]); c00 = TSimd.FusedMultiplyAdd(a0, b0, c00); if (TTile.Vectors > 1) c01 = TSimd.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = TSimd.Create(a[1]); c10 = TSimd.FusedMultiplyAdd(a1, b0, c10); if (TTile.Vectors > 1) c11 = TSimd.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = TSimd.Create(a[2]); c20 = TSimd.FusedMultiplyAdd(a2, b0, c20); if (TTile.Vectors > 1) c21 = TSimd.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = TSimd.Create(a[3]); c30 = TSimd.FusedMultiplyAdd(a3, b0, c30); if (TTile.Vectors > 1) c31 = TSimd.FusedMultiplyAdd(a3, b1, c31);
+                if (TTile.Rows > 4)
+                {
+                    var a4 = TSimd.Create(a[4]); c40 = TSimd.FusedMultiplyAdd(a4, b0, c40); if (TTile.Vectors > 1) c41 = TSimd.FusedMultiplyAdd(a4, b1, c41);
+                    var a5 = TSimd.Create(a[5]); c50 = TSimd.FusedMultiplyAdd(a5, b0, c50); if (TTile.Vectors > 1) c51 = TSimd.FusedMultiplyAdd(a5, b1, c51);
+                }
+                if (TTile.Rows > 6)
+                {
+                    var a6 = TSimd.Create(a[6]); c60 = TSimd.FusedMultiplyAdd(a6, b0, c60); if (TTile.Vectors > 1) c61 = TSimd.FusedMultiplyAdd(a6, b1, c61);
+                    var a7 = TSimd.Create(a[7]); c70 = TSimd.FusedMultiplyAdd(a7, b0, c70); if (TTile.Vectors > 1) c71 = TSimd.FusedMultiplyAdd(a7, b1, c71);
+                }
+                if (TTile.Rows > 8)
+                {
+                    var a8 = TSimd.Create(a[8]); c80 = TSimd.FusedMultiplyAdd(a8, b0, c80); if (TTile.Vectors > 1) c81 = TSimd.FusedMultiplyAdd(a8, b1, c81);
+                    var a9 = TSimd.Create(a[9]); c90 = TSimd.FusedMultiplyAdd(a9, b0, c90); if (TTile.Vectors > 1) c91 = TSimd.FusedMultiplyAdd(a9, b1, c91);
+                    var a10 = TSimd.Create(a[10]); c100 = TSimd.FusedMultiplyAdd(a10, b0, c100); if (TTile.Vectors > 1) c101 = TSimd.FusedMultiplyAdd(a10, b1, c101);
+                    var a11 = TSimd.Create(a[11]); c110 = TSimd.FusedMultiplyAdd(a11, b0, c110); if (TTile.Vectors > 1) c111 = TSimd.FusedMultiplyAdd(a11, b1, c111);
+                }
+                a += TTile.PanelRows;
+                b += TTile.Vectors * TSimd.Count;
+            }
+            var alphaV = TSimd.Create(alpha);
+            var betaV = TSimd.Create(beta);
+            Write(0, c00, c01, c, ldc, alphaV, betaV); Write(1, c10, c11, c, ldc, alphaV, betaV); Write(2, c20, c21, c, ldc, alphaV, betaV);
+            Write(3, c30, c31, c, ldc, alphaV, betaV); Write(4, c40, c41, c, ldc, alphaV, betaV); Write(5, c50, c51, c, ldc, alphaV, betaV);
+            Write(6, c60, c61, c, ldc, alphaV, betaV); Write(7, c70, c71, c, ldc, alphaV, betaV); Write(8, c80, c81, c, ldc, alphaV, betaV);
+            Write(9, c90, c91, c, ldc, alphaV, betaV); Write(10, c100, c101, c, ldc, alphaV, betaV); Write(11, c110, c111, c, ldc, alphaV, betaV);
         }
-        var alphaV = Vector256.Create(alpha);
-        if (beta == 0f)
+
+        /// <summary>AVX-512: touches row <paramref name="row"/> of the C tile, when the tile has it, so
+        /// its lines arrive (from L3 or memory, for big C) during the depth loop instead of stalling
+        /// the write-back.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Prefetch(int row, float* c, nint ldc)
         {
-            // beta = 0 overwrites C without reading it: C may hold NaN garbage from a pool.
-            (c00 * alphaV).Store(c + 0 * ldc + 0); (c01 * alphaV).Store(c + 0 * ldc + 8);
-            (c10 * alphaV).Store(c + 1 * ldc + 0); (c11 * alphaV).Store(c + 1 * ldc + 8);
-            (c20 * alphaV).Store(c + 2 * ldc + 0); (c21 * alphaV).Store(c + 2 * ldc + 8);
-            (c30 * alphaV).Store(c + 3 * ldc + 0); (c31 * alphaV).Store(c + 3 * ldc + 8);
-            (c40 * alphaV).Store(c + 4 * ldc + 0); (c41 * alphaV).Store(c + 4 * ldc + 8);
-            (c50 * alphaV).Store(c + 5 * ldc + 0); (c51 * alphaV).Store(c + 5 * ldc + 8);
+            if (TSimd.Count != 16 || row >= TTile.Rows) return;
+            Sse.Prefetch0(c + row * ldc);
+            if (TTile.Vectors > 1) Sse.Prefetch0(c + row * ldc + TSimd.Count);
         }
-        else
+
+        /// <summary>Row <paramref name="row"/> of the tile, when the tile has it: C = alpha·accumulator
+        /// (+ beta·C unless <typeparamref name="TWrite"/> overwrites).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Write(int row, TVector first, TVector second, float* c, nint ldc, TVector alpha, TVector beta)
         {
-            var betaV = Vector256.Create(beta);
-            Update(c00, c + 0 * ldc + 0, alphaV, betaV);
-            Update(c01, c + 0 * ldc + 8, alphaV, betaV);
-            Update(c10, c + 1 * ldc + 0, alphaV, betaV);
-            Update(c11, c + 1 * ldc + 8, alphaV, betaV);
-            Update(c20, c + 2 * ldc + 0, alphaV, betaV);
-            Update(c21, c + 2 * ldc + 8, alphaV, betaV);
-            Update(c30, c + 3 * ldc + 0, alphaV, betaV);
-            Update(c31, c + 3 * ldc + 8, alphaV, betaV);
-            Update(c40, c + 4 * ldc + 0, alphaV, betaV);
-            Update(c41, c + 4 * ldc + 8, alphaV, betaV);
-            Update(c50, c + 5 * ldc + 0, alphaV, betaV);
-            Update(c51, c + 5 * ldc + 8, alphaV, betaV);
+            if (row >= TTile.Rows) return;
+            Write(first, c + row * ldc, alpha, beta);
+            if (TTile.Vectors > 1) Write(second, c + row * ldc + TSimd.Count, alpha, beta);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Write(TVector accumulator, float* c, TVector alpha, TVector beta)
+        {
+            if (TWrite.Overwrite) TSimd.Store(TSimd.Multiply(accumulator, alpha), c);
+            else TSimd.Store(TSimd.FusedMultiplyAdd(accumulator, alpha, TSimd.Multiply(beta, TSimd.Load(c))), c);
         }
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Update(Vector256<float> accumulator, float* c, Vector256<float> alpha, Vector256<float> beta) =>
-        Vector256.FusedMultiplyAdd(accumulator, alpha, beta * Vector256.Load(c)).Store(c);
 
     /// <summary>Scalar fallback, 4×4: 16 accumulators fit the 16 general-purpose-era xmm registers.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -366,9 +165,25 @@ static unsafe class GemmMicroKernels
     }
 }
 
-/// <summary>How many rows of a tile a micro-kernel computes (a compile-time constant per type).</summary>
-interface IRowCount { static abstract int Count { get; } }
+/// <summary>The shape of a micro-kernel call, compile-time constants per type: the rows of C
+/// it computes, the rows of the Ã panel it steps through (more than <see cref="Rows"/> only for
+/// the last tile of an M that is not a multiple of the panel), and the B̃ vectors per row.</summary>
+interface IMicroTile
+{
+    static abstract int Rows { get; }
+    static abstract int PanelRows { get; }
+    static abstract int Vectors { get; }
+}
 
-struct Rows4 : IRowCount { public static int Count => 4; }
-struct Rows8 : IRowCount { public static int Count => 8; }
-struct Rows12 : IRowCount { public static int Count => 12; }
+struct Tile12x2 : IMicroTile { public static int Rows => 12; public static int PanelRows => 12; public static int Vectors => 2; }
+struct Tile8x2 : IMicroTile { public static int Rows => 8; public static int PanelRows => 12; public static int Vectors => 2; }
+struct Tile4x2 : IMicroTile { public static int Rows => 4; public static int PanelRows => 12; public static int Vectors => 2; }
+struct Tile12x1 : IMicroTile { public static int Rows => 12; public static int PanelRows => 12; public static int Vectors => 1; }
+struct Tile6x2 : IMicroTile { public static int Rows => 6; public static int PanelRows => 6; public static int Vectors => 2; }
+
+/// <summary>How a micro-kernel writes C: <see cref="OverwriteC"/> (beta = 0, C never read) or
+/// <see cref="AccumulateC"/> (C = alpha·AB + beta·C).</summary>
+interface IWriteMode { static abstract bool Overwrite { get; } }
+
+struct OverwriteC : IWriteMode { public static bool Overwrite => true; }
+struct AccumulateC : IWriteMode { public static bool Overwrite => false; }

@@ -15,52 +15,44 @@ static unsafe class GemmPacking
     /// <summary>Packs op(A)[rowStart .. rowStart+rows, depthStart .. depthStart+depth] into
     /// ceil(rows/mr) panels of depth×mr floats (element (i, p) of a panel at p·mr + i).</summary>
     public static void PackA(float* a, int lda, bool transposeA, int rowStart, int rows,
-        int depthStart, int depth, int mr, float* destination)
-    {
-        for (int panelRow = 0; panelRow < rows; panelRow += mr)
-        {
-            int panelRows = Math.Min(mr, rows - panelRow);
-            int firstRow = rowStart + panelRow;
-            if (transposeA)
-            {
-                // A is stored k×m: the mr rows of op(A) at depth p are contiguous in row p of A.
-                float* source = a + (nint)depthStart * lda + firstRow;
-                for (int p = 0; p < depth; p++)
-                    CopyPadded(source + (nint)p * lda, destination + (nint)p * mr, panelRows, mr);
-            }
-            else
-            {
-                // A is stored m×k: the panel is a transpose of panelRows rows of A.
-                Transpose(a + (nint)firstRow * lda + depthStart, lda, panelRows, depth, destination, mr);
-                ZeroTail(destination, panelRows, mr, depth);
-            }
-            destination += (nint)mr * depth;
-        }
-    }
+        int depthStart, int depth, int mr, float* destination) =>
+        // A stored k×m (transposed): the mr rows of op(A) at depth p are contiguous in row p of A.
+        Pack(a, lda, transposeA, rowStart, rows, depthStart, depth, mr, destination);
 
     /// <summary>Packs op(B)[depthStart .. depthStart+depth, columnStart .. columnStart+columns]
     /// into ceil(columns/nr) panels of depth×nr floats (element (p, j) at p·nr + j).</summary>
     public static void PackB(float* b, int ldb, bool transposeB, int depthStart, int depth,
-        int columnStart, int columns, int nr, float* destination)
+        int columnStart, int columns, int nr, float* destination) =>
+        // B stored k×n: each depth step of the panel is a contiguous piece of a row.
+        Pack(b, ldb, !transposeB, columnStart, columns, depthStart, depth, nr, destination);
+
+    /// <summary>
+    /// Packs <paramref name="count"/> lanes (rows of op(A), columns of op(B)) from
+    /// <paramref name="start"/> over depths [depthStart, depthStart + depth) into panels of
+    /// depth×width floats, lane j of depth p at p·width + j, zero past the last lane.
+    /// <paramref name="lanesContiguous"/>: the matrix is stored depth-major, so the lanes of one
+    /// depth step are a contiguous piece of a row; otherwise each lane is a stored row and the
+    /// panel is its transpose.
+    /// </summary>
+    static void Pack(float* matrix, int leading, bool lanesContiguous, int start, int count,
+        int depthStart, int depth, int width, float* destination)
     {
-        for (int panelColumn = 0; panelColumn < columns; panelColumn += nr)
+        for (int panelStart = 0; panelStart < count; panelStart += width)
         {
-            int panelColumns = Math.Min(nr, columns - panelColumn);
-            int firstColumn = columnStart + panelColumn;
-            if (!transposeB)
+            int lanes = Math.Min(width, count - panelStart);
+            int first = start + panelStart;
+            if (lanesContiguous)
             {
-                // B is stored k×n: each depth step of the panel is a contiguous piece of a row.
-                float* source = b + (nint)depthStart * ldb + firstColumn;
+                float* source = matrix + (nint)depthStart * leading + first;
                 for (int p = 0; p < depth; p++)
-                    CopyPadded(source + (nint)p * ldb, destination + (nint)p * nr, panelColumns, nr);
+                    CopyPadded(source + (nint)p * leading, destination + (nint)p * width, lanes, width);
             }
             else
             {
-                // B is stored n×k: row j of B is column j of op(B), so the panel is a transpose.
-                Transpose(b + (nint)firstColumn * ldb + depthStart, ldb, panelColumns, depth, destination, nr);
-                ZeroTail(destination, panelColumns, nr, depth);
+                Transpose(matrix + (nint)first * leading + depthStart, leading, lanes, depth, destination, width);
+                ZeroTail(destination, lanes, width, depth);
             }
-            destination += (nint)nr * depth;
+            destination += (nint)width * depth;
         }
     }
 

@@ -49,11 +49,7 @@ public static unsafe class Normalization
         Validate("Statistics", x.Length, batch, channels, spatial);
         PerChannel("Statistics", channels, mean.Length, variance.Length, invStd.Length);
         PerChannel("Statistics", channels, meanResidual.Length, meanResidual.Length, meanResidual.Length);
-        fixed (float* px = x)
-        fixed (float* pm = mean)
-        fixed (float* pr = meanResidual)
-        fixed (float* pv = variance)
-        fixed (float* pi = invStd)
+        fixed (float* px = x, pm = mean, pr = meanResidual, pv = variance, pi = invStd)
         {
             var job = Job.Begin(Kind.Statistics, batch, channels, spatial);
             job.X = px; job.Center = pm; job.Residual = pr; job.Variance = pv; job.InvStd = pi; job.Eps = eps;
@@ -69,11 +65,7 @@ public static unsafe class Normalization
         Validate("Normalize", x.Length, batch, channels, spatial, activation);
         PerChannel("Normalize", channels, center.Length, scale.Length, shift.Length);
         if (y.Length < x.Length) throw new ArgumentException($"Normalize: the output holds {y.Length} values, the input {x.Length}.");
-        fixed (float* px = x)
-        fixed (float* pc = center)
-        fixed (float* ps = scale)
-        fixed (float* ph = shift)
-        fixed (float* py = y)
+        fixed (float* px = x, pc = center, ps = scale, ph = shift, py = y)
         {
             var job = Job.Begin(Kind.Normalize, batch, channels, spatial, activation);
             job.X = px; job.Center = pc; job.Scale = ps; job.Shift = ph; job.Y = py;
@@ -95,13 +87,7 @@ public static unsafe class Normalization
         PerChannel("GradientSums", channels, center.Length, sumGrad.Length, sumGradCentered.Length);
         if (activation != FusedActivation.None) PerChannel("GradientSums", channels, scale.Length, shift.Length, shift.Length);
         if (gradOutput.Length < x.Length) throw new ArgumentException($"GradientSums: the output gradient holds {gradOutput.Length} values, the input {x.Length}.");
-        fixed (float* px = x)
-        fixed (float* pd = gradOutput)
-        fixed (float* pc = center)
-        fixed (float* ps = sumGrad)
-        fixed (float* pk = sumGradCentered)
-        fixed (float* pa = scale)
-        fixed (float* ph = shift)
+        fixed (float* px = x, pd = gradOutput, pc = center, ps = sumGrad, pk = sumGradCentered, pa = scale, ph = shift)
         {
             var job = Job.Begin(Kind.GradientSums, batch, channels, spatial, activation);
             job.X = px; job.Dy = pd; job.Center = pc; job.SumGrad = ps; job.SumGradCentered = pk; job.Scale = pa; job.Shift = ph;
@@ -125,15 +111,7 @@ public static unsafe class Normalization
         PerChannel("InputGradient", channels, offset.Length, offset.Length, offset.Length);
         if (gradOutput.Length < x.Length || gradInput.Length < x.Length)
             throw new ArgumentException($"InputGradient: the gradients hold {gradOutput.Length} and {gradInput.Length} values, the input {x.Length}.");
-        fixed (float* px = x)
-        fixed (float* pd = gradOutput)
-        fixed (float* pc = center)
-        fixed (float* pk = gradScale)
-        fixed (float* pp = centeredScale)
-        fixed (float* pq = offset)
-        fixed (float* pg = gradInput)
-        fixed (float* pa = scale)
-        fixed (float* ph = shift)
+        fixed (float* px = x, pd = gradOutput, pc = center, pk = gradScale, pp = centeredScale, pq = offset, pg = gradInput, pa = scale, ph = shift)
         {
             var job = Job.Begin(Kind.InputGradient, batch, channels, spatial, activation);
             job.X = px; job.Dy = pd; job.Center = pc; job.GradScale = pk; job.CenteredScale = pp; job.Offset = pq; job.Dx = pg; job.Beta = beta;
@@ -159,16 +137,7 @@ public static unsafe class Normalization
         PerChannel("Forward", channels, invStd.Length, scale.Length, shift.Length);
         PerChannel("Forward", channels, weight.IsEmpty ? channels : weight.Length, bias.IsEmpty ? channels : bias.Length, channels);
         if (y.Length < x.Length) throw new ArgumentException($"Forward: the output holds {y.Length} values, the input {x.Length}.");
-        fixed (float* px = x)
-        fixed (float* pw = weight)
-        fixed (float* pb = bias)
-        fixed (float* pm = mean)
-        fixed (float* pr = meanResidual)
-        fixed (float* pv = variance)
-        fixed (float* pi = invStd)
-        fixed (float* ps = scale)
-        fixed (float* ph = shift)
-        fixed (float* py = y)
+        fixed (float* px = x, pw = weight, pb = bias, pm = mean, pr = meanResidual, pv = variance, pi = invStd, ps = scale, ph = shift, py = y)
         {
             var job = Job.Begin(Kind.Forward, batch, channels, spatial, activation);
             job.X = px; job.Weight = weight.IsEmpty ? null : pw; job.Bias = bias.IsEmpty ? null : pb;
@@ -199,18 +168,7 @@ public static unsafe class Normalization
         else if (batchStatistics && !gradInput.IsEmpty) throw new ArgumentException("Backward: the input gradient with batch statistics needs the gradient sums.");
         if (gradOutput.Length < x.Length || (!gradInput.IsEmpty && gradInput.Length < x.Length))
             throw new ArgumentException($"Backward: the gradients hold {gradOutput.Length} and {gradInput.Length} values, the input {x.Length}.");
-        fixed (float* px = x)
-        fixed (float* pd = gradOutput)
-        fixed (float* pm = mean)
-        fixed (float* pr = meanResidual)
-        fixed (float* pi = invStd)
-        fixed (float* pa = scale)
-        fixed (float* ph = shift)
-        fixed (float* ps = sumGrad)
-        fixed (float* pk = sumGradCentered)
-        fixed (float* pp = centeredScale)
-        fixed (float* pq = offset)
-        fixed (float* pg = gradInput)
+        fixed (float* px = x, pd = gradOutput, pm = mean, pr = meanResidual, pi = invStd, pa = scale, ph = shift, ps = sumGrad, pk = sumGradCentered, pp = centeredScale, pq = offset, pg = gradInput)
         {
             var job = Job.Begin(Kind.Backward, batch, channels, spatial, activation);
             job.X = px; job.Dy = pd; job.Center = pm; job.Residual = pr; job.InvStd = pi; job.Scale = pa; job.GradScale = pa; job.Shift = ph;
@@ -271,13 +229,10 @@ public static unsafe class Normalization
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Backward(float y, float gradOutput) => default(Elementwise.HardSwishBackwardOperator).Invoke(y, gradOutput);
     }
 
-    /// <summary>One call's arguments as raw pointers (pinned by the caller while the threads run),
-    /// one instance per calling thread with its delegate made once, so a call allocates nothing.</summary>
-    sealed class Job
+    /// <summary>One call's arguments as raw pointers (pinned by the caller while the tasks run);
+    /// the tasks take fixed ranges of channels.</summary>
+    sealed class Job : ParallelJob
     {
-        [ThreadStatic] static Job? current;
-
-        readonly Action<int> runTask;
         Kind kind;
         int batch, channels, spatial, tasks;
         public float* X, Y, Dy, Dx;                                   // [batch, channels, spatial]
@@ -287,11 +242,9 @@ public static unsafe class Normalization
         public bool BatchStatistics;
         FusedActivation Activation;
 
-        Job() => runTask = RunTask;
-
         public static Job Begin(Kind kind, int batch, int channels, int spatial, FusedActivation activation = FusedActivation.None)
         {
-            var job = current ??= new Job();
+            var job = ForThisThread<Job>();
             (job.kind, job.batch, job.channels, job.spatial, job.Activation) = (kind, batch, channels, spatial, activation);
             long work = (long)batch * channels * spatial;
             job.tasks = work < ParallelThreshold ? 1 : Math.Min(Workers.Count, channels);
@@ -302,8 +255,7 @@ public static unsafe class Normalization
         {
             try
             {
-                if (tasks == 1) RunTask(0);
-                else Workers.For(tasks, runTask);
+                Run(tasks);
             }
             finally
             {
@@ -311,10 +263,9 @@ public static unsafe class Normalization
             }
         }
 
-        void RunTask(int task)
+        protected override void RunTask(int task)
         {
-            int first = (int)((long)channels * task / tasks);
-            int end = (int)((long)channels * (task + 1) / tasks);
+            var (first, end) = Share(channels, task);
             if (first == end) return;
             if (spatial == 1)
             {

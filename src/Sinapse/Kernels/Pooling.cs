@@ -95,10 +95,7 @@ public static unsafe class Pooling
         Validate("MaxPool2d", input.Length, output.Length, planes, window);
         if (!argmax.IsEmpty && argmax.Length < planes * window.OutputPlane)
             throw new ArgumentException($"MaxPool2d: the arg-max buffer holds {argmax.Length} values, {planes * window.OutputPlane} needed.");
-        fixed (float* x = input)
-        fixed (float* y = output)
-        fixed (float* indices = argmax)
-            Run(Kind.MaxForward, x, y, argmax.IsEmpty ? null : indices, 0f, planes, new PlaneGeometry(window));
+        Run(Kind.MaxForward, input, output, argmax, 0f, planes, new PlaneGeometry(window));
     }
 
     /// <summary>gradInput = beta·gradInput + the output gradient scattered to each window's arg-max.</summary>
@@ -107,10 +104,7 @@ public static unsafe class Pooling
         Validate("MaxPool2dBackward", gradInput.Length, gradOutput.Length, planes, window);
         if (argmax.Length < planes * window.OutputPlane)
             throw new ArgumentException($"MaxPool2dBackward: the arg-max buffer holds {argmax.Length} values, {planes * window.OutputPlane} needed.");
-        fixed (float* dy = gradOutput)
-        fixed (float* dx = gradInput)
-        fixed (float* indices = argmax)
-            Run(Kind.MaxBackward, dx, dy, indices, beta, planes, new PlaneGeometry(window));
+        Run(Kind.MaxBackward, gradInput, gradOutput, argmax, beta, planes, new PlaneGeometry(window));
     }
 
     /// <summary>output[p, o] = the window's sum / its divisor (see <see cref="PoolWindow.CountIncludePad"/>).</summary>
@@ -118,9 +112,7 @@ public static unsafe class Pooling
     {
         Validate("AvgPool2d", input.Length, output.Length, planes, window);
         ValidateAverage("AvgPool2d", window);
-        fixed (float* x = input)
-        fixed (float* y = output)
-            Run(Kind.AvgForward, x, y, null, 0f, planes, new PlaneGeometry(window));
+        Run(Kind.AvgForward, input, output, default, 0f, planes, new PlaneGeometry(window));
     }
 
     /// <summary>gradInput = beta·gradInput + each output gradient / its window's divisor spread over the window.</summary>
@@ -128,45 +120,35 @@ public static unsafe class Pooling
     {
         Validate("AvgPool2dBackward", gradInput.Length, gradOutput.Length, planes, window);
         ValidateAverage("AvgPool2dBackward", window);
-        fixed (float* dy = gradOutput)
-        fixed (float* dx = gradInput)
-            Run(Kind.AvgBackward, dx, dy, null, beta, planes, new PlaneGeometry(window));
+        Run(Kind.AvgBackward, gradInput, gradOutput, default, beta, planes, new PlaneGeometry(window));
     }
 
     /// <summary>output[p, i, j] = the mean of the adaptive window (i, j) of plane p.</summary>
     public static void AdaptiveAvgPool2d(ReadOnlySpan<float> input, Span<float> output, int planes, AdaptivePoolWindow window)
     {
         ValidateAdaptive("AdaptiveAvgPool2d", input.Length, output.Length, planes, window);
-        fixed (float* x = input)
-        fixed (float* y = output)
-            Run(Kind.AdaptiveForward, x, y, null, 0f, planes, new PlaneGeometry(window));
+        Run(Kind.AdaptiveForward, input, output, default, 0f, planes, new PlaneGeometry(window));
     }
 
     /// <summary>gradInput = beta·gradInput + each output gradient / its window's area spread over the window (windows may overlap).</summary>
     public static void AdaptiveAvgPool2dBackward(ReadOnlySpan<float> gradOutput, float beta, Span<float> gradInput, int planes, AdaptivePoolWindow window)
     {
         ValidateAdaptive("AdaptiveAvgPool2dBackward", gradInput.Length, gradOutput.Length, planes, window);
-        fixed (float* dy = gradOutput)
-        fixed (float* dx = gradInput)
-            Run(Kind.AdaptiveBackward, dx, dy, null, beta, planes, new PlaneGeometry(window));
+        Run(Kind.AdaptiveBackward, gradInput, gradOutput, default, beta, planes, new PlaneGeometry(window));
     }
 
     /// <summary>output[p] = the mean of plane p (global average pooling, adaptive pooling to 1×1).</summary>
     public static void GlobalAvgPool(ReadOnlySpan<float> input, Span<float> output, int planes, int planeSize)
     {
         ValidateGlobal("GlobalAvgPool", input.Length, output.Length, planes, planeSize);
-        fixed (float* x = input)
-        fixed (float* y = output)
-            Run(Kind.GlobalForward, x, y, null, 0f, planes, new PlaneGeometry(planeSize));
+        Run(Kind.GlobalForward, input, output, default, 0f, planes, new PlaneGeometry(planeSize));
     }
 
     /// <summary>gradInput[p, i] = beta·gradInput[p, i] + gradOutput[p] / planeSize.</summary>
     public static void GlobalAvgPoolBackward(ReadOnlySpan<float> gradOutput, float beta, Span<float> gradInput, int planes, int planeSize)
     {
         ValidateGlobal("GlobalAvgPoolBackward", gradInput.Length, gradOutput.Length, planes, planeSize);
-        fixed (float* dy = gradOutput)
-        fixed (float* dx = gradInput)
-            Run(Kind.GlobalBackward, dx, dy, null, beta, planes, new PlaneGeometry(planeSize));
+        Run(Kind.GlobalBackward, gradInput, gradOutput, default, beta, planes, new PlaneGeometry(planeSize));
     }
 
     static void Validate(string op, int inputLength, int outputLength, int planes, PoolWindow w)
@@ -213,12 +195,19 @@ public static unsafe class Pooling
 
     /// <summary>
     /// Splits the planes into fixed ranges, one per thread. <paramref name="big"/> is the input
-    /// side (x or dx), <paramref name="small"/> the output side (y or dy).
+    /// side (x or dx), <paramref name="small"/> the output side (y or dy), <paramref name="indices"/>
+    /// the arg-max (empty when there is none); the kernel writes into whichever is the output.
     /// </summary>
-    static void Run(Kind kind, float* big, float* small, float* indices, float beta, int planes, in PlaneGeometry geometry)
+    static void Run(Kind kind, ReadOnlySpan<float> big, ReadOnlySpan<float> small, ReadOnlySpan<float> indices, float beta, int planes, in PlaneGeometry geometry)
     {
         if (planes == 0) return;
-        var job = Job.ForThisThread();
+        fixed (float* bigPointer = big, smallPointer = small, indicesPointer = indices)
+            Run(kind, bigPointer, smallPointer, indices.IsEmpty ? null : indicesPointer, beta, planes, geometry);
+    }
+
+    static void Run(Kind kind, float* big, float* small, float* indices, float beta, int planes, in PlaneGeometry geometry)
+    {
+        var job = ParallelJob.ForThisThread<Job>();
         job.Kind = kind;
         job.Big = big;
         job.Small = small;
@@ -227,11 +216,9 @@ public static unsafe class Pooling
         job.Planes = planes;
         job.Geometry = geometry;
         long work = (long)planes * (geometry.InputPlane + (long)geometry.OutputPlane * geometry.KernelHeight * geometry.KernelWidth);
-        job.Tasks = work < ParallelThreshold ? 1 : (int)Math.Min(Workers.Count, planes);
         try
         {
-            if (job.Tasks == 1) job.RunTask(0);
-            else Workers.For(job.Tasks, job.RunTaskDelegate);
+            job.Run(work < ParallelThreshold ? 1 : (int)Math.Min(Workers.Count, planes));
         }
         finally
         {
@@ -239,27 +226,18 @@ public static unsafe class Pooling
         }
     }
 
-    /// <summary>One call's arguments as raw pointers (pinned by the caller while the threads run),
-    /// one instance per calling thread with its delegate made once, so a call allocates nothing.</summary>
-    sealed class Job
+    /// <summary>One call's arguments as raw pointers (pinned by the caller while the tasks run).</summary>
+    sealed class Job : ParallelJob
     {
-        [ThreadStatic] static Job? current;
-
-        public static Job ForThisThread() => current ??= new Job();
-
-        public readonly Action<int> RunTaskDelegate;
         public Kind Kind;
         public float* Big, Small, Indices;
         public float Beta;
-        public int Planes, Tasks;
+        public int Planes;
         public PlaneGeometry Geometry;
 
-        Job() => RunTaskDelegate = RunTask;
-
-        public void RunTask(int task)
+        protected override void RunTask(int task)
         {
-            int first = (int)((long)Planes * task / Tasks);
-            int end = (int)((long)Planes * (task + 1) / Tasks);
+            var (first, end) = Share(Planes, task);
             var w = Geometry;
             bool twoByTwo = Kind is Kind.MaxForward or Kind.MaxBackward && IsTwoByTwo(w);
             for (int p = first; p < end; p++)

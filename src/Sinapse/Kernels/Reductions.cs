@@ -44,25 +44,13 @@ public static class Reductions
         if (groups.Count == 2 && !groups[0].Reduced && innerReduced)
         {
             // [K, R]: independent row sums.
-            int rows = groups[0].Size;
-            Workers.For(parts, part =>
-            {
-                var (first, end) = Part(rows, part, parts);
-                for (int row = first; row < end; row++)
-                    target[targetOffset + row] += PairwiseSum(source.AsSpan(sourceOffset + row * innerSize, innerSize));
-            });
+            RunSum(parts, SumJob.Kind.Rows, source, sourceOffset, target, targetOffset, groups[0].Size, innerSize);
             return;
         }
         if (groups.Count == 2 && groups[0].Reduced && !innerReduced)
         {
             // [R, K]: column blocks summed down the rows, each block by one thread.
-            int rows = groups[0].Size;
-            Workers.For(parts, part =>
-            {
-                var (first, end) = Part(innerSize, part, parts);
-                var sums = target.AsSpan(targetOffset + first, end - first);
-                AddRowsPairwise(source, sourceOffset + first, rows, innerSize, sums, PartialRows(RowSumLevels(rows) * (end - first)));
-            });
+            RunSum(parts, SumJob.Kind.Columns, source, sourceOffset, target, targetOffset, groups[0].Size, innerSize);
             return;
         }
         // General case: walk the outer groups; the target advances only along kept ones.
@@ -126,6 +114,47 @@ public static class Reductions
         AddRowsPairwise(source, offset + half * stride, rows - half, stride, upper, partial[sums.Length..]);
         AddRowsPairwise(source, offset, half, stride, sums, partial[sums.Length..]);
         TensorPrimitives.Add(sums, upper, sums);
+    }
+
+    static void RunSum(int parts, SumJob.Kind kind, float[] source, int sourceOffset, float[] target, int targetOffset, int rows, int innerSize)
+    {
+        var job = ParallelJob.ForThisThread<SumJob>();
+        (job.Sum, job.Source, job.SourceOffset, job.Target, job.TargetOffset, job.Rows, job.InnerSize) =
+            (kind, source, sourceOffset, target, targetOffset, rows, innerSize);
+        try
+        {
+            job.Run(parts);
+        }
+        finally
+        {
+            job.Source = job.Target = null;
+        }
+    }
+
+    /// <summary>A [K, R] sum (independent row sums, whole rows per task) or an [R, K] sum (column
+    /// blocks summed down the rows, each block by one task).</summary>
+    sealed class SumJob : ParallelJob
+    {
+        public enum Kind { Rows, Columns }
+
+        public Kind Sum;
+        public float[]? Source, Target;
+        public int SourceOffset, TargetOffset, Rows, InnerSize;
+
+        protected override void RunTask(int task)
+        {
+            float[] source = Source!, target = Target!;
+            if (Sum == Kind.Rows)
+            {
+                var (first, end) = Share(Rows, task);
+                for (int row = first; row < end; row++)
+                    target[TargetOffset + row] += PairwiseSum(source.AsSpan(SourceOffset + row * InnerSize, InnerSize));
+                return;
+            }
+            var (start, stop) = Share(InnerSize, task);
+            var sums = target.AsSpan(TargetOffset + start, stop - start);
+            AddRowsPairwise(source, SourceOffset + start, Rows, InnerSize, sums, PartialRows(RowSumLevels(Rows) * (stop - start)));
+        }
     }
 
     [ThreadStatic] static float[]? partialRows;
@@ -285,21 +314,41 @@ public static class Reductions
     {
         int outer = layout.Outer, inner = layout.Inner;
         int parts = (long)outer * layout.Size * inner >= ParallelThreshold ? Workers.Available : 1;
-        if (parts == 1 || outer * inner <= 1) body(0, outer, 0, inner);
-        else if (outer >= parts || inner == 1)
-            Workers.For(parts, part =>
-            {
-                var (start, end) = Part(outer, part, parts);
-                body(start, end, 0, inner);
-            });
-        else
+        if (parts == 1 || outer * inner <= 1)
         {
-            int blocks = (inner + 15) / 16;
-            Workers.For(parts, part =>
+            body(0, outer, 0, inner);
+            return;
+        }
+        var job = ParallelJob.ForThisThread<BlockJob>();
+        (job.Body, job.Outer, job.Inner, job.ByColumns) = (body, outer, inner, outer < parts && inner > 1);
+        try
+        {
+            job.Run(parts);
+        }
+        finally
+        {
+            job.Body = null;
+        }
+    }
+
+    /// <summary>The blocks of <see cref="ForEachBlock"/>: whole outer rows per task, or 16-float
+    /// column blocks of the inner axis.</summary>
+    sealed class BlockJob : ParallelJob
+    {
+        public Action<int, int, int, int>? Body;
+        public int Outer, Inner;
+        public bool ByColumns;
+
+        protected override void RunTask(int task)
+        {
+            if (!ByColumns)
             {
-                var (start, end) = Part(blocks, part, parts);
-                body(0, outer, Math.Min(start * 16, inner), Math.Min(end * 16, inner));
-            });
+                var (start, end) = Share(Outer, task);
+                Body!(start, end, 0, Inner);
+                return;
+            }
+            var (first, last) = Share((Inner + 15) / 16, task);
+            Body!(0, Outer, Math.Min(first * 16, Inner), Math.Min(last * 16, Inner));
         }
     }
 
@@ -311,10 +360,7 @@ public static class Reductions
     }
 
     /// <summary>The part'th of <paramref name="parts"/> equal slices of [0, count).</summary>
-    internal static (int Start, int End) Part(int count, int part, int parts)
-    {
-        return ((int)((long)count * part / parts), (int)((long)count * (part + 1) / parts));
-    }
+    internal static (int Start, int End) Part(int count, int part, int parts) => ParallelJob.Share(count, part, parts);
 }
 
 /// <summary>

@@ -66,14 +66,13 @@ internal static unsafe class StridedCopy
                 plan.RunUnits(s, d, 0, plan.Units);
                 return;
             }
-            var job = Job.ForThisThread();
+            var job = ParallelJob.ForThisThread<Job>();
             job.Plan = plan;
             job.Source = s;
             job.Destination = d;
-            job.Tasks = tasks;
             try
             {
-                Workers.For(tasks, job.RunTaskDelegate);
+                job.Run(tasks);
             }
             finally
             {
@@ -341,20 +340,16 @@ internal static unsafe class StridedCopy
             for (int c = c0; c < c1; c++) destination[r * destinationRow + c] = source[c * sourceRow + r];
     }
 
-    /// <summary>One parallel call's arguments, one instance per calling thread with its delegate made once.</summary>
-    sealed class Job
+    /// <summary>One parallel call's arguments: the tasks take fixed ranges of units.</summary>
+    sealed class Job : ParallelJob
     {
-        [ThreadStatic] static Job? current;
-
-        public static Job ForThisThread() => current ??= new Job();
-
-        public readonly Action<int> RunTaskDelegate;
         public Plan? Plan;
         public float* Source, Destination;
-        public int Tasks;
 
-        Job() => RunTaskDelegate = RunTask;
-
-        void RunTask(int task) => Plan!.RunUnits(Source, Destination, Plan.Units * task / Tasks, Plan.Units * (task + 1) / Tasks);
+        protected override void RunTask(int task)
+        {
+            var (first, end) = Share(Plan!.Units, task);
+            Plan.RunUnits(Source, Destination, first, end);
+        }
     }
 }
