@@ -25,9 +25,9 @@ What it writes, into tests/Sinapse.Tests/Fixtures/:
                       square over- or underflows.
         add_scalar sub_scalar mul_scalar div_scalar pow_scalar   a tensor and a Python number,
                       with "parameters" {"scalar", "scalar_first"} (2 - x, 2 / x, ...).
-        exp log log1p sqrt rsqrt abs sign square sin cos neg reciprocal   on 0-d to 3-D and
+        exp log log1p sqrt rsqrt abs sign square sin cos neg reciprocal erf   on 0-d to 3-D and
                       empty inputs inside each function's domain, plus its edge values
-                      (log 0, sqrt 0, 1/±0, |0|).
+                      (log 0, sqrt 0, 1/±0, |0|, erf near 0 and in its tails).
         where         torch.where(mask, a, b) with the mask, a and b broadcasting together.
         clamp         min only, max only, both, min > max, and values exactly on the bounds.
         gt ge lt le eq ne   0/1 results on small integers (so ties occur), broadcasting.
@@ -248,6 +248,7 @@ UNARY = {
     "cos": (torch.cos, lambda g, s: uniform(g, s, -6.0, 6.0)),
     "neg": (torch.neg, lambda g, s: normal(g, s)),
     "reciprocal": (torch.reciprocal, lambda g, s: away_from_zero(g, s, 0.3, 3.0)),
+    "erf": (torch.erf, lambda g, s: normal(g, s, 1.5)),
 }
 
 # Each function's edge values: poles, the ends of its domain, its kink.
@@ -260,6 +261,7 @@ UNARY_EDGES = {
     "sign": [0.0, -0.0, 3.0, -3.0],
     "reciprocal": [0.0, -0.0, 4.0],
     "exp": [-104.0, 88.0, 89.0, 0.0],
+    "erf": [0.0, -0.0, 1e-4, -3e-3, 0.49, 0.51, 4.0, -6.0, float("inf"), float("-inf")],
 }
 
 

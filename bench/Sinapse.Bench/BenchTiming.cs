@@ -5,12 +5,21 @@ using System.Text.Json.Serialization;
 namespace Sinapse.Bench;
 
 /// <summary>Command-line options every suite receives.</summary>
-public sealed record BenchOptions(int Reps = 7, int Threads = 2, double SampleMilliseconds = 40, double WarmupMilliseconds = 300, int WarmupCalls = 3);
+public sealed record BenchOptions(int Reps = 7, int Threads = 2, double SampleMilliseconds = 40, double WarmupMilliseconds = 300, int WarmupCalls = 3, string Isa = "native");
 
-/// <summary>One measured case: Sinapse and TorchSharp medians side by side.</summary>
-public sealed record BenchRecord(string Suite, string Case, double SinapseMs, double TorchMs)
+/// <summary>One measured case: Sinapse's and the reference's medians side by side, in <see cref="Unit"/>.</summary>
+public sealed record BenchRecord(string Suite, string Case, double Sinapse, double Reference)
 {
-    public double Ratio => SinapseMs / TorchMs;
+    public double Ratio => Sinapse / Reference;
+
+    /// <summary>What both figures measure: "ms" per call, or "MB" of peak resident memory.</summary>
+    public string Unit { get; init; } = "ms";
+
+    /// <summary>What Sinapse is compared with: TorchSharp (libtorch), or ONNX Runtime for inference.</summary>
+    public string Against { get; init; } = "torch";
+
+    /// <summary>The instruction set both sides ran with: "native", or "avx2" (AVX-512 disabled).</summary>
+    public string Isa { get; init; } = "native";
 
     /// <summary>Throughput of each side, when the case has a meaningful operation count.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? SinapseGflops { get; init; }
@@ -102,16 +111,17 @@ public static class BenchTiming
     {
         if (records.Count == 0) return;
         int width = Math.Max(24, records.Max(r => r.Suite.Length + r.Case.Length + 3));
-        Console.WriteLine($"{"case".PadRight(width)} {"sinapse ms",11} {"torch ms",11} {"ratio",7} {"sin GF/s",9} {"torch GF/s",10}");
+        Console.WriteLine($"isa: {records[0].Isa}");
+        Console.WriteLine($"{"case".PadRight(width)} {"sinapse",11} {"reference",11} {"ratio",7} {"sin GF/s",9} {"ref GF/s",10}");
         foreach (var r in records)
         {
             string name = $"{r.Suite}: {r.Case}".PadRight(width);
             string gflops = r.SinapseGflops is { } s && r.TorchGflops is { } t ? $"{s,9:F1} {t,10:F1}" : "";
-            Console.WriteLine($"{name} {r.SinapseMs,11:F4} {r.TorchMs,11:F4} {r.Ratio,7:F3} {gflops}");
+            Console.WriteLine($"{name} {r.Sinapse,11:F4} {r.Reference,11:F4} {r.Ratio,7:F3} {gflops} {r.Unit}, vs {r.Against}");
         }
     }
 
-    /// <summary>Writes the records as a JSON array of { suite, case, sinapse_ms, torch_ms, ratio, ... }.</summary>
+    /// <summary>Writes the records as a JSON array of { suite, case, sinapse, reference, ratio, unit, against, isa, ... }.</summary>
     public static void WriteJson(string path, IReadOnlyList<BenchRecord> records)
     {
         var options = new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };

@@ -34,17 +34,22 @@ public static class MlpSuite
     }
 
     static TrainingBench.SinapseSide Sinapse(Data.Dataset train, int batchSize) =>
-        new(Mlp.Create(784, [256, 128, 64], 10, "relu", rng: new Rng(1)), parameters => new Sgd(parameters, 0.01f), train, batchSize);
+        new(SinapseModel(), parameters => new Sgd(parameters, 0.01f), train, batchSize);
 
-    static TrainingBench.TorchSide Torch(Data.Dataset train, int batchSize)
+    internal static Layers.Module SinapseModel() => Mlp.Create(784, [256, 128, 64], 10, "relu", rng: new Rng(1));
+
+    static TrainingBench.TorchSide Torch(Data.Dataset train, int batchSize) =>
+        new(TorchModel(), parameters => optim.SGD(parameters, 0.01), train, batchSize);
+
+    /// <summary>The same MLP in TorchSharp, seeded.</summary>
+    internal static nn.Module<torch.Tensor, torch.Tensor> TorchModel()
     {
         manual_seed(1);
-        var model = nn.Sequential(
+        return nn.Sequential(
             nn.Flatten(),
             nn.Linear(784, 256), nn.ReLU(),
             nn.Linear(256, 128), nn.ReLU(),
             nn.Linear(128, 64), nn.ReLU(),
             nn.Linear(64, 10));
-        return new TrainingBench.TorchSide(model, parameters => optim.SGD(parameters, 0.01), train, batchSize);
     }
 }

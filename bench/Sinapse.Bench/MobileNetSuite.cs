@@ -53,7 +53,7 @@ public static class MobileNetSuite
         {
             using var noGrad = GradMode.NoGrad();
             using var scope = TensorScope.Begin();
-            model.Forward(input);
+            model.Call(input);
         }
 
         void TorchInference()
@@ -88,7 +88,7 @@ public static class MobileNetSuite
     }
 
     /// <summary>torchvision's mobilenet_v3_small: BN ε 1e-3, momentum 0.01; SE squeeze to ⌈c/4⌉₈ with ReLU and hard-sigmoid.</summary>
-    static nn.Module<TorchTensor, TorchTensor> TorchMobileNetV3Small(int classes)
+    internal static nn.Module<TorchTensor, TorchTensor> TorchMobileNetV3Small(int classes)
     {
         (int In, int Kernel, int Expanded, int Out, bool Se, bool HardSwish, int Stride)[] table =
         [

@@ -1,8 +1,14 @@
+using System.Runtime.Intrinsics.X86;
 using Sinapse.Bench;
 
-// Benchmarks, Sinapse beside TorchSharp in the same process with the same thread count.
-//   dotnet run -c Release --project bench/Sinapse.Bench -- <suite>... [--json FILE] [--reps N] [--threads N]
-// A suite is one function registered here: name → (options → records).
+// Benchmarks, Sinapse beside TorchSharp (ONNX Runtime for inference) in the same process with the
+// same thread count.
+//   dotnet run -c Release --project bench/Sinapse.Bench -- <suite>... [--json FILE] [--reps N] [--threads N] [--isa NAME]
+// A suite is one function registered here: name → (options → records). --isa only labels the
+// results: run.sh --isa avx2 sets the environment that restricts both sides.
+if (args is [MemorySuite.ChildCommand, var side, var model, var threads])
+    return MemorySuite.Child(side, model, int.Parse(threads));
+
 var suites = new Dictionary<string, Func<BenchOptions, IEnumerable<BenchRecord>>>
 {
     ["gemm"] = GemmSuite.Run,
@@ -13,6 +19,9 @@ var suites = new Dictionary<string, Func<BenchOptions, IEnumerable<BenchRecord>>
     ["mobilenet"] = MobileNetSuite.Run,
     ["ops"] = OpsSuite.Run,
     ["losses"] = LossesSuite.Run,
+    ["inference"] = InferenceSuite.Run,
+    ["memory"] = MemorySuite.Run,
+    ["cli"] = CliSuite.Run,
 };
 
 var names = new List<string>();
@@ -25,12 +34,13 @@ for (int i = 0; i < args.Length; i++)
         case "--json": jsonPath = args[++i]; break;
         case "--reps": options = options with { Reps = int.Parse(args[++i]) }; break;
         case "--threads": options = options with { Threads = int.Parse(args[++i]) }; break;
+        case "--isa": options = options with { Isa = args[++i] }; break;
         default: names.Add(args[i]); break;
     }
 }
 if (names.Count == 0 || names.Any(n => n != "all" && !suites.ContainsKey(n)))
 {
-    Console.Error.WriteLine($"usage: Sinapse.Bench <suite>... [--json FILE] [--reps N] [--threads N]; suites: all, {string.Join(", ", suites.Keys)}");
+    Console.Error.WriteLine($"usage: Sinapse.Bench <suite>... [--json FILE] [--reps N] [--threads N] [--isa NAME]; suites: all, {string.Join(", ", suites.Keys)}");
     return 1;
 }
 if (names.Contains("all")) names = [.. suites.Keys];
@@ -47,12 +57,13 @@ catch (TypeInitializationException error)
     return 2;
 }
 Sinapse.Kernels.Workers.Count = options.Threads;
-Console.WriteLine($"threads: {options.Threads} (torch {TorchSharp.torch.get_num_threads()}), reps: {options.Reps}, medians");
+Console.WriteLine($"threads: {options.Threads} (torch {TorchSharp.torch.get_num_threads()}), reps: {options.Reps}, medians; " +
+                  $"isa: {options.Isa} (.NET sees AVX-512 {(Avx512F.IsSupported ? "on" : "off")}, AVX2 {(Avx2.IsSupported ? "on" : "off")})");
 
 var records = new List<BenchRecord>();
 foreach (var name in names)
 {
-    var suiteRecords = suites[name](options).ToList();
+    var suiteRecords = suites[name](options).Select(record => record with { Isa = options.Isa }).ToList();
     BenchTiming.PrintTable(suiteRecords);
     records.AddRange(suiteRecords);
 }

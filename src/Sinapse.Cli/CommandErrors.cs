@@ -14,7 +14,8 @@ internal static class CommandErrors
         catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException or InvalidOperationException or FormatException or NotSupportedException)
         {
             Console.Out.Flush();
-            Console.Error.WriteLine($"error: {e.Message}");
+            // One bounded line whatever the message quotes: an argument can be megabytes long.
+            Console.Error.WriteLine($"error: {Sinapse.Serialization.InputFile.OneLine(e.Message)}");
             return 1;
         }
         catch (OperationCanceledException)

@@ -66,14 +66,25 @@ internal sealed class ModelOptions
             throw new ArgumentException($"--weights {weights} applies to a zoo architecture ({ArchitectureNames}), but {model} has weights of its own.");
     }
 
+    /// <summary>The checks that need no data (sizes, ranges, files named), so a command can make them before it loads any.</summary>
+    public void Validate(ParseResult parse)
+    {
+        float dropout = parse.GetValue(Dropout);
+        if (!(dropout >= 0 && dropout < 1)) throw new ArgumentException($"--dropout must be in [0, 1), got {dropout}.");
+        if (parse.GetValue(Init) is { } text) Initializer.Parse(text);
+        ParseSizes(parse.GetValue(Hidden)!);
+        var weights = parse.GetValue(Weights);
+        if (weights != null && !File.Exists(weights)) throw new FileNotFoundException($"--weights {weights}: no such file.", weights);
+    }
+
     /// <summary>Builds the model for examples of <paramref name="exampleShape"/> and <paramref name="classes"/> outputs.</summary>
     public Module Build(ParseResult parse, Shape exampleShape, int classes, Rng rng)
     {
+        Validate(parse);
         var name = Key(parse.GetValue(Model)!);
         if (exampleShape.Rank == 1 && parse.GetResult(Model) is not { Implicit: false }) name = "mlp";   // tables: the default CNN needs images
         var init = parse.GetValue(Init) is { } text ? Initializer.Parse(text) : null;
         float dropout = parse.GetValue(Dropout);
-        if (!(dropout >= 0 && dropout < 1)) throw new ArgumentException($"--dropout must be in [0, 1), got {dropout}.");
         var options = new BlockOptions(parse.GetValue(Activation) ?? (name == "lenet5" ? "tanh" : "relu"), init, parse.GetValue(BatchNorm), dropout, rng);
         if (name != "mlp" && IsArchitecture(name) && exampleShape.Rank != 3)
             throw new ArgumentException($"--model {name} needs images [channels, height, width], the data has examples of shape {exampleShape}.");
@@ -84,7 +95,6 @@ internal sealed class ModelOptions
             throw new ArgumentException($"{string.Join(", ", ignored)} do{(ignored.Count == 1 ? "es" : "")} not apply to --model {name} "
                 + "(--hidden is the MLP's, --width a MobileNet's, --activation, --init and --batch-norm the MLP's and the CNNs').");
         var weights = parse.GetValue(Weights);
-        if (weights != null && !File.Exists(weights)) throw new FileNotFoundException($"--weights {weights}: no such file.", weights);
         Module model;
         if (MobileNets.TryGetValue(name, out var mobileNet))
         {
@@ -103,19 +113,18 @@ internal sealed class ModelOptions
         return model;
     }
 
+    /// <summary>The widest hidden layer --hidden accepts: wider ones would take gigabytes of weights before training showed the mistake.</summary>
+    public const int MaxHiddenSize = 1 << 16;
+
     private static int[] ParseSizes(string text)
     {
-        try
-        {
-            var sizes = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
-            if (sizes.Any(s => s <= 0)) throw new FormatException();
-            return sizes;
-        }
-        catch (Exception e) when (e is FormatException or OverflowException)
-        {
-            throw new ArgumentException($"--hidden expects positive layer sizes separated by commas (e.g. 256,128,64), got '{text}'.");
-        }
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        // TryParse refuses what overflows an int; the bound keeps a layer within memory.
+        if (parts.Length == 0 || !parts.All(p => int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int size) && size is > 0 and <= MaxHiddenSize))
+            throw new ArgumentException($"--hidden expects layer sizes 1 to {MaxHiddenSize:N0} separated by commas (e.g. 256,128,64), got {InputFile.Quote(text, 60)}.");
+        return Array.ConvertAll(parts, p => int.Parse(p, System.Globalization.CultureInfo.InvariantCulture));
     }
+
 
     /// <summary>One example's shape as the --input-shape options write it: "1,28,28".</summary>
     public static Shape ParseExampleShape(string text)

@@ -37,16 +37,23 @@ internal static class RunArguments
         return (parse, checkpoint);
     }
 
-    /// <summary>The arguments to store in a checkpoint: everything but what belongs to one session (--resume, --stop-after).</summary>
-    public static JsonObject ToJson(ParseResult parse)
+    /// <summary>
+    /// The arguments to store in a checkpoint: everything but what belongs to one session
+    /// (--resume, --stop-after), with each path made absolute, and <paramref name="output"/> as
+    /// --out when it was left to its default, so that a resumed run writes where the run began.
+    /// </summary>
+    public static JsonObject ToJson(ParseResult parse, string output)
     {
         var arguments = new List<string>();
         var tokens = parse.Tokens.Where(t => t.Type != TokenType.Command).ToList();
         for (int i = 0; i < tokens.Count; i++)
         {
             if (tokens[i].Type == TokenType.Option && tokens[i].Value is "--resume" or "--stop-after") { i++; continue; }
-            arguments.Add(tokens[i].Value);
+            // Absolute, so the run resumes from any working directory.
+            bool path = i > 0 && tokens[i].Type == TokenType.Argument && tokens[i - 1].Value is "--data" or "--csv" or "--out";
+            arguments.Add(path ? Path.GetFullPath(tokens[i].Value) : tokens[i].Value);
         }
+        if (!arguments.Contains("--out")) arguments.AddRange(["--out", Path.GetFullPath(output)]);
         return new JsonObject { ["arguments"] = new JsonArray(arguments.Select(a => (JsonNode)a).ToArray()) };
     }
 }

@@ -65,7 +65,7 @@ internal static class TransferComparison
         Sequential Copy()
         {
             var copy = (Sequential)ModelSpec.FromJson(ModelSpec.ToJson(pretrained), new Rng(seed + 2));
-            StateDict.Copy(pretrained, copy);
+            copy.LoadStateDict(pretrained.StateDict());
             return copy;
         }
         var shape = train.FeatureShape;

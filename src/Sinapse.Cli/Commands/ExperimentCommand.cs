@@ -28,7 +28,7 @@ internal static class ExperimentCommand
             ThreadsOption.Apply(parse, threads);
             if (parse.GetValue(data) is { } directory && !Directory.Exists(directory)) throw new DirectoryNotFoundException($"--data: directory {Path.GetFullPath(directory)} does not exist.");
             if (parse.GetValue(image) is { } picture && !File.Exists(picture)) throw new FileNotFoundException($"--image: file {Path.GetFullPath(picture)} does not exist.");
-            var root = parse.GetValue(output) ?? Path.Combine("runs", "experiments", all ? "" : experiments[0].Name);
+            var root = OutputDirectory.Prepare(parse.GetValue(output) ?? Path.Combine("runs", "experiments", all ? "" : experiments[0].Name), "--out");
             var timings = new List<(string, double)>();
             foreach (var experiment in experiments)
             {

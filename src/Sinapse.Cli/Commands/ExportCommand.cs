@@ -19,7 +19,7 @@ internal static class ExportCommand
         var inputShape = new Option<string?>("--input-shape") { Description = "One example's shape for a zoo architecture, e.g. 1,28,28 (default) or 3,224,224 (MobileNets' default)." };
         var classes = new Option<int>("--classes") { Description = "Number of output classes of a zoo architecture.", DefaultValueFactory = _ => 10 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of a zoo architecture's fresh weights.", DefaultValueFactory = _ => 0UL };
-        var command = new Command("export", "Write a model as an ONNX file (opset 17, dynamic batch axis) that ONNX Runtime and other tools run.");
+        var command = new Command("export", "Write a model as an ONNX file (opset 17, dynamic batch axis) that ONNX Runtime and other tools run; a model directory's input scaling becomes the graph's first nodes, so the file takes raw inputs, and its class names are kept as metadata.");
         model.AddTo(command);
         command.Options.Add(format);
         command.Options.Add(output);
@@ -30,16 +30,20 @@ internal static class ExportCommand
         {
             var formatName = parse.GetValue(format)!.Trim().ToLowerInvariant();
             if (formatName != "onnx") throw new ArgumentException($"--format {formatName} is not supported; the export format is onnx.");
+            var path = parse.GetValue(output)!;
+            if (Directory.Exists(path)) throw new ArgumentException($"--output {path}: expected a file name, found a directory.");
+            OutputDirectory.Prepare(Path.GetDirectoryName(Path.GetFullPath(path))!, "--output's directory");
             var name = parse.GetValue(model.Model)!;
             var shapeText = parse.GetValue(inputShape);
             Module network;
             Shape example;
+            SavedModel? saved = null;
             // With --weights, a name that is both a pretrained model and an architecture (mobilenet_v2) means the architecture.
             bool withWeights = parse.GetValue(model.Weights) != null && ModelOptions.IsArchitecture(name) && !Directory.Exists(name);
             if (!withWeights && (SavedModel.IsModelDirectory(name) || Pretrained.Exists(name))) model.RejectWeights(parse, name);
             if (SavedModel.IsModelDirectory(name))
             {
-                var saved = SavedModel.Load(name);
+                saved = SavedModel.Load(name);
                 (network, example) = (saved.Model, saved.ExampleShape);
             }
             else if (Pretrained.Exists(name) && !withWeights)
@@ -56,8 +60,8 @@ internal static class ExportCommand
                 network = model.Build(parse, example, classCount, rng);
             }
             network.Eval();
-            var path = parse.GetValue(output)!;
-            OnnxExport.Save(network, example, path);
+            // A model directory's input transform becomes the graph's first nodes, so the file takes raw inputs; its class names travel as metadata.
+            OnnxExport.Save(network, example, path, saved?.Transform, saved?.ClassNames);
             Console.WriteLine($"Wrote {path}: {network.Describe()}, input [batch, {string.Join(", ", example.ToArray())}], {network.ParameterCount():N0} parameters, ONNX opset {OnnxExport.Opset}.");
             return 0;
         }));

@@ -20,9 +20,8 @@ internal static class FiltersCommand
         command.Options.Add(output);
         command.SetAction(parse => CommandErrors.Run(() =>
         {
+            var directory = OutputDirectory.Prepare(parse.GetValue(output)!, "--out");
             var picture = parse.GetValue(image) is { } path ? Images.Load(path) : FirstMnistDigit();
-            var directory = parse.GetValue(output)!;
-            Directory.CreateDirectory(directory);
             var sheet = new List<Tensor>();
             foreach (var (name, kernel) in ImageFilters.All)
             {

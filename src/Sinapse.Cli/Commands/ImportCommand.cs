@@ -11,15 +11,17 @@ internal static class ImportCommand
     {
         var input = new Option<string>("--input") { Description = "The ONNX file to read.", Required = true };
         var output = new Option<string>("--out") { Description = "The model directory to write (model.json + weights.safetensors).", Required = true };
-        var command = new Command("import", "Read an ONNX model (the operators of the library's layers) and save it as a Sinapse model directory.") { input, output };
+        var command = new Command("import", "Read an ONNX model (the operators of the library's layers) and save it as a Sinapse model directory, with the input scaling and class names a Sinapse export carries.") { input, output };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var path = parse.GetValue(input)!;
-            var model = OnnxImport.Load(path, out var example);
-            var directory = parse.GetValue(output)!;
+            var directory = OutputDirectory.Prepare(parse.GetValue(output)!, "--out");
+            // A Sinapse export's input transform and class names come back with the model, so evaluate and predict see what they saw before the export.
+            var saved = OnnxImport.LoadModel(path);
+            var (model, example) = (saved.Model, saved.ExampleShape);
             try
             {
-                new SavedModel(model, example).Save(directory);
+                saved.Save(directory);
             }
             catch (NotSupportedException e)
             {

@@ -65,8 +65,12 @@ internal static class TrainCommand
             if (monitorEvery < 0) throw new ArgumentException($"--monitor-gradients must be 0 (off) or more, got {monitorEvery}.");
             if (everyEpochs < 0 || keepCount < 0 || stopEpoch < 0) throw new ArgumentException($"--save-every, --keep and --stop-after must be 0 or more, got {everyEpochs}, {keepCount} and {stopEpoch}.");
             if ((everyEpochs > 0 || stopEpoch > 0 || resumed != null) && runs > 1) throw new ArgumentException("Checkpoints and --resume follow one run: use --restarts 1.");
-            if (resumed != null && resumed.Epoch >= epochCount)
-                throw new ArgumentException($"{resumed.Directory} is already at epoch {resumed.Epoch} of {epochCount}; give a larger --epochs to train on.");
+            var outputDirectory = OutputDirectory.Prepare(parse.GetValue(output)!);
+            var modelDirectory = Path.Combine(outputDirectory, "model");
+            // A run killed between its last checkpoint and writing model/ has finished training: resuming it only writes the model.
+            bool finished = resumed != null && resumed.Epoch >= epochCount;
+            if (finished && File.Exists(Path.Combine(modelDirectory, SavedModel.WeightsFile)))
+                throw new ArgumentException($"{resumed!.Directory} is already at epoch {resumed.Epoch} of {epochCount}; give a larger --epochs to train on.");
             int? patience = parse.GetValue(earlyStopping);
             if (patience != null && (patience < 0 || held == 0))
                 throw new ArgumentException(patience < 0 ? $"--early-stopping takes a patience of 0 or more epochs, got {patience}."
@@ -75,6 +79,7 @@ internal static class TrainCommand
             // Building the optimizer for no parameters checks every optimizer option before any data is loaded.
             schedule.Validate(parse, optimizer.Build(parse, []), epochCount);
             loss.Validate(parse);
+            model.Validate(parse);
             var unfitted = ParseTransform(table != null && parse.GetResult(normalize) is not { Implicit: false } ? "standardize" : parse.GetValue(normalize)!, parse.GetValue(minMaxRange));
             ThreadsOption.Apply(parse, threads);
 
@@ -83,6 +88,9 @@ internal static class TrainCommand
             var (train, test) = table != null
                 ? Csv.Load(table, parse.GetValue(target) ?? throw new ArgumentException("--csv needs --target COLUMN, the name of the column to predict.")).Split(0.75, parse.GetValue(seed))
                 : Mnist.Load(directory);
+            // One class leaves nothing to tell apart: the model would learn a constant and the accuracy would be undefined.
+            if (train.HasLabels && train.ClassCount < 2)
+                throw new InvalidDataException($"{directory}: expected at least two classes to tell apart, found {(train.ClassNames is { } names ? $"only {InputFile.Quote(names[0])}" : "one")}.");
             Dataset? validationSet = null;
             ulong baseSeed = parse.GetValue(seed);
             if (held > 0)
@@ -111,7 +119,8 @@ internal static class TrainCommand
                 return trainer;
             }
 
-            var outputDirectory = parse.GetValue(output)!;
+            foreach (var leftover in Checkpoint.RemoveInterrupted(Path.Combine(outputDirectory, "checkpoints")))
+                Console.WriteLine($"Removed {leftover}, the remains of a checkpoint write that was interrupted.");
             History Fit(Trainer trainer)
             {
                 var loader = new DataLoader(train, batch, shuffle: true, rng: runRng);
@@ -119,10 +128,17 @@ internal static class TrainCommand
                 // The run's Rng draws the initial weights, the dropout masks and each epoch's order; Rng.Global serves any layer given none.
                 var rngs = new Dictionary<string, Rng> { ["run"] = runRng, ["global"] = Rng.Global };
                 var history = resumed?.Restore(trainer, rngs);
+                foreach (var skipped in resumed?.Skipped ?? [])
+                    Console.WriteLine($"Passed over the newer checkpoint {skipped}");
+                if (finished)
+                {
+                    Console.WriteLine($"{resumed!.Directory} finished training (epoch {resumed.Epoch} of {epochCount}) but {modelDirectory} was never written; writing it from the checkpoint.");
+                    return history!;
+                }
                 if (resumed != null) Console.WriteLine($"Resuming from {resumed.Directory} after epoch {resumed.Epoch}.");
                 if (everyEpochs > 0 || stopEpoch > 0)
                     trainer.Callbacks.Add(new CheckpointCallback(Path.Combine(outputDirectory, "checkpoints"), everyEpochs > 0 ? everyEpochs : stopEpoch, rngs,
-                        train.FeatureShape, transform, train.ClassNames, RunArguments.ToJson(parse), keepCount));
+                        train.FeatureShape, transform, train.ClassNames, RunArguments.ToJson(parse, outputDirectory), keepCount, loader));
                 if (stopEpoch > 0) trainer.Callbacks.Add(new StopAfter(stopEpoch));
                 Console.WriteLine($"Training {trainer.Model.Describe()} with {trainer.Model.ParameterCount():N0} parameters on {train.Count:N0} examples from {directory} " +
                                   $"({(validationSet?.Count ?? 0):N0} validation, {test.Count:N0} test); {epochCount} epochs of batch {batch}, " +
@@ -134,12 +150,10 @@ internal static class TrainCommand
             var result = Restarts.Run(runs, CreateTrainer, Fit, (trainer, history) =>
                 history.Last!.ValidationAccuracy ?? history.Last.TrainAccuracy ?? -history.Last.TrainLoss);
             var best = result.Best;
-            var evaluation = best.Evaluate(test);
-
-            Directory.CreateDirectory(outputDirectory);
-            var modelDirectory = Path.Combine(outputDirectory, "model");
+            // Saved before anything else can fail, so the trained model is never lost.
             new SavedModel(best.Model, train.FeatureShape, transform, train.ClassNames).Save(modelDirectory);
             result.BestHistory.SaveCsv(Path.Combine(outputDirectory, "history.csv"));
+            var evaluation = best.Evaluate(test);
             PrintResults(result.BestHistory, evaluation);
             if (best.Callbacks.OfType<EarlyStopping>().SingleOrDefault() is { } stopper)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

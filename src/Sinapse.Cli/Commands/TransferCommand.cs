@@ -74,7 +74,12 @@ internal static class TransferCommand
             var targetDirectory = parse.GetValue(target) ?? sourceDirectory;
             var toSource = ParseClasses(parse.GetValue(sourceClasses)!, "--source-classes");
             var toTarget = ParseClasses(parse.GetValue(targetClasses)!, "--target-classes");
+            if (parse.GetValue(saveBase) is string saveTo) OutputDirectory.Prepare(saveTo, "--save-base");
             var scale = TransferComparison.Scale;
+            // The target task is read and checked first, so a bad path, class or count fails before the minutes of pretraining, not after them.
+            var (targetAll, targetTest) = Mnist.Load(targetDirectory);
+            var targetPool = targetAll.FilterClasses(toTarget, relabel: true);
+            if (targetCount > targetPool.Count) throw new ArgumentException($"--target-examples {targetCount} is more than the {targetPool.Count} examples of the target classes.");
 
             Sequential pretrained;
             if (baseName is string basePath)
@@ -87,7 +92,7 @@ internal static class TransferCommand
             }
             else
             {
-                var (sourceTrain, sourceTest) = Mnist.Load(sourceDirectory);
+                var (sourceTrain, sourceTest) = SameDirectory(sourceDirectory, targetDirectory) ? (targetAll, targetTest) : Mnist.Load(sourceDirectory);
                 sourceTrain = scale.Apply(sourceTrain.FilterClasses(toSource, relabel: true));
                 sourceTest = scale.Apply(sourceTest.FilterClasses(toSource, relabel: true));
                 Console.WriteLine($"Pretraining the course CNN on classes {string.Join(",", toSource)} of {sourceDirectory}: {sourceTrain.Count:N0} examples, {parse.GetValue(pretrainEpochs)} epochs.");
@@ -100,10 +105,7 @@ internal static class TransferCommand
                 }
             }
 
-            var (targetAll, targetTest) = Mnist.Load(targetDirectory);
-            targetAll = targetAll.FilterClasses(toTarget, relabel: true);
-            if (targetCount > targetAll.Count) throw new ArgumentException($"--target-examples {targetCount} is more than the {targetAll.Count} examples of the target classes.");
-            var targetTrain = scale.Apply(TransferComparison.Draw(targetAll, targetCount, 0, baseSeed).Train);
+            var targetTrain = scale.Apply(TransferComparison.Draw(targetPool, targetCount, 0, baseSeed).Train);
             targetTest = scale.Apply(targetTest.FilterClasses(toTarget, relabel: true));
             try
             {
@@ -143,6 +145,7 @@ internal static class TransferCommand
     {
         if (size < 8) throw new ArgumentException($"--image-size must be at least 8 pixels, got {size}.");
         if (budget.FineTuneLayers < 1) throw new ArgumentException($"--fine-tune-blocks must be at least 1, got {budget.FineTuneLayers}.");
+        OutputDirectory.Prepare(output, "--out");
         root ??= Path.Combine(Path.GetDirectoryName(Mnist.FindBundledDirectory())!, "fashion-photos");
         // The TFLite MobileNets were trained on x/127.5 − 1; grey images become three equal channels.
         Dataset Read(string split) => ImageFolder.Load(Path.Combine(root, split), size, normalization: ImageNormalization.PlusMinusOne, channels: ImageChannels.Rgb);
@@ -190,6 +193,9 @@ internal static class TransferCommand
     private static string[] Row(TransferResult result) =>
         [result.Method, result.TrainableParameters.ToString("N0", CultureInfo.InvariantCulture), result.Test.Loss.ToString("F4", CultureInfo.InvariantCulture),
          result.Test.Accuracy?.ToString("F4", CultureInfo.InvariantCulture) ?? "-", result.Seconds.ToString("F1", CultureInfo.InvariantCulture)];
+
+    private static bool SameDirectory(string first, string second) =>
+        Path.TrimEndingDirectorySeparator(Path.GetFullPath(first)) == Path.TrimEndingDirectorySeparator(Path.GetFullPath(second));
 
     private static int[] ParseClasses(string text, string option)
     {

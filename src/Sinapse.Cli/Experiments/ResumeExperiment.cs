@@ -63,8 +63,8 @@ internal sealed class ResumeExperiment : Experiment
             var resumed = Session($"session 2 (--resume), epochs {half + 1}–{total}", ["train", "--resume", twoSessions, "--threads", Invariant(Workers.Count)]);
             if (!resumed.Contains("Resuming", StringComparison.Ordinal)) throw new InvalidOperationException($"sinapse train --resume {twoSessions} did not resume:\n{resumed}");
 
-            var whole = StateDict.Of(SavedModel.Load(Path.Combine(oneRun, "model")).Model);
-            var split = StateDict.Of(SavedModel.Load(Path.Combine(twoSessions, "model")).Model);
+            var whole = SavedModel.Load(Path.Combine(oneRun, "model")).Model.StateDict();
+            var split = SavedModel.Load(Path.Combine(twoSessions, "model")).Model.StateDict();
             double largest = 0;
             long values = 0;
             foreach (var ((name, a), (otherName, b)) in whole.Zip(split))

@@ -15,6 +15,14 @@ public static class GradMode
         return new Restore(previous);
     }
 
+    /// <summary>Recording on, even inside <see cref="NoGrad"/> (torch.enable_grad), until disposed.</summary>
+    public static Restore EnableGrad()
+    {
+        var previous = disabled;
+        disabled = false;
+        return new Restore(previous);
+    }
+
     public readonly struct Restore(bool previous) : IDisposable
     {
         public void Dispose() => disabled = previous;

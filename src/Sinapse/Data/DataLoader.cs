@@ -31,7 +31,7 @@ public readonly record struct Batch(Tensor Features, Tensor Targets)
 /// same <see cref="Rng"/> right after the epoch's order, so an augmented run is as reproducible
 /// and resumable as a plain one; the dataset itself is never changed.</para>
 /// </remarks>
-public sealed class DataLoader : IEnumerable<Batch>
+public sealed class DataLoader : IEnumerable<Batch>, IStateful<DataLoaderState>
 {
     readonly int[] order;
     BatchBuffers? full, last;
@@ -90,6 +90,17 @@ public sealed class DataLoader : IEnumerable<Batch>
 
     /// <summary>The order of the examples in the current epoch (the identity before the first one when shuffling).</summary>
     public ReadOnlySpan<int> Order => order;
+
+    /// <summary>Where the loader is: the epochs started and the state of its <see cref="Rng"/>, which draws the next epoch's order.</summary>
+    public DataLoaderState StateDict() => new(Epoch, Rng.StateDict());
+
+    /// <summary>Puts the loader back where it was, so its next epoch draws the order the uninterrupted run would have.</summary>
+    public void LoadStateDict(DataLoaderState state)
+    {
+        if (state.Epoch < 0) throw new ArgumentException($"A data loader has started 0 or more epochs, got {state.Epoch}.");
+        Rng.LoadStateDict(state.Rng);
+        Epoch = state.Epoch;
+    }
 
     /// <summary>Starts an epoch: draws its order, then yields its batches.</summary>
     public Enumerator GetEnumerator()
@@ -164,3 +175,6 @@ public sealed class DataLoader : IEnumerable<Batch>
         public readonly void Dispose() { }
     }
 }
+
+/// <summary>A <see cref="DataLoader"/>'s position: epochs started, and its Rng's state.</summary>
+public readonly record struct DataLoaderState(int Epoch, RngState Rng);

@@ -11,6 +11,12 @@ namespace Sinapse.Data;
 /// </summary>
 public sealed class Dataset
 {
+    /// <summary>
+    /// The most classes labels may imply: 2^20. A label of 10^9 is a damaged file or a numeric target, and a
+    /// classifier head that wide would take gigabytes before the mistake showed.
+    /// </summary>
+    public const int MaxClassCount = 1 << 20;
+
     /// <param name="classCount">For labels: how many classes there are (default: the largest label + 1),
     /// so that a subset missing the last class still knows the full count.</param>
     public Dataset(Tensor features, Tensor targets, int? classCount = null, IReadOnlyList<string>? classNames = null)
@@ -36,6 +42,8 @@ public sealed class Dataset
             int largest = LargestLabel(targets);
             if (classCount is int given && given <= largest)
                 throw new ArgumentException($"classCount is {given}, but the labels go up to {largest}.", nameof(classCount));
+            if (classCount > MaxClassCount)
+                throw new ArgumentException($"classCount is {classCount:N0}; at most {MaxClassCount:N0} classes are supported.", nameof(classCount));
             ClassCount = classCount ?? largest + 1;
         }
         else if (classCount is int given && given != targets.Shape[1])
@@ -209,6 +217,11 @@ public sealed class Dataset
                 throw new ArgumentException(
                     $"Targets of shape [N] are class labels and must be whole numbers 0 or more, but label {i} is {values[i]}. " +
                     "For regression targets use shape [N, 1].", "targets");
-        return (int)TensorPrimitives.Max(values);
+        float largest = TensorPrimitives.Max(values);
+        if (largest >= MaxClassCount)
+            throw new ArgumentException(
+                $"Class labels go up to {largest:R}, implying more than the {MaxClassCount:N0} classes supported. " +
+                "For a numeric target use shape [N, 1] (regression).", "targets");
+        return (int)largest;
     }
 }

@@ -240,6 +240,10 @@ public sealed class InputTransform
     }
 
     /// <summary>The affine map x·scale + shift from the fitted statistics.</summary>
+    /// <summary>The fitted map x·scale + shift, one pair per group (what an ONNX export writes as nodes).</summary>
+    internal (float[] Scale, float[] Shift) AffineMap => IsFitted ? (scale, shift)
+        : throw new InvalidOperationException($"{Kind} must be fitted on the training set (Fit) before it is exported.");
+
     void Derive()
     {
         int groups = first!.Length;

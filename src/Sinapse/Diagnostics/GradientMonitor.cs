@@ -1,4 +1,5 @@
 using System.Globalization;
+using Sinapse.Kernels;
 using Sinapse.Layers;
 using Sinapse.Training;
 
@@ -10,7 +11,8 @@ public sealed record LayerNorms(long Step, int Epoch, string Layer, double Gradi
 /// <summary>
 /// Records every <c>every</c>-th update each layer's gradient and weight norms into
 /// <see cref="History.LayerNorms"/>, so vanishing (early layers' norms collapsing towards zero)
-/// and exploding gradients can be seen and plotted. Optionally prints a compact line per record.
+/// and exploding gradients can be seen and plotted. Optionally prints a compact line per record,
+/// which starts with the step's global gradient norm as the trainer measured it (<see cref="Trainer.GradientNorm"/>).
 /// </summary>
 public sealed class GradientMonitor(int every = 10, TextWriter? print = null) : Callback
 {
@@ -29,14 +31,14 @@ public sealed class GradientMonitor(int every = 10, TextWriter? print = null) : 
     public override void OnBatchEnd(Trainer trainer, in BatchProgress progress)
     {
         if (++step % Every != 0) return;
-        var line = print == null ? null : new System.Text.StringBuilder(string.Create(CultureInfo.InvariantCulture, $"step {step,6} |∇W|:"));
+        var line = print == null ? null : new System.Text.StringBuilder(string.Create(CultureInfo.InvariantCulture, $"step {step,6} ‖∇‖={trainer.GradientNorm:0.##E+0} |∇W|:"));
         foreach (var (name, layer) in layers)
         {
             double gradient = 0, weight = 0;
             foreach (var (_, p) in layer.OwnParameters)
             {
-                weight += SquaredNorm(p.Span);
-                if (p.Grad != null) gradient += SquaredNorm(p.Grad.Span);
+                weight += SumOfSquares.Of(p.Buffer, p.Offset, p.Length);
+                if (p.Grad is { } g) gradient += SumOfSquares.Of(g.Buffer, g.Offset, g.Length);
             }
             var record = new LayerNorms(step, progress.Epoch, name, Math.Sqrt(gradient), Math.Sqrt(weight));
             trainer.History.LayerNorms.Add(record);
@@ -52,12 +54,5 @@ public sealed class GradientMonitor(int every = 10, TextWriter? print = null) : 
         foreach (var r in records)
             text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{r.Step},{r.Epoch},{r.Layer},{r.GradientNorm:G6},{r.WeightNorm:G6}"));
         return text.ToString();
-    }
-
-    private static double SquaredNorm(ReadOnlySpan<float> values)
-    {
-        double sum = 0;
-        foreach (var v in values) sum += (double)v * v;
-        return sum;
     }
 }

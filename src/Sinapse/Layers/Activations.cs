@@ -43,47 +43,60 @@ public abstract class Activation : Module
     }
 }
 
-public sealed class Relu : Activation { public override Tensor Forward(Tensor input) => F.Relu(input); }
+public sealed class Relu : Activation, IConfigless<Relu> { protected override Tensor Forward(Tensor input) => F.Relu(input); }
 
-public sealed class LeakyRelu(float negativeSlope = 0.01f) : Activation
+public sealed record LeakyReluConfig(float NegativeSlope = 0.01f);
+
+public sealed class LeakyRelu(float negativeSlope = 0.01f) : Activation, IConfigurable<LeakyRelu, LeakyReluConfig>
 {
+    public LeakyReluConfig GetConfig() => new(NegativeSlope);
+    public static LeakyRelu FromConfig(LeakyReluConfig config, Rng? rng) => new(config.NegativeSlope);
     public float NegativeSlope { get; } = float.IsFinite(negativeSlope) ? negativeSlope
         : throw new ArgumentException($"LeakyRelu needs a finite negative slope, got {negativeSlope}.", nameof(negativeSlope));
-    public override Tensor Forward(Tensor input) => F.LeakyRelu(input, NegativeSlope);
+    protected override Tensor Forward(Tensor input) => F.LeakyRelu(input, NegativeSlope);
     public override string Describe() => string.Create(CultureInfo.InvariantCulture, $"LeakyRelu({NegativeSlope})");
 }
 
-public sealed class Elu(float alpha = 1f) : Activation
+public sealed record EluConfig(float Alpha = 1f);
+
+public sealed class Elu(float alpha = 1f) : Activation, IConfigurable<Elu, EluConfig>
 {
+    public EluConfig GetConfig() => new(Alpha);
+    public static Elu FromConfig(EluConfig config, Rng? rng) => new(config.Alpha);
     public float Alpha { get; } = float.IsFinite(alpha) ? alpha
         : throw new ArgumentException($"Elu needs a finite alpha, got {alpha}.", nameof(alpha));
-    public override Tensor Forward(Tensor input) => F.Elu(input, Alpha);
+    protected override Tensor Forward(Tensor input) => F.Elu(input, Alpha);
     public override string Describe() => string.Create(CultureInfo.InvariantCulture, $"Elu({Alpha})");
 }
 
-public sealed class Selu : Activation { public override Tensor Forward(Tensor input) => F.Selu(input); }
+public sealed class Selu : Activation, IConfigless<Selu> { protected override Tensor Forward(Tensor input) => F.Selu(input); }
 
-public sealed class Sigmoid : Activation { public override Tensor Forward(Tensor input) => F.Sigmoid(input); }
+public sealed class Sigmoid : Activation, IConfigless<Sigmoid> { protected override Tensor Forward(Tensor input) => F.Sigmoid(input); }
 
-public sealed class Tanh : Activation { public override Tensor Forward(Tensor input) => F.Tanh(input); }
+public sealed class Tanh : Activation, IConfigless<Tanh> { protected override Tensor Forward(Tensor input) => F.Tanh(input); }
+
+/// <param name="Approximate">"none" or "tanh"; files written before the tanh form existed name none, so their GELU is the exact one.</param>
+public sealed record GeluConfig(string Approximate = "none");
 
 /// <summary>GELU: the exact x·Φ(x) ("none", PyTorch's default) or its tanh approximation ("tanh").</summary>
-public sealed class Gelu(string approximate = "none") : Activation
+public sealed class Gelu(string approximate = "none") : Activation, IConfigurable<Gelu, GeluConfig>
 {
+    public GeluConfig GetConfig() => new(Approximate);
+    public static Gelu FromConfig(GeluConfig config, Rng? rng) => new(config.Approximate);
     public string Approximate { get; } = F.CheckGeluApproximation(approximate);
-    public override Tensor Forward(Tensor input) => F.Gelu(input, Approximate);
+    protected override Tensor Forward(Tensor input) => F.Gelu(input, Approximate);
     public override string Describe() => Approximate == "none" ? "Gelu" : $"Gelu(approximate='{Approximate}')";
 }
 
-public sealed class HardSigmoid : Activation { public override Tensor Forward(Tensor input) => F.HardSigmoid(input); }
+public sealed class HardSigmoid : Activation, IConfigless<HardSigmoid> { protected override Tensor Forward(Tensor input) => F.HardSigmoid(input); }
 
-public sealed class HardSwish : Activation { public override Tensor Forward(Tensor input) => F.HardSwish(input); }
+public sealed class HardSwish : Activation, IConfigless<HardSwish> { protected override Tensor Forward(Tensor input) => F.HardSwish(input); }
 
-public sealed class Relu6 : Activation { public override Tensor Forward(Tensor input) => F.Relu6(input); }
+public sealed class Relu6 : Activation, IConfigless<Relu6> { protected override Tensor Forward(Tensor input) => F.Relu6(input); }
 
 /// <summary>Softmax over the last axis; for training, prefer logits with the fused cross-entropy loss.</summary>
-public sealed class Softmax : Activation { public override Tensor Forward(Tensor input) => F.Softmax(input); }
+public sealed class Softmax : Activation, IConfigless<Softmax> { protected override Tensor Forward(Tensor input) => F.Softmax(input); }
 
-public sealed class LogSoftmax : Activation { public override Tensor Forward(Tensor input) => F.LogSoftmax(input); }
+public sealed class LogSoftmax : Activation, IConfigless<LogSoftmax> { protected override Tensor Forward(Tensor input) => F.LogSoftmax(input); }
 
-public sealed class Identity : Activation { public override Tensor Forward(Tensor input) => input; }
+public sealed class Identity : Activation, IConfigless<Identity> { protected override Tensor Forward(Tensor input) => input; }

@@ -4,6 +4,9 @@ using Sinapse.Tensors;
 
 namespace Sinapse.Layers;
 
+/// <summary>The arguments of a <see cref="Conv1d"/> or <see cref="Conv2d"/> (the initialisers are not saved: the weights are).</summary>
+public sealed record ConvolutionConfig(int InChannels, int OutChannels, int KernelSize, int Stride = 1, Padding Padding = default, int Dilation = 1, int Groups = 1, bool Bias = true);
+
 /// <summary>
 /// What Conv1d and Conv2d share: C_out filters of C_in/groups × k (× k) weights and C_out
 /// biases, the argument checks, the padding, the initialisation and the output-size formula.
@@ -29,6 +32,8 @@ public abstract class ConvolutionLayer : Module
         if (useBias) Bias = RegisterParameter("bias", Tensor.Empty(outChannels));
         ResetParameters(rng);
     }
+
+    public ConvolutionConfig GetConfig() => new(InChannels, OutChannels, KernelSize, Stride, Padding, Dilation, Groups, Bias != null);
 
     private string Kind { get; }
     private int Taps { get; }
@@ -93,9 +98,11 @@ public abstract class ConvolutionLayer : Module
 /// </summary>
 public sealed class Conv2d(int inChannels, int outChannels, int kernelSize, int stride = 1, Padding padding = default, int dilation = 1, int groups = 1,
     bool useBias = true, Initializer? weightInit = null, Initializer? biasInit = null, Rng? rng = null)
-    : ConvolutionLayer("Conv2d", 2, inChannels, outChannels, kernelSize, stride, padding, dilation, groups, useBias, weightInit, biasInit, rng)
+    : ConvolutionLayer("Conv2d", 2, inChannels, outChannels, kernelSize, stride, padding, dilation, groups, useBias, weightInit, biasInit, rng), IConfigurable<Conv2d, ConvolutionConfig>
 {
-    public override Tensor Forward(Tensor input)
+    public static Conv2d FromConfig(ConvolutionConfig c, Rng? rng) => new(c.InChannels, c.OutChannels, c.KernelSize, c.Stride, c.Padding, c.Dilation, c.Groups, c.Bias, rng: rng);
+
+    protected override Tensor Forward(Tensor input)
     {
         if (!Padding.IsTensorFlowSame || input.Rank != 4)
             return F.Conv2d(input, Weight, Bias, new ConvGeometry2d(Stride, Stride, PadBegin, PadBegin, PadEnd, PadEnd, Dilation, Dilation, Groups));
@@ -114,9 +121,11 @@ public sealed class Conv2d(int inChannels, int outChannels, int kernelSize, int 
 /// <summary>1-D convolution over [N, C_in, L] (a moving average is one with weights 1/k).</summary>
 public sealed class Conv1d(int inChannels, int outChannels, int kernelSize, int stride = 1, Padding padding = default, int dilation = 1, int groups = 1,
     bool useBias = true, Initializer? weightInit = null, Initializer? biasInit = null, Rng? rng = null)
-    : ConvolutionLayer("Conv1d", 1, inChannels, outChannels, kernelSize, stride, padding, dilation, groups, useBias, weightInit, biasInit, rng)
+    : ConvolutionLayer("Conv1d", 1, inChannels, outChannels, kernelSize, stride, padding, dilation, groups, useBias, weightInit, biasInit, rng), IConfigurable<Conv1d, ConvolutionConfig>
 {
-    public override Tensor Forward(Tensor input)
+    public static Conv1d FromConfig(ConvolutionConfig c, Rng? rng) => new(c.InChannels, c.OutChannels, c.KernelSize, c.Stride, c.Padding, c.Dilation, c.Groups, c.Bias, rng: rng);
+
+    protected override Tensor Forward(Tensor input)
     {
         var (begin, end) = input.Rank == 3 ? PaddingFor(input.Shape[2]) : (PadBegin, PadEnd);
         return F.Conv1d(input, Weight, Bias, Stride, begin, end, Dilation, Groups);

@@ -9,8 +9,14 @@ namespace Sinapse.Layers;
 /// evaluation mode. The mask is drawn from <paramref name="rng"/>, or <see cref="Rng.Global"/>
 /// when none is given.
 /// </summary>
-public sealed class Dropout : Module
+/// <summary>The argument of a <see cref="Dropout"/> or <see cref="Dropout2d"/>: the probability of zeroing.</summary>
+public sealed record DropoutConfig(float P = 0.5f);
+
+public sealed class Dropout : Module, IConfigurable<Dropout, DropoutConfig>, IStochastic
 {
+    public DropoutConfig GetConfig() => new(P);
+    public static Dropout FromConfig(DropoutConfig config, Rng? rng) => new(config.P, rng);
+
     private readonly Rng? rng;
 
     public Dropout(float p = 0.5f, Rng? rng = null)
@@ -23,7 +29,9 @@ public sealed class Dropout : Module
     /// <summary>The probability of dropping an element.</summary>
     public float P { get; }
 
-    public override Tensor Forward(Tensor input) => F.Dropout(input, P, Training, rng ?? Rng.Global);
+    public Rng Rng => rng ?? Rng.Global;
+
+    protected override Tensor Forward(Tensor input) => F.Dropout(input, P, Training, Rng);
 
     public override Shape OutputShape(Shape input) => input;
 
@@ -34,8 +42,11 @@ public sealed class Dropout : Module
 /// Channel dropout over [N, C, H, W] (see <see cref="F.Dropout2d"/>): zeroes whole feature maps,
 /// which suits convolutions, whose neighbouring activations are strongly correlated.
 /// </summary>
-public sealed class Dropout2d : Module
+public sealed class Dropout2d : Module, IConfigurable<Dropout2d, DropoutConfig>, IStochastic
 {
+    public DropoutConfig GetConfig() => new(P);
+    public static Dropout2d FromConfig(DropoutConfig config, Rng? rng) => new(config.P, rng);
+
     private readonly Rng? rng;
 
     public Dropout2d(float p = 0.5f, Rng? rng = null)
@@ -48,10 +59,12 @@ public sealed class Dropout2d : Module
     /// <summary>The probability of dropping a channel.</summary>
     public float P { get; }
 
-    public override Tensor Forward(Tensor input)
+    public Rng Rng => rng ?? Rng.Global;
+
+    protected override Tensor Forward(Tensor input)
     {
         OutputShape(input.Shape);
-        return F.Dropout2d(input, P, Training, rng ?? Rng.Global);
+        return F.Dropout2d(input, P, Training, Rng);
     }
 
     public override Shape OutputShape(Shape input)

@@ -10,8 +10,13 @@ namespace Sinapse.Layers;
 /// output is S + [embeddingDim]. The "weight" starts N(0, 1), with the padding row, if any, zero;
 /// the padding row gets no gradient.
 /// </summary>
-public sealed class Embedding : Module
+public sealed record EmbeddingConfig(int NumEmbeddings, int EmbeddingDim, int? PaddingIndex = null);
+
+public sealed class Embedding : Module, IConfigurable<Embedding, EmbeddingConfig>
 {
+    public EmbeddingConfig GetConfig() => new(NumEmbeddings, EmbeddingDim, PaddingIndex);
+    public static Embedding FromConfig(EmbeddingConfig c, Rng? rng) => new(c.NumEmbeddings, c.EmbeddingDim, c.PaddingIndex, rng);
+
     public Embedding(int numEmbeddings, int embeddingDim, int? paddingIndex = null, Rng? rng = null)
     {
         if (numEmbeddings <= 0 || embeddingDim <= 0) throw new ArgumentException($"Embedding needs positive sizes, got {numEmbeddings} x {embeddingDim}.");
@@ -30,7 +35,7 @@ public sealed class Embedding : Module
     public int? PaddingIndex { get; }
     public Tensor Weight { get; }
 
-    public override Tensor Forward(Tensor input) => F.Embedding(input, Weight, PaddingIndex);
+    protected override Tensor Forward(Tensor input) => F.Embedding(input, Weight, PaddingIndex);
 
     public override Shape OutputShape(Shape input) => new([.. input.Dimensions, EmbeddingDim]);
 

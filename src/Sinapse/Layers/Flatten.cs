@@ -4,9 +4,9 @@ using Sinapse.Tensors;
 namespace Sinapse.Layers;
 
 /// <summary>Keeps the batch axis and flattens the rest: [N, C, H, W] → [N, C·H·W]. No parameters.</summary>
-public sealed class Flatten : Module
+public sealed class Flatten : Module, IConfigless<Flatten>
 {
-    public override Tensor Forward(Tensor input) => F.Flatten(input);
+    protected override Tensor Forward(Tensor input) => F.Flatten(input);
 
     public override Shape OutputShape(Shape input)
     {

@@ -1,19 +1,31 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using Sinapse.Ops;
 using Sinapse.Tensors;
 
 namespace Sinapse.Layers;
 
-/// <summary>What a step of a <see cref="Graph"/> does: run a layer on one value, add or multiply two values elementwise, or join values along an axis.</summary>
-public enum GraphOperation { Layer, Add, Multiply, Concat }
+/// <summary>
+/// What a step of a <see cref="Graph"/> does: run a layer on one value, add or multiply two values
+/// elementwise, join values along an axis, or apply a function of the ops to its values.
+/// </summary>
+public enum GraphOperation { Layer, Add, Multiply, Concat, Function }
 
 /// <summary>
 /// One step of a <see cref="Graph"/>: <see cref="Operation"/> applied to the named
 /// <see cref="Inputs"/> (the graph's input, earlier steps' outputs or constants), giving the value
 /// named <see cref="Output"/>. A layer step has one input and its <see cref="Layer"/>; a
-/// concatenation joins one or more inputs along <see cref="Axis"/> (1: channels).
+/// concatenation joins one or more inputs along <see cref="Axis"/> (1: channels); a function step
+/// applies <see cref="Function"/>, named <see cref="FunctionName"/>, to its inputs' values.
 /// </summary>
-public sealed record GraphStep(GraphOperation Operation, IReadOnlyList<string> Inputs, string Output, Module? Layer = null, int Axis = 1);
+public sealed record GraphStep(GraphOperation Operation, IReadOnlyList<string> Inputs, string Output, Module? Layer = null, int Axis = 1,
+    [property: JsonIgnore] Func<IReadOnlyList<Tensor>, Tensor>? Function = null, [property: JsonIgnore] string? FunctionName = null);
+
+/// <summary>A graph constant as the spec names it: its values are a buffer, saved with the weights, so the config holds only its shape.</summary>
+public sealed record GraphConstant(string Name, IReadOnlyList<int> Shape);
+
+/// <summary>The arguments of a <see cref="Graph"/>; its constants come back as zeros of their shapes until the weights are loaded.</summary>
+public sealed record GraphConfig(string Input, string Output, IReadOnlyList<GraphConstant> Constants, IReadOnlyList<GraphStep> Steps);
 
 /// <summary>
 /// Layers wired by named values rather than one after another: what an imported ONNX graph
@@ -26,8 +38,14 @@ public sealed record GraphStep(GraphOperation Operation, IReadOnlyList<string> I
 /// Add and Multiply broadcast as NumPy does, and every operand gets its gradient, summed back
 /// over the axes it was broadcast along.
 /// </remarks>
-public sealed class Graph : Module
+public sealed class Graph : Module, IConfigurable<Graph, GraphConfig>
 {
+    /// <exception cref="NotSupportedException">A step applies a function, which a config cannot describe.</exception>
+    public GraphConfig GetConfig() => steps.FirstOrDefault(step => step.Operation == GraphOperation.Function) is { } function
+        ? throw new NotSupportedException($"the graph step '{function.Output}' applies {function.FunctionName}, a function of the ops that model.json cannot describe; keep the model as its ONNX file")
+        : new(Input, Output, ConstantNames.Select(name => new GraphConstant(name, constants[name].Shape.ToArray())).ToList(), steps);
+    public static Graph FromConfig(GraphConfig c, Rng? rng) => new(c.Input, c.Output, c.Constants.Select(k => (k.Name, Tensor.Zeros([.. k.Shape]))), c.Steps);
+
     private readonly List<GraphStep> steps = [];
     private readonly Dictionary<string, Tensor> constants = new(StringComparer.Ordinal);
 
@@ -47,11 +65,13 @@ public sealed class Graph : Module
         }
         foreach (var step in steps)
         {
-            int expected = step.Operation switch { GraphOperation.Layer => 1, GraphOperation.Concat => Math.Max(step.Inputs.Count, 1), _ => 2 };
+            int expected = step.Operation switch { GraphOperation.Layer => 1, GraphOperation.Concat or GraphOperation.Function => Math.Max(step.Inputs.Count, 1), _ => 2 };
             if (step.Inputs.Count != expected)
                 throw new ArgumentException($"Graph: step {this.steps.Count} ({step.Operation}) needs {(step.Operation == GraphOperation.Concat ? "at least one input" : $"{expected} input(s)")}, got {step.Inputs.Count}.");
             if ((step.Operation == GraphOperation.Layer) != (step.Layer != null))
                 throw new ArgumentException($"Graph: step {this.steps.Count} ({step.Operation}) {(step.Layer == null ? "has no layer" : "must not have a layer")}.");
+            if ((step.Operation == GraphOperation.Function) != (step.Function != null))
+                throw new ArgumentException($"Graph: step {this.steps.Count} ({step.Operation}) {(step.Function == null ? "has no function" : "must not have a function")}.");
             foreach (var name in step.Inputs)
                 if (!defined.Contains(name)) throw new ArgumentException($"Graph: step {this.steps.Count} ({step.Operation}) reads '{name}', which no earlier step, constant or the input defines.");
             if (!defined.Add(step.Output)) throw new ArgumentException($"Graph: step {this.steps.Count} ({step.Operation}) writes '{step.Output}', which is already defined.");
@@ -76,7 +96,7 @@ public sealed class Graph : Module
 
     public static string ConstantBufferName(int index) => "constant_" + index.ToString(CultureInfo.InvariantCulture);
 
-    public override Tensor Forward(Tensor input)
+    protected override Tensor Forward(Tensor input)
     {
         var values = new Dictionary<string, Tensor>(constants, StringComparer.Ordinal) { [Input] = input };
         foreach (var step in steps)
@@ -84,6 +104,7 @@ public sealed class Graph : Module
             {
                 GraphOperation.Layer => step.Layer!.Call(values[step.Inputs[0]]),
                 GraphOperation.Concat => F.Concat(step.Inputs.Select(name => values[name]).ToList(), step.Axis),
+                GraphOperation.Function => step.Function!(step.Inputs.Select(name => values[name]).ToList()),
                 _ => Binary(step.Operation, values[step.Inputs[0]], values[step.Inputs[1]]),
             };
         return values[Output];
@@ -98,12 +119,20 @@ public sealed class Graph : Module
             {
                 GraphOperation.Layer => step.Layer!.OutputShape(shapes[step.Inputs[0]]),
                 GraphOperation.Concat => F.ConcatShape(step.Inputs.Select(name => shapes[name]).ToList(), step.Axis),
+                GraphOperation.Function => FunctionShape(step, step.Inputs.Select(name => shapes[name]).ToList()),
                 _ => Shape.Broadcast(shapes[step.Inputs[0]], shapes[step.Inputs[1]], step.Operation.ToString()),
             };
         return shapes[Output];
     }
 
     public override string Describe() => $"Graph({steps.Count} steps)";
+
+    /// <summary>The shape a function step gives for inputs of <paramref name="shapes"/>: it runs once on zeros, without recording.</summary>
+    public static Shape FunctionShape(GraphStep step, IReadOnlyList<Shape> shapes)
+    {
+        using var noGrad = Autograd.GradMode.NoGrad();
+        return step.Function!(shapes.Select(shape => Tensor.Zeros(shape)).ToList()).Shape;
+    }
 
     /// <summary>a + b or a ⊙ b with NumPy broadcasting; both operands get their gradient.</summary>
     public static Tensor Binary(GraphOperation operation, Tensor a, Tensor b)

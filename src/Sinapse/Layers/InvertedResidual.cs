@@ -11,8 +11,14 @@ namespace Sinapse.Layers;
 /// is 1 and the channel counts match. The body is a Sequential whose name follows torchvision
 /// ("conv" in MobileNetV2, "block" in V3), so parameter names match its state_dict.
 /// </summary>
-public sealed class InvertedResidual : Module
+/// <param name="BodyName">The body's child name ("conv" in MobileNetV2, "block" in V3).</param>
+public sealed record InvertedResidualConfig(int InChannels, int OutChannels, int Stride, Sequential Body, string BodyName = "block");
+
+public sealed class InvertedResidual : Module, IConfigurable<InvertedResidual, InvertedResidualConfig>
 {
+    public InvertedResidualConfig GetConfig() => new(InChannels, OutChannels, Stride, Body, Children[0].Name);
+    public static InvertedResidual FromConfig(InvertedResidualConfig c, Rng? rng) => new(c.Body, c.InChannels, c.OutChannels, c.Stride, c.BodyName);
+
     public InvertedResidual(Sequential body, int inChannels, int outChannels, int stride, string bodyName = "block")
     {
         ArgumentNullException.ThrowIfNull(body);
@@ -80,7 +86,7 @@ public sealed class InvertedResidual : Module
         return rounded < 0.9 * value ? rounded + divisor : rounded;
     }
 
-    public override Tensor Forward(Tensor input)
+    protected override Tensor Forward(Tensor input)
     {
         var output = Body.Call(input);
         return UsesResidual ? F.Add(input, output) : output;

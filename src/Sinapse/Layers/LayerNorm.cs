@@ -9,8 +9,13 @@ namespace Sinapse.Layers;
 /// <see cref="ElementwiseAffine"/>. It uses the example's own statistics in training and in
 /// evaluation alike, so it has no running buffers.
 /// </summary>
-public sealed class LayerNorm : Module
+public sealed record LayerNormConfig(int[] NormalizedShape, float Eps = 1e-5f, bool ElementwiseAffine = true);
+
+public sealed class LayerNorm : Module, IConfigurable<LayerNorm, LayerNormConfig>
 {
+    public LayerNormConfig GetConfig() => new(NormalizedShape, Eps, ElementwiseAffine);
+    public static LayerNorm FromConfig(LayerNormConfig c, Rng? rng) => new(c.NormalizedShape, c.Eps, c.ElementwiseAffine);
+
     public LayerNorm(int[] normalizedShape, float eps = 1e-5f, bool elementwiseAffine = true)
     {
         if (normalizedShape.Length == 0 || normalizedShape.Any(d => d <= 0))
@@ -35,7 +40,7 @@ public sealed class LayerNorm : Module
     public Tensor? Weight { get; }
     public Tensor? Bias { get; }
 
-    public override Tensor Forward(Tensor input) => F.LayerNorm(input, NormalizedShape, Weight, Bias, Eps);
+    protected override Tensor Forward(Tensor input) => F.LayerNorm(input, NormalizedShape, Weight, Bias, Eps);
 
     public override Shape OutputShape(Shape input)
     {

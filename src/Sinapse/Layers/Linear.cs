@@ -5,8 +5,14 @@ using Sinapse.Tensors;
 namespace Sinapse.Layers;
 
 /// <summary>A dense (fully connected) layer, y = x·Wᵀ + b: n·m weights and m biases for n inputs and m outputs.</summary>
-public sealed class Linear : Module
+/// <summary>The arguments of a <see cref="Linear"/> layer (the initialisers are not saved: the weights are).</summary>
+public sealed record LinearConfig(int InFeatures, int OutFeatures, bool Bias = true);
+
+public sealed class Linear : Module, IConfigurable<Linear, LinearConfig>
 {
+    public LinearConfig GetConfig() => new(InFeatures, OutFeatures, Bias != null);
+    public static Linear FromConfig(LinearConfig c, Rng? rng) => new(c.InFeatures, c.OutFeatures, c.Bias, rng: rng);
+
     public Linear(int inFeatures, int outFeatures, bool useBias = true, Initializer? weightInit = null, Initializer? biasInit = null, Rng? rng = null)
     {
         if (inFeatures <= 0 || outFeatures <= 0) throw new ArgumentException($"Linear needs positive sizes, got {inFeatures} -> {outFeatures}.");
@@ -33,7 +39,7 @@ public sealed class Linear : Module
         if (Bias != null) BiasInit.Fill(Bias.Span, InFeatures, OutFeatures, rng);
     }
 
-    public override Tensor Forward(Tensor input) => F.Linear(input, Weight, Bias);
+    protected override Tensor Forward(Tensor input) => F.Linear(input, Weight, Bias);
 
     public override Shape OutputShape(Shape input)
     {

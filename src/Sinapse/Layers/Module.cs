@@ -6,9 +6,11 @@ namespace Sinapse.Layers;
 /// <summary>
 /// A network or a piece of one: named parameters, named children, a train/eval switch, and a
 /// forward computation built from the ops. Like torch.nn.Module, parameters are composed from
-/// the children, so a model's parameters are its layers' parameters.
+/// the children, so a model's parameters are its layers' parameters. A module that implements
+/// <see cref="IConfigurable{TSelf, TConfig}"/> describes itself, so a model of such modules is
+/// saved and rebuilt without code.
 /// </summary>
-public abstract class Module
+public abstract partial class Module
 {
     private readonly List<(string Name, Tensor Tensor)> parameters = [];
     private readonly List<(string Name, Module Module)> children = [];
@@ -17,7 +19,11 @@ public abstract class Module
     /// <summary>Whether the module is in training mode (dropout active, batch statistics used).</summary>
     public bool Training { get; private set; } = true;
 
-    public abstract Tensor Forward(Tensor input);
+    /// <summary>
+    /// The computation, which every module overrides (PyTorch's forward). It is called through
+    /// <see cref="Call"/>, the one public way to run a module, as PyTorch calls forward through module(x).
+    /// </summary>
+    protected abstract Tensor Forward(Tensor input);
 
     /// <summary>The output shape for an input shape, computed without running any kernel (summary, shape errors).</summary>
     public abstract Shape OutputShape(Shape input);

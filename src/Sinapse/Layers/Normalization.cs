@@ -6,6 +6,9 @@ using Sinapse.Tensors;
 
 namespace Sinapse.Layers;
 
+/// <summary>The arguments of a <see cref="BatchNorm1d"/> or <see cref="BatchNorm2d"/>; a null momentum is a cumulative average.</summary>
+public sealed record BatchNormConfig(int NumFeatures, float Eps = 1e-5f, float? Momentum = 0.1f, bool Affine = true, bool TrackRunningStats = true);
+
 /// <summary>
 /// What BatchNorm1d and BatchNorm2d share, as PyTorch's _BatchNorm: parameters "weight" (γ, ones)
 /// and "bias" (β, zeros) when affine; buffers "running_mean" (zeros), "running_var" (ones) and
@@ -14,6 +17,8 @@ namespace Sinapse.Layers;
 /// </summary>
 public abstract class BatchNormBase : Module
 {
+    public BatchNormConfig GetConfig() => new(NumFeatures, Eps, Momentum, Affine, TrackRunningStats);
+
     private protected BatchNormBase(string kind, int numFeatures, float eps, float? momentum, bool affine, bool trackRunningStats)
     {
         if (numFeatures <= 0) throw new ArgumentException($"{kind} needs a positive number of features, got {numFeatures}.");
@@ -81,10 +86,22 @@ public abstract class BatchNormBase : Module
         Bias?.Span.Fill(0f);
     }
 
-    public override Tensor Forward(Tensor input) => Forward(input, FusedActivation.None);
+    protected override Tensor Forward(Tensor input) => Forward(input, FusedActivation.None);
 
-    /// <summary>The forward pass with an activation applied in the same pass (what
-    /// <see cref="Sequential"/> runs for BN followed by ReLU or hard-swish).</summary>
+    /// <summary>The batch-norm kernels apply a ReLU or hard-swish to their output in the same pass.</summary>
+    public override bool CanFuseWith(Module next) => Activation(next) != FusedActivation.None;
+
+    public override Tensor ForwardFused(Tensor input, Module next) =>
+        CanFuseWith(next) ? Forward(input, Activation(next)) : base.ForwardFused(input, next);
+
+    private static FusedActivation Activation(Module next) => next switch
+    {
+        Relu => FusedActivation.Relu,
+        HardSwish => FusedActivation.HardSwish,
+        _ => FusedActivation.None,
+    };
+
+    /// <summary>The forward pass with an activation applied in the same pass.</summary>
     internal Tensor Forward(Tensor input, FusedActivation activation)
     {
         CheckInput(input.Shape);
@@ -123,8 +140,10 @@ public abstract class BatchNormBase : Module
 
 /// <summary>Batch normalisation for dense layers ([N, C]) and sequences ([N, C, L]): statistics per feature over N (and L).</summary>
 public sealed class BatchNorm1d(int numFeatures, float eps = 1e-5f, float? momentum = 0.1f, bool affine = true, bool trackRunningStats = true)
-    : BatchNormBase("BatchNorm1d", numFeatures, eps, momentum, affine, trackRunningStats)
+    : BatchNormBase("BatchNorm1d", numFeatures, eps, momentum, affine, trackRunningStats), IConfigurable<BatchNorm1d, BatchNormConfig>
 {
+    public static BatchNorm1d FromConfig(BatchNormConfig c, Rng? rng) => new(c.NumFeatures, c.Eps, c.Momentum, c.Affine, c.TrackRunningStats);
+
     private protected override void CheckInput(Shape input)
     {
         if ((input.Rank != 2 && input.Rank != 3) || input[1] != NumFeatures)
@@ -134,8 +153,10 @@ public sealed class BatchNorm1d(int numFeatures, float eps = 1e-5f, float? momen
 
 /// <summary>Batch normalisation for convolutions ([N, C, H, W]): statistics per channel over N·H·W.</summary>
 public sealed class BatchNorm2d(int numFeatures, float eps = 1e-5f, float? momentum = 0.1f, bool affine = true, bool trackRunningStats = true)
-    : BatchNormBase("BatchNorm2d", numFeatures, eps, momentum, affine, trackRunningStats)
+    : BatchNormBase("BatchNorm2d", numFeatures, eps, momentum, affine, trackRunningStats), IConfigurable<BatchNorm2d, BatchNormConfig>
 {
+    public static BatchNorm2d FromConfig(BatchNormConfig c, Rng? rng) => new(c.NumFeatures, c.Eps, c.Momentum, c.Affine, c.TrackRunningStats);
+
     private protected override void CheckInput(Shape input)
     {
         if (input.Rank != 4 || input[1] != NumFeatures) Reject(input, $"[N, {NumFeatures}, H, W]");

@@ -8,8 +8,14 @@ namespace Sinapse.Layers;
 /// <see cref="Dilation"/> apart, and <see cref="CeilMode"/> rounds the output size up (PyTorch's
 /// MaxPool2d). No parameters.
 /// </summary>
-public sealed class MaxPool2d : Module
+public sealed record MaxPool2dConfig((int Height, int Width) KernelSize, (int Height, int Width)? Stride = null, (int Height, int Width) Padding = default,
+    (int Height, int Width)? Dilation = null, bool CeilMode = false);
+
+public sealed class MaxPool2d : Module, IConfigurable<MaxPool2d, MaxPool2dConfig>
 {
+    public MaxPool2dConfig GetConfig() => new(KernelSize, Stride, Padding, Dilation, CeilMode);
+    public static MaxPool2d FromConfig(MaxPool2dConfig c, Rng? rng) => new(c.KernelSize, c.Stride, c.Padding, c.Dilation, c.CeilMode);
+
     public MaxPool2d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false)
         : this((kernelSize, kernelSize), stride is int s ? (s, s) : null, (padding, padding), (dilation, dilation), ceilMode) { }
 
@@ -26,7 +32,7 @@ public sealed class MaxPool2d : Module
     public (int Height, int Width) Dilation { get; }
     public bool CeilMode { get; }
 
-    public override Tensor Forward(Tensor input) => F.MaxPool2d(input, KernelSize, Stride, Padding, Dilation, CeilMode);
+    protected override Tensor Forward(Tensor input) => F.MaxPool2d(input, KernelSize, Stride, Padding, Dilation, CeilMode);
 
     public override Shape OutputShape(Shape input) => F.Pool2dOutputShape(Describe(), input, KernelSize, Stride, Padding, Dilation, CeilMode);
 
@@ -40,8 +46,14 @@ public sealed class MaxPool2d : Module
 /// <see cref="CountIncludePad"/> is false; <see cref="CeilMode"/> rounds the output size up
 /// (PyTorch's AvgPool2d). No parameters.
 /// </summary>
-public sealed class AvgPool2d : Module
+public sealed record AvgPool2dConfig((int Height, int Width) KernelSize, (int Height, int Width)? Stride = null, (int Height, int Width) Padding = default,
+    bool CeilMode = false, bool CountIncludePad = true);
+
+public sealed class AvgPool2d : Module, IConfigurable<AvgPool2d, AvgPool2dConfig>
 {
+    public AvgPool2dConfig GetConfig() => new(KernelSize, Stride, Padding, CeilMode, CountIncludePad);
+    public static AvgPool2d FromConfig(AvgPool2dConfig c, Rng? rng) => new(c.KernelSize, c.Stride, c.Padding, c.CeilMode, c.CountIncludePad);
+
     public AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true)
         : this((kernelSize, kernelSize), stride is int s ? (s, s) : null, (padding, padding), ceilMode, countIncludePad) { }
 
@@ -58,7 +70,7 @@ public sealed class AvgPool2d : Module
     public bool CeilMode { get; }
     public bool CountIncludePad { get; }
 
-    public override Tensor Forward(Tensor input) => F.AvgPool2d(input, KernelSize, Stride, Padding, CeilMode, CountIncludePad);
+    protected override Tensor Forward(Tensor input) => F.AvgPool2d(input, KernelSize, Stride, Padding, CeilMode, CountIncludePad);
 
     public override Shape OutputShape(Shape input) => F.Pool2dOutputShape(Describe(), input, KernelSize, Stride, Padding, (1, 1), CeilMode);
 
@@ -68,8 +80,13 @@ public sealed class AvgPool2d : Module
 }
 
 /// <summary>1-D max pooling over [N, C, L]; the stride defaults to the kernel (PyTorch's MaxPool1d). No parameters.</summary>
-public sealed class MaxPool1d : Module
+public sealed record MaxPool1dConfig(int KernelSize, int? Stride = null, int Padding = 0, int Dilation = 1, bool CeilMode = false);
+
+public sealed class MaxPool1d : Module, IConfigurable<MaxPool1d, MaxPool1dConfig>
 {
+    public MaxPool1dConfig GetConfig() => new(KernelSize, Stride, Padding, Dilation, CeilMode);
+    public static MaxPool1d FromConfig(MaxPool1dConfig c, Rng? rng) => new(c.KernelSize, c.Stride, c.Padding, c.Dilation, c.CeilMode);
+
     public MaxPool1d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false)
     {
         (KernelSize, Stride, Padding, Dilation, CeilMode) = (kernelSize, stride ?? kernelSize, padding, dilation, ceilMode);
@@ -82,7 +99,7 @@ public sealed class MaxPool1d : Module
     public int Dilation { get; }
     public bool CeilMode { get; }
 
-    public override Tensor Forward(Tensor input) => F.MaxPool1d(input, KernelSize, Stride, Padding, Dilation, CeilMode);
+    protected override Tensor Forward(Tensor input) => F.MaxPool1d(input, KernelSize, Stride, Padding, Dilation, CeilMode);
 
     public override Shape OutputShape(Shape input) => F.Pool1dOutputShape(Describe(), input, KernelSize, Stride, Padding, Dilation, CeilMode);
 
@@ -93,8 +110,13 @@ public sealed class MaxPool1d : Module
 }
 
 /// <summary>1-D average pooling over [N, C, L] (PyTorch's AvgPool1d, options as <see cref="AvgPool2d"/>). No parameters.</summary>
-public sealed class AvgPool1d : Module
+public sealed record AvgPool1dConfig(int KernelSize, int? Stride = null, int Padding = 0, bool CeilMode = false, bool CountIncludePad = true);
+
+public sealed class AvgPool1d : Module, IConfigurable<AvgPool1d, AvgPool1dConfig>
 {
+    public AvgPool1dConfig GetConfig() => new(KernelSize, Stride, Padding, CeilMode, CountIncludePad);
+    public static AvgPool1d FromConfig(AvgPool1dConfig c, Rng? rng) => new(c.KernelSize, c.Stride, c.Padding, c.CeilMode, c.CountIncludePad);
+
     public AvgPool1d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true)
     {
         (KernelSize, Stride, Padding, CeilMode, CountIncludePad) = (kernelSize, stride ?? kernelSize, padding, ceilMode, countIncludePad);
@@ -107,7 +129,7 @@ public sealed class AvgPool1d : Module
     public bool CeilMode { get; }
     public bool CountIncludePad { get; }
 
-    public override Tensor Forward(Tensor input) => F.AvgPool1d(input, KernelSize, Stride, Padding, CeilMode, CountIncludePad);
+    protected override Tensor Forward(Tensor input) => F.AvgPool1d(input, KernelSize, Stride, Padding, CeilMode, CountIncludePad);
 
     public override Shape OutputShape(Shape input) => F.Pool1dOutputShape(Describe(), input, KernelSize, Stride, Padding, 1, CeilMode);
 
@@ -122,9 +144,9 @@ public sealed class AvgPool1d : Module
 /// parameters. It has no fixed <see cref="Module.Window"/>: its window is the whole input, so
 /// its receptive field is the whole image.
 /// </summary>
-public sealed class GlobalAvgPool2d : Module
+public sealed class GlobalAvgPool2d : Module, IConfigless<GlobalAvgPool2d>
 {
-    public override Tensor Forward(Tensor input) => F.GlobalAvgPool2d(input);
+    protected override Tensor Forward(Tensor input) => F.GlobalAvgPool2d(input);
 
     public override Shape OutputShape(Shape input) => F.GlobalAvgPoolOutputShape(Describe(), input);
 
@@ -137,8 +159,13 @@ public sealed class GlobalAvgPool2d : Module
 /// ceil((i+1)·H/OH) − 1 and the columns likewise. No parameters, and no fixed
 /// <see cref="Module.Window"/> (its windows follow the input's size).
 /// </summary>
-public sealed class AdaptiveAvgPool2d : Module
+public sealed record AdaptiveAvgPool2dConfig((int Height, int Width) OutputSize);
+
+public sealed class AdaptiveAvgPool2d : Module, IConfigurable<AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig>
 {
+    public AdaptiveAvgPool2dConfig GetConfig() => new(OutputSize);
+    public static AdaptiveAvgPool2d FromConfig(AdaptiveAvgPool2dConfig c, Rng? rng) => new(c.OutputSize);
+
     public AdaptiveAvgPool2d(int outputSize) : this((outputSize, outputSize)) { }
 
     public AdaptiveAvgPool2d((int Height, int Width) outputSize)
@@ -150,7 +177,7 @@ public sealed class AdaptiveAvgPool2d : Module
 
     public (int Height, int Width) OutputSize { get; }
 
-    public override Tensor Forward(Tensor input) => F.AdaptiveAvgPool2d(input, OutputSize);
+    protected override Tensor Forward(Tensor input) => F.AdaptiveAvgPool2d(input, OutputSize);
 
     public override Shape OutputShape(Shape input) => F.AdaptiveAvgPool2dOutputShape(Describe(), input, OutputSize);
 

@@ -18,8 +18,14 @@ namespace Sinapse.Layers;
 /// no gradient, and batch norm inside it does not update its running statistics. One draw from
 /// the Rng per training forward pass, so a seed fixes which passes skip.
 /// </remarks>
-public sealed class Residual : Module
+/// <summary>The arguments of a <see cref="Residual"/>: its body, its shortcut (null: identity) and the drop-path probability.</summary>
+public sealed record ResidualConfig(Module Body, Module? Shortcut = null, float DropPath = 0f);
+
+public sealed class Residual : Module, IConfigurable<Residual, ResidualConfig>, IStochastic
 {
+    public ResidualConfig GetConfig() => new(Body, Shortcut, DropPath);
+    public static Residual FromConfig(ResidualConfig c, Rng? rng) => new(c.Body, c.Shortcut, c.DropPath, rng);
+
     private readonly Rng? rng;
 
     public Residual(Module body, Module? shortcut = null, float dropPath = 0f, Rng? rng = null)
@@ -40,11 +46,13 @@ public sealed class Residual : Module
     /// <summary>The probability of skipping the body in a training pass (stochastic depth).</summary>
     public float DropPath { get; }
 
-    public override Tensor Forward(Tensor input)
+    public Rng Rng => rng ?? Rng.Global;
+
+    protected override Tensor Forward(Tensor input)
     {
         var skip = Shortcut?.Call(input) ?? input;
         bool stochastic = Training && DropPath > 0f;
-        if (stochastic && (rng ?? Rng.Global).NextFloat() < DropPath) return skip;
+        if (stochastic && Rng.NextFloat() < DropPath) return skip;
         var body = Body.Call(input);
         if (body.Shape != skip.Shape) throw ShapeMismatch(input.Shape, body.Shape, skip.Shape);
         return F.Add(skip, stochastic ? F.Multiply(body, 1f / (1f - DropPath)) : body);

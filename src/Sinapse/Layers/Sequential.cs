@@ -1,5 +1,4 @@
 using Sinapse.Autograd;
-using Sinapse.Kernels;
 using Sinapse.Tensors;
 
 namespace Sinapse.Layers;
@@ -10,9 +9,15 @@ namespace Sinapse.Layers;
 /// has run, so a deep network's batch holds a few layers' activations rather than all of them. A
 /// layer that wants to look at a value afterwards keeps it with <see cref="TensorScope.Keep"/>.
 /// </remarks>
-public sealed class Sequential : Module
+public sealed record SequentialConfig(IReadOnlyList<Module> Layers);
+
+public sealed class Sequential : Module, IConfigurable<Sequential, SequentialConfig>
 {
+    public SequentialConfig GetConfig() => new(Layers);
+    public static Sequential FromConfig(SequentialConfig config, Rng? rng) => new([.. config.Layers]);
+
     private readonly List<Module> layers = [];
+    private bool[] fusedWithNext = [];
 
     public Sequential(params Module[] layers)
     {
@@ -23,6 +28,7 @@ public sealed class Sequential : Module
     {
         RegisterModule(layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), layer);
         layers.Add(layer);
+        fusedWithNext = Fusion.Plan(layers);
         return this;
     }
 
@@ -33,6 +39,7 @@ public sealed class Sequential : Module
         var old = layers[index];
         ReplaceModule(index.ToString(System.Globalization.CultureInfo.InvariantCulture), layer);
         layers[index] = layer;
+        fusedWithNext = Fusion.Plan(layers);
         return old;
     }
 
@@ -57,23 +64,22 @@ public sealed class Sequential : Module
 
     public int Count => layers.Count;
 
-    public override Tensor Forward(Tensor input)
+    /// <summary>
+    /// Whether layers that can fuse with the next (<see cref="Fusion"/>: batch norm and the ReLU or
+    /// hard-swish after it) run as one pass over memory; on by default. Off, every layer runs on its
+    /// own, as it always does under anomaly detection.
+    /// </summary>
+    public bool FuseLayers { get; set; } = true;
+
+    protected override Tensor Forward(Tensor input)
     {
         var x = input;
         for (int i = 0; i < layers.Count; i++)
         {
             var previous = x;
-            // Batch norm and the ReLU or hard-swish after it run as one pass over memory (one op on
-            // the tape), unless anomaly detection is to check each layer's output on its own.
-            var activation = i + 1 < layers.Count && !AnomalyDetection.Enabled ? layers[i + 1] switch
+            if (fusedWithNext[i] && FuseLayers && !AnomalyDetection.Enabled)
             {
-                Relu => FusedActivation.Relu,
-                HardSwish => FusedActivation.HardSwish,
-                _ => FusedActivation.None,
-            } : FusedActivation.None;
-            if (layers[i] is BatchNormBase norm && activation != FusedActivation.None)
-            {
-                x = norm.Forward(x, activation);
+                x = layers[i].ForwardFused(x, layers[i + 1]);
                 i++;
             }
             else x = layers[i].Call(x);

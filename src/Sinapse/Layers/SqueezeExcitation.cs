@@ -10,8 +10,13 @@ namespace Sinapse.Layers;
 /// input's channels multiplied by the result. Parameters "fc1.weight", "fc1.bias", "fc2.weight",
 /// "fc2.bias", as in torchvision.
 /// </summary>
-public sealed class SqueezeExcitation : Module
+public sealed record SqueezeExcitationConfig(int Channels, int SqueezeChannels);
+
+public sealed class SqueezeExcitation : Module, IConfigurable<SqueezeExcitation, SqueezeExcitationConfig>
 {
+    public SqueezeExcitationConfig GetConfig() => new(Channels, SqueezeChannels);
+    public static SqueezeExcitation FromConfig(SqueezeExcitationConfig c, Rng? rng) => new(c.Channels, c.SqueezeChannels, new ConvNormOptions(Rng: rng));
+
     public SqueezeExcitation(int channels, int squeezeChannels, ConvNormOptions? options = null)
     {
         options ??= new ConvNormOptions();
@@ -29,7 +34,7 @@ public sealed class SqueezeExcitation : Module
 
     public Conv2d Expand { get; }
 
-    public override Tensor Forward(Tensor input)
+    protected override Tensor Forward(Tensor input)
     {
         var scale = F.HardSigmoid(Expand.Call(F.Relu(Reduce.Call(F.GlobalAvgPool2d(input)))));
         return F.MultiplyChannels(input, scale);

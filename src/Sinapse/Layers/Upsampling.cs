@@ -11,8 +11,16 @@ namespace Sinapse.Layers;
 /// it. Every hyper-parameter is one number for both axes or a (height, width) pair; the output
 /// padding must be smaller than the stride or the dilation on each axis.
 /// </summary>
-public sealed class ConvTranspose2d : Module
+/// <summary>The arguments of a <see cref="ConvTranspose2d"/> (the initialisers are not saved: the weights are).</summary>
+public sealed record ConvTranspose2dConfig(int InChannels, int OutChannels, (int Height, int Width) KernelSize, (int Height, int Width)? Stride = null, Padding Padding = default,
+    (int Height, int Width) OutputPadding = default, (int Height, int Width)? Dilation = null, int Groups = 1, bool Bias = true);
+
+public sealed class ConvTranspose2d : Module, IConfigurable<ConvTranspose2d, ConvTranspose2dConfig>
 {
+    public ConvTranspose2dConfig GetConfig() => new(InChannels, OutChannels, KernelSize, Stride, Padding, OutputPadding, Dilation, Groups, Bias != null);
+    public static ConvTranspose2d FromConfig(ConvTranspose2dConfig c, Rng? rng) =>
+        new(c.InChannels, c.OutChannels, c.KernelSize, c.Stride, c.Padding, c.OutputPadding, c.Dilation, c.Groups, c.Bias, rng: rng);
+
     public ConvTranspose2d(int inChannels, int outChannels, int kernelSize, int stride = 1, Padding padding = default, int outputPadding = 0, int dilation = 1, int groups = 1,
         bool useBias = true, Initializer? weightInit = null, Initializer? biasInit = null, Rng? rng = null)
         : this(inChannels, outChannels, (kernelSize, kernelSize), (stride, stride), padding, (outputPadding, outputPadding), (dilation, dilation), groups,
@@ -68,7 +76,7 @@ public sealed class ConvTranspose2d : Module
         if (Bias != null) BiasInit.Fill(Bias.Span, fanIn, fanOut, rng);
     }
 
-    public override Tensor Forward(Tensor input) =>
+    protected override Tensor Forward(Tensor input) =>
         F.ConvTranspose2d(input, Weight, Bias, Stride, (Padding.Height, Padding.Width), OutputPadding, Dilation, Groups);
 
     public override Shape OutputShape(Shape input)
@@ -94,11 +102,16 @@ public sealed class ConvTranspose2d : Module
 }
 
 /// <summary>Nearest-neighbour upsampling of [N, C, H, W] by an integer factor (PyTorch's nn.Upsample(scale_factor, mode="nearest")); no parameters.</summary>
-public sealed class Upsample(int scale = 2) : Module
+public sealed record UpsampleConfig(int Scale = 2);
+
+public sealed class Upsample(int scale = 2) : Module, IConfigurable<Upsample, UpsampleConfig>
 {
+    public UpsampleConfig GetConfig() => new(Scale);
+    public static Upsample FromConfig(UpsampleConfig c, Rng? rng) => new(c.Scale);
+
     public int Scale { get; } = scale >= 1 ? scale : throw new ArgumentException($"Upsample needs a scale factor of at least 1, got {scale}.");
 
-    public override Tensor Forward(Tensor input) => F.UpsampleNearest2d(input, Scale);
+    protected override Tensor Forward(Tensor input) => F.UpsampleNearest2d(input, Scale);
 
     public override Shape OutputShape(Shape input)
     {
@@ -110,12 +123,17 @@ public sealed class Upsample(int scale = 2) : Module
 }
 
 /// <summary>The inverse of <see cref="Flatten"/>: [N, F] → [N, ...dimensions] with F their product (PyTorch's nn.Unflatten(1, sizes)).</summary>
-public sealed class Unflatten(params int[] dimensions) : Module
+public sealed record UnflattenConfig(IReadOnlyList<int> Dimensions);
+
+public sealed class Unflatten(params int[] dimensions) : Module, IConfigurable<Unflatten, UnflattenConfig>
 {
+    public UnflattenConfig GetConfig() => new(Dimensions);
+    public static Unflatten FromConfig(UnflattenConfig c, Rng? rng) => new([.. c.Dimensions]);
+
     public IReadOnlyList<int> Dimensions { get; } = dimensions.Length > 0 && dimensions.All(d => d > 0)
         ? dimensions : throw new ArgumentException($"Unflatten needs positive sizes, got [{string.Join(", ", dimensions)}].");
 
-    public override Tensor Forward(Tensor input)
+    protected override Tensor Forward(Tensor input)
     {
         OutputShape(input.Shape);
         return F.Reshape(input, [input.Shape[0], .. Dimensions]);

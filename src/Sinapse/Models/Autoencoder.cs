@@ -11,8 +11,13 @@ public enum DecoderUpsampling { Transposed, Nearest }
 /// that rebuilds the input from it, trained unsupervised with MSE against the input itself.
 /// <see cref="Forward"/> runs both; <see cref="Encoder"/> alone gives the codes.
 /// </summary>
-public sealed class Autoencoder : Module
+public sealed record AutoencoderConfig(Sequential Encoder, Sequential Decoder);
+
+public sealed class Autoencoder : Module, IConfigurable<Autoencoder, AutoencoderConfig>
 {
+    public AutoencoderConfig GetConfig() => new(Encoder, Decoder);
+    public static Autoencoder FromConfig(AutoencoderConfig c, Rng? rng) => new(c.Encoder, c.Decoder);
+
     public Autoencoder(Sequential encoder, Sequential decoder)
     {
         Encoder = RegisterModule("encoder", encoder);
@@ -22,7 +27,7 @@ public sealed class Autoencoder : Module
     public Sequential Encoder { get; }
     public Sequential Decoder { get; }
 
-    public override Tensor Forward(Tensor input) => Decoder.Call(Encoder.Call(input));
+    protected override Tensor Forward(Tensor input) => Decoder.Call(Encoder.Call(input));
 
     public override Shape OutputShape(Shape input) => Decoder.OutputShape(Encoder.OutputShape(input));
 

@@ -11,8 +11,13 @@ namespace Sinapse.Models;
 /// state_dict ("features.0.0.weight", "features.3.block.2.fc1.bias", "classifier.3.weight").
 /// Any input size (the pooling is global) and any number of classes.
 /// </summary>
-public sealed class MobileNet : Module
+public sealed record MobileNetConfig(string Architecture, Sequential Features, Sequential Classifier);
+
+public sealed class MobileNet : Module, IConfigurable<MobileNet, MobileNetConfig>
 {
+    public MobileNetConfig GetConfig() => new(Architecture, Features, Classifier);
+    public static MobileNet FromConfig(MobileNetConfig c, Rng? rng) => new(c.Architecture, c.Features, c.Classifier);
+
     public MobileNet(string architecture, Sequential features, Sequential classifier)
     {
         Architecture = architecture;
@@ -30,7 +35,7 @@ public sealed class MobileNet : Module
 
     public Sequential Classifier { get; }
 
-    public override Tensor Forward(Tensor input) => Classifier.Call(F.Flatten(Pool.Call(Features.Call(input))));
+    protected override Tensor Forward(Tensor input) => Classifier.Call(F.Flatten(Pool.Call(Features.Call(input))));
 
     public override Shape OutputShape(Shape input) => Classifier.OutputShape(flatten.OutputShape(Pool.OutputShape(Features.OutputShape(input))));
 

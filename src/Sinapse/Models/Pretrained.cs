@@ -68,7 +68,7 @@ public static class Pretrained
     {
         using var noGrad = Autograd.GradMode.NoGrad();
         model.Eval();
-        var probabilities = Ops.F.Softmax(model.Forward(Preprocess(image))).ToArray();
+        var probabilities = Ops.F.Softmax(model.Call(Preprocess(image))).ToArray();
         var names = ImageNetLabels;
         return probabilities.Select((p, i) => (Label: i < names.Count ? names[i] : $"class {i}", Index: i, Probability: p))
             .OrderByDescending(c => c.Probability).Take(top).ToList();

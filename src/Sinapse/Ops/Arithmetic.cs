@@ -73,6 +73,8 @@ public static partial class F
     {
         var shape = Shape.Broadcast(Shape.Broadcast(mask.Shape, a.Shape, "Where"), b.Shape, "Where");
         var y = Map(shape, new WhereOperator(), mask, a, b);
+        if (OnnxTrace.Current is { } trace)
+            trace.Bind(y, trace.Node("Where", [trace.Node("Cast", [trace.Value(mask)], OnnxTrace.Int("to", (long)Onnx.TensorProto.Types.DataType.Bool)), trace.Value(a), trace.Value(b)]));
         if (Tape.NeedsGrad(a, b))
             Tape.Record("Where", y, dy =>
             {
@@ -97,6 +99,8 @@ public static partial class F
             TensorPrimitives.Max(x.Span.Slice(start, count), low, target);
             TensorPrimitives.Min(target, high, target);
         });
+        if (OnnxTrace.Current is { } trace)
+            trace.Bind(y, trace.Node("Clip", [trace.Value(x), min == null ? "" : trace.Scalar(low), max == null ? "" : trace.Scalar(high)]));
         if (Tape.NeedsGrad(x))
             Tape.Record("Clamp", y, dy => AccumulateSummed(x, Map(dy.Shape, new ClampGradientOperator(low, high), dy, x, x), owned: true), x);
         return y;
@@ -142,6 +146,9 @@ public static partial class F
         var s = scale.Span;
         var ys = y.Span;
         for (int p = 0; p < planes; p++) TensorPrimitives.Multiply(xs.Slice(p * plane, plane), s[p], ys.Slice(p * plane, plane));
+        // A [N, C] scale broadcasts over the planes once it is [N, C, 1, 1].
+        if (OnnxTrace.Current is { } trace)
+            trace.Bind(y, trace.Node("Mul", [trace.Value(x), scale.Rank == 4 ? trace.Value(scale) : trace.Node("Unsqueeze", [trace.Value(scale), trace.Integers("axes", 2, 3)])]));
         if (Tape.NeedsGrad(x, scale))
             Tape.Record("MultiplyChannels", y, dy =>
             {
@@ -178,9 +185,21 @@ public static partial class F
     private static Tensor Binary<TOperator>(string op, Tensor a, Tensor b, Action<Tensor, Tensor> backward) where TOperator : IBinaryOperator
     {
         var y = Compute<TOperator>(op, a, b);
+        OnnxTrace.Current?.Node(BinaryOnnx(op), y, [a, b]);
         if (Tape.NeedsGrad(a, b)) Tape.Record(op, y, dy => backward(dy, y), a, b);
         return y;
     }
+
+    /// <summary>The ONNX operator of a broadcasting binary op (ONNX broadcasts as NumPy does).</summary>
+    private static string BinaryOnnx(string op) => op switch
+    {
+        "Subtract" => "Sub",
+        "Multiply" => "Mul",
+        "Divide" => "Div",
+        "Maximum" => "Max",
+        "Minimum" => "Min",
+        _ => op,
+    };
 
     /// <summary>op(a, b) broadcast, outside the tape.</summary>
     private static Tensor Compute<TOperator>(string op, Tensor a, Tensor b) where TOperator : IBinaryOperator
@@ -255,8 +274,19 @@ public static partial class F
     }
 
     /// <summary>The 1/0 mask of a comparison; the comparison ignores its third operand.</summary>
-    private static Tensor Compare<TComparison>(string op, Tensor a, Tensor b, TComparison comparison) where TComparison : struct, ITernaryOperator =>
-        Map(Shape.Broadcast(a.Shape, b.Shape, op), comparison, a, b, a);
+    private static Tensor Compare<TComparison>(string op, Tensor a, Tensor b, TComparison comparison) where TComparison : struct, ITernaryOperator
+    {
+        var y = Map(Shape.Broadcast(a.Shape, b.Shape, op), comparison, a, b, a);
+        // ONNX compares into booleans; the mask is 0/1 floats, as here.
+        if (OnnxTrace.Current is { } trace)
+        {
+            string onnx = op switch { "Gt" => "Greater", "Ge" => "GreaterOrEqual", "Lt" => "Less", "Le" => "LessOrEqual", _ => "Equal" };
+            var mask = trace.Node(onnx, [trace.Value(a), trace.Value(b)]);
+            if (op == "Ne") mask = trace.Node("Not", [mask]);
+            trace.Bind(y, trace.Node("Cast", [mask], OnnxTrace.Int("to", (long)Onnx.TensorProto.Types.DataType.Float)));
+        }
+        return y;
+    }
 
     /// <summary>op(p, q, r) elementwise, the three operands broadcasting to <paramref name="shape"/>, with vector kernels.</summary>
     private static Tensor Map<TOperator>(Shape shape, TOperator op, Tensor p, Tensor q, Tensor r) where TOperator : struct, ITernaryOperator

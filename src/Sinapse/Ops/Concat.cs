@@ -18,6 +18,7 @@ public static partial class F
         axis = Axis("Concat", axis, output.Shape);
         var parts = tensors.ToArray();
         Blocks.Join(parts, output, axis);
+        OnnxTrace.Current?.Node("Concat", output, parts, OnnxTrace.Int("axis", axis));
         if (parts.Any(Tape.NeedsGrad))
             Tape.Record("Concat", output, dy => Blocks.Scatter(dy, parts, axis), parts);
         return output;

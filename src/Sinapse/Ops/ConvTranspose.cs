@@ -24,6 +24,36 @@ public static partial class F
     public static Tensor ConvTranspose2d(Tensor input, Tensor weight, Tensor? bias, (int Height, int Width) stride, (int Height, int Width) padding,
         (int Height, int Width) outputPadding, (int Height, int Width) dilation, int groups = 1)
     {
+        var output = TransposedConvolution(input, weight, bias, stride, padding, outputPadding, dilation, groups);
+        if (OnnxTrace.Current is { } trace)
+        {
+            var (bottom, extraHeight) = TransposedEnd(padding.Height, outputPadding.Height, stride.Height);
+            var (right, extraWidth) = TransposedEnd(padding.Width, outputPadding.Width, stride.Width);
+            trace.Node("ConvTranspose", output, [input, weight, bias], OnnxTrace.Ints("kernel_shape", weight.Shape[2], weight.Shape[3]),
+                OnnxTrace.Ints("strides", stride.Height, stride.Width), OnnxTrace.Ints("dilations", dilation.Height, dilation.Width), OnnxTrace.Int("group", groups),
+                OnnxTrace.Ints("pads", padding.Height, padding.Width, bottom, right), OnnxTrace.Ints("output_padding", extraHeight, extraWidth));
+        }
+        return output;
+    }
+
+    /// <summary>
+    /// The end padding and output padding of one axis of a ConvTranspose node. ONNX Runtime refuses
+    /// an output padding at or above the stride, which PyTorch allows below the dilation; since no
+    /// input reaches the positions output padding adds, cropping that many fewer at the end is the
+    /// same output: pads end p − op and no output padding, or, when op > p, none and op − p.
+    /// </summary>
+    private static (int PadEnd, int OutputPadding) TransposedEnd(int padding, int outputPadding, int stride)
+    {
+        if (outputPadding < stride) return (padding, outputPadding);
+        if (outputPadding <= padding) return (padding - outputPadding, 0);
+        if (outputPadding - padding < stride) return (0, outputPadding - padding);
+        throw OnnxTrace.Unsupported("ConvTranspose2d",
+            $"its output padding {outputPadding} exceeds its padding {padding} by the stride {stride} or more, which ONNX Runtime's ConvTranspose refuses");
+    }
+
+    private static Tensor TransposedConvolution(Tensor input, Tensor weight, Tensor? bias, (int Height, int Width) stride, (int Height, int Width) padding,
+        (int Height, int Width) outputPadding, (int Height, int Width) dilation, int groups)
+    {
         const string op = "ConvTranspose2d";
         if (input.Rank != 4) throw new ArgumentException($"{op}: the input must be [batch, channels, height, width], got {input.Shape} (weight {weight.Shape}).");
         if (weight.Rank != 4) throw new ArgumentException($"{op}: the weight must be [in channels, out channels / groups, kernel height, kernel width], got {weight.Shape} (input {input.Shape}).");
@@ -198,6 +228,9 @@ public static partial class F
                             dx[index] = beta == 0f ? sum : dx[index] + sum;
                         }
             }, input);
+        if (OnnxTrace.Current is { } trace)
+            trace.Bind(output, trace.Node("Resize", [trace.Value(input), "", trace.Constant("scales", [4], [1f, 1f, scale, scale])],
+                OnnxTrace.Text("mode", "nearest"), OnnxTrace.Text("coordinate_transformation_mode", "asymmetric"), OnnxTrace.Text("nearest_mode", "floor")));
         return output;
     }
 

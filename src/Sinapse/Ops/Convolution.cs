@@ -74,8 +74,21 @@ public static partial class F
             throw new ArgumentException($"{op}: the bias must be [{geometry.OutChannels}] for the weight {weight.Shape}, got {bias.Shape}.");
     }
 
-    private static Tensor Convolve(string op, Tensor input, Tensor weight, Tensor? bias, ConvGeometry geometry, Shape outputShape) =>
-        Weighted(op, input, weight, bias, outputShape,
+    private static Tensor Convolve(string op, Tensor input, Tensor weight, Tensor? bias, ConvGeometry geometry, Shape outputShape)
+    {
+        var output = Weighted(op, input, weight, bias, outputShape,
             (x, w, b, y) => Convolution.Forward(geometry, x, w, b, y),
             (x, w, dy, dx, betaX, dw, betaW, db, betaB) => Convolution.Backward(geometry, x, w, dy, dx, betaX, dw, betaW, db, betaB));
+        if (OnnxTrace.Current is { } trace)
+        {
+            var g = geometry;
+            // A 1-D convolution runs as a 2-D one of height 1; its node has only the width axis.
+            trace.Node("Conv", output, [input, weight, bias], input.Rank == 3
+                ? [OnnxTrace.Ints("kernel_shape", g.KernelWidth), OnnxTrace.Ints("strides", g.StrideWidth), OnnxTrace.Ints("dilations", g.DilationWidth),
+                    OnnxTrace.Int("group", g.Groups), OnnxTrace.Ints("pads", g.PadLeft, g.PadRight)]
+                : [OnnxTrace.Ints("kernel_shape", g.KernelHeight, g.KernelWidth), OnnxTrace.Ints("strides", g.StrideHeight, g.StrideWidth),
+                    OnnxTrace.Ints("dilations", g.DilationHeight, g.DilationWidth), OnnxTrace.Int("group", g.Groups), OnnxTrace.Ints("pads", g.PadTop, g.PadLeft, g.PadBottom, g.PadRight)]);
+        }
+        return output;
+    }
 }

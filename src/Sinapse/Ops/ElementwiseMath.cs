@@ -19,6 +19,7 @@ public static partial class F
     public static Tensor Exp(Tensor x)
     {
         var y = Unary(x, TensorPrimitives.Exp);
+        OnnxTrace.Current?.Node("Exp", y, x);
         if (Tape.NeedsGrad(x)) Tape.Record("Exp", y, dy => AccumulateProduct<MultiplyOperator>(x, dy, y), x);
         return y;
     }
@@ -27,6 +28,7 @@ public static partial class F
     public static Tensor Log(Tensor x)
     {
         var y = Unary(x, TensorPrimitives.Log);
+        OnnxTrace.Current?.Node("Log", y, x);
         if (Tape.NeedsGrad(x)) Tape.Record("Log", y, dy => AccumulateProduct<DivideOperator>(x, dy, x), x);
         return y;
     }
@@ -71,6 +73,18 @@ public static partial class F
     public static Tensor Reciprocal(Tensor x) =>
         UnaryWithGradient("Reciprocal", x, TensorPrimitives.Reciprocal, new ReciprocalGradientOperator());
 
+    /// <summary>The error function erf x = 2/√π·∫₀ˣ e^(−t²) dt (torch.erf); its slope is 2/√π·e^(−x²).</summary>
+    public static Tensor Erf(Tensor x) => Unary("Erf", x,
+        (x, y) =>
+        {
+            for (int i = 0; i < x.Length; i++) y[i] = (float)Erf((double)x[i]);
+        },
+        (x, y, dy, dx) =>
+        {
+            for (int i = 0; i < x.Length; i++) dx[i] = (float)(dy[i] * 2 / Math.Sqrt(Math.PI) * Math.Exp(-(double)x[i] * x[i]));
+        },
+        static (trace, x, y) => trace.Node("Erf", y, x));
+
     /// <summary>xᵉ for a constant exponent.</summary>
     public static Tensor Pow(Tensor x, float exponent) => Pow(x, Tensor.Scalar(exponent));
 
@@ -106,10 +120,22 @@ public static partial class F
         where TDerivative : struct, ITernaryOperator
     {
         var y = Unary(x, function);
+        if (OnnxTrace.Current is { } trace) trace.Bind(y, ElementwiseOnnx(trace, op, trace.Value(x)));
         if (Tape.NeedsGrad(x))
             Tape.Record(op, y, dy => AccumulateSummed(x, Map(x.Shape, derivative, dy, derivativeOfInput == null ? x : Unary(x, derivativeOfInput), y), owned: true), x);
         return y;
     }
+
+    /// <summary>The ONNX node(s) of the unary op named <paramref name="op"/> on the value <paramref name="x"/>; returns the result's name.</summary>
+    private static string ElementwiseOnnx(OnnxTrace trace, string op, string x) => op switch
+    {
+        "Log1p" => trace.Node("Log", [trace.Node("Add", [x, trace.Scalar(1f)])]),
+        "Rsqrt" => trace.Node("Reciprocal", [trace.Node("Sqrt", [x])]),
+        "Square" => trace.Node("Mul", [x, x]),
+        "Negate" => trace.Node("Neg", [x]),
+        // Sqrt, Abs, Sign, Sin, Cos, Reciprocal: ONNX spells them alike.
+        _ => trace.Node(op, [x]),
+    };
 
     /// <summary>
     /// Given x and ln(u) for u = 1 + x, ln(u)·(x/(u − 1)); x itself where u = 1 (x is below half an

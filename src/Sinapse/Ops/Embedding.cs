@@ -22,6 +22,9 @@ public static partial class F
         int? padding = paddingIndex < 0 ? paddingIndex + rows : paddingIndex;
         var index = IndexValues("Embedding", indices, rows, -1, indices.Shape);
         var y = weight.GatherRows(index).View(new Shape([.. indices.Shape.Dimensions, dim]));
+        // ONNX gathers by integer indices; Sinapse's are whole floats.
+        if (OnnxTrace.Current is { } trace)
+            trace.Bind(y, trace.Node("Gather", [trace.Value(weight), trace.Node("Cast", [trace.Value(indices)], OnnxTrace.Int("to", (long)Onnx.TensorProto.Types.DataType.Int64))]));
         if (Tape.NeedsGrad(weight))
             Tape.Record("Embedding", y, dy =>
             {

@@ -26,7 +26,14 @@ public static partial class F
         if (step < 1) throw new ArgumentException($"Slice: the step must be positive, got {step}.");
         var slices = new AxisSlice[x.Rank];
         for (int i = 0; i < x.Rank; i++) slices[i] = i == d ? AxisSlice.Python(start, end, step, x.Shape[i]) : AxisSlice.All(x.Shape[i]);
-        return Tensor.SliceAxes(x, slices, "Slice");
+        var y = Tensor.SliceAxes(x, slices, "Slice");
+        if (OnnxTrace.Current is { } trace)
+        {
+            var picked = slices[d];
+            long first = picked.Start, last = (long)picked.Start + (long)picked.Count * picked.Step;
+            trace.Bind(y, trace.Node("Slice", [trace.Value(x), trace.Integers("starts", first), trace.Integers("ends", last), trace.Integers("axes", d), trace.Integers("steps", step)]));
+        }
+        return y;
     }
 
     /// <summary>torch.index_select: the entries index[i] of <paramref name="dim"/>, in order (repeats allowed). A copy.
@@ -147,6 +154,9 @@ public static partial class F
         var y = Tensor.Zeros(new Shape([.. indices.Shape.Dimensions, numClasses]));
         var ys = y.Span;
         for (int i = 0; i < classes.Length; i++) ys[i * numClasses + classes[i]] = 1f;
+        if (OnnxTrace.Current is { } trace)
+            trace.Bind(y, trace.Node("OneHot", [trace.Node("Cast", [trace.Value(indices)], OnnxTrace.Int("to", (long)Onnx.TensorProto.Types.DataType.Int64)),
+                trace.Integers("depth", numClasses), trace.Constant("values", [2], [0f, 1f])], OnnxTrace.Int("axis", -1)));
         return y;
     }
 

@@ -22,7 +22,7 @@ public static partial class F
         int rows = input.Length / Math.Max(inFeatures, 1);
         var outputShape = input.Shape.ToArray();
         outputShape[^1] = outFeatures;
-        return Weighted("Linear", input, weight, bias, new Shape(outputShape),
+        var output = Weighted("Linear", input, weight, bias, new Shape(outputShape),
             (x, w, b, y) =>
             {
                 float beta = 0f;
@@ -39,5 +39,27 @@ public static partial class F
                 if (!dw.IsEmpty) Gemm.Multiply(true, false, outFeatures, inFeatures, rows, 1f, dy, outFeatures, x, inFeatures, betaW, dw, inFeatures);
                 if (!db.IsEmpty) Reductions.SumRows(dy, rows, outFeatures, db, betaB);
             });
+        if (OnnxTrace.Current is { } trace) LinearOnnx(trace, input, weight, bias, output);
+        return output;
+    }
+
+    /// <summary>
+    /// Gemm with B transposed for a batch of vectors; for more axes MatMul, which broadcasts over
+    /// the leading ones, by Wᵀ stored as its own initializer, then the bias added.
+    /// </summary>
+    private static void LinearOnnx(OnnxTrace trace, Tensor input, Tensor weight, Tensor? bias, Tensor output)
+    {
+        if (input.Rank == 2)
+        {
+            trace.Node("Gemm", output, [input, weight, bias], OnnxTrace.Int("transB", 1));
+            return;
+        }
+        int outFeatures = weight.Shape[0], inFeatures = weight.Shape[1];
+        var transposed = new float[weight.Length];
+        var w = weight.Span;
+        for (int o = 0; o < outFeatures; o++)
+            for (int i = 0; i < inFeatures; i++) transposed[i * outFeatures + o] = w[o * inFeatures + i];
+        var product = trace.Node("MatMul", [trace.Value(input), trace.Derived(weight, "_transposed", [inFeatures, outFeatures], transposed)]);
+        trace.Bind(output, bias == null ? product : trace.Node("Add", [product, trace.Value(bias)]));
     }
 }

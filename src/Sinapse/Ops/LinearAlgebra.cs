@@ -218,6 +218,9 @@ file static class MatrixProduct
             var one = OnePerTarget(plan.Products);
             BatchedGemm.Multiply(false, false, plan.M, plan.N, plan.K, a.Span, b.Span, 0f, y.Span, plan.AMatrix, plan.BMatrix, one);
         }
+        // ONNX's MatMul is numpy.matmul, as torch.matmul: an operand read with another shape (an outer product's column and row) is reshaped first.
+        if (OnnxTrace.Current is { } trace)
+            trace.Bind(y, trace.Node("MatMul", [ReadAs(trace, a, aShape), ReadAs(trace, b, bShape)]));
         if (Tape.NeedsGrad(a, b))
             Tape.Record(op, y, dy =>
             {
@@ -226,6 +229,9 @@ file static class MatrixProduct
             }, a, b);
         return y;
     }
+
+    static string ReadAs(OnnxTrace trace, Tensor operand, Shape shape) => operand.Shape == shape ? trace.Value(operand)
+        : trace.Node("Reshape", [trace.Value(operand), trace.Integers("shape", shape.ToArray().Select(d => (long)d).ToArray())]);
 
     /// <summary>dA_u = Σ dY_t·B_{BMatrix[t]}ᵀ over the products t that used A's matrix u.</summary>
     static void GradientOfA(MatmulPlan plan, Tensor a, Tensor b, Tensor dy)

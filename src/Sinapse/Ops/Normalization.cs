@@ -63,6 +63,7 @@ public static partial class F
         var y = Tensor.Empty(x.Shape);
         Normalization.Forward(x.Span, batch, channels, spatial, eps, training, weight != null ? weight.Span : default, bias != null ? bias.Span : default,
             center, residual, variance, invStd, all.Slice(3 * channels, channels), all.Slice(4 * channels, channels), y.Span, activation);
+        if (OnnxTrace.Current is { } trace) BatchNormOnnx(trace, x, runningMean, runningVar, weight, bias, training, eps, activation, y);
         if (training && runningMean != null && runningVar != null)
         {
             // PyTorch's update: the unbiased variance feeds running_var.
@@ -102,6 +103,24 @@ public static partial class F
                 if (biasGrad) Tape.Accumulate(bias!, sumGrad);
             }, x, weight, bias);
         return y;
+    }
+
+    /// <summary>BatchNormalization with the running statistics (inference), then the fused activation's own node.</summary>
+    private static void BatchNormOnnx(OnnxTrace trace, Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias, bool training, float eps,
+        FusedActivation activation, Tensor y)
+    {
+        if (training || runningMean == null || runningVar == null)
+            throw OnnxTrace.Unsupported("BatchNorm", "it normalises with each batch's own statistics (training mode, or no running statistics), which ONNX's BatchNormalization does not do");
+        int channels = x.Shape[1];
+        var scale = weight != null ? trace.Value(weight) : trace.Constant("scale", [channels], Enumerable.Repeat(1f, channels).ToArray());
+        var shift = bias != null ? trace.Value(bias) : trace.Constant("shift", [channels], new float[channels]);
+        var normalized = trace.Node("BatchNormalization", [trace.Value(x), scale, shift, trace.Value(runningMean), trace.Value(runningVar)], OnnxTrace.Float("epsilon", eps));
+        trace.Bind(y, activation switch
+        {
+            FusedActivation.None => normalized,
+            FusedActivation.Relu => trace.Node("Relu", [normalized]),
+            _ => trace.Node("HardSwish", [normalized]),
+        });
     }
 
     /// <summary>

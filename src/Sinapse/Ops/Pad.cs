@@ -46,6 +46,13 @@ public static partial class F
         bool empty = kept == 0;
         if (kept != y.Length) y.Span.Fill(value);
         if (!empty) StridedCopy.Run(x.Span[readAt..], inputStrides, y.Span[writeAt..], outputStrides, box);
+        if (OnnxTrace.Current is { } trace)
+        {
+            // ONNX lists every axis's begin, then every axis's end; a negative pad crops there too.
+            var pads = new long[2 * x.Rank];
+            for (int d = 0; d < x.Rank; d++) (pads[d], pads[x.Rank + d]) = (before[d], shape[d] - x.Shape[d] - before[d]);
+            trace.Bind(y, trace.Node("Pad", [trace.Value(x), trace.Integers("pads", pads), trace.Scalar(value)]));
+        }
         if (Tape.NeedsGrad(x))
             Tape.Record("Pad", y, dy =>
             {

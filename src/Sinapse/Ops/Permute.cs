@@ -80,6 +80,7 @@ public static partial class F
         for (int i = 0; i < order.Length; i++) inverse[order[i]] = i;
         var y = Tensor.Empty(new Shape(shape));
         CopyPermuted(x.Span, dims, order, y.Span, accumulate: false);
+        OnnxTrace.Current?.Node("Transpose", y, x, OnnxTrace.Ints("perm", order));
         if (Tape.NeedsGrad(x))
             Tape.Record(op, y, dy =>
             {

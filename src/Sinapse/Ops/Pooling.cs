@@ -1,3 +1,4 @@
+using Onnx;
 using Sinapse.Autograd;
 using Sinapse.Kernels;
 using Sinapse.Tensors;
@@ -56,8 +57,17 @@ public static partial class F
         var shape = AdaptiveAvgPool2dOutputShape("AdaptiveAvgPool2d", x.Shape, outputSize);
         if (outputSize == (1, 1)) return GlobalAvgPool("AdaptiveAvgPool2d", x);
         var window = new AdaptivePoolWindow(x.Shape[2], x.Shape[3], outputSize.Height, outputSize.Width);
-        int planes = x.Shape[0] * x.Shape[1];
         var y = Tensor.Empty(shape);
+        // ONNX has no adaptive pooling; when the output divides the input its windows are a plain average pooling's, as PyTorch's exporter writes it.
+        if (OnnxTrace.Current is { } trace)
+        {
+            if (x.Shape[2] % outputSize.Height != 0 || x.Shape[3] % outputSize.Width != 0)
+                throw OnnxTrace.Unsupported("AdaptiveAvgPool2d", $"its {outputSize.Height}x{outputSize.Width} windows over the input {x.Shape} have different sizes, " +
+                    "which ONNX's AveragePool cannot express (it can when the output size divides the input's)");
+            int kernelHeight = x.Shape[2] / outputSize.Height, kernelWidth = x.Shape[3] / outputSize.Width;
+            trace.Node("AveragePool", y, x, OnnxTrace.Ints("kernel_shape", kernelHeight, kernelWidth), OnnxTrace.Ints("strides", kernelHeight, kernelWidth));
+        }
+        int planes = x.Shape[0] * x.Shape[1];
         Pooling.AdaptiveAvgPool2d(x.Span, y.Span, planes, window);
         if (Tape.NeedsGrad(x))
             Tape.Record("AdaptiveAvgPool2d", y, dy =>
@@ -148,6 +158,13 @@ public static partial class F
 
     // ---- the ops ----
 
+    /// <summary>The attributes MaxPool and AveragePool share; a 1-D pooling (run as 2-D of height 1) has only the width axis.</summary>
+    private static AttributeProto[] PoolOnnx(Tensor x, PoolWindow w) => x.Rank == 4
+        ? [OnnxTrace.Ints("kernel_shape", w.KernelHeight, w.KernelWidth), OnnxTrace.Ints("strides", w.StrideHeight, w.StrideWidth),
+            OnnxTrace.Ints("pads", w.PaddingHeight, w.PaddingWidth, w.PaddingHeight, w.PaddingWidth), OnnxTrace.Int("ceil_mode", w.CeilMode ? 1 : 0)]
+        : [OnnxTrace.Ints("kernel_shape", w.KernelWidth), OnnxTrace.Ints("strides", w.StrideWidth), OnnxTrace.Ints("pads", w.PaddingWidth, w.PaddingWidth),
+            OnnxTrace.Int("ceil_mode", w.CeilMode ? 1 : 0)];
+
     private static Shape PoolOutputShape(Shape input, PoolWindow w) =>
         input.Rank == 4 ? new Shape(input[0], input[1], w.OutputHeight, w.OutputWidth) : new Shape(input[0], input[1], w.OutputWidth);
 
@@ -155,6 +172,7 @@ public static partial class F
     {
         int planes = x.Shape[0] * x.Shape[1];
         var y = Tensor.Empty(PoolOutputShape(x.Shape, window));
+        OnnxTrace.Current?.Node("MaxPool", y, x, [.. PoolOnnx(x, window), x.Rank == 4 ? OnnxTrace.Ints("dilations", window.DilationHeight, window.DilationWidth) : OnnxTrace.Ints("dilations", window.DilationWidth)]);
         if (!Tape.NeedsGrad(x))
         {
             Pooling.MaxPool2d(x.Span, y.Span, [], planes, window);
@@ -176,6 +194,7 @@ public static partial class F
         int planes = x.Shape[0] * x.Shape[1];
         var y = Tensor.Empty(PoolOutputShape(x.Shape, window));
         Pooling.AvgPool2d(x.Span, y.Span, planes, window);
+        OnnxTrace.Current?.Node("AveragePool", y, x, [.. PoolOnnx(x, window), OnnxTrace.Int("count_include_pad", window.CountIncludePad ? 1 : 0)]);
         if (Tape.NeedsGrad(x))
             Tape.Record(op, y, dy =>
             {
@@ -191,6 +210,7 @@ public static partial class F
         int planes = x.Shape[0] * x.Shape[1], planeSize = x.Shape[2] * x.Shape[3];
         var y = Tensor.Empty(shape);
         Pooling.GlobalAvgPool(x.Span, y.Span, planes, planeSize);
+        OnnxTrace.Current?.Node("GlobalAveragePool", y, x);
         if (Tape.NeedsGrad(x))
             Tape.Record(op, y, dy =>
             {

@@ -35,6 +35,14 @@ public static partial class F
         var target = ExpandedShape(x.Shape, shape);
         var y = Tensor.Empty(target);
         ComputeInto<MultiplyOperator>(x, One, y);
+        if (OnnxTrace.Current is { } trace)
+        {
+            // ONNX's Expand broadcasts both ways: a 1 keeps the input's size, so an axis that is not expanded (the batch) stays dynamic.
+            var dims = target.ToArray().Select(d => (long)d).ToArray();
+            for (int d = 0; d < x.Rank; d++)
+                if (x.Shape[d] == target[target.Rank - x.Rank + d]) dims[target.Rank - x.Rank + d] = 1;
+            trace.Bind(y, trace.Node("Expand", [trace.Value(x), trace.Integers("shape", dims)]));
+        }
         if (Tape.NeedsGrad(x)) Tape.Record("BroadcastTo", y, dy => AccumulateSummed(x, dy, owned: false), x);
         return y;
     }
@@ -61,10 +69,20 @@ public static partial class F
         var y = Tensor.Empty(kept);
         Reductions.SumTo(x.Buffer, x.Offset, x.Shape, y.Buffer, y.Offset, kept, 0f);
         if (mean) y = Scaled(y, scale);
+        if (OnnxTrace.Current is { } trace)
+        {
+            // Opset 17's ReduceSum reads its axes as an input, ReduceMean as an attribute.
+            long[] axes = ReducedIndices(reduced);
+            trace.Bind(y, mean ? trace.Node("ReduceMean", [trace.Value(x)], OnnxTrace.Ints("axes", axes), OnnxTrace.Int("keepdims", 1))
+                : trace.Node("ReduceSum", [trace.Value(x), trace.Integers("axes", axes)], OnnxTrace.Int("keepdims", 1)));
+        }
         if (Tape.NeedsGrad(x))
             Tape.Record(op, y, dy => AccumulateComputed(x, destination => ComputeInto<MultiplyOperator>(dy.View(kept), Tensor.Scalar(scale), destination)), x);
         return keepDim ? y : Reshaped(y, RemovedAxes(x.Shape, reduced));
     }
+
+    /// <summary>The indices of the reduced axes, for an ONNX reduction's axes.</summary>
+    internal static long[] ReducedIndices(bool[] reduced) => Enumerable.Range(0, reduced.Length).Where(axis => reduced[axis]).Select(axis => (long)axis).ToArray();
 
     /// <summary>y·scale in place on a tensor no graph holds yet (mean of zero elements: 0·∞ gives NaN, as it should).</summary>
     private static Tensor Scaled(Tensor y, float scale)

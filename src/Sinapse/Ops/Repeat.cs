@@ -43,6 +43,12 @@ public static partial class F
         }
         var y = Tensor.Empty(new Shape(shape));
         StridedCopy.Run(x.Span, fromInput, y.Span, toOutput, box);
+        // ONNX's Tile wants one repeat per dimension: the new leading ones are added first.
+        if (OnnxTrace.Current is { } trace)
+        {
+            var input = lead == 0 ? trace.Value(x) : trace.Node("Reshape", [trace.Value(x), trace.Integers("shape", sizes.Select(d => (long)d).ToArray())]);
+            trace.Bind(y, trace.Node("Tile", [input, trace.Integers("repeats", repeats.Select(r => (long)r).ToArray())]));
+        }
         if (Tape.NeedsGrad(x))
             Tape.Record("Repeat", y, dy =>
             {

@@ -23,7 +23,8 @@ public static partial class F
     public static Tensor Flatten(Tensor x)
     {
         if (x.Rank < 1) throw new ArgumentException($"Flatten needs a batch axis, got a scalar.");
-        return x.Rank == 2 ? x : Reshape(x, x.Shape[0], -1);
+        // ONNX's Flatten keeps the batch axis dynamic without a shape constant.
+        return x.Rank == 2 ? x : ViewAs(x, InferShape(x, [x.Shape[0], -1]), "Flatten", static (trace, x, y) => trace.Node("Flatten", y, x, OnnxTrace.Int("axis", 1)));
     }
 
     /// <summary>
@@ -90,9 +91,15 @@ public static partial class F
     }
 
     /// <summary>x's storage seen as <paramref name="shape"/>, recorded as <paramref name="op"/>.</summary>
-    private static Tensor ViewAs(Tensor x, Shape shape, string op)
+    /// <summary>x's values with another shape; in ONNX a Reshape unless <paramref name="onnx"/> gives another form.</summary>
+    private static Tensor ViewAs(Tensor x, Shape shape, string op, OnnxForm? onnx = null)
     {
         var y = x.View(shape);
+        if (OnnxTrace.Current is { } trace)
+        {
+            if (onnx != null) onnx(trace, x, y);
+            else trace.Reshape(x, y);
+        }
         if (Tape.NeedsGrad(x)) Tape.Record(op, y, dy => Tape.Accumulate(x, dy.Span), x);
         return y;
     }

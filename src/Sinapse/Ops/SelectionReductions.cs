@@ -66,6 +66,7 @@ public static partial class F
     {
         if (x.Length == 0) throw new ArgumentException($"{op}: the tensor {x.Shape} is empty, and the {op.ToLowerInvariant()} of no elements is undefined; reduce over a dim that is not empty.");
         var y = Tensor.Scalar(TSelection.Best(x.Span));
+        OnnxTrace.Current?.Node(op == "Max" ? "ReduceMax" : "ReduceMin", y, x, OnnxTrace.Int("keepdims", 0));
         if (Tape.NeedsGrad(x))
             Tape.Record(op, y, dy =>
             {
@@ -89,14 +90,24 @@ public static partial class F
         var values = Tensor.Empty(kept);
         var indices = Tensor.Empty(kept);
         Reductions.Select<TSelection>(x.Buffer, x.Offset, layout, values.Buffer, values.Offset, indices.Buffer, indices.Offset);
+        if (OnnxTrace.Current is { } trace)
+        {
+            bool largest = op is "Max" or "Argmax";
+            long axis = x.Rank == 0 ? 0 : NormalizedAxis(dim, x.Shape, op);
+            trace.Node(largest ? "ReduceMax" : "ReduceMin", values, x, OnnxTrace.Ints("axes", axis), OnnxTrace.Int("keepdims", 1));
+            trace.Bind(indices, IndexOnnx(trace, trace.Node(largest ? "ArgMax" : "ArgMin", [trace.Value(x)], OnnxTrace.Int("axis", axis), OnnxTrace.Int("keepdims", 1))));
+        }
         if (differentiable && Tape.NeedsGrad(x))
             Tape.Record(op, values, dy =>
             {
                 Tape.GradientTarget(x, out float beta);
                 Reductions.ScatterAlong(dy.Buffer, dy.Offset, indices.Buffer, indices.Offset, layout, x.Grad!.Buffer, x.Grad.Offset, beta);
             }, x);
-        return keepDim ? (values, indices) : (Reshaped(values, removed), indices.View(removed));
+        return keepDim ? (values, indices) : (Reshaped(values, removed), Reshaped(indices, removed));
     }
+
+    /// <summary>ONNX's indices are int64; Sinapse's are whole floats.</summary>
+    private static string IndexOnnx(OnnxTrace trace, string indices) => trace.Node("Cast", [indices], OnnxTrace.Int("to", (long)Onnx.TensorProto.Types.DataType.Float));
 
     private static Tensor IndexOfExtreme<TSelection>(Tensor x, string op) where TSelection : ISelection
     {
@@ -104,6 +115,12 @@ public static partial class F
         RequireExactIndices(x.Length, op, $"the tensor {x.Shape} has {x.Length} elements");
         var indices = Tensor.Scalar(0f);
         Reductions.Select<TSelection>(x.Buffer, x.Offset, new AxisLayout(1, x.Length, 1), new float[1], 0, indices.Buffer, indices.Offset);
+        // The index into the flattened tensor, as torch.argmax without a dim.
+        if (OnnxTrace.Current is { } trace)
+        {
+            var flat = trace.Node("Reshape", [trace.Value(x), trace.Integers("shape", -1)]);
+            trace.Bind(indices, IndexOnnx(trace, trace.Node(op == "Argmax" ? "ArgMax" : "ArgMin", [flat], OnnxTrace.Int("axis", 0), OnnxTrace.Int("keepdims", 0))));
+        }
         return indices;
     }
 
@@ -138,6 +155,7 @@ public static partial class F
         var kept = KeptShape(x.Shape, reduced);
         RequireNonEmpty(x.Shape, reduced, op);
         var y = ExtremeOver<TSelection>(x, reduced);
+        OnnxTrace.Current?.Node(op == "Amax" ? "ReduceMax" : "ReduceMin", y, x, OnnxTrace.Ints("axes", ReducedIndices(reduced)), OnnxTrace.Int("keepdims", 1));
         if (Tape.NeedsGrad(x))
             Tape.Record(op, y, dy =>
             {

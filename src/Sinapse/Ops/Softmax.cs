@@ -18,6 +18,7 @@ public static partial class F
     {
         var y = Tensor.Empty(x.Shape);
         var slices = SoftmaxSlices.Of(x, dim, "Softmax");
+        OnnxTrace.Current?.Node("Softmax", y, x, OnnxTrace.Int("axis", dim));
         slices.Run(x, x, y, accumulate: false, static (xs, _, ys, _) =>
         {
             // TensorPrimitives.SoftMax does not shift by the maximum: exp(1000) would overflow to NaN.
@@ -72,6 +73,7 @@ public static partial class F
     {
         var y = Tensor.Empty(x.Shape);
         var slices = SoftmaxSlices.Of(x, dim, "LogSoftmax");
+        OnnxTrace.Current?.Node("LogSoftmax", y, x, OnnxTrace.Int("axis", dim));
         slices.Run(x, x, y, accumulate: false, static (xs, _, ys, scratch) =>
         {
             TensorPrimitives.Subtract(xs, TensorPrimitives.Max(xs), ys);

@@ -27,6 +27,8 @@ public sealed class AdaGrad : Optimizer
     public float InitialAccumulatorValue { get; }
     public float Epsilon { get; }
 
+    protected override IEnumerable<string> RequiredBuffers => ["sum"];
+
     protected override void Update(Span<float> parameter, ReadOnlySpan<float> gradient, ParameterGroup group, ParameterState state)
     {
         gradient = ApplyWeightDecay(parameter, gradient, group);

@@ -35,6 +35,8 @@ public sealed class Adam : Optimizer
     public bool Decoupled { get; }
     public bool Amsgrad { get; }
 
+    protected override IEnumerable<string> RequiredBuffers => Amsgrad ? ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"] : ["exp_avg", "exp_avg_sq"];
+
     protected override void Update(Span<float> parameter, ReadOnlySpan<float> gradient, ParameterGroup group, ParameterState state)
     {
         gradient = ApplyWeightDecay(parameter, gradient, group, Decoupled);

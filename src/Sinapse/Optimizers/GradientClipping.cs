@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Sinapse.Kernels;
 using Sinapse.Tensors;
 
 namespace Sinapse.Optimizers;
@@ -44,14 +45,33 @@ public sealed class GradientClipping
     public float LastNorm { get; private set; } = float.NaN;
 
     /// <summary>Clips the gradients of <paramref name="parameters"/> in place; returns the total norm before clipping in norm mode, else NaN.</summary>
-    public float Apply(IEnumerable<Tensor> parameters)
+    public float Apply(IEnumerable<Tensor> parameters) =>
+        Apply(parameters, Mode == ClippingMode.Norm ? GlobalNorm(parameters) : double.NaN);
+
+    /// <summary>
+    /// <see cref="Apply(IEnumerable{Tensor})"/> with the global norm already measured
+    /// (<see cref="GlobalNorm"/>: a trainer measures it once per step for clipping, monitoring and its divergence check).
+    /// </summary>
+    public float Apply(IEnumerable<Tensor> parameters, double globalNorm)
     {
         if (Mode == ClippingMode.Value)
         {
             ClipByValue(parameters, Limit);
             return float.NaN;
         }
-        return LastNorm = ClipByNorm(parameters, Limit);
+        return LastNorm = ScaleToNorm(parameters, Limit, globalNorm);
+    }
+
+    /// <summary>
+    /// ‖g‖₂ over every gradient of <paramref name="parameters"/> taken together, in double (a norm
+    /// beyond float's range stays finite here); non-finite when a gradient is. Parameters without a gradient are skipped.
+    /// </summary>
+    public static double GlobalNorm(IEnumerable<Tensor> parameters)
+    {
+        double sum = 0;
+        foreach (var p in parameters)
+            if (p.Grad is { } g) sum += SumOfSquares.Of(g.Buffer, g.Offset, g.Length);
+        return Math.Sqrt(sum);
     }
 
     public override string ToString() => Mode == ClippingMode.Value ? $"clip by value (|g| <= {Limit})" : $"clip by global norm (||g|| <= {Limit})";
@@ -77,15 +97,12 @@ public sealed class GradientClipping
     public static float ClipByNorm(IEnumerable<Tensor> parameters, float maxNorm)
     {
         if (!(maxNorm > 0)) throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "The maximum norm must be > 0.");
-        // As PyTorch: each parameter's norm, then the norm of those norms (combined here in double).
-        double sumOfSquares = 0;
-        foreach (var p in parameters)
-            if (p.Grad != null)
-            {
-                double norm = TensorPrimitives.Norm(p.Grad.Span);
-                sumOfSquares += norm * norm;
-            }
-        float total = (float)Math.Sqrt(sumOfSquares);
+        return ScaleToNorm(parameters, maxNorm, GlobalNorm(parameters));
+    }
+
+    private static float ScaleToNorm(IEnumerable<Tensor> parameters, float maxNorm, double globalNorm)
+    {
+        float total = (float)globalNorm;
         // PyTorch multiplies by min(coefficient, 1), which leaves gradients below the limit untouched.
         float coefficient = (float)(maxNorm / (total + (double)NormEpsilon));
         if (coefficient < 1f)

@@ -11,7 +11,7 @@ namespace Sinapse.Optimizers;
 /// that overflowed, not training that diverged — and <see cref="Update"/> halves the scale;
 /// after <see cref="GrowthInterval"/> finite steps in a row the scale doubles.
 /// </summary>
-public sealed class LossScaler
+public sealed class LossScaler : IStateful<LossScalerState>
 {
     public LossScaler(float initialScale = 65536f, float growthFactor = 2f, float backoffFactor = 0.5f, int growthInterval = 2000)
     {

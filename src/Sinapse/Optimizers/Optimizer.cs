@@ -33,7 +33,7 @@ public sealed class ParameterGroup(IEnumerable<Tensor> parameters, float learnin
 /// estimates) lives in named buffers, so <see cref="StateDict"/> / <see cref="LoadStateDict"/>
 /// capture and restore an optimizer exactly, as PyTorch's state_dict does.
 /// </summary>
-public abstract class Optimizer
+public abstract class Optimizer : IStateful<OptimizerState>
 {
     private readonly Dictionary<Tensor, Dictionary<string, float[]>> state = new(ReferenceEqualityComparer.Instance);
     // Per thread: slices of one update run on several threads at once.
@@ -143,9 +143,16 @@ public abstract class Optimizer
         if (saved.StepCount < 0) throw new ArgumentException($"The saved optimizer state has a step count of {saved.StepCount}; it must be 0 or more.");
         foreach (var (learningRate, weightDecay) in saved.Groups) ValidateGroup(learningRate, weightDecay);
         for (int i = 0; i < all.Count; i++)
+        {
             foreach (var (name, values) in saved.Parameters[i])
                 if (values.Length != (name == ParameterState.StepBuffer ? 1 : all[i].Length))
                     throw new ArgumentException($"Saved buffer '{name}' of parameter {i} ({all[i].Name}) has {values.Length} values, the parameter {all[i].Length}.");
+            // A buffer is created zeroed on first use, so one missing from an updated parameter would restart its moments silently.
+            if (saved.Parameters[i].Count > 0 && RequiredBuffers.FirstOrDefault(b => !saved.Parameters[i].ContainsKey(b)) is { } absent)
+                throw new ArgumentException($"The saved state of parameter {i} ({all[i].Name}) lacks the buffer '{absent}' that {GetType().Name} keeps for every updated parameter (it has {string.Join(", ", saved.Parameters[i].Keys)}).");
+            if (saved.Parameters[i].TryGetValue(ParameterState.StepBuffer, out var step) && !(step[0] >= 0 && step[0] <= saved.StepCount))
+                throw new ArgumentException($"The saved state of parameter {i} ({all[i].Name}) has taken {step[0]} steps, outside 0 to the optimizer's {saved.StepCount}.");
+        }
         state.Clear();
         stepped.Clear();
         for (int i = 0; i < all.Count; i++)
@@ -158,6 +165,9 @@ public abstract class Optimizer
         for (int g = 0; g < Groups.Count; g++) (Groups[g].LearningRate, Groups[g].WeightDecay) = saved.Groups[g];
         StepCount = saved.StepCount;
     }
+
+    /// <summary>The buffers every updated parameter has (Adam's exp_avg and exp_avg_sq, say), which a loaded state must hold.</summary>
+    protected virtual IEnumerable<string> RequiredBuffers => [];
 
     /// <summary>
     /// Work buffer <paramref name="slot"/> (1 or 2; 0 holds the decayed gradient) of

@@ -28,6 +28,9 @@ public sealed class RmsProp : Optimizer
     public float Momentum { get; }
     public bool Centered { get; }
 
+    protected override IEnumerable<string> RequiredBuffers =>
+        ["square_avg", .. Centered ? new[] { "grad_avg" } : [], .. Momentum > 0f ? new[] { "momentum_buffer" } : []];
+
     protected override void Update(Span<float> parameter, ReadOnlySpan<float> gradient, ParameterGroup group, ParameterState state)
     {
         gradient = ApplyWeightDecay(parameter, gradient, group);

@@ -50,6 +50,9 @@ public sealed class Sgd : Optimizer
     public bool Decoupled { get; }
     public float Dampening { get; }
 
+    protected override IEnumerable<string> RequiredBuffers =>
+        Momentum == 0f ? [] : [Form == MomentumForm.PyTorch ? "momentum_buffer" : "velocity"];
+
     protected override void Update(Span<float> parameter, ReadOnlySpan<float> gradient, ParameterGroup group, ParameterState state)
     {
         gradient = ApplyWeightDecay(parameter, gradient, group, Decoupled);

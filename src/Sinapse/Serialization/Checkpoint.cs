@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Sinapse.Data;
 using Sinapse.Diagnostics;
 using Sinapse.Optimizers;
+using Sinapse.Optimizers.Schedules;
 using Sinapse.Tensors;
 using Sinapse.Training;
 
@@ -11,12 +12,13 @@ namespace Sinapse.Serialization;
 
 /// <summary>
 /// A whole training run at the end of an epoch, enough to continue it bitwise as if it had never
-/// stopped: the model (a <see cref="SavedModel"/> directory: model.json + weights.safetensors,
-/// buffers included), the optimizer's buffers (optimizer.safetensors) and, in checkpoint.json,
-/// the optimizer's step count and group hyper-parameters, the schedule's position, the loss
-/// scaler's state (float16 training), the state of
-/// every named Rng, the epoch, the History, the caller's extra data (the command line, say), and
-/// the length and XxHash64 of every other file.
+/// stopped: the composition of the <see cref="IStateful{TState}.StateDict"/>s of the model (a
+/// <see cref="SavedModel"/> directory: model.json + weights.safetensors, buffers included), the
+/// optimizer (its buffers in optimizer.safetensors, its step count and group hyper-parameters in
+/// checkpoint.json), and, in checkpoint.json, the scheduler, the loss scaler (float16 training),
+/// every named Rng, the training data loader's position when given, and the History; with the
+/// epoch, the caller's extra data (the command line, say), and the length and XxHash64 of every
+/// other file. Loading checks every field's range, so an edited manifest is a one-line error.
 /// </summary>
 /// <remarks>
 /// A checkpoint is a directory <c>epoch-NNNN</c>. It is written under a hidden temporary name,
@@ -29,16 +31,17 @@ public sealed class Checkpoint
     public const string OptimizerFile = "optimizer.safetensors";
     public const string Format = "sinapse-checkpoint";
 
-    private Checkpoint(string directory, SavedModel model, int epoch, OptimizerState optimizer, long? schedulePosition,
-        Dictionary<string, ulong[]> rngStates, History history, JsonObject? extra, Precision precision, LossScalerState? lossScaler)
+    private Checkpoint(string directory, SavedModel model, int epoch, OptimizerState optimizer, SchedulerState? scheduler,
+        Dictionary<string, RngState> rngStates, History history, JsonObject? extra, Precision precision, LossScalerState? lossScaler, DataLoaderState? loader)
     {
+        Loader = loader;
         Precision = precision;
         LossScaler = lossScaler;
         Directory = directory;
         Model = model;
         Epoch = epoch;
         Optimizer = optimizer;
-        SchedulePosition = schedulePosition;
+        Scheduler = scheduler;
         RngStates = rngStates;
         History = history;
         Extra = extra;
@@ -48,8 +51,8 @@ public sealed class Checkpoint
     public SavedModel Model { get; }
     public int Epoch { get; }
     public OptimizerState Optimizer { get; }
-    public long? SchedulePosition { get; }
-    public IReadOnlyDictionary<string, ulong[]> RngStates { get; }
+    public SchedulerState? Scheduler { get; }
+    public IReadOnlyDictionary<string, RngState> RngStates { get; }
     public History History { get; }
     public JsonObject? Extra { get; }
 
@@ -59,16 +62,26 @@ public sealed class Checkpoint
     /// <summary>The dynamic loss scaler's state, when the run used one (float16).</summary>
     public LossScalerState? LossScaler { get; }
 
+    /// <summary>The training data loader's position, when it was saved with the checkpoint.</summary>
+    public DataLoaderState? Loader { get; }
+
+    /// <summary>
+    /// Why each newer checkpoint than this one was passed over by <see cref="FindLatest"/>
+    /// ("epoch-0004: … is corrupted"), newest first; empty when this is the newest.
+    /// </summary>
+    public IReadOnlyList<string> Skipped { get; private set; } = [];
+
     /// <summary>The name of epoch <paramref name="epoch"/>'s checkpoint directory.</summary>
     public static string DirectoryName(int epoch) => string.Create(CultureInfo.InvariantCulture, $"epoch-{epoch:D4}");
 
     /// <summary>
-    /// Writes the trainer's state after <paramref name="epoch"/> as <paramref name="root"/>/epoch-NNNN
+    /// Writes the trainer's state after <paramref name="epoch"/> (and the training
+    /// <paramref name="loader"/>'s position, when given) as <paramref name="root"/>/epoch-NNNN
     /// and, when <paramref name="keep"/> is positive, deletes all but the newest <paramref name="keep"/>
     /// checkpoints. Returns the new checkpoint's directory.
     /// </summary>
     public static string Save(string root, Trainer trainer, int epoch, IReadOnlyDictionary<string, Rng> rngs, Shape exampleShape,
-        InputTransform? transform = null, IReadOnlyList<string>? classNames = null, JsonObject? extra = null, int keep = 0)
+        InputTransform? transform = null, IReadOnlyList<string>? classNames = null, JsonObject? extra = null, int keep = 0, DataLoader? loader = null)
     {
         System.IO.Directory.CreateDirectory(root);
         var final = Path.Combine(root, DirectoryName(epoch));
@@ -98,7 +111,7 @@ public sealed class Checkpoint
                     ["groups"] = new JsonArray(state.Groups.Select(g => (JsonNode)new JsonObject { ["learningRate"] = g.LearningRate, ["weightDecay"] = g.WeightDecay }).ToArray()),
                     ["parameters"] = new JsonArray(parameterNames.Select(n => (JsonNode)n).ToArray()),
                 },
-                ["schedulePosition"] = trainer.Scheduler?.Position,
+                ["schedulePosition"] = trainer.Scheduler?.StateDict().Position,
                 ["precision"] = MixedPrecision.ShortName(trainer.Precision),
                 ["lossScaler"] = trainer.LossScaler?.StateDict() is { } scaler ? new JsonObject
                 {
@@ -106,8 +119,12 @@ public sealed class Checkpoint
                     ["growthFactor"] = scaler.GrowthFactor, ["backoffFactor"] = scaler.BackoffFactor, ["growthInterval"] = scaler.GrowthInterval,
                 } : null,
                 ["rngs"] = new JsonObject(rngs.Select(r => new KeyValuePair<string, JsonNode?>(r.Key,
-                    new JsonArray(r.Value.GetState().Select(w => (JsonNode)w.ToString("x16", CultureInfo.InvariantCulture)).ToArray())))),
-                ["history"] = HistoryToJson(trainer.History),
+                    new JsonArray(r.Value.StateDict().ToHex().Select(w => (JsonNode)w).ToArray())))),
+                ["loader"] = loader?.StateDict() is { } position ? new JsonObject
+                {
+                    ["epoch"] = position.Epoch, ["rng"] = new JsonArray(position.Rng.ToHex().Select(w => (JsonNode)w).ToArray()),
+                } : null,
+                ["history"] = trainer.History.StateDict(),
                 ["extra"] = extra?.DeepClone(),
                 ["files"] = files,
             };
@@ -151,11 +168,13 @@ public sealed class Checkpoint
         {
             try
             {
-                return Load(candidates[i].Directory);
+                var found = Load(candidates[i].Directory);
+                found.Skipped = problems;
+                return found;
             }
             catch (Exception e) when (e is InvalidDataException or IOException)
             {
-                problems.Add(e.Message);
+                problems.Add($"{Path.GetFileName(candidates[i].Directory)}: {e.Message}");
             }
         }
         throw new InvalidDataException($"None of the {candidates.Count} checkpoints in {root} is intact: {string.Join(" / ", problems)}");
@@ -191,15 +210,28 @@ public sealed class Checkpoint
             }
             var state = new OptimizerState(optimizer["stepCount"]!.GetValue<long>(),
                 optimizer["groups"]!.AsArray().Select(g => (g!["learningRate"]!.GetValue<float>(), g["weightDecay"]!.GetValue<float>())).ToList(), parameters);
-            var rngs = manifest["rngs"]!.AsObject().ToDictionary(r => r.Key,
-                r => r.Value!.AsArray().Select(w => ulong.Parse(w!.GetValue<string>(), NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToArray());
+            var rngs = manifest["rngs"]!.AsObject().ToDictionary(r => r.Key, r => RngState.FromHex(r.Value!.AsArray().Select(w => w!.GetValue<string>()).ToList()));
             var scaler = manifest["lossScaler"] is JsonObject s
                 ? new LossScalerState(s["scale"]!.GetValue<float>(), s["growthTracker"]!.GetValue<int>(), s["skippedSteps"]!.GetValue<long>(),
                     s["growthFactor"]!.GetValue<float>(), s["backoffFactor"]!.GetValue<float>(), s["growthInterval"]!.GetValue<int>())
                 : null;
-            return new Checkpoint(directory, model, manifest["epoch"]!.GetValue<int>(), state, manifest["schedulePosition"]?.GetValue<long>(), rngs,
-                HistoryFromJson(manifest["history"]!.AsObject()), manifest["extra"]?.DeepClone().AsObject(),
-                manifest["precision"] is { } precision ? MixedPrecision.Parse(precision.GetValue<string>(), "precision") : Precision.Float32, scaler);
+            var history = new History();
+            history.LoadStateDict(manifest["history"]!.AsObject());
+            int epoch = manifest["epoch"]!.GetValue<int>();
+            // The manifest is not checksummed, so each number is checked against what the rest of it implies.
+            if (epoch < 1 || epoch != history.Epochs.Count)
+                throw new InvalidDataException($"{manifestPath}: epoch is {epoch}, but a checkpoint follows epoch 1 or later and its history has {history.Epochs.Count} epochs.");
+            long? position = manifest["schedulePosition"]?.GetValue<long>();
+            if (position is < 0 || position > history.StepLosses.Count)
+                throw new InvalidDataException($"{manifestPath}: schedulePosition is {position}, outside 0 to the {history.StepLosses.Count} updates the run has made.");
+            var loader = manifest["loader"] is JsonObject l
+                ? new DataLoaderState(l["epoch"]!.GetValue<int>(), RngState.FromHex(l["rng"]!.AsArray().Select(w => w!.GetValue<string>()).ToList()))
+                : (DataLoaderState?)null;
+            if (loader is { Epoch: < 0 } negative)
+                throw new InvalidDataException($"{manifestPath}: the loader has started {negative.Epoch} epochs; it must be 0 or more.");
+            return new Checkpoint(directory, model, epoch, state, position is long p ? new SchedulerState(p) : null, rngs,
+                history, manifest["extra"]?.DeepClone().AsObject(),
+                manifest["precision"] is { } precision ? MixedPrecision.Parse(precision.GetValue<string>(), "precision") : Precision.Float32, scaler, loader);
         }
         catch (Exception e) when (InputFile.IsMalformedContent(e))
         {
@@ -209,14 +241,15 @@ public sealed class Checkpoint
 
     /// <summary>
     /// Puts the run back: the trainer's model gets the weights and buffers, its optimizer the
-    /// state, its scheduler the position, each Rng of <paramref name="rngs"/> its saved state; the
-    /// trainer's History becomes the saved one. Returns the History to continue with (see
-    /// <see cref="Trainer.Fit(DataLoader, int, Dataset?, History, CancellationToken)"/>).
+    /// state, its scheduler the position, each Rng of <paramref name="rngs"/> its saved state, and
+    /// <paramref name="loader"/>, when given, its position (the checkpoint must hold one). Returns
+    /// the History to continue with (see <see cref="Trainer.Fit(DataLoader, int, Dataset?, History, CancellationToken)"/>).
     /// </summary>
-    public History Restore(Trainer trainer, IReadOnlyDictionary<string, Rng> rngs)
+    public History Restore(Trainer trainer, IReadOnlyDictionary<string, Rng> rngs, DataLoader? loader = null)
     {
         var names = ParameterNames(trainer);
-        var saved = new JsonArray();
+        if (loader != null && Loader == null)
+            throw new InvalidDataException($"{Directory}: the checkpoint holds no data loader position to restore (it was saved without one).");
         if (Optimizer.Parameters.Count != names.Count)
             throw new InvalidDataException($"{Directory}: the checkpoint's optimizer has {Optimizer.Parameters.Count} parameters, this run's has {names.Count}: the model or the optimizer differs.");
         if (Precision != trainer.Precision)
@@ -225,11 +258,12 @@ public sealed class Checkpoint
             throw new InvalidDataException($"{Directory}: the checkpoint was saved {(LossScaler == null ? "without" : "with")} loss scaling, this run trains {(trainer.LossScaler == null ? "without" : "with")} it: give the same --precision.");
         foreach (var (name, rng) in rngs)
             if (!RngStates.ContainsKey(name)) throw new InvalidDataException($"{Directory}: the checkpoint has no state for the Rng '{name}' (it has {string.Join(", ", RngStates.Keys)}).");
-        StateDict.Copy(Model.Model, trainer.Model);
+        trainer.Model.LoadStateDict(Model.Model.StateDict());
         trainer.Optimizer.LoadStateDict(Optimizer);
-        if (trainer.Scheduler != null && SchedulePosition is long position) trainer.Scheduler.Seek(position);
+        if (trainer.Scheduler != null && Scheduler is { } scheduler) trainer.Scheduler.LoadStateDict(scheduler);
         if (LossScaler != null) trainer.LossScaler!.LoadStateDict(LossScaler);
-        foreach (var (name, rng) in rngs) rng.SetState(RngStates[name]);
+        foreach (var (name, rng) in rngs) rng.LoadStateDict(RngStates[name]);
+        if (loader != null) loader.LoadStateDict(Loader!.Value);
         return History;
     }
 
@@ -242,6 +276,19 @@ public sealed class Checkpoint
 
     private static JsonObject Describe(FileChecksum checksum) => new() { ["length"] = checksum.Length, ["xxhash64"] = checksum.XxHash64 };
 
+    /// <summary>
+    /// Deletes what interrupted writes left under <paramref name="root"/>: the hidden
+    /// ".epoch-NNNN.….tmp" directories of checkpoints never finished and the ".….deleting" ones of
+    /// removals cut short. Returns their names. Call it when a run starts, before any write of its own.
+    /// </summary>
+    public static List<string> RemoveInterrupted(string root)
+    {
+        if (!System.IO.Directory.Exists(root)) return [];
+        var leftovers = System.IO.Directory.GetDirectories(root, ".epoch-*.tmp").Concat(System.IO.Directory.GetDirectories(root, ".epoch-*.deleting")).ToList();
+        foreach (var leftover in leftovers) System.IO.Directory.Delete(leftover, recursive: true);
+        return leftovers.Select(Path.GetFileName).ToList()!;
+    }
+
     private static void Remove(string directory)
     {
         // Renamed away first, so no reader sees a checkpoint with some files already deleted.
@@ -249,55 +296,24 @@ public sealed class Checkpoint
         System.IO.Directory.Move(directory, doomed);
         System.IO.Directory.Delete(doomed, recursive: true);
     }
-
-    private static JsonObject HistoryToJson(History history) => new()
-    {
-        ["epochs"] = new JsonArray(history.Epochs.Select(e => (JsonNode)new JsonObject
-        {
-            ["epoch"] = e.Epoch, ["trainLoss"] = e.TrainLoss, ["trainAccuracy"] = e.TrainAccuracy, ["validationLoss"] = e.ValidationLoss,
-            ["validationAccuracy"] = e.ValidationAccuracy, ["seconds"] = e.Seconds, ["samplesPerSecond"] = e.SamplesPerSecond,
-            ["learningRate"] = e.LearningRate, ["updates"] = e.Updates,
-        }).ToArray()),
-        ["stepLosses"] = Floats(history.StepLosses),
-        ["gradientNorms"] = Floats(history.GradientNorms),
-        ["learningRates"] = Floats(history.LearningRates),
-    };
-
-    private static JsonArray Floats(List<float> values) =>
-        new(values.Select(v => float.IsFinite(v) ? (JsonNode)v : (JsonNode)v.ToString(CultureInfo.InvariantCulture)).ToArray());
-
-    private static History HistoryFromJson(JsonObject json)
-    {
-        var history = new History();
-        foreach (var e in json["epochs"]!.AsArray())
-            history.Epochs.Add(new EpochRecord(e!["epoch"]!.GetValue<int>(), e["trainLoss"]!.GetValue<double>(), e["trainAccuracy"]?.GetValue<double>(),
-                e["validationLoss"]?.GetValue<double>(), e["validationAccuracy"]?.GetValue<double>(), e["seconds"]!.GetValue<double>(),
-                e["samplesPerSecond"]!.GetValue<double>(), e["learningRate"]!.GetValue<float>(), e["updates"]!.GetValue<long>()));
-        ReadFloats(json["stepLosses"], history.StepLosses);
-        ReadFloats(json["gradientNorms"], history.GradientNorms);
-        ReadFloats(json["learningRates"], history.LearningRates);
-        return history;
-    }
-
-    private static void ReadFloats(JsonNode? node, List<float> into)
-    {
-        if (node is not JsonArray array) return;
-        foreach (var value in array)
-            into.Add(value is JsonValue v && v.TryGetValue<string>(out var text) ? float.Parse(text, CultureInfo.InvariantCulture) : value!.GetValue<float>());
-    }
 }
 
 /// <summary>Saves a <see cref="Checkpoint"/> every <see cref="Every"/> epochs of a <see cref="Trainer.Fit(DataLoader, int, Dataset?, CancellationToken)"/>.</summary>
 public sealed class CheckpointCallback(string root, int every, IReadOnlyDictionary<string, Rng> rngs, Shape exampleShape,
-    InputTransform? transform = null, IReadOnlyList<string>? classNames = null, JsonObject? extra = null, int keep = 0) : Callback
+    InputTransform? transform = null, IReadOnlyList<string>? classNames = null, JsonObject? extra = null, int keep = 0, DataLoader? loader = null) : Callback
 {
     public int Every { get; } = every > 0 ? every : throw new ArgumentOutOfRangeException(nameof(every), every, "Checkpoint every 1 or more epochs.");
 
     /// <summary>The newest checkpoint written, if any.</summary>
     public string? Last { get; private set; }
 
+    /// <summary>The leftovers of interrupted writes that <see cref="OnTrainBegin"/> removed.</summary>
+    public IReadOnlyList<string> Removed { get; private set; } = [];
+
+    public override void OnTrainBegin(Trainer trainer) => Removed = Checkpoint.RemoveInterrupted(root);
+
     public override void OnEpochEnd(Trainer trainer, EpochRecord record)
     {
-        if (record.Epoch % Every == 0) Last = Checkpoint.Save(root, trainer, record.Epoch, rngs, exampleShape, transform, classNames, extra, keep);
+        if (record.Epoch % Every == 0) Last = Checkpoint.Save(root, trainer, record.Epoch, rngs, exampleShape, transform, classNames, extra, keep, loader);
     }
 }

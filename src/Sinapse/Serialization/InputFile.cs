@@ -146,7 +146,7 @@ public static class InputFile
     };
 
     /// <summary>Messages stay on one line and bounded, whatever text from the file they quote.</summary>
-    internal static string OneLine(string message)
+    public static string OneLine(string message)
     {
         const int Longest = 1000;
         var line = message.ReplaceLineEndings(" ");

@@ -43,10 +43,10 @@ public static partial class Npy
         if (stream.ReadAtLeast(headerBytes, headerBytes.Length, throwOnEndOfStream: false) < headerBytes.Length)
             throw new InvalidDataException($"{name} is truncated inside its header.");
         var header = Encoding.Latin1.GetString(headerBytes);
-        var descr = DescrPattern().Match(header) is { Success: true } d ? d.Groups[1].Value : throw new InvalidDataException($"{name}: the header has no 'descr': {header.Trim()}");
+        var descr = DescrPattern().Match(header) is { Success: true } d ? d.Groups[1].Value : throw InputFile.Error(name, "header", "a 'descr' entry", InputFile.Quote(header.Trim(), 80));
         if (FortranPattern().Match(header) is { Success: true } f && f.Groups[1].Value == "True")
             throw new InvalidDataException($"{name} is stored in Fortran (column-major) order; save it in C order (np.ascontiguousarray).");
-        var shapeText = ShapePattern().Match(header) is { Success: true } s ? s.Groups[1].Value : throw new InvalidDataException($"{name}: the header has no 'shape': {header.Trim()}");
+        var shapeText = ShapePattern().Match(header) is { Success: true } s ? s.Groups[1].Value : throw InputFile.Error(name, "header", "a 'shape' entry", InputFile.Quote(header.Trim(), 80));
         var shape = shapeText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(t => int.TryParse(t.TrimEnd('L'), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw new InvalidDataException($"{name}: bad shape ({shapeText}).")).ToArray();
         long count = 1;

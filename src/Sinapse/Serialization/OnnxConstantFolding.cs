@@ -86,7 +86,7 @@ public static partial class OnnxImport
         {
             node.Allow("value", "value_float", "value_floats", "value_int", "value_ints");
             var attribute = node.Node.Attribute.FirstOrDefault() ?? throw new InvalidDataException($"{node.Where} has no value.");
-            return attribute.Name switch
+            var constant = attribute.Name switch
             {
                 "value" => OnnxConstant.Read(attribute.T ?? throw new InvalidDataException($"{node.Where}: its value is not a tensor."), $"{node.Where} (its value)"),
                 "value_float" => new OnnxConstant([], [attribute.F], null),
@@ -94,6 +94,8 @@ public static partial class OnnxImport
                 "value_int" => new OnnxConstant([], null, [attribute.I]),
                 _ => new OnnxConstant([attribute.Ints.Count], null, attribute.Ints.ToArray()),
             };
+            if (constant.Floats != null) InputFile.CheckFinite(constant.Floats, node.Where, "its value");
+            return constant;
         }
 
         private void FoldShape(NodeReader node)

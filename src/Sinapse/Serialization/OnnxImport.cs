@@ -1,6 +1,9 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Onnx;
+using Sinapse.Data;
 using Sinapse.Layers;
 using Sinapse.Ops;
 using Sinapse.Tensors;
@@ -15,11 +18,15 @@ namespace Sinapse.Serialization;
 /// compute — Conv, ConvTranspose, Gemm, MatMul, MaxPool and AveragePool (with ceil_mode,
 /// count_include_pad and max-pooling dilations), GlobalAveragePool, BatchNormalization, Relu,
 /// Clip (as ReLU6 or ReLU), Sigmoid, Tanh, LeakyRelu, Elu, Selu, HardSigmoid, HardSwish, Softmax,
-/// LogSoftmax, Flatten, Reshape, Resize (nearest, integer scale), Add, Mul, Concat, Dropout and
-/// Identity — with weights that must be constants, and the <see cref="FoldedOperators"/>, which
+/// LogSoftmax, Flatten, Reshape, Resize (nearest, integer scale), Add, Mul, Concat, Dropout,
+/// Identity and Gather of rows by computed indices (Embedding) — with weights that must be
+/// constants; the <see cref="FunctionOperators"/>, computed with the tensor ops as function steps
+/// of a Graph where no layer computes them (an exported user layer: attention's products of two
+/// computed values, transposes, reductions); and the <see cref="FoldedOperators"/>, which
 /// the importer computes itself where they read only constants and shapes (files written by
 /// torch.onnx.export hold Identity over deduplicated initializers, Constant nodes, and shape
-/// arithmetic for x.view(x.size(0), −1)).
+/// arithmetic for x.view(x.size(0), −1)). A graph with function steps runs, but model.json cannot
+/// describe it, so it is not saved as a model directory.
 /// </summary>
 /// <remarks>
 /// Everything is checked before a layer is built, and each error names the file, the node and
@@ -69,13 +76,67 @@ public static partial class OnnxImport
 
     internal static Module Load(ModelProto model, string source) => Load(model, source, out _);
 
-    internal static Module Load(ModelProto model, string source, out Shape exampleShape)
+    internal static Module Load(ModelProto model, string source, out Shape exampleShape) => Load(model, source, splitTransform: false, out exampleShape);
+
+    private static Module Load(ModelProto model, string source, bool splitTransform, out Shape exampleShape)
     {
         var importer = new Importer(model, source);
-        var module = importer.Build();
+        var module = importer.Build(splitTransform);
         module.Eval();
         exampleShape = importer.BatchInputShape.Features;
         return module;
+    }
+
+    /// <summary>
+    /// Reads <paramref name="path"/> as a model directory holds a model: the module, one example's
+    /// shape, and the input transform and class names a Sinapse export carries as metadata. The
+    /// transform's nodes are then left out of the module, which takes transformed inputs, as a
+    /// trained model does; <see cref="Load(string)"/> keeps them in, for raw inputs.
+    /// </summary>
+    public static SavedModel LoadModel(string path)
+    {
+        InputFile.Length(path, "ONNX file", Array.MaxLength);
+        return LoadModel(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>Reads an ONNX model's bytes as <see cref="LoadModel(string)"/> reads a file.</summary>
+    public static SavedModel LoadModel(byte[] data, string source = "the ONNX model")
+    {
+        var proto = Parse(data, source);
+        var metadata = proto.MetadataProps.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value);
+        var transform = metadata.TryGetValue(OnnxExport.InputTransformKey, out var transformJson) ? ReadTransform(transformJson, source) : null;
+        var classNames = metadata.TryGetValue(OnnxExport.ClassNamesKey, out var namesJson) ? ReadClassNames(namesJson, source) : null;
+        var module = Load(proto, source, splitTransform: transform != null, out var exampleShape);
+        return new SavedModel(module, exampleShape, transform, classNames);
+    }
+
+    private static InputTransform ReadTransform(string json, string source)
+    {
+        try
+        {
+            var config = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException("not a JSON object");
+            return InputTransform.FromConfig(config.ToDictionary(p => p.Key, p => SavedModel.ToPlain(p.Value)));
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidDataException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{source}: the metadata '{OnnxExport.InputTransformKey}' is not a valid input transform: {e.Message}");
+        }
+    }
+
+    private static List<string> ReadClassNames(string json, string source)
+    {
+        List<string>? names;
+        try
+        {
+            names = JsonSerializer.Deserialize<List<string>>(json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: the metadata '{OnnxExport.ClassNamesKey}' is not a JSON array of strings: {e.Message}");
+        }
+        if (names == null || names.Any(n => n == null || n.Length > SavedModel.MaxClassNameLength))
+            throw new InvalidDataException($"{source}: the metadata '{OnnxExport.ClassNamesKey}' must hold names of at most {SavedModel.MaxClassNameLength} characters.");
+        return names;
     }
 
     private sealed partial class Importer
@@ -108,7 +169,8 @@ public static partial class OnnxImport
             opset = (int)version;
         }
 
-        public Module Build()
+        /// <param name="splitTransform">Leave out the nodes that compute the exported input transform (metadata), so the module takes transformed inputs.</param>
+        public Module Build(bool splitTransform)
         {
             var graph = model.Graph;
             foreach (var (initializer, i) in graph.Initializer.Select((t, i) => (t, i)))
@@ -129,7 +191,9 @@ public static partial class OnnxImport
                 foreach (var name in node.Input.Where(n => n.Length > 0)) consumers[name] = consumers.GetValueOrDefault(name) + 1;
             consumers[graph.Output[0].Name] = consumers.GetValueOrDefault(graph.Output[0].Name) + 1;
 
-            foreach (var (node, index) in TopologicalOrder(graph)) Import(node, index);
+            var transformNodes = splitTransform ? TransformNodes(graph) : [];
+            foreach (var (node, index) in TopologicalOrder(graph))
+                if (!transformNodes.Contains(node)) Import(node, index);
 
             var output = Resolve(graph.Output[0].Name);
             if (constants.ContainsKey(output)) throw new InvalidDataException($"{source}: the output '{graph.Output[0].Name}' is a constant; there is nothing to compute.");
@@ -157,6 +221,29 @@ public static partial class OnnxImport
                 else throw new InvalidDataException($"{where} has {(dim.HasDimValue ? $"the size {dim.DimValue}" : $"the symbolic size '{dim.DimParam}'")} on axis {axis}; only the batch axis (0) may vary.");
             }
             return new Shape(dims);
+        }
+
+        /// <summary>
+        /// The nodes that compute the value the export named as the transformed input, back to the
+        /// input; that value becomes the input itself.
+        /// </summary>
+        private HashSet<NodeProto> TransformNodes(GraphProto graph)
+        {
+            var transformed = model.MetadataProps.LastOrDefault(p => p.Key == OnnxExport.TransformedInputKey)?.Value
+                ?? throw new InvalidDataException($"{source} has an input transform in its metadata but no '{OnnxExport.TransformedInputKey}' naming the value it computes.");
+            var producers = graph.Node.SelectMany(n => n.Output.Select(o => (o, n))).GroupBy(p => p.o).ToDictionary(g => g.Key, g => g.First().n);
+            var nodes = new HashSet<NodeProto>(ReferenceEqualityComparer.Instance);
+            var pending = new Stack<string>([transformed]);
+            while (pending.Count > 0)
+            {
+                var name = pending.Pop();
+                if (name == input || constants.ContainsKey(name)) continue;
+                if (!producers.TryGetValue(name, out var node))
+                    throw new InvalidDataException($"{source}: the transformed input '{transformed}' named in the metadata is not computed from the input '{input}'.");
+                if (nodes.Add(node)) foreach (var read in node.Input.Where(n => n.Length > 0)) pending.Push(read);
+            }
+            aliases[transformed] = input;
+            return nodes;
         }
 
         /// <summary>The nodes in an order where each reads only values defined before it (ONNX requires it; checked rather than trusted).</summary>
@@ -188,7 +275,7 @@ public static partial class OnnxImport
         private void RefuseMissingOperators(GraphProto graph)
         {
             var missing = graph.Node.Select((node, index) => (Node: node, Index: index))
-                .Where(n => n.Node.Domain is not ("" or "ai.onnx") || !SupportedOperators.Contains(n.Node.OpType) && !FoldedOperators.Contains(n.Node.OpType))
+                .Where(n => n.Node.Domain is not ("" or "ai.onnx") || !SupportedOperators.Contains(n.Node.OpType) && !FoldedOperators.Contains(n.Node.OpType) && !FunctionOperators.Contains(n.Node.OpType))
                 .GroupBy(n => n.Node.Domain is "" or "ai.onnx" ? n.Node.OpType : $"{n.Node.Domain}.{n.Node.OpType}")
                 .Select(g => $"'{g.Key}' (node {g.First().Index}{(g.First().Node.Name.Length > 0 ? $" '{g.First().Node.Name}'" : "")}{(g.Count() > 1 ? $", and {g.Count() - 1} more" : "")})")
                 .ToList();
@@ -253,7 +340,10 @@ public static partial class OnnxImport
                 case "Mul": ImportBinary(node_, GraphOperation.Multiply); break;
                 case "Concat": ImportConcat(node_); break;
                 case "Resize": ImportResize(node_); break;
+                case "Cast": ImportIndexCast(node_); break;
+                case "Gather" when node.Input.Count > 0 && constants.ContainsKey(Resolve(node.Input[0])): ImportEmbedding(node_); break;
                 default:
+                    if (TryImportFunction(node_)) break;
                     // What is left of the folded operators: those that read a computed value.
                     var computed = node.Input.FirstOrDefault(name => name.Length > 0 && !constants.ContainsKey(Resolve(name)));
                     throw new InvalidDataException(computed == null ? $"{where} lacks an input it needs."
@@ -287,7 +377,7 @@ public static partial class OnnxImport
             if (opset < 11)
             {
                 node.Allow("min", "max", "consumed_inputs");
-                (min, max) = (node.Float("min", float.NegativeInfinity), node.Float("max", float.PositiveInfinity));
+                (min, max) = (node.Float("min", float.NegativeInfinity, infinityAllowed: true), node.Float("max", float.PositiveInfinity, infinityAllowed: true));
             }
             else
             {
@@ -311,8 +401,14 @@ public static partial class OnnxImport
             // Before opset 13 the axis (default 1) split the input into rows and columns; from 13 on it is one axis (default −1). Both are Sinapse's last-axis softmax when they name the last axis.
             long axis = node.Int("axis", opset < 13 ? 1 : -1);
             long resolved = axis < 0 ? axis + shape.Rank : axis;
+            if (opset < 13 && resolved != shape.Rank - 1)
+                throw new InvalidDataException($"{node.Where} has axis = {axis} for the input {shape}; before opset 13 the importer supports the last axis ({shape.Rank - 1}) only.");
+            // Over another axis it is the op, as a function step; the layers run over the last.
             if (resolved != shape.Rank - 1)
-                throw new InvalidDataException($"{node.Where} has axis = {axis} for the input {shape}; Sinapse's {node.Node.OpType} runs over the last axis ({shape.Rank - 1}).");
+            {
+                TryImportFunction(node);
+                return;
+            }
             AddLayer(node, node.Node.OpType == "Softmax" ? new Layers.Softmax() : new LogSoftmax());
         }
 
@@ -338,10 +434,10 @@ public static partial class OnnxImport
             long features = shape.Size / Math.Max(shape[0], 1);
             bool keepsBatch = target.Length >= 2 && (target[0] is 0 or -1 || target[0] == shape[0]) && rest.All(d => d > 0) && rest.Aggregate(1L, (a, b) => a * b) == features
                 || target.Length == 2 && (target[0] is 0 || target[0] == shape[0]) && target[1] == -1;
-            Module layer = keepsBatch && target.Length == 2 ? new Flatten()
-                : keepsBatch && shape.Rank == 2 ? new Unflatten(rest.Select(d => (int)d).ToArray())
-                : throw new InvalidDataException($"{node.Where} reshapes {shape} to [{string.Join(", ", target)}]; the importer supports reshapes that keep the batch axis first and either flatten the rest or unflatten [N, F].");
-            AddLayer(node, layer);
+            // Any other reshape (of attention heads, say) is the op itself, as a function step.
+            if (keepsBatch && target.Length == 2) AddLayer(node, new Flatten());
+            else if (keepsBatch && shape.Rank == 2) AddLayer(node, new Unflatten(rest.Select(d => (int)d).ToArray()));
+            else TryImportFunction(node);
         }
 
         /// <summary>
@@ -563,6 +659,12 @@ public static partial class OnnxImport
 
         private void ImportMatMul(NodeReader node)
         {
+            // A product with a constant matrix is a Linear layer; one of two computed values, a function step.
+            if (constants.ContainsKey(Resolve(node.Node.Input[0])) || node.Count < 2 || !constants.TryGetValue(Resolve(node.Node.Input[1]), out var matrix) || matrix.Dims.Length != 2)
+            {
+                TryImportFunction(node);
+                return;
+            }
             node.Allow();
             var shape = shapes[node.Dynamic(0)];
             var b = node.Constant(1, "B");
@@ -693,9 +795,10 @@ public static partial class OnnxImport
             shapes[step.Output] = output;
         }
 
-        private void AddLayer(NodeReader node, Module layer)
+        /// <summary>Appends <paramref name="layer"/> run on the node's computed input <paramref name="input"/>.</summary>
+        private void AddLayer(NodeReader node, Module layer, int input = 0)
         {
-            var x = node.Dynamic(0);
+            var x = node.Dynamic(input);
             Shape output;
             try
             {
@@ -731,7 +834,15 @@ public static partial class OnnxImport
 
             public long Int(string name, long fallback) => Find(name) is { } a ? Expect(a, AttributeProto.Types.AttributeType.Int).I : fallback;
 
-            public float Float(string name, float fallback) => Find(name) is { } a ? Expect(a, AttributeProto.Types.AttributeType.Float).F : fallback;
+            /// <summary>A float attribute; NaN is refused, and so is an infinity unless <paramref name="infinityAllowed"/> (a bound that means "none").</summary>
+            public float Float(string name, float fallback, bool infinityAllowed = false)
+            {
+                if (Find(name) is not { } attribute) return fallback;
+                float value = Expect(attribute, AttributeProto.Types.AttributeType.Float).F;
+                if (float.IsNaN(value) || float.IsInfinity(value) && !infinityAllowed)
+                    throw new InvalidDataException($"{where}: attribute '{name}': expected a finite number, found {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+                return value;
+            }
 
             public string Text(string name, string fallback) => Find(name) is { } a ? Expect(a, AttributeProto.Types.AttributeType.String).S.ToStringUtf8() : fallback;
 

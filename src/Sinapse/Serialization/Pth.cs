@@ -169,7 +169,7 @@ public sealed class PthFile : TensorFile<PthEntry>
 
     public static PthFile Open(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($".pth file not found: {path}", path);
+        InputFile.Length(path, ".pth file");
         using var archive = OpenArchive(path);
         var pickles = archive.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)
             && e.FullName.Count(c => c == '/') == 1).ToList();
@@ -339,12 +339,16 @@ public sealed class PthFile : TensorFile<PthEntry>
             throw Invalid(path, "it is in PyTorch's legacy (pre-1.6) format; load it in PyTorch and save it again with torch.save to get the zip format");
         }
         stream.Position = 0;
+        ZipArchive? archive = null;
         try
         {
-            return new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: false);
+            archive = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: false);
+            _ = archive.Entries; // the central directory is read here, so its damage is reported with the rest
+            return archive;
         }
         catch (InvalidDataException e)
         {
+            archive?.Dispose();
             stream.Dispose();
             throw Invalid(path, $"it is not a readable zip archive, so it is truncated or not a torch.save file ({e.Message.TrimEnd('.')})");
         }

@@ -149,6 +149,8 @@ public sealed class SafeTensorsFile : TensorFile<SafeTensorEntry>
         var header = new byte[headerLength];
         ReadExactly(handle, header, 8, path);
         long dataStart = 8 + (long)headerLength, dataLength = fileLength - dataStart;
+        // The JSON parser checks the structure but leaves a string's bytes to be decoded when it is read.
+        if (!System.Text.Unicode.Utf8.IsValid(header)) throw Invalid(path, "the header is not valid UTF-8 text: the file is corrupt");
 
         JsonDocument document;
         try
@@ -240,7 +242,6 @@ public sealed class SafeTensorsFile : TensorFile<SafeTensorEntry>
             throw new InvalidDataException($"{Path} is shorter than when its header was read: tensor {entry} is cut off.");
         if (entry.DType == "F32") ReadExactly(handle, MemoryMarshal.AsBytes(destination), start, Path);
         else ReadConverted(handle, entry, start, destination);
-        InputFile.CheckFinite(destination, Path, $"tensor '{entry.Name}'");
     }
 
     private void ReadConverted(Microsoft.Win32.SafeHandles.SafeFileHandle handle, SafeTensorEntry entry, long start, Span<float> destination)

@@ -77,10 +77,10 @@ public sealed class SavedModel
         var json = JsonNode.Parse(InputFile.ReadJsonText(specPath, "model spec (JSON)")) as JsonObject
             ?? throw InputFile.Error(specPath, "the document", "a JSON object", "another JSON value");
         if (json["format"]?.GetValue<string>() != Format) throw InputFile.Error(specPath, "\"format\"", $"\"{Format}\"", Describe(json["format"]));
-        var reader = new ModelSpecReader(rng, specPath);
+        InvalidDataException Error(string problem) => new($"{specPath}: {problem}.");
         var model = ModelSpec.FromJson(json["architecture"], rng, specPath);
-        var shape = (json["inputShape"] as JsonArray)?.Select(d => d is JsonValue v && v.TryGetValue<int>(out var n) && n > 0 ? n : throw reader.Error("\"inputShape\" must hold positive whole numbers")).ToArray()
-            ?? throw reader.Error("\"inputShape\" is missing");
+        var shape = (json["inputShape"] as JsonArray)?.Select(d => d is JsonValue v && v.TryGetValue<int>(out var n) && n > 0 ? n : throw Error("\"inputShape\" must hold positive whole numbers")).ToArray()
+            ?? throw Error("\"inputShape\" is missing");
         var classNames = json["classNames"] is JsonArray names ? names.Select(n => n is JsonValue v && v.TryGetValue<string>(out var name) && name.Length <= MaxClassNameLength ? name
             : throw InputFile.Error(specPath, "\"classNames\"", $"strings of at most {MaxClassNameLength} characters", InputFile.Quote(Describe(n)))).ToList() : null;
         InputTransform? transform = null;
@@ -95,7 +95,7 @@ public sealed class SavedModel
                 throw new InvalidDataException($"{specPath}: the input transform is invalid: {e.Message}");
             }
         }
-        var weights = json["weights"] as JsonObject ?? throw reader.Error("\"weights\" is missing");
+        var weights = json["weights"] as JsonObject ?? throw Error("\"weights\" is missing");
         var weightsPath = Path.Combine(directory, weights["file"]?.GetValue<string>() ?? WeightsFile);
         new FileChecksum(weights["length"]?.GetValue<long>() ?? -1, weights["xxhash64"]?.GetValue<string>() ?? "").Verify(weightsPath, specPath);
         StateDict.Load(model, weightsPath);
@@ -113,7 +113,7 @@ public sealed class SavedModel
     private static string Describe(JsonNode? node) => node?.ToJsonString() ?? "nothing";
 
     /// <summary>JSON values as the plain objects <see cref="InputTransform.FromConfig"/> reads (strings, bools, doubles, float arrays).</summary>
-    private static object ToPlain(JsonNode? node) => node switch
+    internal static object ToPlain(JsonNode? node) => node switch
     {
         JsonArray array => array.Select(v => (float)v!.GetValue<double>()).ToArray(),
         JsonValue value when value.TryGetValue<bool>(out var flag) => flag,

@@ -19,20 +19,17 @@ public sealed record WeightMapping(IReadOnlyDictionary<string, string>? Names = 
 }
 
 /// <summary>
-/// A model's state as PyTorch's state_dict: every parameter and buffer by its dotted path
-/// ("0.weight", "1.running_mean"), saved to safetensors and loaded from safetensors or PyTorch's .pth.
+/// A model's <see cref="Module.StateDict"/> in files: saved to safetensors, loaded from
+/// safetensors or PyTorch's .pth.
 /// </summary>
 public static class StateDict
 {
-    /// <summary>Parameters, then buffers, each in registration order.</summary>
-    public static List<(string Name, Tensor Tensor)> Of(Module model) => [.. model.NamedParameters(), .. model.NamedBuffers()];
-
     /// <summary>
     /// Writes the model's parameters and buffers as F32 safetensors (atomically), under the
     /// model's names or, through <paramref name="rename"/>, under another framework's.
     /// </summary>
     public static FileChecksum Save(Module model, string path, IReadOnlyDictionary<string, string>? rename = null, IReadOnlyDictionary<string, string>? metadata = null) =>
-        SafeTensors.Write(path, Of(model).Select(p => (rename != null && rename.TryGetValue(p.Name, out var other) ? other : p.Name, p.Tensor)), metadata);
+        SafeTensors.Write(path, model.StateDict().Select(p => (rename != null && rename.TryGetValue(p.Key, out var other) ? other : p.Key, p.Value)), metadata);
 
     /// <summary>
     /// Loads weights from a safetensors file or a PyTorch .pth file (torch.save of a state dict;
@@ -53,7 +50,7 @@ public static class StateDict
     {
         string path = file.Path;
         var parameters = model.NamedParameters().Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
-        var targets = Of(model).ToDictionary(p => p.Name, p => p.Tensor, StringComparer.Ordinal);
+        var targets = model.StateDict();
         var sources = new Dictionary<string, TEntry>(StringComparer.Ordinal);
         var unexpected = new List<string>();
         foreach (var entry in file.Entries)
@@ -75,7 +72,7 @@ public static class StateDict
             string role = parameters.Contains(name) ? "parameter" : "buffer";
             if (role == "parameter" && entry.DType is not ("F32" or "F64" or "F16" or "BF16"))
                 throw new InvalidDataException($"{path}: tensor '{entry.Name}' is {entry.DType}, but the model's parameter '{name}' needs floating point (F32, F64, F16 or BF16).");
-            if (!SameShape(entry.Shape, target.Shape))
+            if (!Module.SameShape(entry.Shape, target.Shape))
                 throw new InvalidDataException($"{path}: tensor '{entry.Name}' has shape {SafeTensors.FormatShape(entry.Shape)}, but the model's {role} '{name}' has shape {target.Shape}.");
         }
         foreach (var (name, entry) in sources)
@@ -84,20 +81,4 @@ public static class StateDict
             file.ReadInto(entry.Name, entry.Shape.AsSpan().SequenceEqual(target.Shape.Dimensions) ? target : target.ReshapedTo(entry.Shape), $"the model's '{name}'");
         }
     }
-
-    /// <summary>Copies every parameter and buffer of <paramref name="source"/> into <paramref name="destination"/>, which must have the same names and shapes.</summary>
-    public static void Copy(Module source, Module destination)
-    {
-        var from = Of(source).ToDictionary(p => p.Name, p => p.Tensor, StringComparer.Ordinal);
-        var to = Of(destination);
-        foreach (var (name, tensor) in to)
-        {
-            if (!from.TryGetValue(name, out var value)) throw new ArgumentException($"The source model has no '{name}'.");
-            if (value.Shape != tensor.Shape) throw new ArgumentException($"'{name}' has shape {value.Shape} in the source model but {tensor.Shape} in the destination.");
-        }
-        foreach (var (name, tensor) in to) from[name].Span.CopyTo(tensor.Span);
-    }
-
-    private static bool SameShape(int[] file, Shape model) =>
-        file.AsSpan().SequenceEqual(model.Dimensions) || (model.Size == 1 && file.Aggregate(1L, (a, b) => a * b) == 1 && (file.Length == 0 || model.Rank == 0));
 }

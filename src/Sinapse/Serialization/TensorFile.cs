@@ -42,7 +42,7 @@ public abstract class TensorFile<TEntry> where TEntry : ITensorEntry
         if (entry.ElementCount > Array.MaxLength)
             throw new InvalidDataException($"{Path}: tensor {entry} has {entry.ElementCount:N0} elements, more than a Sinapse tensor can hold.");
         var tensor = new Tensor(new Shape(entry.Shape), new float[entry.ElementCount]);
-        ReadValues(entry, tensor.Span);
+        ReadFiniteValues(entry, tensor.Span);
         return tensor;
     }
 
@@ -55,7 +55,14 @@ public abstract class TensorFile<TEntry> where TEntry : ITensorEntry
         var entry = this[name];
         if (!entry.Shape.AsSpan().SequenceEqual(destination.Shape.Dimensions))
             throw new InvalidDataException($"{Path}: tensor '{name}' has shape {SafeTensors.FormatShape(entry.Shape)} but {expectedBy ?? "the destination"} expects {destination.Shape}.");
-        ReadValues(entry, destination.Span);
+        ReadFiniteValues(entry, destination.Span);
+    }
+
+    /// <summary>A NaN or infinite weight would only show up later as NaN predictions, so it is refused here, naming the tensor.</summary>
+    private void ReadFiniteValues(TEntry entry, Span<float> destination)
+    {
+        ReadValues(entry, destination);
+        InputFile.CheckFinite(destination, Path, $"tensor '{entry.Name}'");
     }
 
     /// <summary>The entry's values, converted to float32, into <paramref name="destination"/> (its element count long).</summary>

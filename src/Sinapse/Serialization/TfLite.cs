@@ -177,6 +177,7 @@ public sealed class TfLiteModel
             long zero = tensor.ZeroPoint.Length > channel ? tensor.ZeroPoint[channel] : 0;
             values[i] = (float)(tensor.Scale[channel] * (double)(q - zero));
         }
+        InputFile.CheckFinite(values, source, $"tensor {tensor}");
         return values;
     }
 

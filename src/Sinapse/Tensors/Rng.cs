@@ -7,7 +7,7 @@ namespace Sinapse.Tensors;
 /// SplitMix64. Its whole state is four 64-bit words, so a checkpoint can save and restore it and
 /// a resumed run draws exactly the numbers the uninterrupted run would have drawn.
 /// </summary>
-public sealed class Rng
+public sealed class Rng : IStateful<RngState>
 {
     private ulong s0, s1, s2, s3;
 
@@ -24,13 +24,12 @@ public sealed class Rng
         s3 = SplitMix(ref seed);
     }
 
-    public ulong[] GetState() => [s0, s1, s2, s3];
+    public RngState StateDict() => new(s0, s1, s2, s3);
 
-    public void SetState(ReadOnlySpan<ulong> state)
+    public void LoadStateDict(RngState state)
     {
-        if (state.Length != 4) throw new ArgumentException($"An Rng state has 4 words, got {state.Length}.");
-        if ((state[0] | state[1] | state[2] | state[3]) == 0) throw new ArgumentException("An Rng state of all zeros is invalid for xoshiro256**.");
-        (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3]);
+        if ((state.S0 | state.S1 | state.S2 | state.S3) == 0) throw new ArgumentException("An Rng state of all zeros is invalid for xoshiro256**.");
+        (s0, s1, s2, s3) = (state.S0, state.S1, state.S2, state.S3);
     }
 
     public ulong NextUInt64()
@@ -107,5 +106,21 @@ public sealed class Rng
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);
+    }
+}
+
+/// <summary>The four words of an <see cref="Rng"/>'s xoshiro256** state.</summary>
+public readonly record struct RngState(ulong S0, ulong S1, ulong S2, ulong S3)
+{
+    /// <summary>The words as 16-digit hexadecimal strings, as a checkpoint stores them.</summary>
+    public string[] ToHex() => [.. new[] { S0, S1, S2, S3 }.Select(w => w.ToString("x16", System.Globalization.CultureInfo.InvariantCulture))];
+
+    /// <summary>Parses <see cref="ToHex"/>'s four words.</summary>
+    public static RngState FromHex(IReadOnlyList<string> words)
+    {
+        if (words.Count != 4) throw new ArgumentException($"An Rng state has 4 words, got {words.Count}.");
+        var values = words.Select(w => ulong.TryParse(w, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var v) && w.Length <= 16
+            ? v : throw new ArgumentException($"An Rng state word is up to 16 hexadecimal digits, got '{w}'.")).ToArray();
+        return new RngState(values[0], values[1], values[2], values[3]);
     }
 }

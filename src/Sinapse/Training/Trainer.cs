@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Sinapse.Autograd;
 using Sinapse.Data;
-using Sinapse.Kernels;
 using Sinapse.Layers;
 using Sinapse.Losses;
 using Sinapse.Optimizers;
@@ -56,11 +55,13 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
     /// <summary>Set by a callback (early stopping, say) to end training after the current epoch.</summary>
     public bool StopRequested { get; set; }
 
+    /// <summary>‖∇‖₂ over every parameter's gradient at the last step, before clipping: what clipping by norm limits, and what monitors report.</summary>
+    public float GradientNorm { get; private set; } = float.NaN;
+
     /// <summary>The history of the current (or last) <see cref="Fit"/>, which callbacks add to.</summary>
     public History History { get; private set; } = new();
 
-    private readonly float[] recentGradientNorms = new float[8];
-    private long steps;
+    private readonly DivergenceDiagnosis diagnosis = new();
     private int epoch, batch;
 
     /// <summary>Trains on mini-batches of <paramref name="batchSize"/> drawn without replacement, reshuffled every epoch.</summary>
@@ -137,6 +138,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
     public (float Loss, int? Correct) TrainStep(Tensor features, Tensor targets)
     {
         using var scope = TensorScope.Begin();
+        diagnosis.BeginStep(Model);
         Optimizer.ZeroGrad();
         Tensor output, value;
         using (MixedPrecision.Autocast(Precision))
@@ -151,146 +153,32 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         float lossValue = value.Item();
         var parameters = Optimizer.Groups.SelectMany(g => g.Parameters);
         bool overflowed = LossScaler != null && !LossScaler.Unscale(parameters);
-        double gradientNorm = GlobalGradientNorm();
-        History.GradientNorms.Add((float)gradientNorm);
+        // Measured once, before clipping, for the history, the divergence check and clipping by norm.
+        double gradientNorm = GradientClipping.GlobalNorm(parameters);
+        GradientNorm = (float)gradientNorm;
+        History.GradientNorms.Add(GradientNorm);
         // A norm beyond float's range means finite gradients that have exploded: the update would overflow the weights.
-        if (!float.IsFinite(lossValue) || (!overflowed && !(gradientNorm <= float.MaxValue))) throw Diverged(features, targets, lossValue, gradientNorm);
+        if (!float.IsFinite(lossValue) || (!overflowed && !(gradientNorm <= float.MaxValue)))
+            throw diagnosis.Diagnose(Model, Loss, Precision, features, targets, lossValue, gradientNorm, epoch > 0 ? $" at epoch {epoch}, batch {batch + 1}" : "");
         if (overflowed) LossScaler!.Update(foundNonFinite: true);
         else
         {
-            recentGradientNorms[steps++ % recentGradientNorms.Length] = (float)gradientNorm;
-            Clipping?.Apply(parameters);
+            diagnosis.Updated(gradientNorm);
+            Clipping?.Apply(parameters, gradientNorm);
             Optimizer.Step();
             LossScaler?.Update(foundNonFinite: false);
         }
         return (lossValue, Metrics.CountCorrect(output, targets));
     }
 
-    /// <summary>‖∇‖₂ over every trainable parameter's gradient (what clipping by norm limits).</summary>
-    private double GlobalGradientNorm()
-    {
-        double sum = 0;
-        foreach (var group in Optimizer.Groups)
-            foreach (var p in group.Parameters)
-                if (p.RequiresGrad && p.Grad != null) sum += SumOfSquares(p.Grad);
-        return Math.Sqrt(sum);
-    }
-
-    private readonly double[] partialSums = new double[64];
-
-    /// <summary>
-    /// Σg² of one gradient: halves of a large one on the worker threads, added in a fixed order.
-    /// The vectorised float sum overflows near 1e19; finite gradients that large are summed in double.
-    /// </summary>
-    private double SumOfSquares(Tensor gradient)
-    {
-        int slices = gradient.Length >= 16_384 ? Math.Min(Workers.Count, partialSums.Length) : 1;
-        Workers.For(slices, slice =>
-        {
-            int start = (int)((long)gradient.Length * slice / slices), end = (int)((long)gradient.Length * (slice + 1) / slices);
-            var values = gradient.Span[start..end];
-            float squares = System.Numerics.Tensors.TensorPrimitives.SumOfSquares(values);
-            if (float.IsPositiveInfinity(squares) && System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(values))
-            {
-                double exact = 0;
-                foreach (var g in values) exact += (double)g * g;
-                partialSums[slice] = exact;
-            }
-            else partialSums[slice] = squares;
-        });
-        double sum = 0;
-        for (int slice = 0; slice < slices; slice++) sum += partialSums[slice];
-        return sum;
-    }
-
-    /// <summary>
-    /// Replays the failed step (the weights are still those it started from) with anomaly
-    /// detection on, to name the first layer and pass that produced a non-finite value, and says
-    /// whether the gradient norms before it were exploding or vanishing.
-    /// </summary>
-    private TrainingDivergedException Diverged(Tensor features, Tensor targets, float lossValue, double gradientNorm)
-    {
-        string where;
-        try
-        {
-            using var detection = AnomalyDetection.Enable();
-            using var replay = TensorScope.Begin();
-            using var autocast = MixedPrecision.Autocast(Precision);
-            Optimizer.ZeroGrad();
-            Loss.Forward(Model.Call(features), targets).Backward();
-            where = double.IsFinite(gradientNorm)
-                ? $"Every value is finite, but the gradient norm, {gradientNorm:E2}, is beyond float's range: an update would overflow the weights."
-                : "The replay with anomaly detection found no non-finite value (a nondeterministic op?).";
-        }
-        catch (NonFiniteValueException located)
-        {
-            where = located.Message;
-        }
-        catch (ArithmeticException other)
-        {
-            where = other.Message;
-        }
-        int count = (int)Math.Min(steps, recentGradientNorms.Length);
-        var norms = Enumerable.Range(0, count).Select(i => recentGradientNorms[(steps - count + i) % recentGradientNorms.Length]).ToArray();
-        string trend = count == 0 ? "no update had succeeded yet"
-            : norms[^1] > 1e6f || (count > 1 && norms[^1] > 1e3f * norms[0]) ? "the gradients were exploding"
-            : norms[^1] < 1e-20f ? "the gradients had vanished (values underflowed)"
-            : "the gradient norms were moderate: look for NaN in the inputs or an op undefined at its argument (log of 0, division by 0)";
-        string recent = count == 0 ? "" : $" (‖∇‖ over the last {count} updates: {string.Join(", ", norms.Select(n => n.ToString("0.###E+0", System.Globalization.CultureInfo.InvariantCulture)))})";
-        string position = epoch > 0 ? $" at epoch {epoch}, batch {batch + 1}" : "";
-        return new TrainingDivergedException(
-            $"Training diverged{position}: the loss is {lossValue}. {where} Before it, {trend}{recent}. Lower the learning rate, normalise the inputs, or clip gradients.");
-    }
-
-    /// <summary>
-    /// The batch that evaluation and prediction use when none is given: 1,000 examples, or fewer
-    /// when that many would need more than <see cref="InferenceMemory"/> bytes of activations.
-    /// The need is measured: two zero examples (batch statistics need more than one) go through
-    /// the model in eval mode without a tape, under <paramref name="precision"/>, and the storage
-    /// the tensor pool supplies for them — and keeps for the next batch — scales with the batch.
-    /// The course CNN on MNIST takes the 1,000; MobileNetV2 on 224×224 photos 16, on 64×64 ones 185.
-    /// </summary>
-    public static int InferenceBatch(Module model, Shape exampleShape, Precision precision = Precision.Float32)
-    {
-        bool wasTraining = model.Training;
-        model.Eval();
-        try
-        {
-            using var noGrad = GradMode.NoGrad();
-            using var autocast = MixedPrecision.Autocast(precision);
-            using var scope = TensorScope.Measure(out var demand);
-            model.Call(Tensor.Zeros(new Shape([2, .. exampleShape.Dimensions])));
-            return (int)Math.Clamp(2 * InferenceMemory / Math.Max(demand.Bytes, 1), 1, 1000);
-        }
-        catch (ArgumentException e)
-        {
-            throw new ArgumentException($"Measuring the memory of a default inference batch, two examples of {exampleShape} failed ({e.Message}); pass a batch size.", e);
-        }
-        finally
-        {
-            model.Train(wasTraining);
-        }
-    }
-
-    /// <summary>
-    /// <see cref="InferenceBatch"/>, unless there are no more examples than its two-example
-    /// measurement would run: then they all go at once, rather than costing the model twice (one
-    /// photo through <c>sinapse predict</c>).
-    /// </summary>
-    private static int DefaultBatch(Module model, Shape exampleShape, Precision precision, int examples) =>
-        examples <= 2 ? Math.Max(examples, 1) : InferenceBatch(model, exampleShape, precision);
-
-    /// <summary>The activation memory a default inference batch may take: 512 MB.</summary>
-    public const long InferenceMemory = 512L << 20;
-
     /// <summary>
     /// Mean loss and accuracy over a dataset, in eval mode, under <see cref="Precision"/> and
-    /// without recording gradients; in batches of <paramref name="batchSize"/> (default: <see cref="InferenceBatch"/>).
+    /// without recording gradients; in batches of <paramref name="batchSize"/> (default: <see cref="InferenceBatch.Measure"/>).
     /// </summary>
     public Evaluation Evaluate(Dataset data, int? batchSize = null)
     {
         CheckCompatible(data, "evaluation");
-        int batch = batchSize ?? DefaultBatch(Model, data.FeatureShape, Precision, data.Count);
+        int batch = batchSize ?? InferenceBatch.For(Model, data.FeatureShape, Precision, data.Count);
         bool wasTraining = Model.Training;
         Model.Eval();
         try
@@ -315,7 +203,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         }
     }
 
-    /// <summary>The model's outputs for every row of <paramref name="inputs"/>, in eval mode, in batches of <paramref name="batchSize"/> (default: <see cref="InferenceBatch"/>).</summary>
+    /// <summary>The model's outputs for every row of <paramref name="inputs"/>, in eval mode, in batches of <paramref name="batchSize"/> (default: <see cref="InferenceBatch.Measure"/>).</summary>
     public Tensor Predict(Tensor inputs, int? batchSize = null) => Predict(Model, inputs, batchSize);
 
     public static Tensor Predict(Module model, Tensor inputs, int? batchSize = null)
@@ -323,7 +211,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         if (inputs.Rank < 1 || inputs.Shape[0] == 0) throw new ArgumentException($"Predict needs a batch of inputs, got shape {inputs.Shape}.");
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be positive.");
         var outputShape = model.OutputShape(inputs.Shape);
-        int batch = batchSize ?? DefaultBatch(model, new Shape(inputs.Shape.ToArray()[1..]), Precision.Float32, inputs.Shape[0]);
+        int batch = batchSize ?? InferenceBatch.For(model, new Shape(inputs.Shape.ToArray()[1..]), Precision.Float32, inputs.Shape[0]);
         var result = new Tensor(outputShape, new float[outputShape.Size]);
         int rowLength = outputShape.Size / inputs.Shape[0];
         bool wasTraining = model.Training;

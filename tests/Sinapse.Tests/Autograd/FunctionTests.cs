@@ -287,7 +287,7 @@ public class FunctionTests
     {
         private readonly Swish swish = new();
         public int BackwardCalls => swish.BackwardCalls;
-        public override Tensor Forward(Tensor input) => custom ? swish.Apply(input) : F.Multiply(input, F.Sigmoid(input));
+        protected override Tensor Forward(Tensor input) => custom ? swish.Apply(input) : F.Multiply(input, F.Sigmoid(input));
         public override Shape OutputShape(Shape input) => input;
     }
 

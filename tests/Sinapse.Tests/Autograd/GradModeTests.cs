@@ -30,6 +30,22 @@ public class GradModeTests
     }
 
     [Fact]
+    public void EnableGradRecordsInsideNoGradUntilDisposed()
+    {
+        var w = Expect.Parameter([2, 3], 2);
+        using (GradMode.NoGrad())
+        {
+            using (GradMode.EnableGrad())
+            {
+                Assert.True(GradMode.Enabled);
+                Loss(Expect.Random([4, 3], 1), w).Backward();
+            }
+            Assert.False(GradMode.Enabled);
+        }
+        Assert.NotNull(w.Grad);
+    }
+
+    [Fact]
     public void NoGradIsPerThread()
     {
         using (GradMode.NoGrad())

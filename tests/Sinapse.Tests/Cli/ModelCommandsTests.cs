@@ -28,13 +28,19 @@ public class ModelCommandsTests
         Assert.Contains("Total parameters: 3,504,872", summary);
     }
 
+    /// <summary>A small MLP trained for two epochs on the IDX data in <paramref name="data"/>, written under <paramref name="run"/>; its model directory.</summary>
+    internal static string TrainMlp(string data, string run)
+    {
+        CliRunner.Succeed("train", "--data", data, "--model", "mlp", "--hidden", "16", "--epochs", "2", "--validation", "0", "--out", run);
+        return Path.Combine(run, "model");
+    }
+
     [Fact]
     public void EvaluatePredictAndSummaryReadTheTrainedModel()
     {
         using var data = TrainResumeTests.SyntheticIdx(300, 50);
         using var run = new TempDirectory();
-        CliRunner.Succeed("train", "--data", data.Path, "--model", "mlp", "--hidden", "16", "--epochs", "2", "--validation", "0", "--out", run.Path);
-        var model = Path.Combine(run.Path, "model");
+        var model = TrainMlp(data.Path, run.Path);
 
         var evaluation = CliRunner.Succeed("evaluate", "--model", model, "--data", data.Path);
         Assert.Contains("accuracy:", evaluation);

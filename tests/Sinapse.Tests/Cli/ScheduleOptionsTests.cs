@@ -21,7 +21,7 @@ public class ScheduleOptionsTests
 
     private static float RateAt(LearningRateScheduler scheduler, long update)
     {
-        scheduler.Seek(update);
+        scheduler.LoadStateDict(new SchedulerState(update));
         return scheduler.Optimizer.LearningRate;
     }
 

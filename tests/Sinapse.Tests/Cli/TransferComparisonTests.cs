@@ -35,7 +35,7 @@ public class TransferComparisonTests
         head.ReplaceHead(3, new Rng(1));
         var network = new Sequential(trunk, head);
         Assert.Equal(new Shape(2, 3), network.OutputShape(new Shape(2, 3, 32, 32)));
-        Assert.Equal(new Shape(2, 3), network.Forward(Expect.Random(2, 3, 32, 32)).Shape);
+        Assert.Equal(new Shape(2, 3), network.Call(Expect.Random(2, 3, 32, 32)).Shape);
     }
 
     [Fact]

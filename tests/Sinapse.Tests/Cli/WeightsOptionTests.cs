@@ -32,7 +32,7 @@ public class WeightsOptionTests
         var io = SafeTensors.Load(Fixture("mobilenet_v3_small_io.safetensors"));
         var exported = OnnxImport.Load(onnx);
         exported.Eval();
-        Expect.Close(io["output"].Span, exported.Forward(io["input"]).Span, 1e-4, "exported logits");
+        Expect.Close(io["output"].Span, exported.Call(io["input"]).Span, 1e-4, "exported logits");
     }
 
     [Fact]

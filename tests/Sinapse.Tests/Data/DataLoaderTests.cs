@@ -82,13 +82,30 @@ public class DataLoaderTests
     {
         var loader = DataLoader.MiniBatch(Data, 4, new Rng(11));
         Epoch(loader);
-        var saved = loader.Rng.GetState();
+        var saved = loader.Rng.StateDict();
         var next = Epoch(loader).SelectMany(b => b).ToArray();
 
         var resumed = DataLoader.MiniBatch(Data, 4, new Rng(99));
-        resumed.Rng.SetState(saved);
+        resumed.Rng.LoadStateDict(saved);
         Assert.Equal(next, Epoch(resumed).SelectMany(b => b));
         Assert.Equal(next, resumed.Order.ToArray());
+    }
+
+    [Fact]
+    public void TheLoadersStateDictRestoresItsPositionAndNextEpoch()
+    {
+        var loader = DataLoader.MiniBatch(Data, 4, new Rng(11));
+        Epoch(loader);
+        Epoch(loader);
+        var saved = loader.StateDict();
+        var next = Epoch(loader).SelectMany(b => b).ToArray();
+
+        var resumed = DataLoader.MiniBatch(Data, 4, new Rng(99));
+        resumed.LoadStateDict(saved);
+        Assert.Equal(2, resumed.Epoch);
+        Assert.Equal(next, Epoch(resumed).SelectMany(b => b));
+        Assert.Equal(3, resumed.Epoch);
+        Assert.Throws<ArgumentException>(() => resumed.LoadStateDict(saved with { Epoch = -1 }));
     }
 
     [Fact]

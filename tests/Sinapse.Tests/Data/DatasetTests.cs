@@ -120,4 +120,14 @@ public class DatasetTests
     }
 
     static IEnumerable<int> Ids(Dataset data) => Enumerable.Range(0, data.Count).Select(i => (int)data.Features[i, 0]);
+
+    [Fact]
+    public void LabelsImplyingABillionClassesAreRefused()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new Dataset(Tensor.Zeros(2, 3), Tensor.FromArray([0f, 1e9f], 2)));
+        Assert.Contains("classes", error.Message);
+        Assert.Contains("1E+09", error.Message);
+        Assert.Throws<ArgumentException>(() => new Dataset(Tensor.Zeros(2, 3), Tensor.FromArray([0f, 1f], 2), classCount: Dataset.MaxClassCount + 1));
+        Assert.Equal(Dataset.MaxClassCount, new Dataset(Tensor.Zeros(2, 3), Tensor.FromArray([0f, Dataset.MaxClassCount - 1], 2)).ClassCount);
+    }
 }

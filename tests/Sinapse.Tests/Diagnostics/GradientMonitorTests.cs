@@ -60,6 +60,8 @@ public class GradientMonitorTests
 
         Assert.Equal(2, printed.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Contains("1=", printed.ToString());
+        // Each line leads with the global norm the trainer measured for that step (step 4, then 8).
+        Assert.StartsWith(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"step      4 ‖∇‖={history.GradientNorms[3]:0.##E+0} "), printed.ToString());
         var csv = GradientMonitor.ToCsv(history.LayerNorms).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("step,epoch,layer,gradient_norm,weight_norm", csv[0]);
         Assert.Equal(1 + 2 * 2, csv.Length);

@@ -21,7 +21,7 @@ sealed class MyLayerNorm : Module
         beta = RegisterParameter("bias", Tensor.Zeros(features));
     }
 
-    public override Tensor Forward(Tensor x)
+    protected override Tensor Forward(Tensor x)
     {
         var centered = x - x.Mean(-1, keepDim: true);
         var variance = centered.Square().Mean(-1, keepDim: true);
@@ -44,7 +44,7 @@ sealed class SelfAttention : Module
         value = RegisterModule("value", new Linear(features, features, rng: rng));
     }
 
-    public override Tensor Forward(Tensor x)            // x: [batch, time, features]
+    protected override Tensor Forward(Tensor x)            // x: [batch, time, features]
     {
         var q = query.Call(x);
         var k = key.Call(x);
@@ -73,7 +73,7 @@ sealed class ElmanCell : Module
 
     public int Hidden { get; }
 
-    public override Tensor Forward(Tensor x)            // x: [batch, time, inputs] → the last state [batch, hidden]
+    protected override Tensor Forward(Tensor x)            // x: [batch, time, inputs] → the last state [batch, hidden]
     {
         var h = Tensor.Zeros(x.Shape[0], Hidden);
         for (int t = 0; t < x.Shape[1]; t++)
@@ -160,8 +160,8 @@ public class FromPrimitivesTests
     public void AHandWrittenLayerNormMatchesTheLibrarysAndTrains()
     {
         var x = Tensor.Randn(new Shape(6, 8), new Rng(3));
-        Expect.Close(new LayerNorm(8).Forward(x).ToArray(), new MyLayerNorm(8).Forward(x).ToArray(), 1e-5, "LayerNorm");
-        Expect.GradientsMatch(v => new MyLayerNorm(5).Forward(v[0]), Expect.Random(3, 5));
+        Expect.Close(new LayerNorm(8).Call(x).ToArray(), new MyLayerNorm(8).Call(x).ToArray(), 1e-5, "LayerNorm");
+        Expect.GradientsMatch(v => new MyLayerNorm(5).Call(v[0]), Expect.Random(3, 5));
 
         var rng = new Rng(4);
         var inputs = Tensor.Randn(new Shape(64, 8), rng);
@@ -181,7 +181,7 @@ public class FromPrimitivesTests
         var attention = new SelfAttention(4, rng);
         var head = new Linear(4, 1, rng: rng);
         var model = new Sequential(attention, new MeanOverTime(), head);
-        Expect.GradientsMatch(v => attention.Forward(v[0]), Expect.Random(2, 3, 4));
+        Expect.GradientsMatch(v => attention.Call(v[0]), Expect.Random(2, 3, 4));
         var (first, last) = Fit(model, sequences, target, 400);
         Assert.True(last < first / 20, $"loss {first} -> {last}");
     }
@@ -193,7 +193,7 @@ public class FromPrimitivesTests
         var sequences = Tensor.Uniform(new Shape(64, 5, 1), -0.5f, 0.5f, rng);
         var target = sequences.Sum([1, 2]).Unsqueeze(-1);
         var model = new Sequential(new ElmanCell(1, 16, rng), new Linear(16, 1, rng: rng));
-        Expect.GradientsMatch(v => new ElmanCell(2, 3, new Rng(1)).Forward(v[0]), Expect.Random(2, 4, 2));
+        Expect.GradientsMatch(v => new ElmanCell(2, 3, new Rng(1)).Call(v[0]), Expect.Random(2, 4, 2));
         var (first, last) = Fit(model, sequences, target, 400);
         Assert.True(last < first / 20, $"loss {first} -> {last}");
     }
@@ -213,12 +213,12 @@ public class FromPrimitivesTests
     /// <summary>[batch, time, features] → [batch, features].</summary>
     sealed class MeanOverTime : Module
     {
-        public override Tensor Forward(Tensor x) => x.Mean(1);
+        protected override Tensor Forward(Tensor x) => x.Mean(1);
         public override Shape OutputShape(Shape input) => new(input[0], input[2]);
     }
 }
 
-/// <summary>The guide shows the snippets above word for word: each "// guide: name" block of this file appears in docs/guide.md.</summary>
+/// <summary>The guide shows the snippets word for word: each "// guide: name" block of this file and of YourOwnLayerTests.cs appears in docs/guide.md.</summary>
 public class GuideSnippetsTests
 {
     [Fact]
@@ -226,12 +226,15 @@ public class GuideSnippetsTests
     {
         var directory = Path.Combine(AppContext.BaseDirectory, "Docs");
         var guide = File.ReadAllText(Path.Combine(directory, "guide.md"));
-        var source = File.ReadAllText(Path.Combine(directory, "FromPrimitivesTests.cs.txt"));
-        var blocks = System.Text.RegularExpressions.Regex.Matches(source, @"^[ \t]*// guide: ([\w-]+)\n(.*?)^[ \t]*// end\n",
-            System.Text.RegularExpressions.RegexOptions.Singleline | System.Text.RegularExpressions.RegexOptions.Multiline);
-        Assert.Equal(6, blocks.Count);
-        foreach (System.Text.RegularExpressions.Match block in blocks)
-            Assert.True(guide.Contains(Dedent(block.Groups[2].Value)), $"docs/guide.md does not show the '{block.Groups[1].Value}' block of FromPrimitivesTests.cs as it is compiled.");
+        foreach (var (file, count) in new[] { ("FromPrimitivesTests.cs", 6), ("YourOwnLayerTests.cs", 2) })
+        {
+            var source = File.ReadAllText(Path.Combine(directory, file + ".txt"));
+            var blocks = System.Text.RegularExpressions.Regex.Matches(source, @"^[ \t]*// guide: ([\w-]+)\n(.*?)^[ \t]*// end\n",
+                System.Text.RegularExpressions.RegexOptions.Singleline | System.Text.RegularExpressions.RegexOptions.Multiline);
+            Assert.Equal(count, blocks.Count);
+            foreach (System.Text.RegularExpressions.Match block in blocks)
+                Assert.True(guide.Contains(Dedent(block.Groups[2].Value)), $"docs/guide.md does not show the '{block.Groups[1].Value}' block of {file} as it is compiled.");
+        }
     }
 
     /// <summary>The lines without their common leading whitespace, and without the final newline.</summary>

@@ -58,13 +58,13 @@ public class ActivationsTests
     public void LayersCallTheirOps()
     {
         var x = Tensor.FromArray([-2f, -0.5f, 0.5f, 2f], 2, 2);
-        Assert.Equal(F.LeakyRelu(x, 0.2f).ToArray(), new LeakyRelu(0.2f).Forward(x).ToArray());
-        Assert.Equal(F.Elu(x, 0.5f).ToArray(), new Elu(0.5f).Forward(x).ToArray());
-        Assert.Equal(F.Softmax(x).ToArray(), new Softmax().Forward(x).ToArray());
-        Assert.Same(x, new Identity().Forward(x));
+        Assert.Equal(F.LeakyRelu(x, 0.2f).ToArray(), new LeakyRelu(0.2f).Call(x).ToArray());
+        Assert.Equal(F.Elu(x, 0.5f).ToArray(), new Elu(0.5f).Call(x).ToArray());
+        Assert.Equal(F.Softmax(x).ToArray(), new Softmax().Call(x).ToArray());
+        Assert.Same(x, new Identity().Call(x));
         Assert.Equal(new Shape(7, 3), new Gelu().OutputShape(new Shape(7, 3)));
-        Assert.Equal(F.Gelu(x, "tanh").ToArray(), new Gelu("tanh").Forward(x).ToArray());
-        Assert.Equal(F.Gelu(x).ToArray(), new Gelu().Forward(x).ToArray());
+        Assert.Equal(F.Gelu(x, "tanh").ToArray(), new Gelu("tanh").Call(x).ToArray());
+        Assert.Equal(F.Gelu(x).ToArray(), new Gelu().Call(x).ToArray());
     }
 
     [Fact]

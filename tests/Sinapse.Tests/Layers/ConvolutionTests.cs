@@ -22,7 +22,7 @@ public class ConvolutionTests
     private static float[,] Run(Module layer, float[,] image)
     {
         var input = Tensor.FromArray(image).ReshapedTo(1, 1, image.GetLength(0), image.GetLength(1));
-        var output = layer.Forward(input);
+        var output = layer.Call(input);
         int height = output.Shape[2], width = output.Shape[3];
         var result = new float[height, width];
         for (int i = 0; i < height; i++)
@@ -54,7 +54,7 @@ public class ConvolutionTests
     {
         var conv = new Conv1d(1, 1, 4, useBias: false, weightInit: Initializer.Constant(0.25f));
         var series = Tensor.FromArray([100f, 120, 115, 200, 135, 130, 140], 1, 1, 7);
-        Assert.Equal([133.75f, 142.5f, 145f, 151.25f], conv.Forward(series).ToArray());
+        Assert.Equal([133.75f, 142.5f, 145f, 151.25f], conv.Call(series).ToArray());
     }
 
     [Theory]
@@ -68,15 +68,15 @@ public class ConvolutionTests
     {
         var conv = new Conv2d(1, 1, f, stride: p, padding: b);
         Assert.Equal(new Shape(2, 1, expected, expected), conv.OutputShape(new Shape(2, 1, w, w)));
-        Assert.Equal(new Shape(2, 1, expected, expected), conv.Forward(Tensor.Zeros(2, 1, w, w)).Shape);
+        Assert.Equal(new Shape(2, 1, expected, expected), conv.Call(Tensor.Zeros(2, 1, w, w)).Shape);
     }
 
     [Fact]
     public void SamePaddingKeepsTheSizeAlsoForEvenKernels()
     {
-        Assert.Equal(new Shape(1, 2, 9, 9), new Conv2d(3, 2, 3, padding: Padding.Same).Forward(Tensor.Zeros(1, 3, 9, 9)).Shape);
-        Assert.Equal(new Shape(1, 2, 9, 9), new Conv2d(3, 2, 4, padding: Padding.Same).Forward(Tensor.Zeros(1, 3, 9, 9)).Shape);
-        Assert.Equal(new Shape(1, 2, 9), new Conv1d(3, 2, 2, padding: Padding.Same, dilation: 3).Forward(Tensor.Zeros(1, 3, 9)).Shape);
+        Assert.Equal(new Shape(1, 2, 9, 9), new Conv2d(3, 2, 3, padding: Padding.Same).Call(Tensor.Zeros(1, 3, 9, 9)).Shape);
+        Assert.Equal(new Shape(1, 2, 9, 9), new Conv2d(3, 2, 4, padding: Padding.Same).Call(Tensor.Zeros(1, 3, 9, 9)).Shape);
+        Assert.Equal(new Shape(1, 2, 9), new Conv1d(3, 2, 2, padding: Padding.Same, dilation: 3).Call(Tensor.Zeros(1, 3, 9)).Shape);
         Assert.Throws<ArgumentException>(() => new Conv2d(3, 2, 3, stride: 2, padding: Padding.Same));
     }
 
@@ -95,17 +95,17 @@ public class ConvolutionTests
         // The same numbers as the functional op with that padding written out.
         var x = Expect.Random([1, 2, size, size], seed: 31);
         var reference = F.Conv2d(x, conv.Weight, conv.Bias, new ConvGeometry2d(stride, stride, before, before, after, after, 1, 1));
-        Assert.Equal(reference.ToArray(), conv.Forward(x).ToArray());
+        Assert.Equal(reference.ToArray(), conv.Call(x).ToArray());
     }
 
     [Fact]
     public void TensorFlowSamePaddingGradient()
     {
         var conv = new Conv2d(2, 3, 3, 2, Padding.TensorFlowSame, rng: new Rng(3));
-        Expect.GradientsMatch(x => conv.Forward(x[0]), Expect.Random([2, 2, 6, 5], seed: 32));
-        Expect.GradientsMatch(_ => conv.Forward(Expect.Random([2, 2, 6, 5], seed: 32)), conv.Weight, conv.Bias!);
+        Expect.GradientsMatch(x => conv.Call(x[0]), Expect.Random([2, 2, 6, 5], seed: 32));
+        Expect.GradientsMatch(_ => conv.Call(Expect.Random([2, 2, 6, 5], seed: 32)), conv.Weight, conv.Bias!);
         var conv1d = new Conv1d(2, 2, 3, 2, Padding.TensorFlowSame, rng: new Rng(4));
-        Assert.Equal(new Shape(1, 2, 4), conv1d.Forward(Tensor.Zeros(1, 2, 8)).Shape);
+        Assert.Equal(new Shape(1, 2, 4), conv1d.Call(Tensor.Zeros(1, 2, 8)).Shape);
         Assert.Equal("Conv2d(2 -> 3, k=3, stride 2, pad tf_same)", conv.Describe());
     }
 

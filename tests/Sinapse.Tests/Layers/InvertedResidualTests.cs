@@ -42,7 +42,7 @@ public class InvertedResidualTests
             "block.2.fc1.weight", "block.2.fc1.bias", "block.2.fc2.weight", "block.2.fc2.bias", "block.3.0.weight", "block.3.1.weight", "block.3.1.bias"], names);
         Assert.Equal([72, 1, 5, 5], block.Body[1].NamedParameters().First().Tensor.Shape.ToArray());
         Assert.Equal(24, ((SqueezeExcitation)block.Body[2]).SqueezeChannels); // ⌈72/4⌉₈
-        Assert.Equal(new Shape(1, 24, 8, 8), block.Forward(Tensor.Zeros(1, 16, 15, 15)).Shape);
+        Assert.Equal(new Shape(1, 24, 8, 8), block.Call(Tensor.Zeros(1, 16, 15, 15)).Shape);
         Assert.Equal(1e-5f, ((BatchNorm2d)((Sequential)block.Body[0])[1]).Eps); // PyTorch's default unless a model says otherwise
     }
 
@@ -52,8 +52,8 @@ public class InvertedResidualTests
         var block = InvertedResidual.MobileNetV3(8, 3, 16, 8, false, "relu", 1, new ConvNormOptions(Rng: new Rng(1)));
         block.Eval();
         var x = Expect.Random([1, 8, 4, 4], seed: 2);
-        var body = block.Body.Forward(x).ToArray();
-        var y = block.Forward(x).ToArray();
+        var body = block.Body.Call(x).ToArray();
+        var y = block.Call(x).ToArray();
         for (int i = 0; i < y.Length; i++) Assert.Equal(x.Span[i] + body[i], y[i], 5);
     }
 
@@ -75,9 +75,9 @@ public class InvertedResidualTests
         // With SE; BN with batch statistics in training, running ones in evaluation.
         var block = Smooth(InvertedResidual.MobileNetV3(4, 3, 8, 4, true, "gelu", stride, new ConvNormOptions(Rng: new Rng(5))));
         block.Train(training);
-        Expect.GradientsMatch(x => block.Forward(x[0]), Expect.Random([2, 4, 5, 5], seed: 6, low: -1f, high: 1f));
+        Expect.GradientsMatch(x => block.Call(x[0]), Expect.Random([2, 4, 5, 5], seed: 6, low: -1f, high: 1f));
         // A smaller step for the weights: batch statistics make the loss curve faster in them.
-        Expect.GradientsMatch(_ => block.Forward(Expect.Random([2, 4, 5, 5], seed: 6, low: -1f, high: 1f)), block.Parameters().ToArray(), 3e-3);
+        Expect.GradientsMatch(_ => block.Call(Expect.Random([2, 4, 5, 5], seed: 6, low: -1f, high: 1f)), block.Parameters().ToArray(), 3e-3);
     }
 
     [Fact]
@@ -86,6 +86,6 @@ public class InvertedResidualTests
         var block = InvertedResidual.MobileNetV2(3, 3, 2, 2, new ConvNormOptions(FoldedBatchNorm: true, TensorFlowPadding: true, Rng: new Rng(7)), "tanh");
         Assert.DoesNotContain(block.NamedModules(), m => m.Module is BatchNorm2d);
         Assert.Equal(new Shape(2, 3, 3, 2), block.OutputShape(new Shape(2, 3, 6, 4)));
-        Expect.GradientsMatch(x => block.Forward(x[0]), Expect.Random([2, 3, 6, 4], seed: 8, low: -1f, high: 1f));
+        Expect.GradientsMatch(x => block.Call(x[0]), Expect.Random([2, 3, 6, 4], seed: 8, low: -1f, high: 1f));
     }
 }

@@ -65,7 +65,7 @@ public class LayerNormTests
         Assert.Equal(["weight", "bias"], layer.NamedParameters().Select(p => p.Name));
         Assert.All(layer.Weight!.ToArray(), v => Assert.Equal(1f, v));
         var x = Expect.Random([4, 2, 3], seed: 8);
-        Assert.Equal(F.LayerNorm(x, [2, 3], eps: 1e-3f).ToArray(), layer.Forward(x).ToArray());
+        Assert.Equal(F.LayerNorm(x, [2, 3], eps: 1e-3f).ToArray(), layer.Call(x).ToArray());
         var rebuilt = (LayerNorm)ModelSpec.FromJson(JsonNode.Parse(ModelSpec.ToJson(layer).ToJsonString()));
         Assert.Equal([2, 3], rebuilt.NormalizedShape);
         Assert.Equal(1e-3f, rebuilt.Eps);
@@ -76,7 +76,7 @@ public class LayerNormTests
     [Fact]
     public void ShapesThatDoNotEndInTheNormalizedShapeAreRefusedWithBoth()
     {
-        var error = Assert.Throws<ArgumentException>(() => new LayerNorm(5).Forward(Tensor.Zeros(2, 4)));
+        var error = Assert.Throws<ArgumentException>(() => new LayerNorm(5).Call(Tensor.Zeros(2, 4)));
         Assert.Contains("[5]", error.Message);
         Assert.Contains("[2, 4]", error.Message);
         Assert.Throws<ArgumentException>(() => new LayerNorm(5).OutputShape(new Shape(2, 4)));

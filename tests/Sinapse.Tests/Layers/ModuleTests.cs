@@ -13,7 +13,7 @@ public class ModuleTests
         new Linear(4, 3, rng: new Rng(2)), new Tanh(),
         new Linear(3, 2, rng: new Rng(3)));
 
-    static Tensor Loss(Module model, Tensor x) => F.CrossEntropy(model.Forward(x), Tensor.FromArray([0f, 1f, 1f]));
+    static Tensor Loss(Module model, Tensor x) => F.CrossEntropy(model.Call(x), Tensor.FromArray([0f, 1f, 1f]));
 
     [Fact]
     public void FrozenMiddleLayerGetsNoGradientButTheLayerBeforeItDoes()

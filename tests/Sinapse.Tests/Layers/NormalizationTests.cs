@@ -32,7 +32,7 @@ public class NormalizationTests
                 var x = Tensor.FromArray(s.Floats("input"), shape);
                 x.RequiresGrad = step == 0;
                 bn.ZeroGrad();
-                var y = bn.Forward(x);
+                var y = bn.Call(x);
                 string where = $"{name} step {step}";
                 Expect.Close(s.Floats("output"), y.Span, 1e-4, where + " output");
                 Expect.Close(s.Floats("running_mean"), bn.RunningMean!.Span, 1e-4, where + " running mean");
@@ -51,7 +51,7 @@ public class NormalizationTests
             }
             Assert.Equal(3f, bn.NumBatchesTracked!.Span[0]);
             bn.Eval();
-            var evaluated = bn.Forward(Tensor.FromArray(c.Floats("eval_input"), shape));
+            var evaluated = bn.Call(Tensor.FromArray(c.Floats("eval_input"), shape));
             Expect.Close(c.Floats("eval_output"), evaluated.Span, 1e-4, name + " eval output");
             count++;
         }
@@ -83,18 +83,18 @@ public class NormalizationTests
     {
         var bn = new BatchNorm2d(2, momentum: 1f); // the running statistics become the last batch's
         var x = Expect.Random([4, 2, 3, 3], 1, -1f, 3f);
-        var trained = bn.Forward(x).ToArray();
+        var trained = bn.Call(x).ToArray();
         Assert.NotEqual([0f, 0f], bn.RunningMean!.ToArray());
         bn.Eval();
         var before = bn.RunningMean.ToArray();
-        var evaluated = bn.Forward(x).ToArray();
+        var evaluated = bn.Call(x).ToArray();
         Assert.Equal(before, bn.RunningMean.ToArray());
         Assert.Equal(1f, bn.NumBatchesTracked!.Span[0]);
         // Evaluation divides by the unbiased deviation, training by the biased one: M = 36 values per channel.
         double ratio = Math.Sqrt(35.0 / 36.0);
         for (int i = 0; i < trained.Length; i++) Assert.Equal(trained[i] * ratio, evaluated[i], 3);
         // A single example normalises in evaluation mode.
-        Assert.Equal(new Shape(1, 2, 3, 3), bn.Forward(Tensor.Zeros(1, 2, 3, 3)).Shape);
+        Assert.Equal(new Shape(1, 2, 3, 3), bn.Call(Tensor.Zeros(1, 2, 3, 3)).Shape);
     }
 
     [Fact]
@@ -104,7 +104,7 @@ public class NormalizationTests
         var x = Expect.Random([5, 3], 2);
         var expected = F.BatchNorm(x, null, null, null, null, training: true).ToArray();
         bn.Eval();
-        Assert.Equal(expected, bn.Forward(x).ToArray());
+        Assert.Equal(expected, bn.Call(x).ToArray());
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public class NormalizationTests
         float[] means = [];
         foreach (var values in new[] { new[] { 1f, 3f }, new[] { 5f, 7f }, new[] { 0f, 3f } })
         {
-            bn.Forward(Tensor.FromArray(values, 2, 1));
+            bn.Call(Tensor.FromArray(values, 2, 1));
             means = [.. means, values.Average()];
         }
         Expect.Close(means.Average(), bn.RunningMean!.Span[0], 1e-6);
@@ -128,7 +128,7 @@ public class NormalizationTests
         bn.Freeze();
         var x = Expect.Random([6, 2], 3, 2f, 4f);
         x.RequiresGrad = true;
-        F.Sum(F.Multiply(bn.Forward(x), x)).Backward();
+        F.Sum(F.Multiply(bn.Call(x), x)).Backward();
         Assert.Null(bn.Weight!.Grad);
         Assert.NotNull(x.Grad);
         Assert.NotEqual([0f, 0f], bn.RunningMean!.ToArray());
@@ -146,7 +146,7 @@ public class NormalizationTests
         Assert.Contains("[N, 32, H, W]", error.Message);
         Assert.Throws<ArgumentException>(() => new BatchNorm2d(32).OutputShape(new Shape(8, 32)));
         Assert.Throws<ArgumentException>(() => new BatchNorm1d(10).OutputShape(new Shape(8, 10, 2, 2)));
-        var forward = Assert.Throws<ArgumentException>(() => new BatchNorm1d(10).Forward(Tensor.Zeros(4, 12)));
+        var forward = Assert.Throws<ArgumentException>(() => new BatchNorm1d(10).Call(Tensor.Zeros(4, 12)));
         Assert.Contains("BatchNorm1d(10)", forward.Message);
         Assert.Throws<ArgumentException>(() => new BatchNorm1d(0));
         Assert.Throws<ArgumentException>(() => new BatchNorm1d(3, momentum: 1.5f));

@@ -22,26 +22,26 @@ public class PoolingTests
         var x2 = Expect.Random(2, 3, 7, 9);
         var x1 = Expect.Random(2, 3, 10);
         Module[] layers2d = [new MaxPool2d(2), new MaxPool2d(3, 2, 1), new AvgPool2d(2, 1), new AvgPool2d((3, 2), (2, 1), (1, 0)), new MaxPool2d((1, 4), (1, 2)), new GlobalAvgPool2d()];
-        foreach (var layer in layers2d) Assert.Equal(layer.OutputShape(x2.Shape), layer.Forward(x2).Shape);
+        foreach (var layer in layers2d) Assert.Equal(layer.OutputShape(x2.Shape), layer.Call(x2).Shape);
         Module[] options2d = [new MaxPool2d(2, ceilMode: true), new MaxPool2d(3, 2, 1, dilation: 2, ceilMode: true), new AvgPool2d((3, 2), (2, 2), (1, 1), ceilMode: true, countIncludePad: false),
             new AdaptiveAvgPool2d((3, 4)), new AdaptiveAvgPool2d(1)];
-        foreach (var layer in options2d) Assert.Equal(layer.OutputShape(x2.Shape), layer.Forward(x2).Shape);
+        foreach (var layer in options2d) Assert.Equal(layer.OutputShape(x2.Shape), layer.Call(x2).Shape);
         Assert.Equal(new Shape(2, 3, 4, 5), new MaxPool2d(2, ceilMode: true).OutputShape(x2.Shape));
         Module[] layers1d = [new MaxPool1d(2), new MaxPool1d(3, 1, 1), new AvgPool1d(4, 3, 2), new AvgPool1d(3), new MaxPool1d(3, 2, 1, dilation: 2, ceilMode: true),
             new AvgPool1d(3, 2, 1, ceilMode: true, countIncludePad: false)];
-        foreach (var layer in layers1d) Assert.Equal(layer.OutputShape(x1.Shape), layer.Forward(x1).Shape);
+        foreach (var layer in layers1d) Assert.Equal(layer.OutputShape(x1.Shape), layer.Call(x1).Shape);
     }
 
     [Fact]
     public void ForwardIsTheFunctionalOp()
     {
         var x = Expect.Random(2, 2, 6, 5);
-        Assert.Equal(F.MaxPool2d(x, 3, 2, 1).ToArray(), new MaxPool2d(3, 2, 1).Forward(x).ToArray());
-        Assert.Equal(F.AvgPool2d(x, 2).ToArray(), new AvgPool2d(2).Forward(x).ToArray());
-        Assert.Equal(F.GlobalAvgPool2d(x).ToArray(), new GlobalAvgPool2d().Forward(x).ToArray());
+        Assert.Equal(F.MaxPool2d(x, 3, 2, 1).ToArray(), new MaxPool2d(3, 2, 1).Call(x).ToArray());
+        Assert.Equal(F.AvgPool2d(x, 2).ToArray(), new AvgPool2d(2).Call(x).ToArray());
+        Assert.Equal(F.GlobalAvgPool2d(x).ToArray(), new GlobalAvgPool2d().Call(x).ToArray());
         var x1 = Expect.Random(2, 2, 9);
-        Assert.Equal(F.MaxPool1d(x1, 3, 2).ToArray(), new MaxPool1d(3, 2).Forward(x1).ToArray());
-        Assert.Equal(F.AvgPool1d(x1, 3, 1, 1).ToArray(), new AvgPool1d(3, 1, 1).Forward(x1).ToArray());
+        Assert.Equal(F.MaxPool1d(x1, 3, 2).ToArray(), new MaxPool1d(3, 2).Call(x1).ToArray());
+        Assert.Equal(F.AvgPool1d(x1, 3, 1, 1).ToArray(), new AvgPool1d(3, 1, 1).Call(x1).ToArray());
     }
 
     [Fact]
@@ -101,7 +101,7 @@ public class PoolingTests
         Assert.Contains("MaxPool2d(4, stride 4)", error.Message);
         Assert.Contains("[2, 3, 3, 8]", error.Message);
         Assert.Contains("at least 4", error.Message);
-        Assert.Contains("at least 4", Assert.Throws<ArgumentException>(() => layer.Forward(Tensor.Zeros(2, 3, 3, 8))).Message);
+        Assert.Contains("at least 4", Assert.Throws<ArgumentException>(() => layer.Call(Tensor.Zeros(2, 3, 3, 8))).Message);
         Assert.Contains("[N, C, H, W]", Assert.Throws<ArgumentException>(() => layer.OutputShape(new Shape(3, 8, 8))).Message);
         Assert.Contains("[N, C, L]", Assert.Throws<ArgumentException>(() => new AvgPool1d(2).OutputShape(new Shape(3, 8, 8, 1))).Message);
         Assert.Contains("[N, C, H, W]", Assert.Throws<ArgumentException>(() => new GlobalAvgPool2d().OutputShape(new Shape(3, 8))).Message);
@@ -109,5 +109,5 @@ public class PoolingTests
 
     [Fact]
     public void GradientFlowsThroughALayer() =>
-        Expect.GradientsMatch(x => new MaxPool2d(3, 2, 1).Forward(x[0]), Sinapse.Tests.Ops.PoolingTests.Distinct([1, 2, 5, 5], 3));
+        Expect.GradientsMatch(x => new MaxPool2d(3, 2, 1).Call(x[0]), Sinapse.Tests.Ops.PoolingTests.Distinct([1, 2, 5, 5], 3));
 }

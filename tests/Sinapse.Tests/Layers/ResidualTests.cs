@@ -15,8 +15,8 @@ public class ResidualTests
         var body = Body(4, 1);
         var block = new Residual(body);
         var x = Expect.Random([3, 4], 2);
-        var expected = x.ToArray().Zip(body.Forward(x).ToArray(), (a, b) => a + b).ToArray();
-        Assert.Equal(expected, block.Forward(x).ToArray());
+        var expected = x.ToArray().Zip(body.Call(x).ToArray(), (a, b) => a + b).ToArray();
+        Assert.Equal(expected, block.Call(x).ToArray());
         Assert.Equal(["body.0.weight", "body.0.bias", "body.2.weight", "body.2.bias"], block.NamedParameters().Select(p => p.Name));
     }
 
@@ -24,10 +24,10 @@ public class ResidualTests
     public void GradientsFlowThroughBothBranches()
     {
         var block = new Residual(Body(3, 3), shortcut: new Linear(3, 3, rng: new Rng(5)));
-        Expect.GradientsMatch(x => block.Forward(x[0]), Expect.Random([4, 3], 6));
+        Expect.GradientsMatch(x => block.Call(x[0]), Expect.Random([4, 3], 6));
         // And into the parameters of both branches.
         var parameters = block.Parameters().ToArray();
-        Expect.GradientsMatch(_ => block.Forward(Expect.Random([4, 3], 6)), parameters);
+        Expect.GradientsMatch(_ => block.Call(Expect.Random([4, 3], 6)), parameters);
     }
 
     [Fact]
@@ -36,9 +36,9 @@ public class ResidualTests
         // A seed whose first draw keeps the body (p = 0.5), which is then scaled by 1/(1 − p) = 2.
         ulong seed = 1;
         while (new Rng(seed).NextFloat() < 0.5f) seed++;
-        Expect.GradientsMatch(x => new Residual(new Tanh(), dropPath: 0.5f, rng: new Rng(seed)).Forward(x[0]), Expect.Random([2, 5], 7));
+        Expect.GradientsMatch(x => new Residual(new Tanh(), dropPath: 0.5f, rng: new Rng(seed)).Call(x[0]), Expect.Random([2, 5], 7));
         var x = Expect.Random([2, 5], 7);
-        var y = new Residual(new Tanh(), dropPath: 0.5f, rng: new Rng(seed)).Forward(x).ToArray();
+        var y = new Residual(new Tanh(), dropPath: 0.5f, rng: new Rng(seed)).Call(x).ToArray();
         for (int i = 0; i < y.Length; i++) Assert.Equal(x.Span[i] + 2f * MathF.Tanh(x.Span[i]), y[i], 5);
     }
 
@@ -58,12 +58,12 @@ public class ResidualTests
         (bool[] Skips, bool Scaled) Run(Rng rng)
         {
             var block = new Residual(Body(4, 9), dropPath: p, rng: rng);
-            var body = block.Body.Forward(x).ToArray();
+            var body = block.Body.Call(x).ToArray();
             var skips = new bool[2000];
             bool scaled = true;
             for (int i = 0; i < skips.Length; i++)
             {
-                var y = block.Forward(x).ToArray();
+                var y = block.Call(x).ToArray();
                 skips[i] = y.SequenceEqual(x.ToArray());
                 if (!skips[i])
                     for (int j = 0; j < y.Length; j++) scaled &= Math.Abs(y[j] - (x.Span[j] + body[j] / (1 - p))) < 1e-5;
@@ -79,11 +79,11 @@ public class ResidualTests
         var body = Body(4, 12);
         var block = new Residual(body, dropPath: 0.9f, rng: rng);
         block.Eval();
-        var state = rng.GetState();
+        var state = rng.StateDict();
         var x = Expect.Random([3, 4], 13);
-        var expected = x.ToArray().Zip(body.Forward(x).ToArray(), (a, b) => a + b).ToArray();
-        for (int i = 0; i < 20; i++) Assert.Equal(expected, block.Forward(x).ToArray());
-        Assert.Equal(state, rng.GetState());
+        var expected = x.ToArray().Zip(body.Call(x).ToArray(), (a, b) => a + b).ToArray();
+        for (int i = 0; i < 20; i++) Assert.Equal(expected, block.Call(x).ToArray());
+        Assert.Equal(state, rng.StateDict());
         Assert.False(body.Training);
     }
 
@@ -92,7 +92,7 @@ public class ResidualTests
     {
         var block = new Residual(Body(2, 14), shortcut: new Relu(), dropPath: 1f, rng: new Rng(1));
         var x = Expect.Random([5, 2], 15);
-        for (int i = 0; i < 10; i++) Assert.Equal(new Relu().Forward(x).ToArray(), block.Forward(x).ToArray());
+        for (int i = 0; i < 10; i++) Assert.Equal(new Relu().Call(x).ToArray(), block.Call(x).ToArray());
     }
 
     [Fact]
@@ -103,10 +103,10 @@ public class ResidualTests
         Assert.Contains("Residual", error.Message);
         Assert.Contains("[2, 6]", error.Message);
         Assert.Contains("[2, 4]", error.Message);
-        Assert.Throws<ArgumentException>(() => block.Forward(Tensor.Zeros(2, 4)));
+        Assert.Throws<ArgumentException>(() => block.Call(Tensor.Zeros(2, 4)));
         var projected = new Residual(new Linear(4, 6), shortcut: new Linear(4, 6, useBias: false));
         Assert.Equal(new Shape(2, 6), projected.OutputShape(new Shape(2, 4)));
-        Assert.Equal(new Shape(2, 6), projected.Forward(Tensor.Zeros(2, 4)).Shape);
+        Assert.Equal(new Shape(2, 6), projected.Call(Tensor.Zeros(2, 4)).Shape);
         Assert.Throws<ArgumentOutOfRangeException>(() => new Residual(new Relu(), dropPath: 1.5f));
     }
 

@@ -10,7 +10,7 @@ public class SequentialTests
     private sealed class Witness : Module
     {
         public Tensor? Seen { get; private set; }
-        public override Tensor Forward(Tensor input) => Seen = input;
+        protected override Tensor Forward(Tensor input) => Seen = input;
         public override Shape OutputShape(Shape input) => input;
     }
 
@@ -63,7 +63,7 @@ public class SequentialTests
         var model = new Sequential(new Flatten(), new Linear(12, 5), new Relu(), new Linear(5, 3));
         var x = Tensor.Zeros(2, 3, 4);
         Assert.Equal(new Shape(2, 3), model.OutputShape(x.Shape));
-        Assert.Equal(new Shape(2, 3), model.Forward(x).Shape);
+        Assert.Equal(new Shape(2, 3), model.Call(x).Shape);
         Assert.Equal(4, model.Count);
         Assert.IsType<Relu>(model[2]);
     }

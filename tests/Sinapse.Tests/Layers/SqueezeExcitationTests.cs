@@ -20,7 +20,7 @@ public class SqueezeExcitationTests
     {
         var block = Block(1);
         var x = Expect.Random([2, 4, 3, 3], seed: 2);
-        var y = block.Forward(x);
+        var y = block.Call(x);
         var w1 = block.Reduce.Weight.Span; var b1 = block.Reduce.Bias!.Span;
         var w2 = block.Expand.Weight.Span; var b2 = block.Expand.Bias!.Span;
         for (int n = 0; n < 2; n++)
@@ -58,8 +58,8 @@ public class SqueezeExcitationTests
     public void GradientsReachTheInputAndEveryParameter()
     {
         var block = Block(3);
-        Expect.GradientsMatch(x => block.Forward(x[0]), Expect.Random([2, 4, 3, 3], seed: 4));
-        Expect.GradientsMatch(_ => block.Forward(Expect.Random([2, 4, 3, 3], seed: 4)), block.Parameters().ToArray());
+        Expect.GradientsMatch(x => block.Call(x[0]), Expect.Random([2, 4, 3, 3], seed: 4));
+        Expect.GradientsMatch(_ => block.Call(Expect.Random([2, 4, 3, 3], seed: 4)), block.Parameters().ToArray());
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public class UpsamplingTests
         Assert.Equal(new Shape(32, 16, 2, 2), layer.Weight.Shape);
         Assert.Equal(32 * 16 * 4 + 16, layer.ParameterCount());
         Assert.Equal(new Shape(5, 16, 14, 14), layer.OutputShape(new Shape(5, 32, 7, 7)));
-        Assert.Equal(layer.OutputShape(new Shape(2, 32, 7, 7)), layer.Forward(Tensor.Zeros(2, 32, 7, 7)).Shape);
+        Assert.Equal(layer.OutputShape(new Shape(2, 32, 7, 7)), layer.Call(Tensor.Zeros(2, 32, 7, 7)).Shape);
         Assert.Equal("ConvTranspose2d(32 -> 16, k=2, stride 2)", layer.Describe());
         Assert.Equal(new Shape(1, 4, 8, 10), new ConvTranspose2d(3, 4, 3, stride: 2, padding: 1, outputPadding: 1).OutputShape(new Shape(1, 3, 4, 5)));
         Assert.Contains("input channels = 32", Assert.Throws<ArgumentException>(() => layer.OutputShape(new Shape(1, 3, 7, 7))).Message);
@@ -25,10 +25,10 @@ public class UpsamplingTests
         var rng = new Rng(2);
         var dilated = new ConvTranspose2d(3, 2, 3, stride: 1, padding: 0, outputPadding: 1, dilation: 2, rng: rng);
         Assert.Equal(new Shape(1, 2, 9, 10), dilated.OutputShape(new Shape(1, 3, 4, 5)));
-        Assert.Equal(new Shape(1, 2, 9, 10), dilated.Forward(Tensor.Uniform(new Shape(1, 3, 4, 5), -1, 1, rng)).Shape);
+        Assert.Equal(new Shape(1, 2, 9, 10), dilated.Call(Tensor.Uniform(new Shape(1, 3, 4, 5), -1, 1, rng)).Shape);
         var strided = new ConvTranspose2d(2, 2, 3, stride: 2, padding: 3, outputPadding: 2, dilation: 3, rng: rng);
         Assert.Equal(new Shape(2, 2, 7, 9), strided.OutputShape(new Shape(2, 2, 3, 4)));
-        Assert.Equal(new Shape(2, 2, 7, 9), strided.Forward(Tensor.Uniform(new Shape(2, 2, 3, 4), -1, 1, rng)).Shape);
+        Assert.Equal(new Shape(2, 2, 7, 9), strided.Call(Tensor.Uniform(new Shape(2, 2, 3, 4), -1, 1, rng)).Shape);
     }
 
     [Fact]
@@ -42,7 +42,7 @@ public class UpsamplingTests
         var input = Tensor.Uniform(new Shape(2, 4, 5, 4), -1, 1, rng);
         Assert.Equal(new Shape(2, 6, 10, 6), layer.OutputShape(input.Shape));
         var expected = Sinapse.Ops.F.ConvTranspose2d(input, layer.Weight, layer.Bias, (2, 1), (1, 0), (1, 0), (1, 2), 2);
-        Assert.Equal(expected.ToArray(), layer.Forward(input).ToArray());
+        Assert.Equal(expected.ToArray(), layer.Call(input).ToArray());
         // An int for some, a pair for others, as PyTorch's arguments.
         Assert.Equal(new Shape(1, 2, 5, 7), new ConvTranspose2d(2, 2, 3, stride: 2, padding: (1, 0)).OutputShape(new Shape(1, 2, 3, 3)));
     }
@@ -68,7 +68,7 @@ public class UpsamplingTests
     {
         var up = new Upsample(2);
         Assert.Equal(new Shape(1, 1, 4, 4), up.OutputShape(new Shape(1, 1, 2, 2)));
-        Assert.Equal([1f, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4], up.Forward(Tensor.FromArray([1f, 2, 3, 4], 1, 1, 2, 2)).ToArray());
+        Assert.Equal([1f, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4], up.Call(Tensor.FromArray([1f, 2, 3, 4], 1, 1, 2, 2)).ToArray());
         Assert.Equal("Upsample(x2, nearest)", up.Describe());
         var unflatten = new Unflatten(2, 3, 4);
         Assert.Equal(new Shape(5, 2, 3, 4), unflatten.OutputShape(new Shape(5, 24)));

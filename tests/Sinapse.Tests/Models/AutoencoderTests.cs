@@ -18,7 +18,7 @@ public class AutoencoderTests
         var model = Autoencoder.Convolutional(1, 28, 28, code: 8, upsampling, new Rng(1));
         Assert.Equal(new Shape(3, 1, 28, 28), model.OutputShape(new Shape(3, 1, 28, 28)));
         Assert.Equal(new Shape(3, 8), model.Encoder.OutputShape(new Shape(3, 1, 28, 28)));
-        Assert.Equal(new Shape(3, 1, 28, 28), model.Forward(Tensor.Zeros(3, 1, 28, 28)).Shape);
+        Assert.Equal(new Shape(3, 1, 28, 28), model.Call(Tensor.Zeros(3, 1, 28, 28)).Shape);
     }
 
     [Fact]

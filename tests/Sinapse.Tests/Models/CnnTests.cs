@@ -14,8 +14,8 @@ public class CnnTests
     [Fact]
     public void TheCourseCnnTakesRgbAndGrayImagesOfAnySize()
     {
-        Assert.Equal(new Shape(2, 10), Cnn.Course(1, 28, 28, 10).Forward(Tensor.Zeros(2, 1, 28, 28)).Shape);
-        Assert.Equal(new Shape(2, 5), Cnn.Course(3, 32, 32, 5).Forward(Tensor.Zeros(2, 3, 32, 32)).Shape);
+        Assert.Equal(new Shape(2, 10), Cnn.Course(1, 28, 28, 10).Call(Tensor.Zeros(2, 1, 28, 28)).Shape);
+        Assert.Equal(new Shape(2, 5), Cnn.Course(3, 32, 32, 5).Call(Tensor.Zeros(2, 3, 32, 32)).Shape);
         Assert.Equal(3 * 32 * 9 + 32, Cnn.Course(3, 32, 32, 5)[0].ParameterCount());
     }
 
@@ -25,7 +25,7 @@ public class CnnTests
         var model = Cnn.LeNet5(1, 28, 28, 10);
         // conv 6·25+6, conv 16·6·25+16, 400→120, 120→84, 84→10
         Assert.Equal(156 + 2_416 + 48_120 + 10_164 + 850, model.ParameterCount());
-        Assert.Equal(new Shape(3, 10), model.Forward(Tensor.Zeros(3, 1, 28, 28)).Shape);
+        Assert.Equal(new Shape(3, 10), model.Call(Tensor.Zeros(3, 1, 28, 28)).Shape);
     }
 
     [Fact]

@@ -60,7 +60,7 @@ public class MobileNetTests
         {
             model.Eval();
             Assert.Equal(new Shape(2, 7), model.OutputShape(new Shape(2, 3, height, width)));
-            Assert.Equal(new Shape(2, 7), model.Forward(Expect.Random([2, 3, height, width], seed: 1)).Shape);
+            Assert.Equal(new Shape(2, 7), model.Call(Expect.Random([2, 3, height, width], seed: 1)).Shape);
         }
     }
 
@@ -70,7 +70,7 @@ public class MobileNetTests
         // Backpropagation through a whole (tiny) MobileNetV3 reaches every parameter.
         var model = MobileNet.V3Small(3, 0.25f, options: new ConvNormOptions(Rng: new Rng(1)));
         var x = Expect.Random([4, 3, 32, 32], seed: 2);
-        var loss = Sinapse.Ops.F.CrossEntropy(model.Forward(x), Tensor.FromArray([0f, 1f, 2f, 1f], 4));
+        var loss = Sinapse.Ops.F.CrossEntropy(model.Call(x), Tensor.FromArray([0f, 1f, 2f, 1f], 4));
         loss.Backward();
         Assert.All(model.Parameters(), p => Assert.NotNull(p.Grad));
     }
@@ -87,9 +87,9 @@ public class MobileNetTests
         // torchvision's state_dict names are the model's own: no mapping, and every tensor must be there.
         StateDict.Load(model, path, strict: false);
         var file = SafeTensors.Open(path);
-        Assert.Equal(StateDict.Of(model).Count + 2, file.Entries.Count);
+        Assert.Equal(model.StateDict().Count + 2, file.Entries.Count);
         model.Eval();
-        var output = model.Forward(file.Read("input"));
+        var output = model.Call(file.Read("input"));
         Expect.Close(file.Read("output").Span, output.Span, 1e-4, fixture);
     }
 

@@ -135,7 +135,7 @@ public class ConcatTests
             second = RegisterModule("second", new Conv2d(channels + growth, growth, 3, padding: 1, rng: rng));
         }
 
-        public override Tensor Forward(Tensor x)
+        protected override Tensor Forward(Tensor x)
         {
             var a = F.Relu(first.Call(x));
             var b = F.Relu(second.Call(F.Concat([x, a], axis: 1)));

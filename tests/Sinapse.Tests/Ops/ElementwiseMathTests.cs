@@ -23,6 +23,7 @@ public class ElementwiseMathTests
         ["Sin"] = (F.Sin, shape => Expect.Random(shape, 79, -6f, 6f)),
         ["Cos"] = (F.Cos, shape => Expect.Random(shape, 80, -6f, 6f)),
         ["Negate"] = (F.Negate, shape => Expect.Random(shape, 81)),
+        ["Erf"] = (F.Erf, shape => Expect.Random(shape, 86, -2.5f, 2.5f)),
         ["Reciprocal"] = (F.Reciprocal, shape => Expect.AwayFromKinks(shape, -2f, 2f, [0f], 0.4f, seed: 82)),
         ["Pow 2.5"] = (x => F.Pow(x, 2.5f), shape => Expect.Random(shape, 83, 0.2f, 2f)),
         ["Pow -1.5"] = (x => F.Pow(x, -1.5f), shape => Expect.Random(shape, 84, 0.5f, 2f)),

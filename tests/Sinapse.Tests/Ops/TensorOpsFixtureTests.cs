@@ -59,7 +59,7 @@ public class TensorOpsFixtureTests
         [
             "add", "sub", "mul", "div", "pow", "maximum", "minimum",
             "add_scalar", "sub_scalar", "mul_scalar", "div_scalar", "pow_scalar",
-            "exp", "log", "log1p", "sqrt", "rsqrt", "abs", "sign", "square", "sin", "cos", "neg", "reciprocal",
+            "exp", "log", "log1p", "sqrt", "rsqrt", "abs", "sign", "square", "sin", "cos", "neg", "reciprocal", "erf",
             "where", "clamp", "gt", "ge", "lt", "le", "eq", "ne",
             "sum", "mean", "broadcast_to", "expand", "masked_fill", "softmax", "log_softmax",
         ];
@@ -92,6 +92,7 @@ public class TensorOpsFixtureTests
         "cos" => F.Cos(x[0]),
         "neg" => -x[0],
         "reciprocal" => F.Reciprocal(x[0]),
+        "erf" => F.Erf(x[0]),
         "where" => F.Where(x[0], x[1], x[2]),
         "clamp" => F.Clamp(x[0], OptionalFloat(parameters, "min"), OptionalFloat(parameters, "max")),
         "gt" => F.Gt(x[0], x[1]),

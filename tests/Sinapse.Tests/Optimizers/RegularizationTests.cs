@@ -21,7 +21,7 @@ public class RegularizationTests
             RegisterParameter("bias", Tensor.Full(new Shape(features), 1f));
         }
 
-        public override Tensor Forward(Tensor input) => input;
+        protected override Tensor Forward(Tensor input) => input;
         public override Shape OutputShape(Shape input) => input;
     }
 

@@ -45,4 +45,37 @@ public class InputFileTests
         var index = Assert.Throws<InvalidDataException>(() => InputFile.Guard<int>("a.npy", () => Array.Empty<int>()[0]));
         Assert.StartsWith("a.npy: ", index.Message);
     }
+
+    /// <summary>Every reader, given a named pipe nobody writes to, refuses it at once instead of blocking on the open.</summary>
+    [Theory]
+    [InlineData("data.idx")]
+    [InlineData("table.csv")]
+    [InlineData("batch.npy")]
+    [InlineData("weights.safetensors")]
+    [InlineData("weights.pth")]
+    [InlineData("model.onnx")]
+    [InlineData("model.tflite")]
+    [InlineData("picture.png")]
+    [InlineData("model.json")]
+    [InlineData("checkpoint.json")]
+    public void EveryReaderRefusesANamedPipe(string name)
+    {
+        using var directory = new TempDirectory();
+        var path = directory.File(name);
+        HostileFiles.MakeFifo(path);
+        Action read = name switch
+        {
+            "data.idx" => () => Sinapse.Data.Idx.Read(path),
+            "table.csv" => () => Sinapse.Data.Csv.Load(path, "label"),
+            "batch.npy" => () => Npy.Read(path),
+            "weights.safetensors" => () => SafeTensors.Load(path),
+            "weights.pth" => () => Pth.Load(path),
+            "model.onnx" => () => OnnxImport.Load(path),
+            "model.tflite" => () => TfLiteModel.Load(path),
+            "picture.png" => () => Sinapse.Data.Images.Load(path),
+            "model.json" => () => SavedModel.Load(directory.Path),
+            _ => () => Checkpoint.Load(directory.Path),
+        };
+        HostileFiles.RefusedWithoutBlocking(read, path);
+    }
 }

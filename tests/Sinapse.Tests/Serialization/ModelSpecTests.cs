@@ -33,7 +33,7 @@ public class ModelSpecTests
             Assert.Equal(text, ModelSpec.ToJson(rebuilt).ToJsonString());
             Assert.Equal(original.Describe(), rebuilt.Describe());
             Assert.Equal(original.NamedModules().Select(m => m.Module.Describe()), rebuilt.NamedModules().Select(m => m.Module.Describe()));
-            StateDict.Copy(original, rebuilt);
+            rebuilt.LoadStateDict(original.StateDict());
             var input = Tensor.Uniform(shape, -1, 1, new Rng(1));
             Assert.Equal(Trainer.Predict(original, input).ToArray(), Trainer.Predict(rebuilt, input).ToArray());
         }
@@ -54,8 +54,8 @@ public class ModelSpecTests
         Assert.Contains("\"kernelSize\":[3,2],\"stride\":[1,2],\"padding\":[2,0],\"outputPadding\":1,\"dilation\":[2,1]", text);
         var rebuilt = ModelSpec.FromJson(JsonNode.Parse(text), new Rng(1));
         Assert.Equal(text, ModelSpec.ToJson(rebuilt).ToJsonString());
-        Assert.Equal(StateDict.Of(model).Select(p => p.Name), StateDict.Of(rebuilt).Select(p => p.Name));
-        StateDict.Copy(model, rebuilt);
+        Assert.Equal(model.StateDict().Keys, rebuilt.StateDict().Keys);
+        rebuilt.LoadStateDict(model.StateDict());
         var input = Tensor.Uniform(new Shape(2, 3, 15, 15), -1, 1, new Rng(2));
         Assert.Equal(Trainer.Predict(model, input).ToArray(), Trainer.Predict(rebuilt, input).ToArray());
     }
@@ -73,6 +73,42 @@ public class ModelSpecTests
         Assert.Contains("'fast'", error.Message);
     }
 
+    /// <summary>
+    /// A spec as the previous writer laid it out: pairs always as [h, w], the inverted residual's
+    /// body name before its body, graph steps with "layer": null and no axis, a GELU without its
+    /// form. It still loads, into the model that code builds.
+    /// </summary>
+    [Fact]
+    public void SpecsOfThePreviousLayoutStillLoad()
+    {
+        const string previous = """
+            {"type":"Sequential","layers":[
+              {"type":"Conv2d","inChannels":3,"outChannels":4,"kernelSize":3,"stride":2,"padding":"tf_same","dilation":1,"groups":1,"bias":true},
+              {"type":"BatchNorm2d","numFeatures":4,"eps":1E-05,"momentum":null,"affine":true,"trackRunningStats":true},
+              {"type":"Gelu"},
+              {"type":"MaxPool2d","kernelSize":[2,2],"stride":[2,2],"padding":[0,0],"dilation":[1,1],"ceilMode":false},
+              {"type":"AvgPool2d","kernelSize":[3,2],"stride":[1,1],"padding":[1,1],"ceilMode":true,"countIncludePad":false},
+              {"type":"Residual","body":{"type":"Sequential","layers":[{"type":"Conv2d","inChannels":4,"outChannels":4,"kernelSize":3,"stride":1,"padding":"same","dilation":1,"groups":4,"bias":false}]},"shortcut":null,"dropPath":0},
+              {"type":"InvertedResidual","inChannels":4,"outChannels":4,"stride":1,"bodyName":"conv","body":{"type":"Sequential","layers":[{"type":"Identity"}]}},
+              {"type":"GlobalAvgPool2d"},{"type":"Flatten"},
+              {"type":"Graph","input":"x","output":"y","constants":[{"name":"c","shape":[1]}],"steps":[
+                {"operation":"Layer","inputs":["x"],"output":"h","layer":{"type":"Relu"}},
+                {"operation":"Add","inputs":["h","c"],"output":"y","layer":null}]},
+              {"type":"Linear","inFeatures":4,"outFeatures":2,"bias":true}]}
+            """;
+        var built = new Sequential(
+            new Conv2d(3, 4, 3, stride: 2, padding: Padding.TensorFlowSame), new BatchNorm2d(4, momentum: null), new Gelu(), new MaxPool2d(2),
+            new AvgPool2d((3, 2), (1, 1), (1, 1), ceilMode: true, countIncludePad: false),
+            new Residual(new Sequential(new Conv2d(4, 4, 3, padding: Padding.Same, groups: 4, useBias: false))),
+            new InvertedResidual(new Sequential(new Identity()), 4, 4, 1, "conv"), new GlobalAvgPool2d(), new Flatten(),
+            new Graph("x", "y", [("c", Tensor.Zeros(1))], [new GraphStep(GraphOperation.Layer, ["x"], "h", new Relu()), new GraphStep(GraphOperation.Add, ["h", "c"], "y")]),
+            new Linear(4, 2));
+        var loaded = ModelSpec.FromJson(JsonNode.Parse(previous));
+        Assert.Equal(ModelSpec.ToJson(built).ToJsonString(), ModelSpec.ToJson(loaded).ToJsonString());
+        Assert.Equal(built.StateDict().Keys, loaded.StateDict().Keys);
+        Assert.Equal("conv", Assert.IsType<InvertedResidual>(((Sequential)loaded)[6]).Children[0].Name);
+    }
+
     [Fact]
     public void ErrorsNameThePlaceInTheSpec()
     {
@@ -85,12 +121,18 @@ public class ModelSpecTests
         var bad = JsonNode.Parse("""{"type":"Linear","inFeatures":-3,"outFeatures":2}""");
         Assert.Contains("positive sizes", Assert.Throws<InvalidDataException>(() => ModelSpec.FromJson(bad)).Message);
         var missing = JsonNode.Parse("""{"type":"Linear","inFeatures":3}""");
-        Assert.Contains("\"outFeatures\" is missing", Assert.Throws<InvalidDataException>(() => ModelSpec.FromJson(missing)).Message);
+        Assert.Contains("missing required properties including: 'outFeatures'", Assert.Throws<InvalidDataException>(() => ModelSpec.FromJson(missing)).Message);
+        var text = JsonNode.Parse("""{"type":"Sequential","layers":[{"type":"Linear","inFeatures":"three","outFeatures":2}]}""");
+        Assert.Contains("at model.layers[0].inFeatures: Linear:", Assert.Throws<InvalidDataException>(() => ModelSpec.FromJson(text)).Message);
+        var padding = JsonNode.Parse("""{"type":"Residual","body":{"type":"Conv2d","inChannels":1,"outChannels":1,"kernelSize":3,"padding":"valid"}}""");
+        var paddingError = Assert.Throws<InvalidDataException>(() => ModelSpec.FromJson(padding)).Message;
+        Assert.Contains("at model.body.padding: Conv2d:", paddingError);
+        Assert.Contains("got \"valid\"", paddingError);
     }
 
     private sealed class Custom : Module
     {
-        public override Tensor Forward(Tensor input) => input;
+        protected override Tensor Forward(Tensor input) => input;
         public override Shape OutputShape(Shape input) => input;
     }
 
@@ -99,6 +141,6 @@ public class ModelSpecTests
     {
         var error = Assert.Throws<NotSupportedException>(() => ModelSpec.ToJson(new Sequential(new Relu(), new Custom())));
         Assert.Contains("'1'", error.Message);
-        Assert.Contains("ModelSpec.Register", error.Message);
+        Assert.Contains("ModuleRegistry.Register", error.Message);
     }
 }

@@ -35,7 +35,7 @@ public class OnnxImportTests
     [
         "test_add", "test_add_bcast", "test_mul", "test_mul_bcast", "test_mul_example", "test_relu", "test_sigmoid", "test_sigmoid_example", "test_tanh", "test_tanh_example",
         "test_leakyrelu", "test_leakyrelu_default", "test_leakyrelu_example", "test_elu", "test_elu_default", "test_elu_example", "test_selu_default", "test_hardswish",
-        "test_softmax_default_axis", "test_softmax_example", "test_softmax_large_number", "test_softmax_negative_axis",
+        "test_softmax_axis_1", "test_softmax_default_axis", "test_softmax_example", "test_softmax_large_number", "test_softmax_negative_axis",
         "test_logsoftmax_default_axis", "test_logsoftmax_example_1", "test_logsoftmax_large_number", "test_logsoftmax_negative_axis",
         "test_gemm_alpha", "test_gemm_beta", "test_gemm_default_no_bias", "test_gemm_default_scalar_bias", "test_gemm_default_single_elem_vector_bias",
         "test_gemm_default_vector_bias", "test_gemm_default_zero_bias", "test_gemm_transposeB", "test_matmul_2d",
@@ -69,7 +69,6 @@ public class OnnxImportTests
         { "test_averagepool_2d_pads", "at most half the kernel" },
         { "test_gemm_transposeA", "transA = 1" },
         { "test_gemm_default_matrix_bias", "the bias C 'c' has shape [3, 4]" },
-        { "test_softmax_axis_1", "axis = 1" },
         { "test_flatten_axis0", "axis = 0" },
         { "test_selu", "alpha = 2 and gamma = 3" },
         { "test_hardsigmoid", "alpha = 0.5 and beta = 0.6" },
@@ -180,6 +179,48 @@ public class OnnxImportTests
         var error = Assert.Throws<InvalidDataException>(() => OnnxImport.Load(model.ToByteArray(), "nan.onnx"));
         Assert.Contains("nan.onnx", error.Message);
         Assert.Contains($"'{initializer.Name}'", error.Message);
+        Assert.Contains("NaN", error.Message);
+    }
+
+    private static byte[] LeakyMlp() => OnnxExport.ToBytes(Mlp.Create(4, [3], 2, new BlockOptions(Activation: "leaky_relu(0.1)", Rng: new Rng(1))), new Shape(4));
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    public void ANonFiniteAttributeIsRefusedNamingTheNode(float bad)
+    {
+        var model = ModelProto.Parser.ParseFrom(LeakyMlp());
+        var node = model.Graph.Node.First(n => n.OpType == "LeakyRelu");
+        node.Attribute.Clear();
+        node.Attribute.Add(new AttributeProto { Name = "alpha", Type = AttributeProto.Types.AttributeType.Float, F = bad });
+        var error = Assert.Throws<InvalidDataException>(() => OnnxImport.Load(model.ToByteArray(), "leaky.onnx"));
+        Assert.Contains("leaky.onnx", error.Message);
+        Assert.Contains("LeakyRelu", error.Message);
+        Assert.Contains("'alpha'", error.Message);
+    }
+
+    [Fact]
+    public void ANaNConstantNodeIsRefused()
+    {
+        var model = ModelProto.Parser.ParseFrom(LeakyMlp());
+        // The first Gemm's bias becomes a Constant node's value instead of an initializer.
+        var gemm = model.Graph.Node.First(n => n.OpType == "Gemm");
+        var bias = model.Graph.Initializer.First(t => t.Name == gemm.Input[2]);
+        model.Graph.Initializer.Remove(bias);
+        if (bias.HasRawData)
+        {
+            var raw = bias.RawData.ToByteArray();
+            BitConverter.TryWriteBytes(raw.AsSpan(0, 4), float.NaN);
+            bias.RawData = ByteString.CopyFrom(raw);
+        }
+        else bias.FloatData[0] = float.NaN;
+        var constant = new NodeProto { OpType = "Constant", Name = "nan_bias" };
+        constant.Output.Add(bias.Name);
+        constant.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = bias });
+        model.Graph.Node.Insert(0, constant);
+        var error = Assert.Throws<InvalidDataException>(() => OnnxImport.Load(model.ToByteArray(), "constant.onnx"));
+        Assert.Contains("constant.onnx", error.Message);
+        Assert.Contains("nan_bias", error.Message);
         Assert.Contains("NaN", error.Message);
     }
 }

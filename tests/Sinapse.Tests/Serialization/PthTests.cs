@@ -33,7 +33,7 @@ public class PthTests
         StateDict.Load(model, Fixture(name + ".pth"));
         var io = SafeTensors.Load(Fixture(name + "_io.safetensors"));
         model.Eval();
-        Expect.Close(io["output"].Span, model.Forward(io["input"]).Span, 1e-4, name);
+        Expect.Close(io["output"].Span, model.Call(io["input"]).Span, 1e-4, name);
     }
 
     [Fact]
@@ -161,5 +161,31 @@ public class PthTests
         var error = Assert.Throws<InvalidDataException>(() => StateDict.Load(new Sequential(new Linear(4, 3)), Fixture("mlp_legacy.pth"))).Message;
         Assert.Contains("legacy (pre-1.6) format", error);
         Assert.Contains("mlp_legacy.pth", error);
+    }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.NegativeInfinity)]
+    public void ANonFiniteWeightIsRefusedNamingTheTensor(float bad)
+    {
+        using var directory = new TempDirectory();
+        var path = directory.File("bad.pth");
+        File.Copy(Fixture("mlp.pth"), path);
+        var first = Pth.Open(path).Entries[0];
+        // Rewrite the first storage with the same length, so the archive stays consistent and only the value is bad.
+        using (var archive = new System.IO.Compression.ZipArchive(File.Open(path, FileMode.Open), System.IO.Compression.ZipArchiveMode.Update))
+        {
+            var entry = archive.Entries.First(e => e.FullName.EndsWith("/data/" + first.StorageKey, StringComparison.Ordinal));
+            var bytes = new byte[entry.Length]; // read before opening: an entry open in update mode has no length
+            using (var stream = entry.Open()) stream.ReadExactly(bytes);
+            BitConverter.TryWriteBytes(bytes.AsSpan((int)first.StorageOffset * 4, 4), bad);
+            string name = entry.FullName;
+            entry.Delete();
+            using var replaced = archive.CreateEntry(name, System.IO.Compression.CompressionLevel.NoCompression).Open();
+            replaced.Write(bytes);
+        }
+        var message = HostileFiles.RefusedInOneLine(() => Pth.Load(path), path);
+        Assert.Contains($"'{first.Name}'", message);
+        Assert.Contains(bad.ToString(System.Globalization.CultureInfo.InvariantCulture), message);
     }
 }

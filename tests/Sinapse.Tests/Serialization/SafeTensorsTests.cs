@@ -123,4 +123,17 @@ public class SafeTensorsTests
         SafeTensors.Write(path, [("bias", Tensor.Zeros(0)), ("weight", Tensor.FromArray([1f], 1))]);
         Assert.Equal(0, SafeTensors.Load(path)["bias"].Length);
     }
+
+    [Fact]
+    public void AHeaderThatIsNotUtf8IsRefusedNamingTheFile()
+    {
+        using var directory = new TempDirectory();
+        var path = directory.File("latin1.safetensors");
+        SafeTensors.Write(path, [("wXight", Tensor.Zeros(2))]);
+        var bytes = File.ReadAllBytes(path);
+        // A lone 0xE9 (é in Latin-1) is invalid UTF-8 inside the tensor's name.
+        bytes[bytes.AsSpan().IndexOf("wXight"u8) + 1] = 0xE9;
+        File.WriteAllBytes(path, bytes);
+        Assert.Contains("UTF-8", HostileFiles.RefusedInOneLine(() => SafeTensors.Load(path), path));
+    }
 }

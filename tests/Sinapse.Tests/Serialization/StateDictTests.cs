@@ -59,7 +59,7 @@ public class StateDictTests
         Assert.Contains("1.running_mean", SafeTensors.Open(path).Entries.Select(e => e.Name));
         var copy = Cnn.Course(1, 28, 28, 10, new BlockOptions(BatchNorm: true, Rng: new Rng(5)));
         StateDict.Load(copy, path, new WeightMapping(StripPrefix: "model."));
-        foreach (var ((name, a), (_, b)) in StateDict.Of(model).Zip(StateDict.Of(copy)))
+        foreach (var ((name, a), (_, b)) in model.StateDict().Zip(copy.StateDict()))
             Assert.True(a.ToArray().Select(BitConverter.SingleToInt32Bits).SequenceEqual(b.ToArray().Select(BitConverter.SingleToInt32Bits)), name);
     }
 
@@ -68,7 +68,7 @@ public class StateDictTests
     {
         using var directory = new TempDirectory();
         var model = new Sequential(new Linear(4, 3, rng: new Rng(1)), new Relu(), new Linear(3, 2, rng: new Rng(2)));
-        var before = StateDict.Of(model).Select(p => p.Tensor.ToArray()).ToList();
+        var before = model.StateDict().Values.Select(t => t.ToArray()).ToList();
 
         var wrongShape = directory.File("shape.safetensors");
         SafeTensors.Write(wrongShape, [("0.weight", Tensor.Ones(3, 5)), ("0.bias", Tensor.Ones(3)), ("2.weight", Tensor.Ones(2, 3)), ("2.bias", Tensor.Ones(2))]);
@@ -83,11 +83,11 @@ public class StateDictTests
         Assert.Contains("'0.weight' is I64", error.Message);
 
         var extra = directory.File("extra.safetensors");
-        SafeTensors.Write(extra, [.. StateDict.Of(model), ("3.weight", Tensor.Ones(1))]);
+        SafeTensors.Write(extra, [.. model.StateDict().Select(p => (p.Key, p.Value)), ("3.weight", Tensor.Ones(1))]);
         Assert.Contains("3.weight", Assert.Throws<InvalidDataException>(() => StateDict.Load(model, extra)).Message);
         StateDict.Load(model, extra, strict: false);
 
-        Assert.Equal(before, StateDict.Of(model).Select(p => p.Tensor.ToArray()).ToList());
+        Assert.Equal(before, model.StateDict().Values.Select(t => t.ToArray()).ToList());
     }
 
     [Fact]

@@ -100,4 +100,21 @@ public class TfLiteTests
         Assert.Contains("patched.tflite: operator 27 is MAX_POOL_2D", error.Message);
         Assert.Contains("AVERAGE_POOL_2D", error.Message);   // the supported ones are listed
     }
+
+    [Fact]
+    public void ANaNWeightIsRefusedNamingTheTensor()
+    {
+        var bytes = V1Bytes();
+        var model = TfLiteModel.Load(bytes);
+        var weight = model.Tensors[model.Operators[0].Inputs[1]];
+        // The weight's little-endian floats appear once in the file; the first becomes NaN.
+        var stored = System.Runtime.InteropServices.MemoryMarshal.AsBytes(model.ReadFloats(weight).AsSpan()).ToArray();
+        int at = bytes.AsSpan().IndexOf(stored);
+        Assert.True(at > 0);
+        BitConverter.TryWriteBytes(bytes.AsSpan(at, 4), float.NaN);
+        var error = Assert.Throws<InvalidDataException>(() => TfLiteImport.Load(TfLiteModel.Load(bytes, "nan.tflite"), "nan.tflite"));
+        Assert.Contains("nan.tflite", error.Message);
+        Assert.Contains(weight.Name, error.Message);
+        Assert.Contains("NaN", error.Message);
+    }
 }

@@ -18,10 +18,10 @@ public class RngTests
     {
         var rng = new Rng(7);
         for (int i = 0; i < 10; i++) rng.NextNormal();
-        var state = rng.GetState();
+        var state = rng.StateDict();
         var expected = Enumerable.Range(0, 50).Select(_ => (rng.NextFloat(), rng.NextInt(1000), rng.NextNormal())).ToArray();
         var resumed = new Rng(999);
-        resumed.SetState(state);
+        resumed.LoadStateDict(state);
         var actual = Enumerable.Range(0, 50).Select(_ => (resumed.NextFloat(), resumed.NextInt(1000), resumed.NextNormal())).ToArray();
         Assert.Equal(expected, actual);
         // Reseeding restarts the sequence.
@@ -33,8 +33,9 @@ public class RngTests
     [Fact]
     public void InvalidStatesAreRejected()
     {
-        Assert.Throws<ArgumentException>(() => new Rng(1).SetState([1UL, 2UL]));
-        Assert.Throws<ArgumentException>(() => new Rng(1).SetState([0UL, 0UL, 0UL, 0UL]));
+        Assert.Throws<ArgumentException>(() => RngState.FromHex(["1", "2"]));
+        Assert.Throws<ArgumentException>(() => RngState.FromHex(["1", "2", "3", "fffffffffffffffff"]));
+        Assert.Throws<ArgumentException>(() => new Rng(1).LoadStateDict(new RngState(0, 0, 0, 0)));
     }
 
     [Fact]
@@ -93,7 +94,7 @@ public class RngTests
         }
         ulong s1 = System.Numerics.BitOperations.RotateRight(ulong.MaxValue * Inverse(9), 7) * Inverse(5);
         var rng = new Rng(0);
-        rng.SetState([1, s1, 2, 3]);
+        rng.LoadStateDict(new RngState(1, s1, 2, 3));
         return rng;
     }
 

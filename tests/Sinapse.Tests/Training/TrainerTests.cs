@@ -54,9 +54,9 @@ public class TrainerTests
     [InlineData(Precision.BFloat16)]
     public void TheDefaultInferenceBatchKeepsLargeModelsWithinTheMemoryBudget(Precision precision)
     {
-        Assert.Equal(1000, Trainer.InferenceBatch(Cnn.Course(1, 28, 28, 10), new Shape(1, 28, 28), precision));
+        Assert.Equal(1000, InferenceBatch.Measure(Cnn.Course(1, 28, 28, 10), new Shape(1, 28, 28), precision));
         var model = MobileNet.V2(10, 0.5f);
-        int batch = Trainer.InferenceBatch(model, new Shape(3, 160, 160), precision);
+        int batch = InferenceBatch.Measure(model, new Shape(3, 160, 160), precision);
         Assert.InRange(batch, 2, 999);
         Assert.True(model.Training);   // measured in eval mode, and left as it was
         // What the process's pool really had rented out at once while a batch of that size ran.
@@ -69,7 +69,7 @@ public class TrainerTests
         using (TensorScope.Begin())
             model.Call(input);
         model.Train();
-        Assert.InRange(TensorScope.PeakBytes - before, Trainer.InferenceMemory / 8, Trainer.InferenceMemory);
+        Assert.InRange(TensorScope.PeakBytes - before, InferenceBatch.Memory / 8, InferenceBatch.Memory);
     }
 
     [Fact]
@@ -179,7 +179,7 @@ public class TrainerTests
     /// <summary>A layer that turns values at or below zero into NaN: log of a ReLU output.</summary>
     private sealed class LogLayer : Module
     {
-        public override Tensor Forward(Tensor input)
+        protected override Tensor Forward(Tensor input)
         {
             var output = Tensor.Empty(input.Shape);
             System.Numerics.Tensors.TensorPrimitives.Log(input.Span, output.Span);
@@ -200,6 +200,34 @@ public class TrainerTests
         Assert.Contains("NaN", error.Message);
         Assert.Contains("epoch 1, batch 1", error.Message);
         Assert.All(model.Parameters(), p => Assert.True(p.ToArray().All(float.IsFinite)));   // the bad step was not applied
+    }
+
+    /// <summary>
+    /// A NaN that only some dropout masks produce: the replay that locates it must draw the failing
+    /// step's mask again (not a fresh one, which would most likely drop the culprit), and must not
+    /// update batch norm's running statistics a second time.
+    /// </summary>
+    [Fact]
+    public void TheReplayReproducesANaNThatComesFromDropout()
+    {
+        var norm = new BatchNorm1d(6);
+        var widen = new Linear(6, 4, rng: new Rng(1));
+        widen.Weight.Span[0] = 3e37f;   // output 0 is ~1e38 after batch norm: ×20 for a kept element overflows
+        var model = new Sequential(norm, widen, new Dropout(0.95f, new Rng(3)), new Linear(4, 3, rng: new Rng(2)));
+        var trainer = new Trainer(model, new CrossEntropyLoss(), new Sgd(model.Parameters(), 0f));
+        var data = Blobs(8, 1);
+        int steps = 0;
+        TrainingDivergedException? error = null;
+        while (error == null && steps < 200)
+        {
+            steps++;
+            error = Record.Exception(() => trainer.TrainStep(data.Features, data.Targets)) as TrainingDivergedException;
+        }
+
+        Assert.NotNull(error);
+        Assert.True(steps > 1, "the first step diverged: the mask must matter");
+        Assert.Contains("forward pass of layer '2' (Dropout(p=0.95))", error.Message);
+        Assert.Equal(steps, norm.NumBatchesTracked!.Item());
     }
 
     [Fact]

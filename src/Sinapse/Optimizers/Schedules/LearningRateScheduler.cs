@@ -1,3 +1,5 @@
+using Sinapse.Tensors;
+
 namespace Sinapse.Optimizers.Schedules;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Sinapse.Optimizers.Schedules;
 /// schedule from its own base rate (the rate it had when the scheduler was made), as PyTorch's
 /// LRScheduler does. Its state is the position, which a checkpoint saves.
 /// </summary>
-public sealed class LearningRateScheduler
+public sealed class LearningRateScheduler : IStateful<SchedulerState>
 {
     private readonly float[] baseRates;
 
@@ -35,11 +37,13 @@ public sealed class LearningRateScheduler
         Apply();
     }
 
-    /// <summary>Restores a saved position.</summary>
-    public void Seek(long position)
+    public SchedulerState StateDict() => new(Position);
+
+    /// <summary>Restores a saved position and sets the rates it gives.</summary>
+    public void LoadStateDict(SchedulerState state)
     {
-        if (position < 0) throw new ArgumentOutOfRangeException(nameof(position), position, "A schedule position is 0 or more.");
-        Position = position;
+        if (state.Position < 0) throw new ArgumentException($"A schedule position is 0 or more, got {state.Position}.");
+        Position = state.Position;
         Apply();
     }
 
@@ -48,3 +52,6 @@ public sealed class LearningRateScheduler
         for (int g = 0; g < baseRates.Length; g++) Optimizer.Groups[g].LearningRate = Schedule.Rate(baseRates[g], Position);
     }
 }
+
+/// <summary>A <see cref="LearningRateScheduler"/>'s state: how many iterations or epochs it has advanced.</summary>
+public readonly record struct SchedulerState(long Position);
