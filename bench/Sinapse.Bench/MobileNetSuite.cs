@@ -6,6 +6,7 @@ using Sinapse.Optimizers;
 using Sinapse.Tensors;
 using Sinapse.Training;
 using TorchSharp;
+using Sinapse.Vision;
 using static TorchSharp.torch;
 using SinapseTensor = Sinapse.Tensors.Tensor;
 using TorchTensor = TorchSharp.torch.Tensor;

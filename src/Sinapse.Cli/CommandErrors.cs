@@ -15,7 +15,7 @@ internal static class CommandErrors
         {
             Console.Out.Flush();
             // One bounded line whatever the message quotes: an argument can be megabytes long.
-            Console.Error.WriteLine($"error: {Sinapse.Serialization.InputFile.OneLine(e.Message)}");
+            Console.Error.WriteLine($"error: {Sinapse.IO.InputFile.OneLine(e.Message)}");
             return 1;
         }
         catch (OperationCanceledException)

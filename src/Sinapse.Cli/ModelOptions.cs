@@ -1,9 +1,11 @@
 using System.CommandLine;
+using Sinapse.IO;
 using Sinapse.Init;
 using Sinapse.Layers;
 using Sinapse.Models;
 using Sinapse.Serialization;
 using Sinapse.Tensors;
+using Sinapse.Vision;
 
 namespace Sinapse.Cli;
 
@@ -19,6 +21,11 @@ internal sealed class ModelOptions
     public Option<string?> Activation { get; } = new("--activation") { Description = "Hidden activation: relu (default; tanh for lenet5), leaky_relu(0.01), elu, selu, sigmoid, tanh, gelu, gelu_tanh, hard_swish…" };
     public Option<string?> Init { get; } = new("--init") { Description = "Weight initialiser: glorot_uniform (default), he_normal, lecun_normal, uniform(-5,5), normal(0,1)…" };
     public Option<bool> BatchNorm { get; } = new("--batch-norm") { Description = "Batch normalisation after every hidden layer (the layer then has no bias)." };
+    public Option<float?> BatchNormEps { get; } = new("--batch-norm-eps") { Description = "BN's ε added to the variance (default 1e-5, PyTorch's; Keras uses 1e-3)." };
+    public Option<float?> BatchNormMomentum { get; } = new("--batch-norm-momentum")
+    {
+        Description = "BN's running-statistics momentum as PyTorch counts it, the weight of each new batch (default 0.1; Keras's momentum=0.99 is 0.01 here).",
+    };
     public Option<float> Dropout { get; } = new("--dropout") { Description = "Dropout probability after each hidden dense block (before the head of a CNN; a MobileNet's head keeps its own unless given).", DefaultValueFactory = _ => 0f };
     public Option<float> Width { get; } = new("--width") { Description = "Width multiplier of a MobileNet (channels scaled by it).", DefaultValueFactory = _ => 1f };
     public Option<string?> Weights { get; } = new("--weights")
@@ -54,6 +61,8 @@ internal sealed class ModelOptions
         command.Options.Add(Activation);
         command.Options.Add(Init);
         command.Options.Add(BatchNorm);
+        command.Options.Add(BatchNormEps);
+        command.Options.Add(BatchNormMomentum);
         command.Options.Add(Dropout);
         command.Options.Add(Width);
         command.Options.Add(Weights);
@@ -71,6 +80,9 @@ internal sealed class ModelOptions
     {
         float dropout = parse.GetValue(Dropout);
         if (!(dropout >= 0 && dropout < 1)) throw new ArgumentException($"--dropout must be in [0, 1), got {dropout}.");
+        if (parse.GetValue(BatchNormEps) is float eps && !(eps >= 0)) throw new ArgumentException($"--batch-norm-eps must be >= 0, got {eps}.");
+        if (parse.GetValue(BatchNormMomentum) is float momentum && !(momentum >= 0 && momentum <= 1))
+            throw new ArgumentException($"--batch-norm-momentum must be in [0, 1] (PyTorch's sense: the weight of each new batch), got {momentum}.");
         if (parse.GetValue(Init) is { } text) Initializer.Parse(text);
         ParseSizes(parse.GetValue(Hidden)!);
         var weights = parse.GetValue(Weights);
@@ -85,10 +97,14 @@ internal sealed class ModelOptions
         if (exampleShape.Rank == 1 && parse.GetResult(Model) is not { Implicit: false }) name = "mlp";   // tables: the default CNN needs images
         var init = parse.GetValue(Init) is { } text ? Initializer.Parse(text) : null;
         float dropout = parse.GetValue(Dropout);
-        var options = new BlockOptions(parse.GetValue(Activation) ?? (name == "lenet5" ? "tanh" : "relu"), init, parse.GetValue(BatchNorm), dropout, rng);
+        float? eps = parse.GetValue(BatchNormEps), momentum = parse.GetValue(BatchNormMomentum);
+        var options = new BlockOptions(parse.GetValue(Activation) ?? (name == "lenet5" ? "tanh" : "relu"), init, parse.GetValue(BatchNorm), dropout, rng,
+            BatchNormEps: eps ?? 1e-5f, BatchNormMomentum: momentum ?? 0.1f);
         if (name != "mlp" && IsArchitecture(name) && exampleShape.Rank != 3)
             throw new ArgumentException($"--model {name} needs images [channels, height, width], the data has examples of shape {exampleShape}.");
         bool isMobileNet = MobileNets.ContainsKey(name);
+        if (!isMobileNet && !options.BatchNorm && (eps != null || momentum != null))
+            throw new ArgumentException($"{(eps != null ? "--batch-norm-eps" : "--batch-norm-momentum")} sets the batch normalisation that --batch-norm adds; give --batch-norm as well.");
         var ignored = new (Option Option, bool Applies)[] { (Hidden, name == "mlp"), (Width, isMobileNet), (Activation, !isMobileNet), (Init, !isMobileNet), (BatchNorm, !isMobileNet) }
             .Where(o => !o.Applies && parse.GetResult(o.Option) is { Implicit: false }).Select(o => o.Option.Name).ToList();
         if (ignored.Count > 0 && IsArchitecture(name))
@@ -99,7 +115,7 @@ internal sealed class ModelOptions
         if (MobileNets.TryGetValue(name, out var mobileNet))
         {
             float? headDropout = parse.GetResult(Dropout) is { Implicit: false } ? dropout : null;
-            model = mobileNet(classes, parse.GetValue(Width), headDropout, new ConvNormOptions(Rng: rng), exampleShape[0]);
+            model = mobileNet(classes, parse.GetValue(Width), headDropout, new ConvNormOptions(eps, momentum, Rng: rng), exampleShape[0]);
         }
         else
             model = name switch

@@ -11,7 +11,7 @@ internal static class OutputDirectory
     public static string Prepare(string path, string option = "--out")
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException($"{option}: expected a directory, found an empty path.");
-        if (File.Exists(path)) throw new ArgumentException($"{option} {path}: expected a directory, found a file (or device).");
+        if (File.Exists(path)) throw new ArgumentException($"{option} {path} is unusable: expected a directory, found a file (or device).");
         try
         {
             Directory.CreateDirectory(path);
@@ -25,7 +25,7 @@ internal static class OutputDirectory
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ArgumentException($"{option} {path}: expected a directory Sinapse can write to, found that writing there fails ({e.Message.TrimEnd('.')}).");
+            throw new ArgumentException($"{option} {path} is unusable: expected a directory Sinapse can write to, found that writing there fails ({e.Message.TrimEnd('.')}).");
         }
         return Path.GetFullPath(path);
     }

@@ -9,6 +9,7 @@ using Sinapse.Optimizers;
 using Sinapse.Serialization;
 using Sinapse.Tensors;
 using Sinapse.Training;
+using Sinapse.Vision;
 
 namespace Sinapse.Cli;
 
@@ -86,25 +87,8 @@ internal static class TransferComparison
         if (budget.FineTuneLayers > blocks)
             throw new ArgumentException($"{pretrained} has {blocks} blocks to fine-tune; the last {budget.FineTuneLayers} were asked for.");
         int classes = train.ClassCount;
-        return Compare(() => Layers(Pretrained.Load(pretrained)), rng => Untrained(reference, classes, rng), classes, train, validation, test, budget, seed);
+        return Compare(() => Pretrained.Load(pretrained).ToSequential(), rng => reference.UntrainedCopy(classes, rng), classes, train, validation, test, budget, seed);
     }
-
-    /// <summary>
-    /// The architecture of the pretrained <paramref name="reference"/> with <paramref name="classes"/>
-    /// outputs and random weights, with batch norm after every convolution as it was trained.
-    /// </summary>
-    public static MobileNet Untrained(MobileNet reference, int classes, Rng rng)
-    {
-        // The stem has 32·α channels in both architectures, as the importer reads the width.
-        float width = reference.Features.NamedModules().Select(m => m.Module).OfType<Conv2d>().First().OutChannels / 32f;
-        // PyTorch's batch-norm momentum 0.1 for both: V1's default 0.01 (Keras's 0.99) suits long ImageNet runs, but over a few
-        // hundred steps its running statistics lag the moving weights so far that the network predicts one class in eval mode.
-        var options = new ConvNormOptions(BatchNormMomentum: 0.1f, TensorFlowPadding: true, Rng: rng);
-        return reference.Architecture == "MobileNetV1" ? MobileNet.V1(classes, width, options: options) : MobileNet.V2(classes, width, options: options);
-    }
-
-    /// <summary>A MobileNet's layers in one Sequential — trunk, pooling, flattening, classifier — which <see cref="Cut"/> splits before the classifier.</summary>
-    public static Sequential Layers(MobileNet model) => new([.. model.Features.Layers, model.Pool, new Flatten(), .. model.Classifier.Layers]);
 
     /// <summary>
     /// Learns the target task three ways on the same budget (the same epochs and batches of the same
@@ -133,7 +117,7 @@ internal static class TransferComparison
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{method}: test accuracy {results[^1].Test.Accuracy:F4} ({results[^1].Seconds:F1} s)"));
         }
 
-        var (trunk, head) = Cut(pretrained());
+        var (trunk, head) = pretrained().SplitHead();
         var frozenClock = Stopwatch.StartNew();
         trunk.Freeze();
         head.Freeze();
@@ -144,7 +128,7 @@ internal static class TransferComparison
         Run(Frozen, head, new Adam(head.Parameters().Where(p => p.RequiresGrad), budget.LearningRate), trainFeatures, validationFeatures, null, frozenClock,
             trainer => new Trainer(new Sequential(trunk, head), trainer.Loss, trainer.Optimizer).Evaluate(test));
 
-        (trunk, head) = Cut(pretrained());
+        (trunk, head) = pretrained().SplitHead();
         trunk.Freeze();
         if (budget.FineTuneLayers is int layers) trunk.UnfreezeLast(layers); else trunk.Unfreeze();
         var newHead = head.ReplaceHead(classes, new Rng(seed + 3));
@@ -167,17 +151,4 @@ internal static class TransferComparison
     /// <summary>A result's epochs as CSV rows: method, epoch, training loss and accuracy, validation loss and accuracy.</summary>
     public static IEnumerable<object?[]> CsvRows(TransferResult result) =>
         result.History.Epochs.Select(e => new object?[] { result.Method, e.Epoch, e.TrainLoss, e.TrainAccuracy, e.ValidationLoss, e.ValidationAccuracy });
-
-    /// <summary>
-    /// A network cut where its classifier starts: the head is the last Linear layer and any Dropout
-    /// just before it (inactive when the features are computed), the trunk everything before.
-    /// </summary>
-    public static (Sequential Trunk, Sequential Head) Cut(Sequential network)
-    {
-        var layers = network.Layers.ToList();
-        int start = layers.FindLastIndex(l => l is Linear);
-        if (start < 0) throw new ArgumentException($"{network.Describe()} has no Linear layer to replace as its head.");
-        while (start > 0 && layers[start - 1] is Dropout) start--;
-        return (new Sequential([.. layers.Take(start)]), new Sequential([.. layers.Skip(start)]));
-    }
 }

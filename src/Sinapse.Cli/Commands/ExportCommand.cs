@@ -3,6 +3,7 @@ using Sinapse.Layers;
 using Sinapse.Models;
 using Sinapse.Serialization;
 using Sinapse.Tensors;
+using Sinapse.Vision;
 
 namespace Sinapse.Cli.Commands;
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Sinapse.Data;
 using Sinapse.Ops;
 using Sinapse.Tensors;
+using Sinapse.Vision;
 
 namespace Sinapse.Cli.Commands;
 

@@ -2,10 +2,12 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Sinapse.Data;
+using Sinapse.IO;
 using Sinapse.Ops;
 using Sinapse.Serialization;
 using Sinapse.Tensors;
 using Sinapse.Training;
+using Sinapse.Vision;
 
 namespace Sinapse.Cli.Commands;
 
@@ -36,15 +38,15 @@ internal static class PredictCommand
             if (k < 0) throw new ArgumentException($"--top must be 0 or more, got {k}.");
             var modelPath = parse.GetValue(model)!;
             // A name that is both a pretrained model and an architecture (mobilenet_v2) means the architecture only with --weights.
-            bool isPretrained = !Directory.Exists(modelPath) && Models.Pretrained.Exists(modelPath)
+            bool isPretrained = !Directory.Exists(modelPath) && Pretrained.Exists(modelPath)
                 && !(ModelOptions.IsArchitecture(modelPath) && parse.GetValue(architecture.Weights) != null);
             bool isArchitecture = !Directory.Exists(modelPath) && !isPretrained && ModelOptions.IsArchitecture(modelPath);
             if (!isArchitecture) architecture.RejectWeights(parse, modelPath);
             if (isPretrained)
             {
                 // A pretrained ImageNet model classifies one image: its top K labels (5 by default).
-                var pretrained = Models.Pretrained.Load(modelPath);
-                foreach (var (label, _, probability) in Models.Pretrained.Classify(pretrained, Images.Load(parse.GetValue(input)!), k == 0 ? 5 : k))
+                var pretrained = Pretrained.Load(modelPath);
+                foreach (var (label, _, probability) in Pretrained.Classify(pretrained, Images.Load(parse.GetValue(input)!), k == 0 ? 5 : k))
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{probability,7:P2}  {label}"));
                 return 0;
             }

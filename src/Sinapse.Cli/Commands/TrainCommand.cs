@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Sinapse.IO;
 using Sinapse.Data;
 using Sinapse.Diagnostics;
 using Sinapse.Kernels;
@@ -9,6 +10,7 @@ using Sinapse.Serialization;
 using Sinapse.Tensors;
 using Sinapse.Training;
 using Spectre.Console;
+using Sinapse.Vision;
 
 namespace Sinapse.Cli.Commands;
 

@@ -12,6 +12,7 @@ using Sinapse.Serialization;
 using Sinapse.Tensors;
 using Sinapse.Training;
 using Spectre.Console;
+using Sinapse.Vision;
 
 namespace Sinapse.Cli.Commands;
 
@@ -146,7 +147,7 @@ internal static class TransferCommand
         if (size < 8) throw new ArgumentException($"--image-size must be at least 8 pixels, got {size}.");
         if (budget.FineTuneLayers < 1) throw new ArgumentException($"--fine-tune-blocks must be at least 1, got {budget.FineTuneLayers}.");
         OutputDirectory.Prepare(output, "--out");
-        root ??= Path.Combine(Path.GetDirectoryName(Mnist.FindBundledDirectory())!, "fashion-photos");
+        root ??= BundledData.Find("fashion-photos", "give an image folder with --images DIR");
         // The TFLite MobileNets were trained on x/127.5 − 1; grey images become three equal channels.
         Dataset Read(string split) => ImageFolder.Load(Path.Combine(root, split), size, normalization: ImageNormalization.PlusMinusOne, channels: ImageChannels.Rgb);
         foreach (var split in new[] { "train", "test" })

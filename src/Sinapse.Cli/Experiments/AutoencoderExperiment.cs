@@ -5,6 +5,7 @@ using Sinapse.Models;
 using Sinapse.Optimizers;
 using Sinapse.Tensors;
 using Sinapse.Training;
+using Sinapse.Vision;
 
 namespace Sinapse.Cli.Experiments;
 

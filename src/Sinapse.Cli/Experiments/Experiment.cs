@@ -60,6 +60,7 @@ internal static class ExperimentCatalog
         new TransferExperiment(),
         new ResumeExperiment(),
         new ReceptiveFieldExperiment(),
+        new ConvolutionVsDenseExperiment(),
         new AutoencoderExperiment(),
         new PrecisionExperiment(),
     ];

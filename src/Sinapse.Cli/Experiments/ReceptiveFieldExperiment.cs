@@ -7,6 +7,7 @@ using Sinapse.Layers;
 using Sinapse.Models;
 using Sinapse.Ops;
 using Sinapse.Tensors;
+using Sinapse.Vision;
 
 namespace Sinapse.Cli.Experiments;
 
@@ -74,7 +75,7 @@ internal sealed class ReceptiveFieldExperiment : Experiment
         report.Code("The course CNN's receptive fields, from the model summary:\n" + ModelSummary.Of(Cnn.Course(1, 28, 28, 10), new Shape(1, 1, 28, 28)));
 
         report.Heading("The classic filters on a photograph");
-        var path = options.Image ?? Path.Combine(Path.GetDirectoryName(Mnist.FindBundledDirectory())!, "images", "china.jpg");
+        var path = options.Image ?? BundledData.Find("images/china.jpg", "give a picture with --image FILE");
         var picture = Images.Load(path, grayscale: true);
         var tiles = ImageFilters.All.Select(f => FiltersCommand.Apply(picture, f.Kernel)).ToList();
         Images.SaveGrid(report.PathOf("filters.png"), tiles, columns: 3, low: 0f, high: 255f);

@@ -67,7 +67,7 @@ internal sealed class OnnxTrace : IDisposable
         return name;
     }
 
-    /// <summary>The initializer holding <paramref name="tensor"/>'s current values under a name derived from its state_dict name plus <paramref name="suffix"/>.</summary>
+    /// <summary>The initializer holding <paramref name="parameter"/>'s current values under a name derived from its state_dict name plus <paramref name="suffix"/>.</summary>
     public string Derived(Tensor parameter, string suffix, IEnumerable<long> dims, ReadOnlySpan<float> data)
     {
         var name = Fresh((stateNames.GetValueOrDefault(parameter) ?? "constant") + suffix);

@@ -119,7 +119,7 @@ public static class Augmentation
                 if (cropHeight == height && cropWidth == width) continue;
                 var pixels = values.Slice(image * size, size);
                 pixels.CopyTo(scratch);
-                Images.ResizeRegion(scratch, channels, height, width, top, left, cropHeight, cropWidth, pixels, height, width);
+                ImageResize.BilinearRegion(scratch, channels, height, width, top, left, cropHeight, cropWidth, pixels, height, width);
             }
         };
     }

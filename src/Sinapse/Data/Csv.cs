@@ -1,5 +1,5 @@
 using System.Globalization;
-using Sinapse.Serialization;
+using Sinapse.IO;
 using Sinapse.Tensors;
 
 namespace Sinapse.Data;

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.InteropServices;
-using Sinapse.Serialization;
+using Sinapse.IO;
 using Sinapse.Tensors;
 
 namespace Sinapse.Data;

@@ -14,7 +14,7 @@ public static class Mnist
     public const string TestImages = "t10k-images-idx3-ubyte";
     public const string TestLabels = "t10k-labels-idx1-ubyte";
 
-    /// <summary>Where the repository keeps its bundled copy, relative to its root.</summary>
+    /// <summary>Where Sinapse keeps its bundled copy, relative to the repository's root and to the tool's directory.</summary>
     public const string BundledDirectory = "data/mnist";
 
     /// <summary>Reads the training and test sets from <paramref name="directory"/>.</summary>
@@ -34,27 +34,14 @@ public static class Mnist
     public static (Dataset Train, Dataset Test) LoadBundled() => Load(FindBundledDirectory());
 
     /// <summary>
-    /// The repository's data/mnist, looked for in the current directory and each directory above it,
-    /// then in the executable's directory and each above it (a built CLI runs from bin/...).
+    /// The bundled data/mnist, found as <see cref="BundledData"/> finds data: beside the program (the
+    /// <c>sinapse</c> tool carries a copy), then in a Sinapse repository around the current directory
+    /// or the program. The Sinapse package itself carries no data: elsewhere this is a one-line
+    /// error saying to call <see cref="Load"/> with a directory holding the four IDX files.
     /// </summary>
-    public static string FindBundledDirectory()
-    {
-        var searched = new List<string>();
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var directory = new DirectoryInfo(start); directory != null; directory = directory.Parent)
-            {
-                var candidate = Path.Combine(directory.FullName, BundledDirectory);
-                if (searched.Contains(candidate)) break; // the rest of this walk was covered by the first one
-                searched.Add(candidate);
-                if (Directory.Exists(candidate) && Candidates(candidate, TrainImages).Any(File.Exists)) return candidate;
-            }
-        }
-        throw new DirectoryNotFoundException(
-            $"Could not find the bundled MNIST ({BundledDirectory} holding {TrainImages}[.gz]) in the current directory, " +
-            $"the executable's directory, or any directory above them. Looked in:\n  {string.Join("\n  ", searched)}\n" +
-            "Run from inside the Sinapse repository, or give the data directory explicitly.");
-    }
+    public static string FindBundledDirectory() =>
+        BundledData.Find("mnist", $"load a copy with Mnist.Load(directory), a directory holding the four IDX files such as {TrainImages}.gz (in the sinapse tool: --data DIR)",
+            directory => Candidates(directory, TrainImages).Any(File.Exists));
 
     static Dataset LoadPair(string imagesPath, string labelsPath)
     {

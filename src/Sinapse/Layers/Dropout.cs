@@ -6,7 +6,7 @@ namespace Sinapse.Layers;
 
 /// <summary>
 /// Inverted dropout (see <see cref="F.Dropout"/>): active in training mode, the identity in
-/// evaluation mode. The mask is drawn from <paramref name="rng"/>, or <see cref="Rng.Global"/>
+/// evaluation mode. The mask is drawn from the constructor's <c>rng</c>, or <see cref="Rng.Global"/>
 /// when none is given.
 /// </summary>
 /// <summary>The argument of a <see cref="Dropout"/> or <see cref="Dropout2d"/>: the probability of zeroing.</summary>

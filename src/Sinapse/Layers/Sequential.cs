@@ -58,6 +58,20 @@ public sealed class Sequential : Module, IConfigurable<Sequential, SequentialCon
         return head;
     }
 
+    /// <summary>
+    /// The network cut where its classifier starts: the head is the last Linear layer and any
+    /// Dropout just before it, the trunk everything before (the same layer objects, not copies).
+    /// Transfer learning on a budget runs the frozen trunk once per example and trains a new head
+    /// (<see cref="ReplaceHead"/>) on its features.
+    /// </summary>
+    public (Sequential Trunk, Sequential Head) SplitHead()
+    {
+        int start = layers.FindLastIndex(l => l is Linear);
+        if (start < 0) throw new InvalidOperationException($"{Describe()} has no Linear layer to split off as its head.");
+        while (start > 0 && layers[start - 1] is Dropout) start--;
+        return (new Sequential([.. layers.Take(start)]), new Sequential([.. layers.Skip(start)]));
+    }
+
     public IReadOnlyList<Module> Layers => layers;
 
     public Module this[int index] => layers[index];

@@ -16,7 +16,8 @@ public abstract class Loss(Reduction reduction)
     public override string ToString() => Name;
 
     /// <summary>
-    /// A loss by name: cross_entropy or cross_entropy(label_smoothing), mse, bce, bce_with_logits,
+    /// A loss by name: cross_entropy or cross_entropy(label_smoothing), probability_cross_entropy or
+    /// probability_cross_entropy(eps) (on softmax probabilities, clipped as Keras does), mse, bce, bce_with_logits,
     /// focal or focal(gamma, alpha), nll. Class and positive weights are given to the constructors.
     /// </summary>
     public static Loss Parse(string text, Reduction reduction = Reduction.Mean)
@@ -31,13 +32,15 @@ public abstract class Loss(Reduction reduction)
         {
             ("cross_entropy" or "crossentropy" or "categorical_crossentropy", 0) => new CrossEntropyLoss(reduction),
             ("cross_entropy" or "crossentropy" or "categorical_crossentropy", 1) => new CrossEntropyLoss(reduction, labelSmoothing: arguments[0]),
+            ("probability_cross_entropy", 0) => new ProbabilityCrossEntropyLoss(reduction: reduction),
+            ("probability_cross_entropy", 1) => new ProbabilityCrossEntropyLoss(arguments[0], reduction),
             ("mse" or "mean_squared_error", 0) => new MseLoss(reduction),
             ("bce" or "binary_crossentropy", 0) => new BinaryCrossEntropyLoss(reduction),
             ("bce_with_logits", 0) => new BinaryCrossEntropyWithLogitsLoss(reduction),
             ("focal", 0) => new FocalLoss(reduction: reduction),
             ("focal", 2) => new FocalLoss(arguments[0], arguments[1], reduction),
             ("nll", 0) => new NllLoss(reduction),
-            _ => throw new ArgumentException($"Unknown loss '{text}'. Expected one of: cross_entropy, cross_entropy(label_smoothing), mse, bce, bce_with_logits, focal(gamma, alpha), nll."),
+            _ => throw new ArgumentException($"Unknown loss '{text}'. Expected one of: cross_entropy, cross_entropy(label_smoothing), probability_cross_entropy(eps), mse, bce, bce_with_logits, focal(gamma, alpha), nll."),
         };
     }
 }
@@ -64,6 +67,28 @@ public sealed class CrossEntropyLoss(Reduction reduction = Reduction.Mean, Tenso
     {
         F.CheckLabelSmoothing("CrossEntropyLoss", labelSmoothing);
         return labelSmoothing;
+    }
+}
+
+/// <summary>
+/// Cross-entropy of softmax probabilities (the model ends in a Softmax) at class indices, each
+/// probability clipped to [ε, 1 − ε] first, as Keras's categorical_crossentropy does when it sees
+/// probabilities instead of logits; see <see cref="F.ProbabilityCrossEntropy"/>. Prefer
+/// <see cref="CrossEntropyLoss"/> on logits: the clip stops the gradient of a saturated softmax.
+/// </summary>
+public sealed class ProbabilityCrossEntropyLoss(float eps = 1e-7f, Reduction reduction = Reduction.Mean) : Loss(reduction)
+{
+    public float Eps { get; } = CheckedEps(eps);
+
+    public override Tensor Forward(Tensor prediction, Tensor target) => F.ProbabilityCrossEntropy(prediction, target, Eps, Reduction);
+
+    /// <summary>probability_cross_entropy at Keras's ε = 1e-7, probability_cross_entropy(ε) otherwise.</summary>
+    public override string Name => Eps == 1e-7f ? "probability_cross_entropy" : string.Create(CultureInfo.InvariantCulture, $"probability_cross_entropy({Eps})");
+
+    private static float CheckedEps(float eps)
+    {
+        F.CheckProbabilityEps("ProbabilityCrossEntropyLoss", eps);
+        return eps;
     }
 }
 

@@ -9,7 +9,7 @@ public enum DecoderUpsampling { Transposed, Nearest }
 /// <summary>
 /// An autoencoder: an encoder that compresses the input to a small code and a decoder
 /// that rebuilds the input from it, trained unsupervised with MSE against the input itself.
-/// <see cref="Forward"/> runs both; <see cref="Encoder"/> alone gives the codes.
+/// <see cref="Module.Call"/> runs both; <see cref="Encoder"/> alone gives the codes.
 /// </summary>
 public sealed record AutoencoderConfig(Sequential Encoder, Sequential Decoder);
 

@@ -263,7 +263,7 @@ public static partial class F
     private static readonly Tensor Zero = Tensor.Scalar(0f);
 
     /// <summary>
-    /// The gradients of Maximum or Minimum: an operand gets dy unless it <paramref name="loses"/> to
+    /// The gradients of Maximum or Minimum: an operand gets dy unless it <c>loses</c> to
     /// the other; ties split it in half. Asking "does it lose" rather than "is it selected" is
     /// PyTorch's rule: where either side is NaN nothing loses, so both get dy.
     /// </summary>

@@ -222,9 +222,9 @@ public static partial class F
         public int Offset(int position, int c) => ((position / Inner) * Classes + c) * Inner + position % Inner;
 
         /// <summary>Checks the shapes, the weight and every class index before any arithmetic.</summary>
-        public static ClassAxis Of(string op, Tensor input, Tensor target, Tensor? weight, int ignoreIndex, bool allowProbabilities)
+        public static ClassAxis Of(string op, Tensor input, Tensor target, Tensor? weight, int ignoreIndex, bool allowProbabilities, string? inputName = null)
         {
-            string what = allowProbabilities ? "logits" : "log-probabilities";
+            string what = inputName ?? (allowProbabilities ? "logits" : "log-probabilities");
             if (input.Rank == 0) throw new ArgumentException($"{op} needs {what} [C], [N, C] or [N, C, d1, …] (classes on axis 1), got a scalar.");
             var dims = input.Shape.ToArray();
             var positionShape = new Shape(dims.Length == 1 ? [] : [dims[0], .. dims[2..]]);
@@ -236,7 +236,7 @@ public static partial class F
             if (!labels && !(allowProbabilities && target.Shape == input.Shape))
                 throw new ArgumentException(allowProbabilities
                     ? $"{op}: logits {input.Shape} need class indices {positionShape} or class probabilities {input.Shape}, got a target of shape {target.Shape}."
-                    : $"{op}: log-probabilities {input.Shape} need class indices {positionShape}, got a target of shape {target.Shape}.");
+                    : $"{op}: {what} {input.Shape} need class indices {positionShape}, got a target of shape {target.Shape}.");
             if (weight != null && (weight.Rank != 1 || weight.Length != classes))
                 throw new ArgumentException($"{op}: weight must hold one value per class, [{classes}], got {weight.Shape}.", nameof(weight));
             if (labels)

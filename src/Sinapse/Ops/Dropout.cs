@@ -25,6 +25,25 @@ public static partial class F
         return DropGroups("Dropout2d", x, p, training, rng, groupSize: x.Shape[2] * x.Shape[3]);
     }
 
+    /// <summary>
+    /// Stochastic depth (torchvision's stochastic_depth), for the residual branch of a block: in
+    /// training, mode "row" zeroes each sample (the first axis) with probability p and "batch" the
+    /// whole input, and scales what survives by 1/(1 − p); in evaluation (or with p = 0) the input
+    /// itself is returned. Added to a shortcut, a dropped row means the block is skipped for that sample.
+    /// </summary>
+    public static Tensor StochasticDepth(Tensor x, float p, string mode, bool training, Rng? rng = null)
+    {
+        CheckStochasticDepthMode(mode);
+        if (x.Rank == 0) throw new ArgumentException($"StochasticDepth: expects an input with a batch axis [N, …], got a scalar {x.Shape}.", nameof(x));
+        int groupSize = mode == "batch" || x.Length == 0 ? Math.Max(x.Length, 1) : x.Length / x.Shape[0];
+        return DropGroups("StochasticDepth", x, p, training, rng, groupSize);
+    }
+
+    internal static void CheckStochasticDepthMode(string mode)
+    {
+        if (mode is not ("row" or "batch")) throw new ArgumentException($"StochasticDepth: mode must be \"row\" or \"batch\", got \"{mode}\".", nameof(mode));
+    }
+
     internal static void CheckDropProbability(string op, float p)
     {
         if (!(p >= 0f && p <= 1f)) throw new ArgumentOutOfRangeException(nameof(p), p, $"{op}: the drop probability must be in [0, 1].");

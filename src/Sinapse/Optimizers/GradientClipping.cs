@@ -16,7 +16,7 @@ public enum ClippingMode
 
 /// <summary>
 /// Gradient clipping against exploding gradients, applied after the backward pass and before the
-/// optimizer's step (set <see cref="Training.Trainer.Clipping"/>, or call <see cref="Apply"/> or
+/// optimizer's step (set <see cref="Training.Trainer.Clipping"/>, or call <see cref="Apply(IEnumerable{Tensor})"/> or
 /// the static functions on any parameters). Parameters without a gradient are skipped.
 /// </summary>
 public sealed class GradientClipping
@@ -41,7 +41,7 @@ public sealed class GradientClipping
     /// <summary>c for <see cref="ClippingMode.Value"/>, max_norm for <see cref="ClippingMode.Norm"/>.</summary>
     public float Limit { get; }
 
-    /// <summary>The global gradient norm the last <see cref="Apply"/> measured (before clipping); NaN until then or in value mode.</summary>
+    /// <summary>The global gradient norm the last <see cref="Apply(IEnumerable{Tensor})"/> measured (before clipping); NaN until then or in value mode.</summary>
     public float LastNorm { get; private set; } = float.NaN;
 
     /// <summary>Clips the gradients of <paramref name="parameters"/> in place; returns the total norm before clipping in norm mode, else NaN.</summary>

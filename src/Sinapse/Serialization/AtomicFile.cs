@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.IO.Hashing;
+using Sinapse.IO;
 
 namespace Sinapse.Serialization;
 

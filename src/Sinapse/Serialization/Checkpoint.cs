@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sinapse.Data;
-using Sinapse.Diagnostics;
+using Sinapse.IO;
 using Sinapse.Optimizers;
 using Sinapse.Optimizers.Schedules;
 using Sinapse.Tensors;

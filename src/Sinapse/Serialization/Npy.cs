@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Sinapse.IO;
 using Sinapse.Tensors;
 
 namespace Sinapse.Serialization;

@@ -1,4 +1,5 @@
 using Onnx;
+using Sinapse.IO;
 using Sinapse.Tensors;
 
 namespace Sinapse.Serialization;

@@ -19,7 +19,7 @@ namespace Sinapse.Serialization;
 /// "output"; the batch axis is dynamic ("batch"), the other axes fixed to the example shape.
 /// The input transform, when given, becomes the graph's first nodes (x·scale + shift), so the
 /// file takes raw inputs as the model directory's users give them; it and the class names are
-/// also kept as metadata (metadata_props), from which <see cref="OnnxImport.LoadModel"/> restores them.
+/// also kept as metadata (metadata_props), from which <see cref="OnnxImport.LoadModel(string)"/> restores them.
 /// </summary>
 public static class OnnxExport
 {

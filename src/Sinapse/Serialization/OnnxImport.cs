@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Onnx;
 using Sinapse.Data;
+using Sinapse.IO;
 using Sinapse.Layers;
 using Sinapse.Ops;
 using Sinapse.Tensors;

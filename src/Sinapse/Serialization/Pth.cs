@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Razorvine.Pickle;
 using Razorvine.Pickle.Objects;
+using Sinapse.IO;
 using Sinapse.Tensors;
 
 namespace Sinapse.Serialization;
@@ -59,7 +60,7 @@ public static class Pth
     /// <summary>Opens and validates <paramref name="path"/>: the archive, the pickle and every tensor's view of its storage. No tensor data is read yet.</summary>
     public static PthFile Open(string path) => PthFile.Open(path);
 
-    /// <summary>Every tensor of the state dict, converted to float, in the order of <see cref="PthFile.Entries"/>.</summary>
+    /// <summary>Every tensor of the state dict, converted to float, in the order the file stores them.</summary>
     public static List<(string Name, Tensor Tensor)> Load(string path)
     {
         var file = Open(path);

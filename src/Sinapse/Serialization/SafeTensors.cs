@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using Sinapse.IO;
 using Sinapse.Tensors;
 
 namespace Sinapse.Serialization;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sinapse.Data;
+using Sinapse.IO;
 using Sinapse.Layers;
 using Sinapse.Tensors;
 

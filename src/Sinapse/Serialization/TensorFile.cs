@@ -1,3 +1,4 @@
+using Sinapse.IO;
 using Sinapse.Tensors;
 
 namespace Sinapse.Serialization;

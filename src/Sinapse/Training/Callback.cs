@@ -11,7 +11,7 @@ public readonly record struct BatchProgress(
     double? EpochAccuracy,
     double SamplesPerSecond);
 
-/// <summary>Hooks into <see cref="Trainer.Fit"/>, as Keras callbacks: override what you need.</summary>
+/// <summary>Hooks into <see cref="Trainer.Fit(Data.DataLoader, int, Data.Dataset?, CancellationToken)"/>, as Keras callbacks: override what you need.</summary>
 public abstract class Callback
 {
     public virtual void OnTrainBegin(Trainer trainer) { }

@@ -17,7 +17,7 @@ public sealed record EpochRecord(
     float LearningRate,
     long Updates);
 
-/// <summary>What <see cref="Trainer.Fit"/> returns, like Keras's History: per-epoch records and every step's loss.</summary>
+/// <summary>What <see cref="Trainer.Fit(Data.DataLoader, int, Data.Dataset?, CancellationToken)"/> returns, like Keras's History: per-epoch records and every step's loss.</summary>
 public sealed class History : IStateful<JsonObject>
 {
     public List<EpochRecord> Epochs { get; } = [];
@@ -31,8 +31,8 @@ public sealed class History : IStateful<JsonObject>
     /// <summary>The learning rate at every update, recorded by a <see cref="LearningRateLogger"/>.</summary>
     public List<float> LearningRates { get; } = [];
 
-    /// <summary>Per-layer gradient and weight norms, recorded by a <see cref="Diagnostics.GradientMonitor"/>.</summary>
-    public List<Diagnostics.LayerNorms> LayerNorms { get; } = [];
+    /// <summary>Per-layer gradient and weight norms, recorded by a <see cref="GradientMonitor"/>.</summary>
+    public List<LayerNorms> LayerNorms { get; } = [];
 
     public EpochRecord? Last => Epochs.Count == 0 ? null : Epochs[^1];
 

@@ -58,7 +58,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
     /// <summary>‖∇‖₂ over every parameter's gradient at the last step, before clipping: what clipping by norm limits, and what monitors report.</summary>
     public float GradientNorm { get; private set; } = float.NaN;
 
-    /// <summary>The history of the current (or last) <see cref="Fit"/>, which callbacks add to.</summary>
+    /// <summary>The history of the current (or last) <see cref="Fit(DataLoader, int, Dataset?, CancellationToken)"/>, which callbacks add to.</summary>
     public History History { get; private set; } = new();
 
     private readonly DivergenceDiagnosis diagnosis = new();

@@ -41,7 +41,7 @@ public class ArgumentFuzzTests(ITestOutputHelper output)
         var batch = directory.File("batch.npy");
         Npy.Write(batch, Tensor.Ones(2, 4));
         var picture = directory.File("picture.png");
-        Sinapse.Data.Images.SavePng(picture, Tensor.Ones(1, 6, 6), 0f, 1f);
+        Sinapse.Vision.Images.SavePng(picture, Tensor.Ones(1, 6, 6), 0f, 1f);
         var commandLines = new Dictionary<string, string[]>
         {
             ["train"] = ["--csv", TabularTrainingTests.BundledTable("wine.csv"), "--target", "class", "--epochs", "1", "--batch-size", "64", "--out", directory.File("run")],

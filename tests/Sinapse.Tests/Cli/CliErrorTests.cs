@@ -1,6 +1,7 @@
 using Sinapse.Data;
 using Sinapse.Tensors;
 using Sinapse.Tests.Support;
+using Sinapse.Vision;
 
 namespace Sinapse.Tests.Cli;
 
@@ -65,6 +66,8 @@ public class CliErrorTests
     [InlineData("--activation", "swoosh", "swoosh")]
     [InlineData("--model", "resnet", "resnet")]
     [InlineData("--dropout", "1.5", "--dropout")]
+    [InlineData("--batch-norm-eps", "-0.001", "--batch-norm-eps")]
+    [InlineData("--batch-norm-momentum", "1.5", "--batch-norm-momentum")]
     [InlineData("--clip-norm", "-1", "--clip-norm")]
     [InlineData("--restarts", "0", "--restarts")]
     [InlineData("--optimizer", "lbfgs", "lbfgs")]
@@ -93,6 +96,8 @@ public class CliErrorTests
     [InlineData("mobilenet_v2", "--batch-norm", null, "--batch-norm does not apply")]
     [InlineData("cnn", "--width", "0.5", "--width does not apply to --model cnn")]
     [InlineData("cnn", "--hidden", "64", "--hidden does not apply to --model cnn")]
+    [InlineData("mlp", "--batch-norm-eps", "0.001", "give --batch-norm as well")]
+    [InlineData("cnn", "--batch-norm-momentum", "0.01", "give --batch-norm as well")]
     public void OptionsThatDoNotApplyToTheModelAreNamed(string model, string option, string? value, string expected)
     {
         var line = CliRunner.OneErrorLine(value == null ? ["summary", "--model", model, option] : ["summary", "--model", model, option, value]);
@@ -139,7 +144,7 @@ public class CliErrorTests
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
         }
         // The identity filter returns the digit itself: the PNG decodes to the bundled test image.
-        var identity = Sinapse.Data.Images.Load(directory.File("identity.png"), grayscale: true);
+        var identity = Images.Load(directory.File("identity.png"), grayscale: true);
         var digit = Sinapse.Data.Mnist.LoadBundled().Test.Features.Slice(0, 1);
         Assert.Equal(digit.ToArray(), identity.ToArray().Select(v => MathF.Round(v)).ToArray());
     }

@@ -49,6 +49,10 @@ public class ExperimentTests
             case "symmetry":
                 Assert.Equal(0, report.Figures["identical.largest_difference"]);
                 Assert.True(report.Figures["random.smallest_difference"] > 0);
+                // The course's exercise: the random head splits the last convolution's filters, the layers below stay exactly symmetric.
+                Assert.True(report.Figures["course.conv3"] > 0);
+                Assert.Equal(0, report.Figures["course.conv1"]);
+                Assert.Equal(0, report.Figures["course.conv2"]);
                 break;
             case "init":
                 Assert.True(report.Figures["sigmoid-normal.first_over_last"] <= 0.01, $"first/last = {report.Figures["sigmoid-normal.first_over_last"]}");
@@ -89,6 +93,9 @@ public class ExperimentTests
                 break;
             case "regularization":
                 Assert.True(report.Figures["l1.near_zero"] > report.Figures["none.near_zero"]);
+                Assert.True(report.Figures["activity-l1.activation_zeros"] > report.Figures["none.activation_zeros"],
+                    $"zeros after ReLU: {report.Figures["activity-l1.activation_zeros"]} with L1 on activations, {report.Figures["none.activation_zeros"]} without");
+                Assert.Contains("| residual + stochastic depth 0.2 |", markdown);
                 break;
             case "modes":
                 Assert.True(report.Figures["online.updates"] > report.Figures["m16.updates"]);
@@ -100,14 +107,24 @@ public class ExperimentTests
                 Assert.True(report.Figures["frozen.trainable"] < report.Figures["fine-tune.trainable"]);
                 Assert.Equal(report.Figures["fine-tune.trainable"], report.Figures["scratch.trainable"]);
                 break;
+            case "cnn-vs-dense":
+                Assert.Equal(784 * 25_088 + 25_088, report.Figures["dense-same-output.parameters"]);
+                Assert.Equal(3 * 3 * 32 + 32, report.Figures["conv.parameters"]);
+                Assert.True(report.Figures["cnn.shift6"] < report.Figures["cnn.shift0"] && report.Figures["mlp.shift6"] < report.Figures["mlp.shift0"]);
+                break;
             case "resume":
                 Assert.Equal(0, report.Figures["largest_weight_difference"]);
                 Assert.Equal(1, report.Figures["identical_weight_files"]);
                 Assert.Equal(0, report.Figures["largest_loss_difference"]);
                 break;
             case "batchnorm":
-                Assert.Equal(8, report.Figures.Count);
+                // Four configurations × without/with BN: on probabilities at the main seed and in the seeds' mean, on logits at the main seed.
+                Assert.Equal(24, report.Figures.Count);
                 Assert.Contains("| (1) baseline", markdown);
+                Assert.Contains("## Mean test accuracy over seeds 42, 43, 44", markdown);
+                Assert.Contains("| configuration | course, no BN | measured, no BN | course, BN | measured, BN | from logits, no BN | from logits, BN |", markdown);
+                Assert.Contains("| (3) init uniform(-5, 5) | 0.352 |", markdown);
+                Assert.Contains("| configuration | course, no BN | measured, no BN | course, BN | measured, BN |\n", markdown);
                 break;
         }
     }

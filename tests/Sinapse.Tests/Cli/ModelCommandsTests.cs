@@ -20,6 +20,17 @@ public class ModelCommandsTests
     }
 
     [Fact]
+    public void BatchNormEpsAndMomentumReachEveryBatchNormLayer()
+    {
+        var mlp = CliRunner.Succeed("summary", "--model", "mlp", "--batch-norm", "--batch-norm-eps", "0.001", "--batch-norm-momentum", "0.01");
+        Assert.Equal(3, mlp.Split('\n').Count(line => line.Contains("BatchNorm1d") && line.Contains("eps=0.001, momentum=0.01")));
+        var mobileNet = CliRunner.Succeed("summary", "--model", "mobilenet_v2", "--width", "0.25", "--batch-norm-eps", "0.002");
+        var batchNorms = mobileNet.Split('\n').Where(line => line.Contains("BatchNorm2d")).ToList();
+        Assert.NotEmpty(batchNorms);
+        Assert.All(batchNorms, line => Assert.Contains("eps=0.002", line));
+    }
+
+    [Fact]
     public void SummaryOfAZooArchitectureUsesImageNetsInputByDefault()
     {
         var summary = CliRunner.Succeed("summary", "--model", "mobilenet_v2", "--classes", "1000");

@@ -6,7 +6,7 @@ namespace Sinapse.Tests.Cli;
 /// <summary><c>sinapse train --csv FILE --target COLUMN</c> and <c>sinapse experiment</c>'s bad input: one clear line, never a stack trace.</summary>
 public class TabularTrainingTests
 {
-    internal static string BundledTable(string name) => Path.Combine(Path.GetDirectoryName(Mnist.FindBundledDirectory())!, "tabular", name);
+    internal static string BundledTable(string name) => BundledData.Find("tabular/" + name, "the tests run inside the repository");
 
     [Fact]
     public void TheShippedTablesLoadWithNamedClasses()

@@ -1,6 +1,7 @@
 using Sinapse.Data;
 using Sinapse.Tensors;
 using Sinapse.Tests.Support;
+using Sinapse.Vision;
 
 namespace Sinapse.Tests.Cli;
 
@@ -106,10 +107,10 @@ public class TransferCommandTests
     [Fact]
     public void TheBundledPhotosAreTenClassesOf200TrainingAnd100TestImages()
     {
-        var root = Path.Combine(Path.GetDirectoryName(Mnist.FindBundledDirectory())!, "fashion-photos");
+        var root = BundledData.Find("fashion-photos", "the tests run inside the repository");
         foreach (var (split, perClass) in new[] { ("train", 200), ("test", 100) })
         {
-            var (classes, files) = Sinapse.Data.ImageFolder.Find(Path.Combine(root, split));
+            var (classes, files) = Sinapse.Vision.ImageFolder.Find(Path.Combine(root, split));
             Assert.Equal(["0-t-shirt-top", "1-trouser", "2-pullover", "3-dress", "4-coat", "5-sandal", "6-shirt", "7-sneaker", "8-bag", "9-ankle-boot"], classes);
             Assert.All(files.GroupBy(f => f.Label), group => Assert.Equal(perClass, group.Count()));
         }

@@ -4,6 +4,7 @@ using Sinapse.Layers;
 using Sinapse.Models;
 using Sinapse.Tensors;
 using Sinapse.Tests.Support;
+using Sinapse.Vision;
 
 namespace Sinapse.Tests.Cli;
 
@@ -27,7 +28,7 @@ public class TransferComparisonTests
     [Fact]
     public void ThePretrainedMobileNetGetsAHeadForTheNewClasses()
     {
-        var (trunk, head) = TransferComparison.Cut(TransferComparison.Layers(Pretrained.MobileNetV1()));
+        var (trunk, head) = Pretrained.MobileNetV1().ToSequential().SplitHead();
         Assert.IsType<Dropout>(head[0]);
         Assert.Equal(1001, Assert.IsType<Linear>(head[1]).OutFeatures);
         Assert.IsType<Flatten>(trunk[^1]);
@@ -44,7 +45,7 @@ public class TransferComparisonTests
         var made = new List<Sequential>();
         Sequential Load()
         {
-            made.Add(TransferComparison.Layers(Pretrained.MobileNetV1()));
+            made.Add(Pretrained.MobileNetV1().ToSequential());
             return made[^1];
         }
         var train = Images(4, 1);
@@ -52,7 +53,7 @@ public class TransferComparisonTests
             new TransferBudget(Epochs: 1, BatchSize: 6, LearningRate: 1e-2f, FineTuneRate: 1e-2f, FineTuneLayers: 2), seed: 3);
 
         Assert.Equal(3, results.Count);
-        var original = TransferComparison.Layers(Pretrained.MobileNetV1()).NamedParameters().ToDictionary(p => p.Name, p => p.Tensor.ToArray());
+        var original = Pretrained.MobileNetV1().ToSequential().NamedParameters().ToDictionary(p => p.Name, p => p.Tensor.ToArray());
         static int Layer(string name) => int.Parse(name[..name.IndexOf('.')], System.Globalization.CultureInfo.InvariantCulture);
         bool Unchanged(string name, Tensor tensor) => original[name].AsSpan().SequenceEqual(tensor.ToArray());
         var (frozen, tuned) = (made[0], made[1]);
@@ -82,7 +83,7 @@ public class TransferComparisonTests
     public void FromScratchIsThePretrainedArchitectureWithBatchNorm(string name)
     {
         var pretrained = Pretrained.Load(name);
-        var scratch = TransferComparison.Untrained(pretrained, 4, new Rng(1));
+        var scratch = pretrained.UntrainedCopy(4, new Rng(1));
         static List<Shape> Convolutions(MobileNet model) => model.Features.NamedModules().Select(m => m.Module).OfType<Conv2d>().Select(c => c.Weight.Shape).ToList();
         Assert.Equal(Convolutions(pretrained), Convolutions(scratch));
         var norms = scratch.NamedModules().Select(m => m.Module).OfType<BatchNormBase>().ToList();

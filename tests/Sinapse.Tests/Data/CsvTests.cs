@@ -1,4 +1,5 @@
 using Sinapse.Data;
+using Sinapse.IO;
 using Sinapse.Tensors;
 using Sinapse.Tests.Support;
 
@@ -108,7 +109,7 @@ public class CsvTests
     {
         using var dir = new TempDirectory();
         var path = dir.File("huge.csv");
-        using (var file = File.Create(path)) file.SetLength(Sinapse.Serialization.InputFile.MaxCsvBytes + 1); // sparse: no disk used
+        using (var file = File.Create(path)) file.SetLength(InputFile.MaxCsvBytes + 1); // sparse: no disk used
         Assert.Contains("at most", HostileFiles.RefusedInOneLine(() => Csv.Load(path, -1), path));
     }
 

@@ -2,6 +2,7 @@ using Sinapse.Diagnostics;
 using Sinapse.Layers;
 using Sinapse.Models;
 using Sinapse.Tensors;
+using Sinapse.Vision;
 
 namespace Sinapse.Tests.Diagnostics;
 

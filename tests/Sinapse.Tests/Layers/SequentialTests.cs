@@ -1,6 +1,7 @@
 using Sinapse.Autograd;
 using Sinapse.Layers;
 using Sinapse.Tensors;
+using Sinapse.Tests.Support;
 
 namespace Sinapse.Tests.Layers;
 
@@ -98,5 +99,22 @@ public class SequentialTests
         var (expected, actual) = (Run(false), Run(true));
         Assert.Equal(expected[0].ToArray(), actual[0].ToArray());
         for (int i = 1; i < expected.Length; i++) Assert.Equal(expected[i].ToArray(), actual[i].ToArray());
+    }
+
+    [Fact]
+    public void SplitHeadCutsBeforeTheLastLinearAndTheDropoutBeforeIt()
+    {
+        var model = new Sequential(new Linear(4, 8, rng: new Rng(1)), new Relu(), new Dropout(0.5f), new Linear(8, 3, rng: new Rng(2)));
+        var (trunk, head) = model.SplitHead();
+        Assert.Equal([model[0], model[1]], trunk.Layers);
+        Assert.Equal([model[2], model[3]], head.Layers);
+        var input = Expect.Random(2, 4);
+        using (GradMode.NoGrad())
+        {
+            model.Eval();
+            Assert.Equal(model.Call(input).ToArray(), head.Call(trunk.Call(input)).ToArray());
+        }
+        var none = Assert.Throws<InvalidOperationException>(() => new Sequential(new Relu()).SplitHead());
+        Assert.Contains("no Linear layer", none.Message);
     }
 }

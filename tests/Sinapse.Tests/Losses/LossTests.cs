@@ -16,6 +16,8 @@ public class LossTests
     [InlineData("focal", typeof(FocalLoss), "focal(2, 0.25)")]
     [InlineData("focal(0.5, -1)", typeof(FocalLoss), "focal(0.5, -1)")]
     [InlineData("nll", typeof(NllLoss), "nll")]
+    [InlineData("probability_cross_entropy", typeof(ProbabilityCrossEntropyLoss), "probability_cross_entropy")]
+    [InlineData("probability_cross_entropy(0.001)", typeof(ProbabilityCrossEntropyLoss), "probability_cross_entropy(0.001)")]
     public void ParseKnowsEveryNameAndRoundTrips(string text, Type type, string name)
     {
         var loss = Loss.Parse(text);

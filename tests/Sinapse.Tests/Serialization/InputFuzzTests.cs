@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Sinapse.Vision;
 using Sinapse.Data;
 using Sinapse.Layers;
 using Sinapse.Losses;
@@ -264,6 +265,7 @@ public class InputFuzzTests(ITestOutputHelper output)
         {
             var model = SmallMlp();
             var trainer = new Trainer(model, new CrossEntropyLoss(), new Adam(model.Parameters(), 0.01f));
+            trainer.Fit(new Dataset(Counting(8, 4), Tensor.Zeros(8), classCount: 2), epochs: 1, batchSize: 4, rng: new Rng(1));   // a checkpoint follows a trained epoch
             var saved = Checkpoint.Save(Path.Combine(directory, "run"), trainer, 1, new Dictionary<string, Rng> { ["run"] = new Rng(1) }, new Shape(4));
             foreach (var file in Directory.GetFiles(saved)) File.Move(file, Path.Combine(directory, Path.GetFileName(file)));
             Directory.Delete(Path.Combine(directory, "run"), recursive: true);

@@ -7,6 +7,7 @@ using Sinapse.Models;
 using Sinapse.Serialization;
 using Sinapse.Tensors;
 using Sinapse.Tests.Support;
+using Sinapse.Vision;
 
 namespace Sinapse.Tests.Serialization;
 
@@ -152,7 +153,7 @@ public class OnnxExportTests
     {
         // The ImageNet weights, on the cat photo and on noise: logits of a trained network, not of a random one.
         var model = Pretrained.MobileNetV1();
-        var cat = Pretrained.Preprocess(Sinapse.Data.Images.Load(Path.Combine(AppContext.BaseDirectory, "Photos", "cat.png")));
+        var cat = Pretrained.Preprocess(Images.Load(Path.Combine(AppContext.BaseDirectory, "Photos", "cat.png")));
         var input = Tensor.Uniform(new Shape(2, 3, Pretrained.ImageSize, Pretrained.ImageSize), -1f, 1f, new Rng(5));
         cat.Span.CopyTo(input.Span);
         var expected = Run(model, input).ToArray();

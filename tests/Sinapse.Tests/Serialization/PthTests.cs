@@ -4,6 +4,7 @@ using Sinapse.Models;
 using Sinapse.Serialization;
 using Sinapse.Tensors;
 using Sinapse.Tests.Support;
+using Sinapse.Vision;
 
 namespace Sinapse.Tests.Serialization;
 

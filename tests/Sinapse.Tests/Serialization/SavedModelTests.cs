@@ -5,6 +5,7 @@ using Sinapse.Serialization;
 using Sinapse.Tensors;
 using Sinapse.Tests.Support;
 using Sinapse.Training;
+using Sinapse.Vision;
 
 namespace Sinapse.Tests.Serialization;
 

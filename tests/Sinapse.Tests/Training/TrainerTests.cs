@@ -6,6 +6,7 @@ using Sinapse.Models;
 using Sinapse.Optimizers;
 using Sinapse.Tensors;
 using Sinapse.Training;
+using Sinapse.Vision;
 
 namespace Sinapse.Tests.Training;
 

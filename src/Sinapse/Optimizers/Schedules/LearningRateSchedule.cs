@@ -106,7 +106,7 @@ public sealed class CosineSchedule : LearningRateSchedule
     public override string Describe() => $"cosine(tau={Tau}, final={FinalFraction}·lr)";
 }
 
-/// <summary>Linear warm-up from α₀/w to α₀ over the first w positions, then <paramref name="after"/> from position 0.</summary>
+/// <summary>Linear warm-up from α₀/w to α₀ over the first w positions, then <c>after</c> from position 0.</summary>
 public sealed class WarmupSchedule : LearningRateSchedule
 {
     public WarmupSchedule(long warmup, LearningRateSchedule after)

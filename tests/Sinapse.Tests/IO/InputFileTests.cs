@@ -1,7 +1,9 @@
+using Sinapse.Vision;
+using Sinapse.IO;
 using Sinapse.Serialization;
 using Sinapse.Tests.Support;
 
-namespace Sinapse.Tests.Serialization;
+namespace Sinapse.Tests.IO;
 
 public class InputFileTests
 {
@@ -72,7 +74,7 @@ public class InputFileTests
             "weights.pth" => () => Pth.Load(path),
             "model.onnx" => () => OnnxImport.Load(path),
             "model.tflite" => () => TfLiteModel.Load(path),
-            "picture.png" => () => Sinapse.Data.Images.Load(path),
+            "picture.png" => () => Sinapse.Vision.Images.Load(path),
             "model.json" => () => SavedModel.Load(directory.Path),
             _ => () => Checkpoint.Load(directory.Path),
         };

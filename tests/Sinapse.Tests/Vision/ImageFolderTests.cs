@@ -2,8 +2,9 @@ using SkiaSharp;
 using Sinapse.Data;
 using Sinapse.Tensors;
 using Sinapse.Tests.Support;
+using Sinapse.Vision;
 
-namespace Sinapse.Tests.Data;
+namespace Sinapse.Tests.Vision;
 
 public class ImageFolderTests
 {
@@ -70,7 +71,7 @@ public class ImageFolderTests
 
         // Shorter side 8 first: the image doubles to 8x16 (bilinear), then the central 4x4 is kept.
         var resized = ImageFolder.Load(root.Path, size: 4, resize: 8, normalization: ImageNormalization.None);
-        var expected = ImageFolder.CropCentre(Images.Resize(Images.Load(root.File("a/wide.png")), 8, 16), 4);
+        var expected = ImageFolder.CropCentre(ImageResize.Bilinear(Images.Load(root.File("a/wide.png")), 8, 16), 4);
         Assert.Equal(expected.ToArray(), resized.Features.ToArray());
         Assert.Throws<ArgumentOutOfRangeException>(() => ImageFolder.Load(root.Path, size: 4, resize: 3));
     }

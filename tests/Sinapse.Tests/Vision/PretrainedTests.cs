@@ -1,7 +1,8 @@
 using Sinapse.Data;
 using Sinapse.Models;
+using Sinapse.Vision;
 
-namespace Sinapse.Tests.Models;
+namespace Sinapse.Tests.Vision;
 
 public class PretrainedTests
 {

@@ -3,7 +3,7 @@ using Sinapse.Layers;
 using Sinapse.Ops;
 using Sinapse.Tensors;
 
-namespace Sinapse.Models;
+namespace Sinapse.Vision;
 
 /// <summary>
 /// The MobileNets: a convolutional trunk (<see cref="Features"/>), global average pooling and a
@@ -45,6 +45,29 @@ public sealed class MobileNet : Module, IConfigurable<MobileNet, MobileNetConfig
     public override IReadOnlyList<Module> Stages => [Features, Pool, flatten, Classifier];
 
     public override string Describe() => Architecture;
+
+    /// <summary>
+    /// Trunk, pooling, flattening and classifier as one Sequential of the same layer objects, so
+    /// <see cref="Sequential.SplitHead"/> and <see cref="Sequential.ReplaceHead"/> apply to it.
+    /// </summary>
+    public Sequential ToSequential() => new([.. Features.Layers, Pool, new Flatten(), .. Classifier.Layers]);
+
+    /// <summary>
+    /// This architecture (V1 or V2 at the same width) with <paramref name="classes"/> outputs and
+    /// random weights, with batch norm after every convolution: the baseline trained from scratch
+    /// against a pretrained network, whose imported file has batch norm folded into its convolutions.
+    /// </summary>
+    public MobileNet UntrainedCopy(int classes, Rng rng)
+    {
+        if (Architecture is not ("MobileNetV1" or "MobileNetV2"))
+            throw new NotSupportedException($"UntrainedCopy rebuilds MobileNetV1 or MobileNetV2, got {Architecture}.");
+        // The stem has 32·α channels in both architectures, as the importer reads the width.
+        float width = Features.NamedModules().Select(m => m.Module).OfType<Conv2d>().First().OutChannels / 32f;
+        // PyTorch's batch-norm momentum 0.1 for both: V1's default 0.01 (Keras's 0.99) suits long ImageNet runs, but over a few
+        // hundred steps its running statistics lag the moving weights so far that the network predicts one class in eval mode.
+        var options = new ConvNormOptions(BatchNormMomentum: 0.1f, TensorFlowPadding: true, Rng: rng);
+        return Architecture == "MobileNetV1" ? V1(classes, width, options: options) : V2(classes, width, options: options);
+    }
 
     /// <summary>
     /// MobileNetV1 (Howard et al., 2017): a 3×3 stride-2 convolution to 32·α channels and 13

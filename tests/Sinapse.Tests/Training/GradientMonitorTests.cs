@@ -1,5 +1,4 @@
 using Sinapse.Data;
-using Sinapse.Diagnostics;
 using Sinapse.Init;
 using Sinapse.Losses;
 using Sinapse.Models;
@@ -7,7 +6,7 @@ using Sinapse.Optimizers;
 using Sinapse.Tensors;
 using Sinapse.Training;
 
-namespace Sinapse.Tests.Diagnostics;
+namespace Sinapse.Tests.Training;
 
 public class GradientMonitorTests
 {

@@ -1,7 +1,8 @@
 using Sinapse.Layers;
+using Sinapse.IO;
 using Sinapse.Models;
 
-namespace Sinapse.Serialization;
+namespace Sinapse.Vision;
 
 /// <summary>
 /// Imports ImageNet-trained MobileNets from TensorFlow Lite files (such as TensorFlow's

@@ -1,10 +1,12 @@
 using SkiaSharp;
 using Sinapse.Data;
+using Sinapse.IO;
 using Sinapse.Serialization;
 using Sinapse.Tensors;
 using Sinapse.Tests.Support;
+using Sinapse.Vision;
 
-namespace Sinapse.Tests.Data;
+namespace Sinapse.Tests.Vision;
 
 /// <summary>Images are checked from their header before any pixel memory exists, and a damaged one is an error, never a partial picture.</summary>
 public class ImagesTests

@@ -3,8 +3,9 @@ using Sinapse.Models;
 using Sinapse.Serialization;
 using Sinapse.Tensors;
 using Sinapse.Tests.Support;
+using Sinapse.Vision;
 
-namespace Sinapse.Tests.Models;
+namespace Sinapse.Tests.Vision;
 
 public class MobileNetTests
 {

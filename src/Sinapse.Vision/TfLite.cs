@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
 using System.Text;
+using Sinapse.IO;
 
-namespace Sinapse.Serialization;
+namespace Sinapse.Vision;
 
 /// <summary>A tensor of a TFLite model: its shape (NHWC for images), element type, data buffer and quantisation.</summary>
 public sealed record TfLiteTensor(int Index, string Name, int[] Shape, TfLiteType Type, int Buffer, float[] Scale, long[] ZeroPoint, int QuantizedDimension)

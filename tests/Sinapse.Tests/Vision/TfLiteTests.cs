@@ -1,6 +1,7 @@
 using Sinapse.Serialization;
+using Sinapse.Vision;
 
-namespace Sinapse.Tests.Serialization;
+namespace Sinapse.Tests.Vision;
 
 public class TfLiteTests
 {

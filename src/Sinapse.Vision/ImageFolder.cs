@@ -1,6 +1,7 @@
+using Sinapse.Data;
 using Sinapse.Tensors;
 
-namespace Sinapse.Data;
+namespace Sinapse.Vision;
 
 /// <summary>How pixel values 0..255 are mapped before they reach a model.</summary>
 public enum ImageNormalization
@@ -170,7 +171,7 @@ public static class ImageFolder
         var (newHeight, newWidth) = height <= width
             ? (shorter, (int)((long)shorter * width / height))
             : ((int)((long)shorter * height / width), shorter);
-        return newHeight == height && newWidth == width ? image : Images.Resize(image, newHeight, newWidth);
+        return newHeight == height && newWidth == width ? image : ImageResize.Bilinear(image, newHeight, newWidth);
     }
 
     /// <summary>The <paramref name="size"/>×<paramref name="size"/> square at the centre of [C, H, W] (torchvision's CenterCrop rounding).</summary>

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace Sinapse.Serialization;
+namespace Sinapse.IO;
 
 /// <summary>
 /// What every reader of a file does before it trusts it, and the one form of its errors: the file

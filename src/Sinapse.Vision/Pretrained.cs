@@ -1,9 +1,9 @@
 using System.Reflection;
 using Sinapse.Data;
-using Sinapse.Serialization;
+using Sinapse.IO;
 using Sinapse.Tensors;
 
-namespace Sinapse.Models;
+namespace Sinapse.Vision;
 
 /// <summary>
 /// ImageNet-trained models that ship inside the library (no download): TensorFlow's MobileNetV1
@@ -57,7 +57,7 @@ public static class Pretrained
     public static Tensor Preprocess(Tensor image)
     {
         if (image.Rank != 3 || image.Shape[0] != 3) throw new ArgumentException($"Pretrained.Preprocess needs an RGB image [3, H, W] in 0..255, got {image.Shape}.");
-        var resized = Images.Resize(image, ImageSize, ImageSize, halfPixelCenters: false);
+        var resized = ImageResize.Bilinear(image, ImageSize, ImageSize, halfPixelCenters: false);
         System.Numerics.Tensors.TensorPrimitives.Multiply(resized.Span, 1f / 127.5f, resized.Span);
         System.Numerics.Tensors.TensorPrimitives.Add(resized.Span, -1f, resized.Span);
         return resized.ReshapedTo(1, 3, ImageSize, ImageSize);
@@ -77,7 +77,7 @@ public static class Pretrained
     private static byte[] ReadResource(string name)
     {
         using var stream = typeof(Pretrained).Assembly.GetManifestResourceStream("Sinapse.Pretrained." + name)
-            ?? throw new InvalidOperationException($"The pretrained file {name} is missing from the Sinapse assembly (it is embedded from data/pretrained/ at build time).");
+            ?? throw new InvalidOperationException($"The pretrained file {name} is missing from the Sinapse.Vision assembly (it is embedded from data/pretrained/ at build time).");
         using var memory = new MemoryStream();
         stream.CopyTo(memory);
         return memory.ToArray();

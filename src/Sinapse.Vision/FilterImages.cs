@@ -1,8 +1,7 @@
-using Sinapse.Data;
 using Sinapse.Layers;
 using Sinapse.Tensors;
 
-namespace Sinapse.Diagnostics;
+namespace Sinapse.Vision;
 
 /// <summary>Pictures of what a convolution has learned: each filter as a small image.</summary>
 public static class FilterImages

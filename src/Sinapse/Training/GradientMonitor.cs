@@ -1,9 +1,8 @@
 using System.Globalization;
 using Sinapse.Kernels;
 using Sinapse.Layers;
-using Sinapse.Training;
 
-namespace Sinapse.Diagnostics;
+namespace Sinapse.Training;
 
 /// <summary>One layer's norms at one update: ‖∇W‖₂ over its own parameters' gradients, and ‖W‖₂.</summary>
 public sealed record LayerNorms(long Step, int Epoch, string Layer, double GradientNorm, double WeightNorm);
