@@ -3,7 +3,7 @@
 using System.IO;
 using Microsoft.DotNet.Interactive.Formatting;
 using ScottPlot;
-using Sinapse.Data;
+using Sinapse.Vision;
 using Sinapse.Tensors;
 
 /// <summary>A PNG to show in the notebook, at <paramref name="Width"/> pixels on screen.</summary>

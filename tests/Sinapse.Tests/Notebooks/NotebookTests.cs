@@ -64,7 +64,7 @@ public sealed partial class NotebookTests(ITestOutputHelper output)
 
     private static string[] Assemblies(string package) => package switch
     {
-        "Sinapse.Vision" => ["Sinapse.dll", "SkiaSharp.dll"],
+        "Sinapse.Vision" => ["Sinapse.dll", "Sinapse.Vision.dll", "SkiaSharp.dll"],
         "ScottPlot" => ["ScottPlot.dll"],
         _ => throw new InvalidOperationException($"The notebooks' tests know no package '{package}'; add its assemblies to NotebookTests.Assemblies."),
     };
