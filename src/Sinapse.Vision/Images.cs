@@ -75,13 +75,16 @@ public static class Images
     /// Writes [H, W], [1, H, W] or [3, H, W] as a PNG. Values are mapped to 0..255 from
     /// [<paramref name="low"/>, <paramref name="high"/>], by default from the tensor's own range.
     /// </summary>
-    public static void SavePng(string path, Tensor image, float? low = null, float? high = null)
+    public static void SavePng(string path, Tensor image, float? low = null, float? high = null) => Write(path, EncodePng(image, low, high));
+
+    /// <summary>The PNG bytes of <see cref="SavePng"/>, for showing an image without a file (in a notebook, say).</summary>
+    public static byte[] EncodePng(Tensor image, float? low = null, float? high = null)
     {
         var (channels, height, width) = ImageShape(image.Shape);
         using var bitmap = new SKBitmap(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
         var pixels = bitmap.GetPixelSpan();
         Paint(pixels, bitmap.RowBytes, 0, 0, image.Span, channels, height, width, 1, low, high);
-        Encode(path, bitmap);
+        return Encode(bitmap);
     }
 
     /// <summary>
@@ -90,7 +93,11 @@ public static class Images
     /// its own range unless [<paramref name="low"/>, <paramref name="high"/>] is given for all.
     /// Learned filters and filtered pictures are shown this way.
     /// </summary>
-    public static void SaveGrid(string path, IReadOnlyList<Tensor> tiles, int columns = 8, int scale = 1, int gap = 2, float? low = null, float? high = null)
+    public static void SaveGrid(string path, IReadOnlyList<Tensor> tiles, int columns = 8, int scale = 1, int gap = 2, float? low = null, float? high = null) =>
+        Write(path, EncodeGrid(tiles, columns, scale, gap, low, high));
+
+    /// <summary>The PNG bytes of <see cref="SaveGrid"/>.</summary>
+    public static byte[] EncodeGrid(IReadOnlyList<Tensor> tiles, int columns = 8, int scale = 1, int gap = 2, float? low = null, float? high = null)
     {
         if (tiles.Count == 0) throw new ArgumentException("A grid needs at least one image.");
         if (columns < 1 || scale < 1 || gap < 0) throw new ArgumentException($"A grid needs columns >= 1, scale >= 1 and gap >= 0, got {columns}, {scale}, {gap}.");
@@ -107,7 +114,7 @@ public static class Images
             Paint(pixels, bitmap.RowBytes, gap + (i / columns) * (tileHeight + gap), gap + (i % columns) * (tileWidth + gap),
                 tiles[i].Span, channels, height, width, scale, low, high);
         }
-        Encode(path, bitmap);
+        return Encode(bitmap);
     }
 
     private static (int Channels, int Height, int Width) ImageShape(Shape shape) => shape.Rank switch
@@ -137,13 +144,17 @@ public static class Images
             }
     }
 
-    private static void Encode(string path, SKBitmap bitmap)
+    private static byte[] Encode(SKBitmap bitmap)
+    {
+        using var image = SKImage.FromBitmap(bitmap);
+        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
+
+    private static void Write(string path, byte[] png)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory != null) Directory.CreateDirectory(directory);
-        using var image = SKImage.FromBitmap(bitmap);
-        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
-        using var file = File.Create(path);
-        data.SaveTo(file);
+        File.WriteAllBytes(path, png);
     }
 }

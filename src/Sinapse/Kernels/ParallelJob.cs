@@ -10,7 +10,7 @@ namespace Sinapse.Kernels;
 /// <remarks>
 /// <para>Bitwise reproducibility lives here. Task t of n always runs on thread t mod
 /// <see cref="Workers.Count"/>, takes the same fixed contiguous share of the work
-/// (<see cref="Share"/>), and the partial sums are added into their targets in task order, so a
+/// (<see cref="Share(long, int)"/>), and the partial sums are added into their targets in task order, so a
 /// reduction depends only on its inputs and the task count, never on timing.</para>
 /// <para>A call allocates nothing: each kernel keeps one job per calling thread
 /// (<see cref="ForThisThread{TJob}"/>) whose task delegate is made once, and the

@@ -50,7 +50,7 @@ public class YourOwnLayerTests
     }
 
     [Fact]
-    public void AUserLayerTrainsSavesLoadsAndResumes()
+    public void AUserLayerTrainsSavesLoadsResumesAndRunsInOnnxRuntime()
     {
         using var temporary = new TempDirectory();
         var runs = temporary.Path;
@@ -74,6 +74,8 @@ public class YourOwnLayerTests
         var resumed = new Trainer(checkpoint.Model.Model, new CrossEntropyLoss(), new Adam(checkpoint.Model.Model.Parameters(), 0.05f));
         var restored = checkpoint.Restore(resumed, rngs);
         resumed.Fit(rings, 30, null, restored);
+
+        OnnxExport.Save(gated, new Shape(2), Path.Combine(runs, "model.onnx"));    // traced: the layer's ops become ONNX nodes
         // end
 
         Assert.True(gatedTrainer.Evaluate(data).Accuracy > 0.9, $"accuracy {gatedTrainer.Evaluate(data).Accuracy}");
@@ -82,5 +84,7 @@ public class YourOwnLayerTests
         Assert.Equal(20, checkpoint.Epoch);
         Assert.Equal(30, resumed.History.Epochs.Count);
         Assert.True(resumed.Evaluate(data).Loss < gatedTrainer.Evaluate(data).Loss, "ten more epochs lower the loss");
+        var inOnnxRuntime = Serialization.OnnxExportTests.RunOnnxRuntime(File.ReadAllBytes(Path.Combine(runs, "model.onnx")), data.Features);
+        Expect.Close(Trainer.Predict(gated, data.Features).ToArray(), inOnnxRuntime, 1e-4, "ONNX Runtime on the exported user layer");
     }
 }
