@@ -7,7 +7,7 @@ namespace Sinapse.Cli;
 /// </summary>
 internal static class OutputDirectory
 {
-    /// <summary>Creates <paramref name="path"/> (given by <paramref name="option"/>), proves a file can be written in it, and returns its full path.</summary>
+    /// <summary>Creates <paramref name="path"/> (given by <paramref name="option"/>), proves a file can be written in it, and returns it as given.</summary>
     public static string Prepare(string path, string option = "--out")
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException($"{option}: expected a directory, found an empty path.");
@@ -27,7 +27,7 @@ internal static class OutputDirectory
         {
             throw new ArgumentException($"{option} {path} is unusable: expected a directory Sinapse can write to, found that writing there fails ({e.Message.TrimEnd('.')}).");
         }
-        return Path.GetFullPath(path);
+        return path;
     }
 
     /// <summary>
