@@ -46,9 +46,10 @@ public static unsafe class Convolution
     /// check it against the im2col path).</summary>
     internal static bool UseDepthwiseKernel { get; set; } = true;
 
-    /// <summary>output = conv(input, weight) + bias. <paramref name="bias"/> may be empty (no bias).</summary>
+    /// <summary>output = activation(conv(input, weight) + bias). <paramref name="bias"/> may be empty (no bias); the
+    /// activation runs on each output row as soon as it is made, while it is in cache.</summary>
     public static void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output)
+        ReadOnlySpan<float> bias, Span<float> output, FusedActivation activation = FusedActivation.None)
     {
         geometry.Validate();
         CheckLength("input", input.Length, geometry.InputLength, geometry);
@@ -58,7 +59,7 @@ public static unsafe class Convolution
         if (geometry.Batch == 0) return;
         if (geometry.IsDepthwise && UseDepthwiseKernel)
         {
-            DepthwiseConvolution.Forward(geometry, input, weight, bias, output);
+            DepthwiseConvolution.Forward(geometry, input, weight, bias, output, activation);
             return;
         }
         fixed (float* x = input)
@@ -70,6 +71,7 @@ public static unsafe class Convolution
             job.Geometry = geometry;
             job.Backward = false;
             job.X = x; job.W = w; job.Bias = bias.IsEmpty ? null : b; job.Y = y;
+            job.Activation = activation;
             job.Run();
         }
     }
@@ -142,6 +144,7 @@ public static unsafe class Convolution
         public bool Backward;
         public float* X, W, Bias, Y, DY, DX, DW, DB;
         public float DXBeta, DWBeta, DBBeta;
+        public FusedActivation Activation;
         int tasks, chunk;
         float* partials;            // per task: [WeightLength] then [OutChannels], when tasks > 1
 
@@ -267,11 +270,12 @@ public static unsafe class Convolution
             {
                 // The bias added to the product in cache, not filled in first for a beta = 1 GEMM:
                 // that measured twice as slow on a first layer (K = 9), where C traffic dominates.
-                if (Bias != null)
+                if (Bias != null || Activation != FusedActivation.None)
                     for (int oc = 0; oc < g.OutChannels; oc++)
                     {
                         var row = new Span<float>(result + (nint)oc * outputPixels, outputPixels);
-                        TensorPrimitives.Add(row, Bias[oc], row);
+                        if (Bias != null) TensorPrimitives.Add(row, Bias[oc], row);
+                        ActivationPass.Apply(Activation, row);
                     }
                 return;
             }
@@ -283,6 +287,7 @@ public static unsafe class Convolution
                     var destination = new Span<float>(Y + ((nint)(image + b) * g.OutChannels + oc) * outputPixels, outputPixels);
                     if (Bias != null) TensorPrimitives.Add(source, Bias[oc], destination);
                     else source.CopyTo(destination);
+                    ActivationPass.Apply(Activation, destination);
                 }
             }
         }

@@ -58,7 +58,7 @@ internal static unsafe class DepthwiseConvolution
         && g.OutputWidth <= SmallPlaneMaxWidth;
 
     public static void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output)
+        ReadOnlySpan<float> bias, Span<float> output, FusedActivation activation = FusedActivation.None)
     {
         fixed (float* x = input)
         fixed (float* w = weight)
@@ -69,6 +69,7 @@ internal static unsafe class DepthwiseConvolution
             job.Prepare(geometry);
             job.Backward = false;
             job.X = x; job.W = w; job.Bias = bias.IsEmpty ? null : b; job.Y = y;
+            job.Activation = activation;
             job.Run();
         }
     }
@@ -105,6 +106,7 @@ internal static unsafe class DepthwiseConvolution
         ConvGeometry g;
         public bool Backward;
         public float* X, W, Bias, Y, DY, DX, DW, DB;
+        public FusedActivation Activation;
         public float DXBeta, DWBeta, DBBeta;
         int tasks, taps, multiplier;
         float* partials;
@@ -627,6 +629,7 @@ internal static unsafe class DepthwiseConvolution
                     }
                     if (lanes == 16) Interleaved512(padded, paddedWidth, offsets, weights, taps, bias, result, outHeight, outWidth, g.StrideHeight, g.StrideWidth);
                     else Interleaved256(padded, paddedWidth, offsets, weights, taps, bias, result, outHeight, outWidth, g.StrideHeight, g.StrideWidth);
+                    ActivationPass.Apply(Activation, new Span<float>(result, outPixels * lanes));
                     if (transposeOut)
                     {
                         for (int half = 0; half < count; half += 8)
@@ -788,6 +791,7 @@ internal static unsafe class DepthwiseConvolution
                     float* output = Y + ((nint)image * g.OutChannels + oc) * outHeight * outWidth;
                     for (int oh = 0; oh < outHeight; oh++)
                         Row(padded + oh * rowStep, offsets, weights, taps, bias, output + (nint)oh * outWidth, outWidth);
+                    ActivationPass.Apply(Activation, new Span<float>(output, outHeight * outWidth));
                 }
             }
         }

@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-using Sinapse.Autograd;
 using Sinapse.Kernels;
 using Sinapse.Tensors;
 
@@ -9,7 +7,7 @@ namespace Sinapse.Layers;
 /// A convolution with the batch norm after it folded into its weights and bias, and the ReLU,
 /// ReLU6 or hard-swish after that applied to its output: what <see cref="Fusion.FoldBatchNorm"/>
 /// puts in a model for inference. It computes what the three layers computed in evaluation mode,
-/// in one convolution and one pass over its output instead of three.
+/// in one convolution instead of three passes over the output.
 /// </summary>
 public sealed class FoldedConv2d : Module
 {
@@ -31,16 +29,14 @@ public sealed class FoldedConv2d : Module
     {
         if (Training)
             throw new InvalidOperationException($"{Describe()} holds a batch norm's running statistics, not batch statistics: it runs in evaluation mode only (dispose the folding before training).");
-        var output = Convolution.Call(input);
-        if (Activation == null) return output;
-        // Without a tape (or an export trace) nothing reads the convolution's output again: the
-        // activation overwrites it instead of filling a second buffer.
-        if (GradMode.Enabled || OnnxTrace.Current != null) return Activation.Call(output);
-        var values = output.Span;
-        if (Activation is Relu) TensorPrimitives.Max(values, 0f, values);
-        else if (Activation is Relu6) TensorPrimitives.Clamp(values, 0f, 6f, values);
-        else Elementwise.HardSwish(values, values);
-        return output;
+        // ReLU and hard-swish run in the convolution's own pass over each output row; ReLU6 on its own.
+        return Activation switch
+        {
+            null => Convolution.Call(input),
+            Relu => Convolution.Forward(input, FusedActivation.Relu),
+            HardSwish => Convolution.Forward(input, FusedActivation.HardSwish),
+            _ => Activation.Call(Convolution.Call(input)),
+        };
     }
 
     public override Shape OutputShape(Shape input) => Convolution.OutputShape(input);
