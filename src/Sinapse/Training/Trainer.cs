@@ -172,8 +172,8 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
     }
 
     /// <summary>
-    /// Mean loss and accuracy over a dataset, in eval mode (batch norm folded into the convolutions
-    /// before it: <see cref="Fusion.FoldBatchNorm"/>), under <see cref="Precision"/> and without recording gradients; in batches of <paramref name="batchSize"/> (default: <see cref="InferenceBatch.Measure"/>).
+    /// Mean loss and accuracy over a dataset, in eval mode with convolutions fused for inference
+    /// (<see cref="Fusion.FuseForInference"/>), under <see cref="Precision"/> and without recording gradients; in batches of <paramref name="batchSize"/> (default: <see cref="InferenceBatch.Measure"/>).
     /// </summary>
     public Evaluation Evaluate(Dataset data, int? batchSize = null)
     {
@@ -188,7 +188,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
             bool classification = true;
             using var noGrad = GradMode.NoGrad();
             using var autocast = MixedPrecision.Autocast(Precision);
-            using var folding = Fusion.FoldBatchNorm(Model);
+            using var fusion = Fusion.FuseForInference(Model);
             foreach (var (features, targets) in new DataLoader(data, Math.Min(batch, data.Count), shuffle: false))
             {
                 using var scope = TensorScope.Begin();
@@ -204,7 +204,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         }
     }
 
-    /// <summary>The model's outputs for every row of <paramref name="inputs"/>, in eval mode with batch norm folded (<see cref="Fusion.FoldBatchNorm"/>), in batches of <paramref name="batchSize"/> (default: <see cref="InferenceBatch.Measure"/>).</summary>
+    /// <summary>The model's outputs for every row of <paramref name="inputs"/>, in eval mode with convolutions fused for inference (<see cref="Fusion.FuseForInference"/>), in batches of <paramref name="batchSize"/> (default: <see cref="InferenceBatch.Measure"/>).</summary>
     public Tensor Predict(Tensor inputs, int? batchSize = null) => Predict(Model, inputs, batchSize);
 
     public static Tensor Predict(Module model, Tensor inputs, int? batchSize = null)
@@ -220,7 +220,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         try
         {
             using var noGrad = GradMode.NoGrad();
-            using var folding = Fusion.FoldBatchNorm(model);
+            using var fusion = Fusion.FuseForInference(model);
             for (int start = 0; start < inputs.Shape[0]; start += batch)
             {
                 using var scope = TensorScope.Begin();

@@ -281,7 +281,7 @@ public class GradientNormTests
         Assert.True(trainer.History.GradientNorms[^1] > 1e19f && float.IsFinite(trainer.History.GradientNorms[^1]));
     }
     [Fact]
-    public void PredictAndEvaluateFoldBatchNormAndLeaveTheModelAsTheyFoundIt()
+    public void PredictAndEvaluateFuseForInferenceAndLeaveTheModelAsTheyFoundIt()
     {
         var model = new Sequential(new Conv2d(1, 4, 3, useBias: false, rng: new Rng(1)), new BatchNorm2d(4), new Relu(), new Flatten(), new Linear(64, 2, rng: new Rng(2)));
         var norm = (BatchNorm2d)model[1];

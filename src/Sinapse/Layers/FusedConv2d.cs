@@ -5,21 +5,21 @@ namespace Sinapse.Layers;
 
 /// <summary>
 /// A convolution with the batch norm after it folded into its weights and bias, and the ReLU,
-/// ReLU6 or hard-swish after that applied to its output: what <see cref="Fusion.FoldBatchNorm"/>
-/// puts in a model for inference. It computes what the three layers computed in evaluation mode,
-/// in one convolution instead of three passes over the output.
+/// ReLU6 or hard-swish after that applied to its output (either may be missing): what
+/// <see cref="Fusion.FuseForInference"/> puts in a model for inference. It computes what the layers
+/// computed in evaluation mode, in one convolution instead of a pass over the output per layer.
 /// </summary>
-public sealed class FoldedConv2d : Module
+public sealed class FusedConv2d : Module
 {
     /// <param name="activation">A <see cref="Relu"/>, <see cref="Relu6"/> or <see cref="HardSwish"/>, or null.</param>
-    internal FoldedConv2d(Conv2d convolution, Activation? activation)
+    internal FusedConv2d(Conv2d convolution, Activation? activation)
     {
-        if (activation is not (null or Relu or Relu6 or HardSwish)) throw new ArgumentException($"FoldedConv2d applies a ReLU, ReLU6 or hard-swish, got {activation.Describe()}.");
+        if (activation is not (null or Relu or Relu6 or HardSwish)) throw new ArgumentException($"FusedConv2d applies a ReLU, ReLU6 or hard-swish, got {activation.Describe()}.");
         Convolution = RegisterModule("conv", convolution);
         if (activation != null) Activation = RegisterModule("activation", activation);
     }
 
-    /// <summary>The convolution with the folded weights and bias.</summary>
+    /// <summary>The convolution: a new one with the folded weights and bias, or the model's own when no batch norm was folded.</summary>
     public Conv2d Convolution { get; }
 
     /// <summary>The activation applied to the convolution's output, if any.</summary>
@@ -28,7 +28,7 @@ public sealed class FoldedConv2d : Module
     protected override Tensor Forward(Tensor input)
     {
         if (Training)
-            throw new InvalidOperationException($"{Describe()} holds a batch norm's running statistics, not batch statistics: it runs in evaluation mode only (dispose the folding before training).");
+            throw new InvalidOperationException($"{Describe()} is fused for inference and runs in evaluation mode only (a folded batch norm has no batch statistics): dispose the fusion before training.");
         // ReLU and hard-swish run in the convolution's own pass over each output row; ReLU6 on its own.
         return Activation switch
         {
@@ -43,5 +43,5 @@ public sealed class FoldedConv2d : Module
 
     public override (int Kernel, int Stride, int Dilation)? Window => Convolution.Window;
 
-    public override string Describe() => $"FoldedConv2d({Convolution.Describe()}, batch norm folded{(Activation != null ? ", " + Activation.Describe() : "")})";
+    public override string Describe() => $"FusedConv2d({Convolution.Describe()}{(Activation != null ? ", " + Activation.Describe() : "")})";
 }
