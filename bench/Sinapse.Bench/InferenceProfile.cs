@@ -7,7 +7,8 @@ using Sinapse.Tensors;
 namespace Sinapse.Bench;
 
 /// <summary>
-/// Where MobileNetV3-Small's inference time goes, by kind of layer, at batch 1 and 32 (224²): every
+/// Where inference time goes, by kind of layer: MobileNetV3-Small at batch 1 and 32 (224²) and the
+/// course CNN at batch 1000 (28²). Every
 /// layer of the model's Sequentials runs inside a stopwatch, as the model runs (batch norm fused
 /// with the activation after it stays fused, and is timed as one). "other" is the rest of the
 /// pass: residual additions, the global pooling, the containers. Then the plain and fused
@@ -19,8 +20,11 @@ public static class InferenceProfile
     public static IEnumerable<BenchRecord> Run(BenchOptions options)
     {
         foreach (bool fused in new[] { false, true })
+        {
             foreach (int batch in new[] { 1, 32 })
-                Profile(options, batch, fused);
+                Profile(options, $"MobileNetV3-Small b{batch} 224x224", Model(), new Shape(batch, 3, 224, 224), batch == 1 ? 40 : 2, fused);
+            Profile(options, "course CNN b1000 28x28", Cnn.Course(1, 28, 28, 10, rng: new Rng(1)), new Shape(1000, 1, 28, 28), 2, fused);
+        }
         foreach (int batch in new[] { 1, 32 }) CompareFusion(options, batch);
         return [];
     }
@@ -64,9 +68,8 @@ public static class InferenceProfile
         static double Median(double[] values) => values.Order().ElementAt(values.Length / 2);
     }
 
-    static void Profile(BenchOptions options, int batch, bool fused)
+    static void Profile(BenchOptions options, string name, Module model, Shape inputShape, int passesPerRep, bool fused)
     {
-        var model = Model();
         model.Eval();
         using var fusion = fused ? Fusion.FuseForInference(model) : null;
         var totals = new Dictionary<string, long>();
@@ -75,11 +78,11 @@ public static class InferenceProfile
                 for (int i = 0; i < sequential.Count; i++)
                     if (sequential[i] is not (Sequential or InvertedResidual)) sequential.Replace(i, new Timed(sequential[i], totals));
 
-        var input = Tensor.Uniform(new Shape(batch, 3, 224, 224), -1f, 1f, new Rng(5));
+        var input = Tensor.Uniform(inputShape, -1f, 1f, new Rng(5));
         var warm = Stopwatch.StartNew();
         while (warm.ElapsedMilliseconds < 3000) Pass(model, input);
         totals.Clear();
-        int passes = batch == 1 ? 40 * options.Reps : 2 * options.Reps;
+        int passes = passesPerRep * options.Reps;
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < passes; i++) Pass(model, input);
         double Milliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency / passes;
@@ -87,7 +90,7 @@ public static class InferenceProfile
         double total = Milliseconds(elapsed);
         totals["other"] = elapsed - totals.Values.Sum();
 
-        Console.WriteLine($"profile: MobileNetV3-Small b{batch} 224x224{(fused ? ", fused for inference" : "")}: {total:F2} ms per pass ({passes} passes)");
+        Console.WriteLine($"profile: {name}{(fused ? ", fused for inference" : "")}: {total:F2} ms per pass ({passes} passes)");
         foreach (var (kind, ticks) in totals.OrderByDescending(t => t.Value))
             Console.WriteLine($"  {kind,-34} {Milliseconds(ticks),8:F3} ms  {100 * Milliseconds(ticks) / total,5:F1}%");
     }

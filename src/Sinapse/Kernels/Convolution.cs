@@ -270,13 +270,7 @@ public static unsafe class Convolution
             {
                 // The bias added to the product in cache, not filled in first for a beta = 1 GEMM:
                 // that measured twice as slow on a first layer (K = 9), where C traffic dominates.
-                if (Bias != null || Activation != FusedActivation.None)
-                    for (int oc = 0; oc < g.OutChannels; oc++)
-                    {
-                        var row = new Span<float>(result + (nint)oc * outputPixels, outputPixels);
-                        if (Bias != null) TensorPrimitives.Add(row, Bias[oc], row);
-                        ActivationPass.Apply(Activation, row);
-                    }
+                if (Bias != null || Activation != FusedActivation.None) ActivationPass.Apply(result, outputPixels, g.OutChannels, Bias, Activation);
                 return;
             }
             for (int b = 0; b < count; b++)
