@@ -9,7 +9,7 @@ namespace Sinapse.Layers;
 /// <see cref="Fusion.FuseForInference"/> puts in a model for inference. It computes what the layers
 /// computed in evaluation mode, in one convolution instead of a pass over the output per layer.
 /// </summary>
-public sealed class FusedConv2d : Module
+internal sealed class FusedConv2d : Module
 {
     /// <param name="activation">A <see cref="Relu"/>, <see cref="Relu6"/> or <see cref="HardSwish"/>, or null.</param>
     internal FusedConv2d(Conv2d convolution, Activation? activation)
