@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Sinapse.Vision;
 using Sinapse.Layers;
 using Sinapse.Losses;
 using Sinapse.Models;

@@ -20,6 +20,7 @@ var suites = new Dictionary<string, Func<BenchOptions, IEnumerable<BenchRecord>>
     ["ops"] = OpsSuite.Run,
     ["losses"] = LossesSuite.Run,
     ["inference"] = InferenceSuite.Run,
+    ["profile"] = InferenceProfile.Run,
     ["memory"] = MemorySuite.Run,
     ["cli"] = CliSuite.Run,
 };

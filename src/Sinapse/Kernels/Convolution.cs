@@ -46,9 +46,10 @@ public static unsafe class Convolution
     /// check it against the im2col path).</summary>
     internal static bool UseDepthwiseKernel { get; set; } = true;
 
-    /// <summary>output = conv(input, weight) + bias. <paramref name="bias"/> may be empty (no bias).</summary>
+    /// <summary>output = activation(conv(input, weight) + bias). <paramref name="bias"/> may be empty (no bias); the
+    /// activation runs on each output row as soon as it is made, while it is in cache.</summary>
     public static void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output)
+        ReadOnlySpan<float> bias, Span<float> output, FusedActivation activation = FusedActivation.None)
     {
         geometry.Validate();
         CheckLength("input", input.Length, geometry.InputLength, geometry);
@@ -62,6 +63,7 @@ public static unsafe class Convolution
             job.Geometry = geometry;
             job.Backward = false;
             job.X = x; job.W = w; job.Bias = bias.IsEmpty ? null : b; job.Y = y;
+            job.Activation = activation;
             job.Run();
         }
     }
@@ -210,12 +212,7 @@ public static unsafe class Convolution
             {
                 // The bias added to the product in cache, not filled in first for a beta = 1 GEMM:
                 // that measured twice as slow on a first layer (K = 9), where C traffic dominates.
-                if (Bias != null)
-                    for (int oc = 0; oc < g.OutChannels; oc++)
-                    {
-                        var row = new Span<float>(result + (nint)oc * outputPixels, outputPixels);
-                        TensorPrimitives.Add(row, Bias[oc], row);
-                    }
+                if (Bias != null || Activation != FusedActivation.None) ActivationPass.Apply(result, outputPixels, g.OutChannels, Bias, Activation);
                 return;
             }
             for (int b = 0; b < count; b++)
@@ -226,6 +223,7 @@ public static unsafe class Convolution
                     var destination = new Span<float>(Y + ((nint)(image + b) * g.OutChannels + oc) * outputPixels, outputPixels);
                     if (Bias != null) TensorPrimitives.Add(source, Bias[oc], destination);
                     else source.CopyTo(destination);
+                    ActivationPass.Apply(Activation, destination);
                 }
             }
         }
@@ -652,6 +650,8 @@ internal abstract unsafe class ConvolutionJob : ParallelJob
     public bool Backward;
     public float* X, W, Bias, Y, DY, DX, DW, DB;
     public float DXBeta, DWBeta, DBBeta;
+    /// <summary>What the forward pass applies to each output as it is made (inference only).</summary>
+    public FusedActivation Activation;
 
     /// <summary>Runs the call the fields describe.</summary>
     public abstract void Run();

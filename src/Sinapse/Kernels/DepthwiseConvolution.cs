@@ -501,6 +501,7 @@ internal static unsafe class DepthwiseConvolution
                     }
                     if (lanes == 16) Interleaved<Simd512, Vector512<float>>(padded, paddedWidth, offsets, weights, taps, bias, result, outHeight, outWidth, g.StrideHeight, g.StrideWidth);
                     else Interleaved<Simd256, Vector256<float>>(padded, paddedWidth, offsets, weights, taps, bias, result, outHeight, outWidth, g.StrideHeight, g.StrideWidth);
+                    ActivationPass.Apply(Activation, new Span<float>(result, outPixels * lanes));
                     Deinterleave(result, outPixels, start, count, lanes, Y, accumulate: false);
                 }
             }
@@ -595,6 +596,7 @@ internal static unsafe class DepthwiseConvolution
                     float* output = Y + ((nint)image * g.OutChannels + oc) * outHeight * outWidth;
                     for (int oh = 0; oh < outHeight; oh++)
                         Row(padded + oh * rowStep, offsets, weights, taps, bias, output + (nint)oh * outWidth, outWidth);
+                    ActivationPass.Apply(Activation, new Span<float>(output, outHeight * outWidth));
                 }
             }
         }

@@ -1,4 +1,5 @@
 using Sinapse.Init;
+using Sinapse.Kernels;
 using Sinapse.Ops;
 using Sinapse.Tensors;
 
@@ -102,13 +103,16 @@ public sealed class Conv2d(int inChannels, int outChannels, int kernelSize, int 
 {
     public static Conv2d FromConfig(ConvolutionConfig c, Rng? rng) => new(c.InChannels, c.OutChannels, c.KernelSize, c.Stride, c.Padding, c.Dilation, c.Groups, c.Bias, rng: rng);
 
-    protected override Tensor Forward(Tensor input)
+    protected override Tensor Forward(Tensor input) => Forward(input, FusedActivation.None);
+
+    /// <summary>The forward pass with a ReLU or hard-swish applied to the output (in the convolution's own pass, in inference).</summary>
+    internal Tensor Forward(Tensor input, FusedActivation activation)
     {
         if (!Padding.IsTensorFlowSame || input.Rank != 4)
-            return F.Conv2d(input, Weight, Bias, new ConvGeometry2d(Stride, Stride, PadBegin, PadBegin, PadEnd, PadEnd, Dilation, Dilation, Groups));
+            return F.Conv2d(input, Weight, Bias, new ConvGeometry2d(Stride, Stride, PadBegin, PadBegin, PadEnd, PadEnd, Dilation, Dilation, Groups), activation);
         var (top, bottom) = PaddingFor(input.Shape[2]);
         var (left, right) = PaddingFor(input.Shape[3]);
-        return F.Conv2d(input, Weight, Bias, new ConvGeometry2d(Stride, Stride, top, left, bottom, right, Dilation, Dilation, Groups));
+        return F.Conv2d(input, Weight, Bias, new ConvGeometry2d(Stride, Stride, top, left, bottom, right, Dilation, Dilation, Groups), activation);
     }
 
     public override Shape OutputShape(Shape input)

@@ -15,7 +15,7 @@ namespace Sinapse.Layers;
 /// the same with <see cref="Plan"/> and <see cref="Module.ForwardFused"/>. Under anomaly detection
 /// run every layer on its own, so each layer's output is checked.
 /// </remarks>
-public static class Fusion
+public static partial class Fusion
 {
     /// <summary>
     /// For each position of <paramref name="chain"/>, whether that layer runs fused with the next

@@ -30,7 +30,15 @@ public static partial class F
 
     /// <summary><see cref="Conv2d(Tensor, Tensor, Tensor?, int, int, int, int)"/> with per-axis
     /// strides and dilations and per-side padding.</summary>
-    public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, ConvGeometry2d options)
+    public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, ConvGeometry2d options) =>
+        Conv2d(input, weight, bias, options, FusedActivation.None);
+
+    /// <summary>
+    /// <see cref="Conv2d(Tensor, Tensor, Tensor?, ConvGeometry2d)"/> followed by a ReLU or hard-swish.
+    /// In inference (nothing to record, float32, no export trace) the convolution applies it to each
+    /// output row while the row is in cache; otherwise it runs as its own op.
+    /// </summary>
+    internal static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, ConvGeometry2d options, FusedActivation activation)
     {
         const string op = "Conv2d";
         if (input.Rank != 4) throw new ArgumentException($"{op}: the input must be [batch, channels, height, width], got {input.Shape} (weight {weight.Shape}).");
@@ -40,7 +48,16 @@ public static partial class F
             options.StrideHeight, options.StrideWidth, options.PadTop, options.PadLeft, options.PadBottom, options.PadRight,
             options.DilationHeight, options.DilationWidth);
         Check(op, input, weight, bias, geometry);
-        return Convolve(op, input, weight, bias, geometry, new Shape(geometry.Batch, geometry.OutChannels, geometry.OutputHeight, geometry.OutputWidth));
+        var outputShape = new Shape(geometry.Batch, geometry.OutChannels, geometry.OutputHeight, geometry.OutputWidth);
+        if (activation == FusedActivation.None) return Convolve(op, input, weight, bias, geometry, outputShape);
+        if (Tape.NeedsGrad(input, weight, bias) || MixedPrecision.Current != Precision.Float32 || OnnxTrace.Current != null)
+        {
+            var convolved = Convolve(op, input, weight, bias, geometry, outputShape);
+            return activation == FusedActivation.Relu ? Relu(convolved) : HardSwish(convolved);
+        }
+        var output = Tensor.Empty(outputShape);
+        Convolution.Forward(geometry, input.Span, weight.Span, bias != null ? bias.Span : default, output.Span, activation);
+        return output;
     }
 
     /// <summary>

@@ -179,8 +179,8 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
     }
 
     /// <summary>
-    /// Mean loss and accuracy over a dataset, in eval mode, under <see cref="Precision"/> and
-    /// without recording gradients; in batches of <paramref name="batchSize"/> (default: <see cref="InferenceBatch.Measure"/>).
+    /// Mean loss and accuracy over a dataset, in eval mode with convolutions fused for inference
+    /// (<see cref="Fusion.FuseForInference"/>), under <see cref="Precision"/> and without recording gradients; in batches of <paramref name="batchSize"/> (default: <see cref="InferenceBatch.Measure"/>).
     /// </summary>
     public Evaluation Evaluate(Dataset data, int? batchSize = null)
     {
@@ -195,6 +195,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
             bool classification = true;
             using var noGrad = GradMode.NoGrad();
             using var autocast = MixedPrecision.Autocast(Precision);
+            using var fusion = Fusion.FuseForInference(Model);
             foreach (var (features, targets) in new DataLoader(data, Math.Min(batch, data.Count), shuffle: false))
             {
                 using var scope = TensorScope.Begin();
@@ -210,7 +211,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         }
     }
 
-    /// <summary>The model's outputs for every row of <paramref name="inputs"/>, in eval mode, in batches of <paramref name="batchSize"/> (default: <see cref="InferenceBatch.Measure"/>).</summary>
+    /// <summary>The model's outputs for every row of <paramref name="inputs"/>, in eval mode with convolutions fused for inference (<see cref="Fusion.FuseForInference"/>), in batches of <paramref name="batchSize"/> (default: <see cref="InferenceBatch.Measure"/>).</summary>
     public Tensor Predict(Tensor inputs, int? batchSize = null) => Predict(Model, inputs, batchSize);
 
     public static Tensor Predict(Module model, Tensor inputs, int? batchSize = null)
@@ -226,6 +227,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         try
         {
             using var noGrad = GradMode.NoGrad();
+            using var fusion = Fusion.FuseForInference(model);
             for (int start = 0; start < inputs.Shape[0]; start += batch)
             {
                 using var scope = TensorScope.Begin();

@@ -181,4 +181,34 @@ public class ConvolutionTests
         Rejects(() => F.Conv2d(x, w, Tensor.Zeros(5), groups: 2), "bias", "[5]");
         Rejects(() => F.Conv1d(Tensor.Zeros(1, 1, 3), Tensor.Zeros(1, 1, 3), dilation: 2), "Conv1d", "[1, 1, 3]");
     }
+    /// <summary>Batch, channels in and out, size, kernel, stride, groups: one image and chunks of images through the GEMM
+    /// (pointwise and k×k; one image of more than 16K outputs splits its rows across the workers), and the depthwise kernel on narrow planes (interleaved) and on planes wider than 32 (row by row).</summary>
+    public static TheoryData<int, int, int, int, int, int, int> ActivationCases => new()
+    {
+        { 1, 8, 6, 5, 1, 1, 1 }, { 3, 8, 6, 5, 1, 1, 1 }, { 1, 3, 5, 9, 3, 2, 1 }, { 4, 3, 5, 9, 3, 2, 1 },
+        { 2, 12, 12, 7, 3, 1, 12 }, { 1, 10, 10, 40, 5, 1, 10 }, { 0, 3, 4, 5, 3, 1, 1 }, { 1, 4, 8, 48, 1, 1, 1 }, { 1, 3, 8, 46, 3, 1, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ActivationCases))]
+    public void AnActivationRunInTheConvolutionsPassEqualsItRunAfterwards(int batch, int inChannels, int outChannels, int size, int kernel, int stride, int groups)
+    {
+        var x = Expect.Random([batch, inChannels, size, size], 1);
+        var w = Expect.Random([outChannels, inChannels / groups, kernel, kernel], 2);
+        var b = Expect.Random([outChannels], 3);
+        var geometry = ConvGeometry2d.Uniform(stride, kernel / 2, 1, groups);
+        using var noGrad = Sinapse.Autograd.GradMode.NoGrad();
+        var convolved = F.Conv2d(x, w, b, geometry);
+        Assert.Equal(F.Relu(convolved).ToArray(), F.Conv2d(x, w, b, geometry, FusedActivation.Relu).ToArray());
+        Assert.Equal(F.HardSwish(convolved).ToArray(), F.Conv2d(x, w, b, geometry, FusedActivation.HardSwish).ToArray());
+        Assert.Equal(F.HardSwish(F.Conv2d(x, w, null, geometry)).ToArray(), F.Conv2d(x, w, null, geometry, FusedActivation.HardSwish).ToArray());
+    }
+
+    [Fact]
+    public void AnActivationAfterTheConvolutionHasItsGradient()
+    {
+        var geometry = ConvGeometry2d.Uniform(1, 1, 1, 1);
+        Expect.GradientsMatch(t => F.Conv2d(t[0], t[1], t[2], geometry, FusedActivation.HardSwish),
+            Expect.Parameter([2, 2, 4, 4], 1), Expect.Parameter([3, 2, 3, 3], 2), Expect.Parameter([3], 3));
+    }
 }

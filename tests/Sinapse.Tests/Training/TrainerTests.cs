@@ -281,4 +281,26 @@ public class GradientNormTests
         Assert.True(float.IsFinite(loss));
         Assert.True(trainer.History.GradientNorms[^1] > 1e19f && float.IsFinite(trainer.History.GradientNorms[^1]));
     }
+    [Fact]
+    public void PredictAndEvaluateFuseForInferenceAndLeaveTheModelAsTheyFoundIt()
+    {
+        var model = new Sequential(new Conv2d(1, 4, 3, useBias: false, rng: new Rng(1)), new BatchNorm2d(4), new Relu(), new Flatten(), new Linear(64, 2, rng: new Rng(2)));
+        var norm = (BatchNorm2d)model[1];
+        new[] { 0.3f, -0.2f, 0.1f, 0.5f }.CopyTo(norm.RunningMean!.Span);
+        new[] { 2f, 0.5f, 1.5f, 0.8f }.CopyTo(norm.RunningVar!.Span);
+        var data = new Dataset(Tensor.Uniform(new Shape(6, 1, 6, 6), -1, 1, new Rng(3)), Tensor.FromArray([0f, 1f, 0f, 1f, 1f, 0f]), 2);
+        var layers = model.Layers.ToArray();
+        model.Eval();
+        float[] expected;
+        using (Sinapse.Autograd.GradMode.NoGrad()) expected = model.Call(data.Features).ToArray();
+        double expectedLoss;
+        using (Sinapse.Autograd.GradMode.NoGrad()) expectedLoss = new CrossEntropyLoss().Forward(model.Call(data.Features), data.Targets).Item();
+        model.Train();
+
+        var trainer = new Trainer(model, new CrossEntropyLoss(), new Sgd(model.Parameters(), 0.1f));
+        Support.Expect.Close(expected, trainer.Predict(data.Features).ToArray(), 1e-5, "Predict");
+        Support.Expect.Close((float)expectedLoss, (float)trainer.Evaluate(data).Loss, 1e-5, "Evaluate's loss");
+        Assert.Equal(layers, model.Layers);
+        Assert.True(model.Training && norm.Training);
+    }
 }
