@@ -24,7 +24,8 @@ namespace Sinapse.Kernels;
 /// uses the same permutes, writing one panel as wide as the matrix (the row-major matrix).</para>
 /// <para>Backward, per chunk and with the chunk still in cache: the bias gradient (row sums of
 /// dY), the weight gradient dW += dY·colᵀ (im2col recomputed: cheaper than keeping the whole
-/// batch's columns), then dcol = Wᵀ·dY folded back by col2im — as a register gather with
+/// batch's columns; where the forward pass packs, written transposed straight into the product's
+/// packed panels by <see cref="ConvolutionColumnPanels"/>), then dcol = Wᵀ·dY folded back by col2im — as a register gather with
 /// AVX-512 at unit horizontal stride, else as a scatter.</para>
 /// <para>Rows no wider than 16 (late layers of small CNNs) are moved with masked AVX-512
 /// loads and stores, and tiny planes (≤ 16 outputs) with one permute per tap: a copy call per
@@ -259,7 +260,17 @@ public static unsafe class Convolution
                 }
             }
 
-            if (dw != null)
+            // dW (+)= dY·colᵀ with colᵀ gathered straight into the product's packed panels; bitwise
+            // the product below (the same kernel calls, in the same order per element).
+            bool transposedColumns = dw != null && !direct && UsePackedColumns && Workers.Available == 1
+                && depth >= outPerGroup && outPerGroup > 1 && ConvolutionColumnPanels.CanPackTransposed(g);
+            if (transposedColumns)
+            {
+                float* panels = ThreadScratch.Get(3, (depth + 31) / 32 * 32 * columns);
+                ConvolutionColumnPanels.PackTransposed(g, X + (nint)image * g.InChannels * inputPixels, X + (nint)g.InputLength, count, panels);
+                Gemm.MultiplyPackedB(outPerGroup, depth, columns, 1f, gradient, columns, panels, dwBeta, dw, depth);
+            }
+            else if (dw != null)
             {
                 float* col;
                 if (direct) col = X + (nint)image * g.InChannels * inputPixels;
@@ -345,15 +356,11 @@ public static unsafe class Convolution
         int outputPixels = g.OutputHeight * g.OutputWidth;
         if (outputPixels % 16 != 0 || outputPixels / 16 > MaxPackedPieces) return false;
         for (int piece = 0; piece < outputPixels / 16; piece++)
-            if (PieceOffset(g, piece * 16 + 15) - PieceOffset(g, piece * 16) >= 32) return false;
+            if (ConvolutionColumnPanels.PieceOffset(g, piece * 16 + 15) - ConvolutionColumnPanels.PieceOffset(g, piece * 16) >= 32) return false;
         return true;
     }
 
     const int MaxPackedPieces = 256;
-
-    /// <summary>Offset in an input plane of output pixel <paramref name="q"/>'s tap (0, 0).</summary>
-    static int PieceOffset(in ConvGeometry g, int q) =>
-        q / g.OutputWidth * g.StrideHeight * g.InputWidth + q % g.OutputWidth * g.StrideWidth;
 
     /// <summary>
     /// im2col of <paramref name="count"/> images straight into ceil(columns/nr) B̃ panels of
@@ -370,22 +377,10 @@ public static unsafe class Convolution
         nint imageSize = (nint)g.InChannels * planeSize;
         int* starts = stackalloc int[piecesPerImage];
         var indices = stackalloc Vector512<int>[piecesPerImage];
-        Span<int> lane = stackalloc int[16];
-        for (int piece = 0; piece < piecesPerImage; piece++)
-        {
-            starts[piece] = PieceOffset(g, piece * 16);
-            for (int l = 0; l < 16; l++) lane[l] = PieceOffset(g, piece * 16 + l) - starts[piece];
-            indices[piece] = Vector512.Create((ReadOnlySpan<int>)lane);
-        }
         // Tap p's offset from a piece's first input: c·H·W + i·dH·W + j·dW.
-        int* taps = stackalloc int[Math.Min(depth, 4096)];
-        bool tapTable = depth <= 4096;
-        if (tapTable)
-            for (int c = 0, p = 0; c < g.InChannels; c++)
-                for (int i = 0; i < g.KernelHeight; i++)
-                    for (int j = 0; j < g.KernelWidth; j++, p++)
-                        taps[p] = c * planeSize + i * g.DilationHeight * g.InputWidth + j * g.DilationWidth;
-        var lanes = Vector512<int>.Indices;
+        bool tapTable = depth <= ConvolutionColumnPanels.MaxTabulatedTaps;
+        int* taps = stackalloc int[Math.Min(depth, ConvolutionColumnPanels.MaxTabulatedTaps)];
+        ConvolutionColumnPanels.FillTables(g, starts, indices, tapTable ? taps : null);
         int panelCount = (pieces + halves - 1) / halves;
         for (int panel = 0; panel < panelCount; panel++)
         {
@@ -407,20 +402,7 @@ public static unsafe class Convolution
                         for (int j = 0; j < g.KernelWidth; j++, p++)
                         {
                             float* window = source + (tapTable ? taps[p] : c * planeSize + i * g.DilationHeight * g.InputWidth + j * g.DilationWidth);
-                            Vector512<float> low, high;
-                            if (window + 32 <= inputEnd)
-                            {
-                                low = Vector512.Load(window);
-                                high = Vector512.Load(window + 16);
-                            }
-                            else
-                            {
-                                // The last piece of the input: read nothing past its end.
-                                int available = (int)(inputEnd - window);
-                                low = Avx512F.MaskLoad(window, Vector512.LessThan(lanes, Vector512.Create(available)).AsSingle(), Vector512<float>.Zero);
-                                high = Avx512F.MaskLoad(window + 16, Vector512.LessThan(lanes, Vector512.Create(available - 16)).AsSingle(), Vector512<float>.Zero);
-                            }
-                            Avx512F.PermuteVar16x32x2(low, index, high).Store(target + (nint)p * nr);
+                            ConvolutionColumnPanels.LoadPiece(window, inputEnd, index).Store(target + (nint)p * nr);
                         }
             }
         }

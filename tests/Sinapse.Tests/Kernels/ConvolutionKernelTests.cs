@@ -210,7 +210,8 @@ public class ConvolutionKernelTests
 
     /// <summary>Geometries the forward pass packs straight into the GEMM's panels: odd batches
     /// (a half-empty last panel), odd channel counts, a single image, 16-, 144- and 784-pixel
-    /// planes, dilation, and a vertical stride.</summary>
+    /// planes, dilation, a vertical stride, and 32 → 64 channels (288 taps, whole 32-wide panels
+    /// of the weight gradient's transposed columns).</summary>
     public static IEnumerable<object[]> PackableGeometries()
     {
         yield return [G(5, 3, 7, 1, 6, 6, 3, 3)];
@@ -220,6 +221,7 @@ public class ConvolutionKernelTests
         yield return [G(7, 3, 6, 1, 8, 8, 3, 3, dilation: 2)];
         yield return [new ConvGeometry(3, 2, 3, 1, 9, 10, 3, 3, 2, 1)];
         yield return [G(33, 4, 11, 1, 6, 6, 3, 3)];
+        yield return [G(3, 32, 64, 1, 14, 14, 3, 3)];
     }
 
     [Theory]
