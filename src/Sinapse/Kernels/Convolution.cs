@@ -236,7 +236,9 @@ public static unsafe class Convolution
             int depth = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth;
             int outPerGroup = g.OutChannelsPerGroup;
             bool direct = g.IsPointwise && count == 1;
-            float* columnScratch = ThreadScratch.Get(0, g.InChannels * g.KernelHeight * g.KernelWidth * columns);
+            // Room for the column matrix, or for the weight gradient's 32-wide panels of it (taps rounded
+            // up to 32), which are done with before dcol is written here.
+            float* columnScratch = ThreadScratch.Get(0, ((g.InChannels * g.KernelHeight * g.KernelWidth + 31) & ~31) * columns);
             float* rowScratch = count > 1 ? ThreadScratch.Get(1, g.OutChannels * columns) : null;
 
             // dY of the chunk as one [C_out, B·H_out·W_out] matrix.
@@ -266,9 +268,8 @@ public static unsafe class Convolution
                 && depth >= outPerGroup && outPerGroup > 1 && ConvolutionColumnPanels.CanPackTransposed(g);
             if (transposedColumns)
             {
-                float* panels = ThreadScratch.Get(3, (depth + 31) / 32 * 32 * columns);
-                ConvolutionColumnPanels.PackTransposed(g, X + (nint)image * g.InChannels * inputPixels, X + (nint)g.InputLength, count, panels);
-                Gemm.MultiplyPackedB(outPerGroup, depth, columns, 1f, gradient, columns, panels, dwBeta, dw, depth);
+                ConvolutionColumnPanels.PackTransposed(g, X + (nint)image * g.InChannels * inputPixels, X + (nint)g.InputLength, count, columnScratch);
+                Gemm.MultiplyPackedB(outPerGroup, depth, columns, 1f, gradient, columns, columnScratch, dwBeta, dw, depth);
             }
             else if (dw != null)
             {
