@@ -4,7 +4,8 @@
 #
 # --isa avx2 restricts both sides to AVX2, as on most laptops: .NET through DOTNET_EnableAVX512=0
 # (.NET 10's name; .NET 8 and 9 read DOTNET_EnableAVX512F, set too), libtorch through
-# ATEN_CPU_CAPABILITY=avx2 and MKL_ENABLE_INSTRUCTIONS=AVX2.
+# ATEN_CPU_CAPABILITY=avx2 and MKL_ENABLE_INSTRUCTIONS=AVX2, and its oneDNN convolutions through
+# DNNL_MAX_CPU_ISA=AVX2 (they pick their ISA themselves). ONNX Runtime has no such switch and stays native.
 # The ISA is passed on to the bench, which records it beside every result.
 #
 # Why a script: TorchSharp 0.107's libLibTorchSharp.so needs libstdc++ with GLIBCXX_3.4.32
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
 done
 case "$isa" in
     native) ;;
-    avx2) export DOTNET_EnableAVX512=0 DOTNET_EnableAVX512F=0 ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ;;
+    avx2) export DOTNET_EnableAVX512=0 DOTNET_EnableAVX512F=0 ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 DNNL_MAX_CPU_ISA=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 ;;
     *) echo "run.sh: --isa expects native or avx2, found '$isa'" >&2; exit 2 ;;
 esac
 args+=(--isa "$isa")
