@@ -328,15 +328,7 @@ public class InputFuzzTests(ITestOutputHelper output)
     {
         int rowBytes = (3 * width + 3) & ~3;
         var bytes = new byte[54 + rowBytes * height];
-        bytes[0] = (byte)'B';
-        bytes[1] = (byte)'M';
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(2), bytes.Length);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(10), 54);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(14), 40);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(18), width);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(22), height);
-        BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(26), 1);
-        BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(28), 24);
+        HostileFiles.WriteBmpHeader(bytes, width, height);
         BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(34), rowBytes * height);
         for (int y = 0; y < height; y++)
             for (int x = 0; x < width; x++)

@@ -60,16 +60,22 @@ static class HostileFiles
     public static byte[] BmpHeader(int width, int height)
     {
         var bytes = new byte[54 + 16];
+        WriteBmpHeader(bytes, width, height);
+        return bytes;
+    }
+
+    /// <summary>Writes the 54-byte header of a 24-bit BMP of <paramref name="bytes"/>' length declaring <paramref name="width"/>×<paramref name="height"/> pixels.</summary>
+    public static void WriteBmpHeader(Span<byte> bytes, int width, int height)
+    {
         bytes[0] = (byte)'B';
         bytes[1] = (byte)'M';
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(2), bytes.Length);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(10), 54);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(14), 40);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(18), width);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(22), height);
-        BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(26), 1);
-        BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(28), 24);
-        return bytes;
+        BinaryPrimitives.WriteInt32LittleEndian(bytes[2..], bytes.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes[10..], 54);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes[14..], 40);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes[18..], width);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes[22..], height);
+        BinaryPrimitives.WriteInt16LittleEndian(bytes[26..], 1);
+        BinaryPrimitives.WriteInt16LittleEndian(bytes[28..], 24);
     }
 
     /// <summary>A named pipe nobody writes to: opening it for reading would block forever.</summary>
